@@ -1,0 +1,92 @@
+# pgbaton — build, install, tests.
+#
+#   make            build build/pgbaton
+#   make deps       install the Debian packages pgbaton and its tests need
+#   make check      unit tests (no server) and integration tests (real servers)
+#   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
+#   make install PREFIX=/usr/local
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+CC       ?= cc
+VERSION  := $(shell cat VERSION)
+
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+SANFLAGS :=
+endif
+
+PKGS        := libpq jansson
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= -O2 -g
+ALLCFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+            -Iinclude -I$(BUILD) $(PKG_CFLAGS) -pthread -DPGBATON_VERSION='"$(VERSION)"' \
+            $(SANFLAGS) $(CFLAGS)
+LDFLAGS  += $(SANFLAGS) -pthread
+LDLIBS   += $(PKG_LIBS) -lm
+
+SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJ      := $(SRC:src/%.c=$(BUILD)/%.o) $(BUILD)/sql_embed.o
+SQL      := $(sort $(wildcard sql/*.sql))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check unit tap install clean format format-check bench demo
+
+all: $(BUILD)/pgbaton
+
+$(BUILD)/pgbaton: $(BUILD)/main.o $(BUILD)/libpgbaton.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libpgbaton.a: $(OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/%.o: src/%.c $(wildcard include/*.h) $(BUILD)/sql_embed.h | $(BUILD)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+# SQL files are compiled into the binary: sql/foo_bar.sql -> sql_foo_bar[].
+$(BUILD)/embed: tools/embed.c | $(BUILD)
+	$(CC) -std=c11 -O1 -o $@ $<
+
+$(BUILD)/sql_embed.c $(BUILD)/sql_embed.h: $(BUILD)/embed $(SQL)
+	$(BUILD)/embed $(BUILD)/sql_embed $(SQL)
+
+$(BUILD)/sql_embed.o: $(BUILD)/sql_embed.c
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)/tests
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpgbaton.a
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpgbaton.a $(LDLIBS) -lcmocka
+
+deps:
+	scripts/install-deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+tap: $(BUILD)/pgbaton
+	PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton scripts/run-tap.sh $(TAP_TESTS)
+
+check: unit tap
+
+install: $(BUILD)/pgbaton
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/pgbaton $(DESTDIR)$(BINDIR)/pgbaton
+	if [ -f docs/pgbaton.1 ]; then install -m 644 docs/pgbaton.1 $(DESTDIR)$(MANDIR)/man1/pgbaton.1; fi
+
+format:
+	clang-format -i src/*.c include/*.h tests/unit/*.c tools/*.c
+
+format-check:
+	clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tools/*.c
+
+clean:
+	rm -rf build build-san tests/tap/tmp_check

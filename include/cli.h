@@ -1,0 +1,69 @@
+/*
+ * include/cli.h — parsed command-line options and the commands' entry points.
+ *
+ * main.c parses the command line into one pgb_options and calls the
+ * command's function, which returns an exit code (exitcodes below). Only
+ * main.c exits.
+ */
+#ifndef PGBATON_CLI_H
+#define PGBATON_CLI_H
+
+#include "conninfo.h"
+#include "db.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit codes (design.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILURE_RUNTIME = 1, /* runtime failure (or differences found, for verify) */
+    EXIT_USAGE = 2,           /* bad usage or bad input */
+    EXIT_PREFLIGHT = 3,       /* preflight found blocking problems */
+    EXIT_ROLLED_BACK = 4,     /* cutover rolled back, source writable */
+};
+
+typedef struct strlist {
+    char **items; /* owned */
+    int n;
+} strlist;
+
+typedef struct pgb_options {
+    const char *command;
+    char *source; /* raw connection string: secret, never printed; owned */
+    char *target; /* idem */
+    char *name;   /* migration name: slot, state row, fence messages */
+    bool json;    /* machine-readable output */
+    /* inventory */
+    char *ddl_file;
+    /* start */
+    int jobs;
+    int64_t split_larger_than; /* bytes */
+    bool restart;
+    bool roles;
+    strlist include_schema, exclude_schema, include_table, exclude_table;
+    /* status */
+    int watch; /* seconds between refreshes, 0 = once */
+    /* cutover */
+    double max_lag; /* seconds */
+    double timeout; /* seconds */
+    char *exec;
+    bool skip_count;
+    /* verify */
+    int sample;
+    bool crud;
+    /* report */
+    char *format;
+    char *output;
+} pgb_options;
+
+/* Parse the source or target connection string from the options (or
+ * PGBATON_SOURCE / PGBATON_TARGET). On failure logs one message naming the
+ * problem and the fix and returns NULL: the caller exits EXIT_USAGE. */
+conninfo *cli_conninfo(const pgb_options *o, db_side side) __attribute__((warn_unused_result));
+
+/* Commands. Each returns an exit code. */
+int cmd_check(const pgb_options *o);
+int cmd_inventory(const pgb_options *o);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * src/conninfo.c — parse and mask connection strings.
+ *
+ * Parsing is libpq's (PQconninfoParse), so pgbaton accepts exactly what psql
+ * accepts. Masking is textual, on the string as the user wrote it, so the
+ * masked form looks like the input with only the password replaced.
+ */
+#include "conninfo.h"
+
+#include "log.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MASK "****"
+
+bool conninfo_is_uri(const char *raw)
+{
+    return strncmp(raw, "postgresql://", 13) == 0 || strncmp(raw, "postgres://", 11) == 0;
+}
+
+/* Growing string used by the maskers. */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        while (b->len + n + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 128;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s)
+            abort();
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_puts(sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+/* Mask ?password=... and &password=... in a URI query string starting at Q. */
+static void mask_uri_query(sbuf *b, const char *q)
+{
+    while (*q) {
+        const char *amp = strchr(q, '&');
+        size_t n = amp ? (size_t)(amp - q) : strlen(q);
+        if (n >= 9 && strncmp(q, "password=", 9) == 0) {
+            sb_put(b, q, 9);
+            sb_puts(b, MASK);
+        } else {
+            sb_put(b, q, n);
+        }
+        q += n;
+        if (*q == '&') {
+            sb_put(b, "&", 1);
+            q++;
+        }
+    }
+}
+
+static char *mask_uri(const char *raw)
+{
+    sbuf b = {0};
+    const char *rest = strstr(raw, "://") + 3;
+    sb_put(&b, raw, (size_t)(rest - raw));
+
+    /* userinfo ends at the first '@' before any '/' or '?' (libpq's rule) */
+    const char *at = NULL;
+    for (const char *p = rest; *p && *p != '/' && *p != '?'; p++) {
+        if (*p == '@') {
+            at = p;
+            break;
+        }
+    }
+    const char *hostpart = rest;
+    if (at) {
+        const char *colon = memchr(rest, ':', (size_t)(at - rest));
+        if (colon) {
+            sb_put(&b, rest, (size_t)(colon - rest) + 1);
+            sb_puts(&b, MASK);
+        } else {
+            sb_put(&b, rest, (size_t)(at - rest));
+        }
+        sb_put(&b, "@", 1);
+        hostpart = at + 1;
+    }
+    const char *q = strchr(hostpart, '?');
+    if (!q) {
+        sb_puts(&b, hostpart);
+    } else {
+        sb_put(&b, hostpart, (size_t)(q - hostpart) + 1);
+        mask_uri_query(&b, q + 1);
+    }
+    return b.s;
+}
+
+/* key=value masking following libpq's tokenizer: values may be single-quoted
+ * with backslash escapes, or bare up to whitespace. */
+static char *mask_kv(const char *raw)
+{
+    sbuf b = {0};
+    const char *p = raw;
+    sb_puts(&b, "");
+    while (*p) {
+        const char *ws = p;
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        sb_put(&b, ws, (size_t)(p - ws));
+        if (!*p)
+            break;
+        const char *key = p;
+        while (*p && *p != '=' && *p != ' ' && *p != '\t' && *p != '\n')
+            p++;
+        size_t keylen = (size_t)(p - key);
+        bool is_pw = keylen == 8 && strncmp(key, "password", 8) == 0;
+        const char *eq = p;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p != '=') {
+            /* malformed: keep the key, mask everything after a "password" key */
+            sb_put(&b, key, (size_t)(p - key));
+            if (is_pw) {
+                sb_puts(&b, " " MASK);
+                return b.s;
+            }
+            continue;
+        }
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        sb_put(&b, key, (size_t)(p - key));
+        (void)eq;
+        const char *val = p;
+        if (*p == '\'') {
+            p++;
+            while (*p && *p != '\'') {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+            if (*p == '\'')
+                p++;
+        } else {
+            while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+                if (*p == '\\' && p[1])
+                    p++;
+                p++;
+            }
+        }
+        if (is_pw)
+            sb_puts(&b, MASK);
+        else
+            sb_put(&b, val, (size_t)(p - val));
+    }
+    return b.s;
+}
+
+char *conninfo_mask(const char *raw)
+{
+    if (!raw)
+        return strdup("");
+    return conninfo_is_uri(raw) ? mask_uri(raw) : mask_kv(raw);
+}
+
+/* libpq's parse errors quote fragments of the input ("missing \"=\" after
+ * \"xyz\""): replace every quoted fragment so no part of the string, and so
+ * no password, is echoed. */
+static char *unquote_fragments(const char *msg)
+{
+    sbuf b = {0};
+    sb_puts(&b, "");
+    bool in = false;
+    for (const char *p = msg; *p; p++) {
+        if (*p == '"') {
+            sb_put(&b, "\"", 1);
+            if (!in)
+                sb_puts(&b, "...");
+            in = !in;
+        } else if (!in && *p != '\n') {
+            sb_put(&b, p, 1);
+        }
+    }
+    return b.s;
+}
+
+/* Register the password exactly as written in the raw string too (a URI may
+ * percent-encode it, and libpq errors may echo the raw form). */
+static void register_raw_password(const char *raw)
+{
+    if (!conninfo_is_uri(raw))
+        return;
+    const char *rest = strstr(raw, "://") + 3;
+    const char *at = NULL;
+    for (const char *p = rest; *p && *p != '/' && *p != '?'; p++)
+        if (*p == '@') {
+            at = p;
+            break;
+        }
+    if (!at)
+        return;
+    const char *colon = memchr(rest, ':', (size_t)(at - rest));
+    if (!colon || colon + 1 >= at)
+        return;
+    char *pw = strndup(colon + 1, (size_t)(at - colon - 1));
+    log_add_secret(pw);
+    free(pw);
+}
+
+conninfo *conninfo_parse(const char *raw, char **errmsg)
+{
+    *errmsg = NULL;
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(raw ? raw : "", &perr);
+    if (!opts) {
+        char *clean = unquote_fragments(perr ? perr : "out of memory");
+        size_t n = strlen(clean) + 64;
+        *errmsg = malloc(n);
+        snprintf(*errmsg, n, "%s", clean);
+        free(clean);
+        PQfreemem(perr);
+        register_raw_password(raw ? raw : "");
+        return NULL;
+    }
+    conninfo *ci = calloc(1, sizeof *ci);
+    int count = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && *o->val)
+            count++;
+    ci->keys = calloc((size_t)count + 1, sizeof(char *));
+    ci->values = calloc((size_t)count + 1, sizeof(char *));
+    int i = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        ci->keys[i] = strdup(o->keyword);
+        ci->values[i] = strdup(o->val);
+        if (strcmp(o->keyword, "password") == 0)
+            log_add_secret(o->val);
+        i++;
+    }
+    PQconninfoFree(opts);
+    register_raw_password(raw);
+    ci->masked = conninfo_mask(raw);
+    return ci;
+}
+
+void conninfo_free(conninfo *ci)
+{
+    if (!ci)
+        return;
+    for (int i = 0; ci->keys[i]; i++) {
+        free(ci->keys[i]);
+        free(ci->values[i]);
+    }
+    free(ci->keys);
+    free(ci->values);
+    free(ci->masked);
+    free(ci);
+}
+
+const char *conninfo_get(const conninfo *ci, const char *key)
+{
+    for (int i = 0; ci->keys[i]; i++)
+        if (strcmp(ci->keys[i], key) == 0)
+            return ci->values[i];
+    return NULL;
+}
+
+void conninfo_scrub_arg(char *arg)
+{
+    if (!arg)
+        return;
+    size_t n = strlen(arg);
+    char *masked = conninfo_mask(arg);
+    size_t m = strlen(masked);
+    if (m > n)
+        m = n;
+    memcpy(arg, masked, m);
+    /* a masked form longer than the original is cut: what is lost lies after
+     * the start of the password, which is masked either way */
+    memset(arg + m, '\0', n - m);
+    free(masked);
+}
+
+void conninfo_register_env_secrets(void)
+{
+    const char *pw = getenv("PGPASSWORD");
+    if (pw && *pw)
+        log_add_secret(pw);
+
+    char path[4096];
+    const char *pf = getenv("PGPASSFILE");
+    if (pf && *pf)
+        snprintf(path, sizeof path, "%s", pf);
+    else if (getenv("HOME"))
+        snprintf(path, sizeof path, "%s/.pgpass", getenv("HOME"));
+    else
+        return;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        /* hostname:port:database:username:password, with \: and \\ escapes */
+        int field = 0;
+        char val[4096];
+        size_t vn = 0;
+        for (char *p = line; *p && *p != '\n' && *p != '\r'; p++) {
+            if (*p == '\\' && p[1]) {
+                p++;
+                if (field == 4 && vn + 1 < sizeof val)
+                    val[vn++] = *p;
+            } else if (*p == ':' && field < 4) {
+                field++;
+            } else if (field == 4 && vn + 1 < sizeof val) {
+                val[vn++] = *p;
+            }
+        }
+        val[vn] = '\0';
+        if (field == 4 && vn > 0)
+            log_add_secret(val);
+    }
+    fclose(f);
+}

@@ -1,0 +1,343 @@
+/*
+ * src/db.c — the one libpq wrapper: connections, queries, errors.
+ *
+ * Errors are kept on the connection (SQLSTATE + redacted text) and logged
+ * here, prefixed by the side ("target: ERROR: duplicate key ... (SQLSTATE
+ * 23505)"), so that no other module formats libpq failures.
+ */
+#include "db.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Settings pinned on replication sessions so that wal2json's value text is
+ * stable and exact (design.md, invariant 4). */
+#define REPLICATION_OPTIONS                                                                        \
+    "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex "                \
+    "-c IntervalStyle=postgres -c statement_timeout=0 "                                            \
+    "-c idle_in_transaction_session_timeout=0"
+
+const char *db_side_name(db_side side)
+{
+    return side == DB_SOURCE ? "source" : "target";
+}
+
+static void notice_processor(void *arg, const char *message)
+{
+    db_conn *db = arg;
+    log_debug("%s: %s", db_side_name(db->side), message);
+}
+
+static db_conn_failure classify_failure(const char *msg)
+{
+    if (strstr(msg, "Connection refused") || strstr(msg, "No such file or directory"))
+        return DB_CONN_REFUSED;
+    if (strstr(msg, "could not translate host name") || strstr(msg, "Name or service not known"))
+        return DB_CONN_UNKNOWN_HOST;
+    if (strstr(msg, "password authentication failed") || strstr(msg, "no password supplied") ||
+        strstr(msg, "authentication failed"))
+        return DB_CONN_AUTH;
+    if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
+        return DB_CONN_NO_DATABASE;
+    if (strstr(msg, "role \"") && strstr(msg, "does not exist"))
+        return DB_CONN_NO_ROLE;
+    if (strstr(msg, "no pg_hba.conf entry"))
+        return DB_CONN_HBA;
+    if (strstr(msg, "timeout expired"))
+        return DB_CONN_TIMEOUT;
+    return DB_CONN_OTHER;
+}
+
+const char *db_conn_failure_hint(db_conn_failure why)
+{
+    switch (why) {
+    case DB_CONN_OK:
+        return "";
+    case DB_CONN_REFUSED:
+        return "check the host and port, and that the server is running and accepts TCP "
+               "connections (listen_addresses)";
+    case DB_CONN_UNKNOWN_HOST:
+        return "check the host name in the connection string (it does not resolve)";
+    case DB_CONN_AUTH:
+        return "check the user name and password (PGPASSWORD, the pgpass file or the "
+               "connection string)";
+    case DB_CONN_NO_DATABASE:
+        return "check the database name (dbname) in the connection string";
+    case DB_CONN_NO_ROLE:
+        return "check the user name in the connection string, or create that role";
+    case DB_CONN_HBA:
+        return "add a pg_hba.conf line allowing this client address, user and database "
+               "(replication=database sessions match ordinary database lines), then reload";
+    case DB_CONN_TIMEOUT:
+        return "check network reachability and firewalls between this machine and the server";
+    case DB_CONN_BAD_STRING:
+        return "write it as a libpq URI (postgres://user@host:port/db) or key=value pairs";
+    case DB_CONN_OTHER:
+        return "see the server's message above";
+    }
+    return "";
+}
+
+static const char *failure_title(db_conn_failure why)
+{
+    switch (why) {
+    case DB_CONN_REFUSED:
+        return "connection refused";
+    case DB_CONN_UNKNOWN_HOST:
+        return "unknown host";
+    case DB_CONN_AUTH:
+        return "authentication failed (wrong password?)";
+    case DB_CONN_NO_DATABASE:
+        return "database does not exist";
+    case DB_CONN_NO_ROLE:
+        return "role does not exist";
+    case DB_CONN_HBA:
+        return "connection rejected by pg_hba.conf";
+    case DB_CONN_TIMEOUT:
+        return "connection timed out";
+    case DB_CONN_BAD_STRING:
+        return "invalid connection string";
+    default:
+        return "cannot connect";
+    }
+}
+
+/* Collapse libpq's multi-line message into one line. */
+static char *one_line(const char *msg)
+{
+    char *s = strdup(msg ? msg : "");
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = '\0';
+    for (char *p = s; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    return s;
+}
+
+db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opts,
+                    db_conn_failure *why, char **errmsg)
+{
+    static const db_connect_opts defaults = {.mode = DB_MODE_NORMAL, .errmode = DB_LOG};
+    if (!opts)
+        opts = &defaults;
+    if (why)
+        *why = DB_CONN_OK;
+    if (errmsg)
+        *errmsg = NULL;
+
+    /* parsed options + ours; ours come last so they win, except
+     * application_name and connect_timeout which the user may set */
+    int n = 0;
+    while (ci->keys[n])
+        n++;
+    const char **keys = calloc((size_t)n + 8, sizeof(char *));
+    const char **vals = calloc((size_t)n + 8, sizeof(char *));
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (opts->mode == DB_MODE_REPLICATION &&
+            (strcmp(ci->keys[i], "options") == 0 || strcmp(ci->keys[i], "replication") == 0))
+            continue;
+        keys[k] = ci->keys[i];
+        vals[k++] = ci->values[i];
+    }
+    keys[k] = "fallback_application_name";
+    vals[k++] = opts->application_name ? opts->application_name : "pgbaton";
+    if (!conninfo_get(ci, "connect_timeout")) {
+        keys[k] = "connect_timeout";
+        vals[k++] = "10";
+    }
+    if (opts->mode == DB_MODE_REPLICATION) {
+        keys[k] = "replication";
+        vals[k++] = "database";
+        keys[k] = "options";
+        vals[k++] = REPLICATION_OPTIONS;
+    }
+    keys[k] = NULL;
+    vals[k] = NULL;
+
+    PGconn *pg = PQconnectdbParams(keys, vals, 0);
+    free(keys);
+    free(vals);
+
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        char *raw = one_line(pg ? PQerrorMessage(pg) : "out of memory");
+        db_conn_failure cls = classify_failure(raw);
+        char *clean = log_redact(raw);
+        size_t len = strlen(clean) + strlen(ci->masked) + 512;
+        char *msg = malloc(len);
+        snprintf(msg, len, "cannot connect to the %s (%s): %s: %s; %s", db_side_name(side),
+                 ci->masked, failure_title(cls), clean, db_conn_failure_hint(cls));
+        if (opts->errmode == DB_LOG)
+            log_error("%s", msg);
+        if (why)
+            *why = cls;
+        if (errmsg)
+            *errmsg = msg;
+        else
+            free(msg);
+        free(raw);
+        free(clean);
+        PQfinish(pg);
+        return NULL;
+    }
+
+    db_conn *db = calloc(1, sizeof *db);
+    db->pg = pg;
+    db->side = side;
+    db->mode = opts->mode;
+    PQsetNoticeProcessor(pg, notice_processor, db);
+    return db;
+}
+
+void db_close(db_conn *db)
+{
+    if (!db)
+        return;
+    PQfinish(db->pg);
+    free(db->last_error);
+    free(db);
+}
+
+void db_clear_error(db_conn *db)
+{
+    db->sqlstate[0] = '\0';
+    free(db->last_error);
+    db->last_error = NULL;
+}
+
+void db_report(db_conn *db, db_errmode em, const PGresult *res, const char *context)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "");
+    const char *text = res ? PQresultErrorMessage(res) : NULL;
+    if (!text || !*text)
+        text = PQerrorMessage(db->pg);
+    char *line = one_line(text);
+    char *clean = log_redact(line);
+    free(line);
+
+    size_t len = strlen(clean) + (context ? strlen(context) : 0) + 64;
+    free(db->last_error);
+    db->last_error = malloc(len);
+    if (state && context)
+        snprintf(db->last_error, len, "%s: %s (SQLSTATE %s)", context, clean, state);
+    else if (state)
+        snprintf(db->last_error, len, "%s (SQLSTATE %s)", clean, state);
+    else if (context)
+        snprintf(db->last_error, len, "%s: %s", context, clean);
+    else
+        snprintf(db->last_error, len, "%s", clean);
+    free(clean);
+    if (em == DB_LOG)
+        log_error("%s: %s", db_side_name(db->side), db->last_error);
+}
+
+PGresult *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams,
+                  const char *const *params)
+{
+    db_clear_error(db);
+    PGresult *res = nparams > 0 ? PQexecParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0)
+                                : PQexec(db->pg, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    db_report(db, em, res, NULL);
+    if (em == DB_LOG)
+        log_debug("%s: failed statement: %.200s", db_side_name(db->side), sql);
+    PQclear(res);
+    return NULL;
+}
+
+bool db_command(db_conn *db, const char *sql)
+{
+    return db_commandp(db, sql, 0, NULL);
+}
+
+bool db_commandp(db_conn *db, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = db_exec(db, DB_LOG, sql, nparams, params);
+    PQclear(res);
+    return res != NULL;
+}
+
+char *db_scalar(db_conn *db, const char *sql, int nparams, const char *const *params, bool *isnull)
+{
+    if (isnull)
+        *isnull = false;
+    PGresult *res = db_exec(db, DB_LOG, sql, nparams, params);
+    if (!res)
+        return NULL;
+    char *v = NULL;
+    if (db_check_shape(db, res, 1, 1, "single value")) {
+        if (PQgetisnull(res, 0, 0)) {
+            if (isnull)
+                *isnull = true;
+        } else {
+            v = strdup(PQgetvalue(res, 0, 0));
+        }
+    }
+    PQclear(res);
+    return v;
+}
+
+bool db_check_shape(db_conn *db, const PGresult *res, int ncols, int minrows, const char *what)
+{
+    if (PQnfields(res) == ncols && PQntuples(res) >= minrows)
+        return true;
+    log_error("%s: unexpected result shape for %s: %d columns and %d rows, expected %d columns "
+              "and at least %d rows",
+              db_side_name(db->side), what, PQnfields(res), PQntuples(res), ncols, minrows);
+    return false;
+}
+
+bool db_sqlstate_is(const db_conn *db, const char *state)
+{
+    return strcmp(db->sqlstate, state) == 0;
+}
+
+int db_server_version(const db_conn *db)
+{
+    return PQserverVersion(db->pg);
+}
+
+char *db_quote_ident(const char *name)
+{
+    size_t n = strlen(name);
+    char *out = malloc(2 * n + 3);
+    char *o = out;
+    *o++ = '"';
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            *o++ = '"';
+        *o++ = *p;
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+char *db_quote_literal(const char *value)
+{
+    /* standard_conforming_strings is on in every supported server; an E''
+     * literal is used only when a backslash is present, so the result is
+     * correct either way */
+    size_t n = strlen(value);
+    bool has_bs = strchr(value, '\\') != NULL;
+    char *out = malloc(2 * n + 4);
+    char *o = out;
+    if (has_bs)
+        *o++ = 'E';
+    *o++ = '\'';
+    for (const char *p = value; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            *o++ = *p;
+        *o++ = *p;
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return out;
+}

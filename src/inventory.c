@@ -1,0 +1,6 @@
+#include "cli.h"
+int cmd_inventory(const pgb_options *o)
+{
+    (void)o;
+    return 1;
+}

@@ -1,0 +1,198 @@
+/*
+ * src/log.c — logging with levels, timestamps and redaction.
+ *
+ * Redaction: secrets (passwords parsed from connection strings, the raw
+ * connection strings themselves) are registered once at start-up; each line
+ * is formatted into a buffer, every occurrence of a secret is replaced by
+ * "****", and only then written. One mutex serialises writers so that lines
+ * from copy workers never interleave.
+ */
+#include "log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SECRETS 32
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static log_level min_level = LOG_LEVEL_INFO;
+static FILE *log_file;             /* --log-file, or NULL */
+static char *secrets[MAX_SECRETS]; /* owned copies */
+static int nsecrets;
+
+static const char *level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
+
+void log_set_level(log_level level)
+{
+    min_level = level;
+}
+
+log_level log_get_level(void)
+{
+    return min_level;
+}
+
+bool log_open_file(const char *path)
+{
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        log_error("cannot open log file \"%s\": %m; check the directory exists and is writable",
+                  path);
+        return false;
+    }
+    setvbuf(f, NULL, _IOLBF, 0);
+    pthread_mutex_lock(&log_lock);
+    log_file = f;
+    pthread_mutex_unlock(&log_lock);
+    return true;
+}
+
+void log_close(void)
+{
+    pthread_mutex_lock(&log_lock);
+    if (log_file)
+        fclose(log_file);
+    log_file = NULL;
+    pthread_mutex_unlock(&log_lock);
+}
+
+void log_add_secret(const char *secret)
+{
+    if (!secret || !*secret)
+        return;
+    pthread_mutex_lock(&log_lock);
+    for (int i = 0; i < nsecrets; i++) {
+        if (strcmp(secrets[i], secret) == 0) {
+            pthread_mutex_unlock(&log_lock);
+            return;
+        }
+    }
+    if (nsecrets < MAX_SECRETS)
+        secrets[nsecrets++] = strdup(secret);
+    pthread_mutex_unlock(&log_lock);
+}
+
+/* Append N bytes of S to the growing buffer *BUF. */
+static void buf_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        while (*len + n + 1 > *cap)
+            *cap = *cap ? *cap * 2 : 256;
+        *buf = realloc(*buf, *cap);
+        if (!*buf)
+            abort();
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+static bool is_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Does secret S (length N) match at P, where P is START's position? Very short
+ * secrets (under SHORT_SECRET characters) only match standing alone, so that a
+ * password "pw" does not turn every word containing "pw" into stars. */
+#define SHORT_SECRET 4
+static bool secret_at(const char *start, const char *p, const char *s, size_t n)
+{
+    if (strncmp(p, s, n) != 0)
+        return false;
+    if (n >= SHORT_SECRET)
+        return true;
+    bool left_ok = p == start || !is_word_char(p[-1]);
+    bool right_ok = !is_word_char(p[n]);
+    return left_ok && right_ok;
+}
+
+/* Caller holds log_lock. Longest secrets are tried first at each position so
+ * that a secret containing another is masked whole. */
+static char *redact_locked(const char *text)
+{
+    char *out = NULL;
+    size_t len = 0, cap = 0;
+    const char *p = text;
+    buf_append(&out, &len, &cap, "", 0);
+    while (*p) {
+        size_t best = 0;
+        for (int i = 0; i < nsecrets; i++) {
+            size_t n = strlen(secrets[i]);
+            if (n > best && secret_at(text, p, secrets[i], n))
+                best = n;
+        }
+        if (best) {
+            buf_append(&out, &len, &cap, "****", 4);
+            p += best;
+        } else {
+            buf_append(&out, &len, &cap, p, 1);
+            p++;
+        }
+    }
+    return out;
+}
+
+char *log_redact(const char *text)
+{
+    pthread_mutex_lock(&log_lock);
+    char *r = redact_locked(text ? text : "");
+    pthread_mutex_unlock(&log_lock);
+    return r;
+}
+
+void log_msg(log_level level, const char *fmt, ...)
+{
+    log_level file_min = min_level < LOG_LEVEL_INFO ? min_level : LOG_LEVEL_INFO;
+    if (level < min_level && !(log_file && level >= file_min))
+        return;
+
+    char stackbuf[1024];
+    char *msg = stackbuf;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(stackbuf, sizeof stackbuf, fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof stackbuf) {
+        msg = malloc((size_t)n + 1);
+        if (!msg)
+            return;
+        va_start(ap, fmt);
+        vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    /* strip trailing newlines: libpq messages end with one */
+    size_t mlen = strlen(msg);
+    while (mlen > 0 && (msg[mlen - 1] == '\n' || msg[mlen - 1] == '\r'))
+        msg[--mlen] = '\0';
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    localtime_r(&tv.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+
+    pthread_mutex_lock(&log_lock);
+    char *clean = redact_locked(msg);
+    if (level >= min_level)
+        fprintf(stderr, "%s.%03d %s %s\n", ts, (int)(tv.tv_usec / 1000), level_names[level], clean);
+    if (log_file && level >= file_min)
+        fprintf(log_file, "%s.%03d %s %s\n", ts, (int)(tv.tv_usec / 1000), level_names[level],
+                clean);
+    pthread_mutex_unlock(&log_lock);
+    free(clean);
+    if (msg != stackbuf)
+        free(msg);
+}
+
+bool log_stderr_is_tty(void)
+{
+    return isatty(STDERR_FILENO) == 1;
+}

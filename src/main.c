@@ -1,0 +1,478 @@
+/*
+ * src/main.c — command line and dispatch.
+ *
+ * One option table serves every command; each command lists the options it
+ * accepts, and both the parser and `pgbaton COMMAND --help` are driven by
+ * that list, so the help is always what the parser does. Connection strings
+ * given on the command line are copied and then overwritten in argv so that
+ * `ps` shows them masked.
+ */
+#include "cli.h"
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Option identifiers, also bit positions in a command's accepted set. */
+enum opt_id {
+    OPT_SOURCE,
+    OPT_TARGET,
+    OPT_NAME,
+    OPT_JSON,
+    OPT_DDL,
+    OPT_JOBS,
+    OPT_SPLIT,
+    OPT_RESTART,
+    OPT_ROLES,
+    OPT_INCLUDE_SCHEMA,
+    OPT_EXCLUDE_SCHEMA,
+    OPT_INCLUDE_TABLE,
+    OPT_EXCLUDE_TABLE,
+    OPT_WATCH,
+    OPT_MAX_LAG,
+    OPT_TIMEOUT,
+    OPT_EXEC,
+    OPT_SKIP_COUNT,
+    OPT_SAMPLE,
+    OPT_CRUD,
+    OPT_FORMAT,
+    OPT_OUTPUT,
+    /* accepted by every command */
+    OPT_VERBOSE,
+    OPT_QUIET,
+    OPT_LOG_FILE,
+    OPT_HELP,
+    OPT_COUNT
+};
+
+#define BIT(x) (1ULL << (x))
+#define COMMON (BIT(OPT_VERBOSE) | BIT(OPT_QUIET) | BIT(OPT_LOG_FILE) | BIT(OPT_HELP))
+#define CONNS  (BIT(OPT_SOURCE) | BIT(OPT_TARGET) | BIT(OPT_NAME))
+
+typedef struct opt_def {
+    const char *long_name;
+    int short_name; /* 0 when none */
+    int has_arg;
+    const char *arg_name;
+    const char *help;
+} opt_def;
+
+static const opt_def opt_defs[OPT_COUNT] = {
+    /* connections */
+    [OPT_SOURCE] = {"source", 's', required_argument, "CONNSTR",
+                    "source database (libpq URI or key=value); default $PGBATON_SOURCE"},
+    [OPT_TARGET] = {"target", 't', required_argument, "CONNSTR",
+                    "target database (libpq URI or key=value); default $PGBATON_TARGET"},
+    [OPT_NAME] = {"name", 'n', required_argument, "NAME",
+                  "migration name: slot and state row (default \"pgbaton\"; a-z, 0-9, _)"},
+    /* output */
+    [OPT_JSON] = {"json", 0, no_argument, NULL, "print machine-readable JSON on stdout"},
+    /* inventory */
+    [OPT_DDL] = {"ddl", 0, required_argument, "FILE",
+                 "also write the schema creation script (pg_dump --schema-only) to FILE"},
+    /* start */
+    [OPT_JOBS] = {"jobs", 'j', required_argument, "N", "parallel workers (default: CPUs)"},
+    [OPT_SPLIT] = {"split-larger-than", 0, required_argument, "SIZE",
+                   "copy tables larger than SIZE in parallel ranges (default 1GB)"},
+    [OPT_RESTART] = {"restart", 0, no_argument, NULL,
+                     "drop an interrupted copy and its slot, and start over"},
+    [OPT_ROLES] = {"roles", 0, no_argument, NULL, "also copy roles used by the source database"},
+    [OPT_INCLUDE_SCHEMA] = {"include-schema", 0, required_argument, "PATTERN",
+                            "only schemas matching PATTERN (repeatable)"},
+    [OPT_EXCLUDE_SCHEMA] = {"exclude-schema", 0, required_argument, "PATTERN",
+                            "skip schemas matching PATTERN (repeatable)"},
+    [OPT_INCLUDE_TABLE] = {"include-table", 0, required_argument, "PATTERN",
+                           "only tables matching PATTERN (repeatable)"},
+    [OPT_EXCLUDE_TABLE] = {"exclude-table", 0, required_argument, "PATTERN",
+                           "skip tables matching PATTERN (repeatable)"},
+    /* status */
+    [OPT_WATCH] = {"watch", 'w', required_argument, "N", "refresh every N seconds"},
+    /* cutover */
+    [OPT_MAX_LAG] = {"max-lag", 0, required_argument, "DURATION",
+                     "freeze only once lag is below DURATION (default 1s)"},
+    [OPT_TIMEOUT] = {"timeout", 0, required_argument, "DURATION",
+                     "give up (and unfreeze) after DURATION (default 5min)"},
+    [OPT_EXEC] = {"exec", 0, required_argument, "CMD", "run CMD once the target is ready"},
+    [OPT_SKIP_COUNT] = {"skip-count", 0, no_argument, NULL,
+                        "skip the row-count comparison during cutover"},
+    /* verify */
+    [OPT_SAMPLE] = {"sample", 0, required_argument, "N",
+                    "compare the first N rows of each table value by value (default 10)"},
+    [OPT_CRUD] = {"crud", 0, no_argument, NULL, "also run the CRUD smoke test on the target"},
+    /* report */
+    [OPT_FORMAT] = {"format", 'f', required_argument, "md|json", "report format (default md)"},
+    [OPT_OUTPUT] = {"output", 'o', required_argument, "FILE", "write the report to FILE"},
+    /* common */
+    [OPT_VERBOSE] = {"verbose", 'v', no_argument, NULL, "more detail in the log (DEBUG)"},
+    [OPT_QUIET] = {"quiet", 'q', no_argument, NULL, "only warnings and errors in the log"},
+    [OPT_LOG_FILE] = {"log-file", 0, required_argument, "FILE", "also append the log to FILE"},
+    [OPT_HELP] = {"help", 'h', no_argument, NULL, "show this help"},
+};
+
+typedef struct command_def {
+    const char *name;
+    const char *summary;
+    const char *usage;       /* what comes after "pgbaton NAME" */
+    const char *description; /* a paragraph for COMMAND --help */
+    unsigned long long accepts;
+    int (*run)(const pgb_options *o);
+} command_def;
+
+static const command_def commands[] = {
+    {"check", "preflight both servers: can this migration work?", "-s SRC -t DST [--json]",
+     "Checks both servers and prints one line per check: PASS, WARN or FAIL, each WARN and\n"
+     "FAIL with the fix. Changes nothing (a temporary slot is created and dropped to probe\n"
+     "wal2json). Exit 3 when anything FAILs.",
+     CONNS | BIT(OPT_JSON) | COMMON, cmd_check},
+    {"inventory", "describe the source's structure", "-s SRC [--json] [--ddl FILE]",
+     "Lists the source's schemas, tables (estimated rows, size, key, replica identity),\n"
+     "columns, indexes, constraints, triggers, functions, sequences, views, extensions and\n"
+     "large objects. --ddl FILE writes the schema creation script.",
+     BIT(OPT_SOURCE) | BIT(OPT_JSON) | BIT(OPT_DDL) | COMMON, cmd_inventory},
+};
+#define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static void print_main_help(FILE *f)
+{
+    fprintf(f,
+            "pgbaton %s — move a live PostgreSQL database to another server with near-zero "
+            "downtime.\n\n",
+            PGBATON_VERSION);
+    fprintf(f, "Usage: pgbaton COMMAND [OPTIONS]\n\nCommands:\n");
+    for (int i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\nRun \"pgbaton COMMAND --help\" for a command's options.\n"
+            "  --version    print the version\n"
+            "  --help       show this help\n\n"
+            "Connection strings come from --source/--target or $PGBATON_SOURCE/$PGBATON_TARGET;\n"
+            "the usual libpq environment (PGPASSWORD, PGPASSFILE, PGSSLMODE, ...) applies.\n"
+            "Passwords are never printed.\n\n"
+            "Exit codes: 0 success, 1 runtime failure, 2 bad usage or input,\n"
+            "3 preflight found blocking problems, 4 cutover rolled back (source writable).\n");
+}
+
+static void print_command_help(const command_def *c)
+{
+    printf("Usage: pgbaton %s %s\n\n%s\n\nOptions:\n", c->name, c->usage, c->description);
+    for (int i = 0; i < OPT_COUNT; i++) {
+        if (!(c->accepts & BIT(i)))
+            continue;
+        const opt_def *d = &opt_defs[i];
+        char left[64];
+        if (d->short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", d->short_name, d->long_name,
+                     d->arg_name ? " " : "", d->arg_name ? d->arg_name : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", d->long_name, d->arg_name ? " " : "",
+                     d->arg_name ? d->arg_name : "");
+        printf("  %-32s %s\n", left, d->help);
+    }
+}
+
+/* --- value parsers: each logs what is wrong and how to write it ---------- */
+
+static bool parse_int_opt(const char *opt, const char *arg, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < min || v > max) {
+        log_error("invalid value \"%s\" for --%s: give a whole number from %d to %d", arg, opt, min,
+                  max);
+        return false;
+    }
+    *out = (int)v;
+    return true;
+}
+
+/* DURATION: a number with an optional unit ms, s, min, h (default seconds). */
+static bool parse_duration_opt(const char *opt, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    double mult = 1;
+    if (errno || end == arg || v < 0)
+        goto bad;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        mult = 1;
+    else if (strcmp(end, "ms") == 0)
+        mult = 0.001;
+    else if (strcmp(end, "min") == 0 || strcmp(end, "m") == 0)
+        mult = 60;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600;
+    else
+        goto bad;
+    *out = v * mult;
+    return true;
+bad:
+    log_error("invalid duration \"%s\" for --%s: write a number with a unit, like 500ms, 2s, "
+              "5min or 1h",
+              arg, opt);
+    return false;
+}
+
+/* SIZE: a number with an optional unit kB, MB, GB, TB (default bytes). */
+static bool parse_size_opt(const char *opt, const char *arg, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    double mult = 1;
+    if (errno || end == arg || v < 0)
+        goto bad;
+    if (*end == '\0' || strcasecmp(end, "B") == 0)
+        mult = 1;
+    else if (strcasecmp(end, "kB") == 0)
+        mult = 1024.0;
+    else if (strcasecmp(end, "MB") == 0)
+        mult = 1024.0 * 1024;
+    else if (strcasecmp(end, "GB") == 0)
+        mult = 1024.0 * 1024 * 1024;
+    else if (strcasecmp(end, "TB") == 0)
+        mult = 1024.0 * 1024 * 1024 * 1024;
+    else
+        goto bad;
+    *out = (int64_t)(v * mult);
+    return true;
+bad:
+    log_error("invalid size \"%s\" for --%s: write a number with a unit, like 512MB or 2GB", arg,
+              opt);
+    return false;
+}
+
+static void strlist_add(strlist *l, const char *s)
+{
+    l->items = realloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+    l->items[l->n++] = strdup(s);
+}
+
+static bool valid_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 48)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+conninfo *cli_conninfo(const pgb_options *o, db_side side)
+{
+    const char *raw = side == DB_SOURCE ? o->source : o->target;
+    const char *flag = side == DB_SOURCE ? "--source" : "--target";
+    const char *env = side == DB_SOURCE ? "PGBATON_SOURCE" : "PGBATON_TARGET";
+    if (!raw || !*raw) {
+        log_error("no %s database given: pass %s CONNSTR or set %s", db_side_name(side), flag, env);
+        return NULL;
+    }
+    char *err = NULL;
+    conninfo *ci = conninfo_parse(raw, &err);
+    if (!ci) {
+        log_error("invalid %s connection string: %s; %s", db_side_name(side), err,
+                  db_conn_failure_hint(DB_CONN_BAD_STRING));
+        free(err);
+    }
+    return ci;
+}
+
+static const command_def *find_command(const char *name)
+{
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Apply one parsed option; false on a bad value (already logged). */
+static bool apply_option(pgb_options *o, int id, char *arg)
+{
+    const char *nm = opt_defs[id].long_name;
+    switch (id) {
+    case OPT_SOURCE:
+    case OPT_TARGET:
+        free(id == OPT_SOURCE ? o->source : o->target);
+        *(id == OPT_SOURCE ? &o->source : &o->target) = strdup(arg);
+        conninfo_scrub_arg(arg);
+        return true;
+    case OPT_NAME:
+        if (!valid_name(arg)) {
+            log_error("invalid --name \"%s\": use 1 to 48 characters from a-z, 0-9 and _", arg);
+            return false;
+        }
+        o->name = arg;
+        return true;
+    case OPT_JSON:
+        o->json = true;
+        return true;
+    case OPT_DDL:
+        o->ddl_file = arg;
+        return true;
+    case OPT_JOBS:
+        return parse_int_opt(nm, arg, 1, 64, &o->jobs);
+    case OPT_SPLIT:
+        return parse_size_opt(nm, arg, &o->split_larger_than);
+    case OPT_RESTART:
+        o->restart = true;
+        return true;
+    case OPT_ROLES:
+        o->roles = true;
+        return true;
+    case OPT_INCLUDE_SCHEMA:
+        strlist_add(&o->include_schema, arg);
+        return true;
+    case OPT_EXCLUDE_SCHEMA:
+        strlist_add(&o->exclude_schema, arg);
+        return true;
+    case OPT_INCLUDE_TABLE:
+        strlist_add(&o->include_table, arg);
+        return true;
+    case OPT_EXCLUDE_TABLE:
+        strlist_add(&o->exclude_table, arg);
+        return true;
+    case OPT_WATCH:
+        return parse_int_opt(nm, arg, 1, 3600, &o->watch);
+    case OPT_MAX_LAG:
+        return parse_duration_opt(nm, arg, &o->max_lag);
+    case OPT_TIMEOUT:
+        return parse_duration_opt(nm, arg, &o->timeout);
+    case OPT_EXEC:
+        o->exec = arg;
+        return true;
+    case OPT_SKIP_COUNT:
+        o->skip_count = true;
+        return true;
+    case OPT_SAMPLE:
+        return parse_int_opt(nm, arg, 0, 1000000, &o->sample);
+    case OPT_CRUD:
+        o->crud = true;
+        return true;
+    case OPT_FORMAT:
+        if (strcmp(arg, "md") != 0 && strcmp(arg, "json") != 0) {
+            log_error("invalid --format \"%s\": use md or json", arg);
+            return false;
+        }
+        o->format = arg;
+        return true;
+    case OPT_OUTPUT:
+        o->output = arg;
+        return true;
+    case OPT_VERBOSE:
+        log_set_level(LOG_LEVEL_DEBUG);
+        return true;
+    case OPT_QUIET:
+        log_set_level(LOG_LEVEL_WARN);
+        return true;
+    case OPT_LOG_FILE:
+        return log_open_file(arg);
+    }
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    conninfo_register_env_secrets();
+    const char *env;
+
+    if (argc < 2) {
+        print_main_help(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_main_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("pgbaton %s\n", PGBATON_VERSION);
+        return EXIT_OK;
+    }
+    const command_def *cmd = find_command(argv[1]);
+    if (!cmd) {
+        log_error("unknown command \"%s\": run \"pgbaton --help\" for the list of commands",
+                  argv[1]);
+        return EXIT_USAGE;
+    }
+
+    /* getopt_long table from the command's accepted options */
+    struct option longopts[OPT_COUNT + 1];
+    char shortopts[3 * OPT_COUNT + 2];
+    int nl = 0, ns = 0;
+    shortopts[ns++] = ':'; /* report missing arguments distinctly */
+    for (int i = 0; i < OPT_COUNT; i++) {
+        if (!(cmd->accepts & BIT(i)))
+            continue;
+        const opt_def *d = &opt_defs[i];
+        longopts[nl++] = (struct option){d->long_name, d->has_arg, NULL, 1000 + i};
+        if (d->short_name) {
+            shortopts[ns++] = (char)d->short_name;
+            if (d->has_arg == required_argument)
+                shortopts[ns++] = ':';
+        }
+    }
+    longopts[nl] = (struct option){0};
+    shortopts[ns] = '\0';
+
+    pgb_options o = {
+        .command = cmd->name,
+        .name = "pgbaton",
+        .jobs = 0,
+        .split_larger_than = (int64_t)1 << 30,
+        .max_lag = 1.0,
+        .timeout = 300.0,
+        .sample = 10,
+        .format = "md",
+    };
+
+    int sub_argc = argc - 1;
+    char **sub_argv = argv + 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(sub_argc, sub_argv, shortopts, longopts, NULL)) != -1) {
+        int id = -1;
+        if (c >= 1000) {
+            id = c - 1000;
+        } else if (c == '?' || c == ':') {
+            const char *bad = sub_argv[optind - 1];
+            if (c == ':')
+                log_error("option %s needs a value: see \"pgbaton %s --help\"", bad, cmd->name);
+            else
+                log_error("unknown option %s for \"pgbaton %s\": see \"pgbaton %s --help\"", bad,
+                          cmd->name, cmd->name);
+            return EXIT_USAGE;
+        } else {
+            for (int i = 0; i < OPT_COUNT; i++)
+                if ((cmd->accepts & BIT(i)) && opt_defs[i].short_name == c)
+                    id = i;
+        }
+        if (id < 0)
+            return EXIT_USAGE;
+        if (id == OPT_HELP) {
+            print_command_help(cmd);
+            return EXIT_OK;
+        }
+        if (!apply_option(&o, id, optarg))
+            return EXIT_USAGE;
+    }
+    if (optind < sub_argc) {
+        log_error("unexpected argument \"%s\" for \"pgbaton %s\": see \"pgbaton %s --help\"",
+                  sub_argv[optind], cmd->name, cmd->name);
+        return EXIT_USAGE;
+    }
+
+    if ((cmd->accepts & BIT(OPT_SOURCE)) && !o.source && (env = getenv("PGBATON_SOURCE")))
+        o.source = strdup(env);
+    if ((cmd->accepts & BIT(OPT_TARGET)) && !o.target && (env = getenv("PGBATON_TARGET")))
+        o.target = strdup(env);
+
+    int rc = cmd->run(&o);
+    log_close();
+    return rc;
+}
