@@ -1,0 +1,33 @@
+/*
+ * include/filter.h — which tables a migration covers.
+ *
+ * --include-schema / --exclude-schema / --include-table / --exclude-table
+ * take patterns with * (any run of characters) and ? (one character).
+ * A table pattern containing a dot is matched against "schema.table",
+ * otherwise against the table name alone. A table is selected when its
+ * schema is selected (no --include-schema, or one matches; and no
+ * --exclude-schema matches) and the table is (no --include-table, or one
+ * matches; and no --exclude-table matches). pgbaton's own schema "pgbaton"
+ * and PostgreSQL's system schemas are never selected. The same rule serves
+ * preflight, schema copy, data copy and streaming.
+ */
+#ifndef PGBATON_FILTER_H
+#define PGBATON_FILTER_H
+
+#include "cli.h"
+
+#include <stdbool.h>
+
+/* Glob match with * and ?; case-sensitive (PostgreSQL names are). */
+bool filter_match(const char *pattern, const char *text);
+
+/* Is the schema selected (tables aside)? */
+bool filter_schema_selected(const pgb_options *o, const char *schema);
+
+/* Is the table selected? */
+bool filter_table_selected(const pgb_options *o, const char *schema, const char *table);
+
+/* True when no filter option was given. */
+bool filter_is_empty(const pgb_options *o);
+
+#endif

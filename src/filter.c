@@ -1,0 +1,85 @@
+/*
+ * src/filter.c — table selection by schema and table patterns.
+ */
+#include "filter.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool filter_match(const char *pattern, const char *text)
+{
+    /* iterative glob with single backtrack point for the last '*' */
+    const char *star = NULL, *resume = NULL;
+    while (*text) {
+        if (*pattern == '*') {
+            star = pattern++;
+            resume = text;
+        } else if (*pattern == '?' || *pattern == *text) {
+            pattern++;
+            text++;
+        } else if (star) {
+            pattern = star + 1;
+            text = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*pattern == '*')
+        pattern++;
+    return *pattern == '\0';
+}
+
+static bool any_match(const strlist *l, const char *text)
+{
+    for (int i = 0; i < l->n; i++)
+        if (filter_match(l->items[i], text))
+            return true;
+    return false;
+}
+
+static bool is_system_schema(const char *schema)
+{
+    return strcmp(schema, "pgbaton") == 0 || strcmp(schema, "pg_catalog") == 0 ||
+           strcmp(schema, "information_schema") == 0 || strncmp(schema, "pg_toast", 8) == 0 ||
+           strncmp(schema, "pg_temp", 7) == 0;
+}
+
+bool filter_schema_selected(const pgb_options *o, const char *schema)
+{
+    if (is_system_schema(schema))
+        return false;
+    if (o->include_schema.n > 0 && !any_match(&o->include_schema, schema))
+        return false;
+    return !any_match(&o->exclude_schema, schema);
+}
+
+/* Does table pattern list L match this table? */
+static bool table_matches(const strlist *l, const char *qualified, const char *table)
+{
+    for (int i = 0; i < l->n; i++) {
+        const char *p = l->items[i];
+        if (filter_match(p, strchr(p, '.') ? qualified : table))
+            return true;
+    }
+    return false;
+}
+
+bool filter_table_selected(const pgb_options *o, const char *schema, const char *table)
+{
+    if (!filter_schema_selected(o, schema))
+        return false;
+    size_t n = strlen(schema) + strlen(table) + 2;
+    char *qualified = malloc(n);
+    snprintf(qualified, n, "%s.%s", schema, table);
+    bool ok = (o->include_table.n == 0 || table_matches(&o->include_table, qualified, table)) &&
+              !table_matches(&o->exclude_table, qualified, table);
+    free(qualified);
+    return ok;
+}
+
+bool filter_is_empty(const pgb_options *o)
+{
+    return o->include_schema.n == 0 && o->exclude_schema.n == 0 && o->include_table.n == 0 &&
+           o->exclude_table.n == 0;
+}
