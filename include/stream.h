@@ -1,0 +1,25 @@
+/*
+ * include/stream.h — the streaming phase of `pgbaton start`: follow the
+ * logical slot (wal2json) and apply every change to the target, exactly
+ * once and in source commit order, until stopped.
+ */
+#ifndef PGBATON_STREAM_H
+#define PGBATON_STREAM_H
+
+#include "cli.h"
+#include "lsn.h"
+
+typedef struct stream_ctx {
+    const pgb_options *o;   /* name, filters */
+    const conninfo *source; /* borrowed */
+    const conninfo *target; /* borrowed */
+    const char *slot_name;  /* borrowed */
+    lsn_t start_lsn;        /* pgbaton.migration.applied_lsn */
+} stream_ctx;
+
+/* Follow the slot from ctx->start_lsn and apply changes until a stop signal
+ * (pgb_stop_requested) or the migration's phase becomes 'done'. Reconnects
+ * with backoff after connection losses. Returns an exit code. */
+int stream_follow(const stream_ctx *ctx);
+
+#endif

@@ -1,0 +1,68 @@
+-- pgbaton's state on the target: schema "pgbaton" (never copied from the
+-- source, never compared by verify, dropped by clean). Idempotent.
+-- No password is ever stored here: connection strings are stored masked.
+CREATE SCHEMA IF NOT EXISTS pgbaton;
+
+-- One row per migration.
+CREATE TABLE IF NOT EXISTS pgbaton.migration (
+    name                 text PRIMARY KEY,
+    phase                text NOT NULL,   -- copying, indexing, streaming, cutover, done, failed, stopped
+    slot_name            text NOT NULL,
+    source_masked        text,            -- connection strings, password masked
+    target_masked        text,
+    source_version       text,
+    target_version       text,
+    consistent_lsn       pg_lsn,          -- the slot's consistent point = the copy's snapshot
+    applied_lsn          pg_lsn,          -- nextlsn of the last source commit applied on the target
+    applied_source_ts    timestamptz,     -- that commit's timestamp (source clock)
+    heartbeat_source_ts  timestamptz,     -- source clock carried by the last applied heartbeat
+    changes_applied      bigint NOT NULL DEFAULT 0,
+    txns_applied         bigint NOT NULL DEFAULT 0,
+    alive_at             timestamptz,     -- last sign of life of `start` (target clock)
+    started_at           timestamptz NOT NULL DEFAULT now(),
+    copy_started_at      timestamptz,
+    copy_done_at         timestamptz,
+    indexes_done_at      timestamptz,
+    streaming_at         timestamptz,
+    cutover_started_at   timestamptz,
+    frozen_at            timestamptz,
+    fence_lsn            pg_lsn,
+    fence_applied_at     timestamptz,
+    done_at              timestamptz,
+    write_unavailable_ms double precision,
+    last_error           text,
+    options              jsonb            -- filters, jobs: never a secret
+);
+
+-- One row per table of the migration.
+CREATE TABLE IF NOT EXISTS pgbaton.table_state (
+    migration    text NOT NULL REFERENCES pgbaton.migration (name) ON DELETE CASCADE,
+    schema_name  text NOT NULL,
+    table_name   text NOT NULL,
+    size_bytes   bigint,
+    est_rows     bigint,
+    rows_copied  bigint NOT NULL DEFAULT 0,
+    bytes_copied bigint NOT NULL DEFAULT 0,
+    state        text NOT NULL DEFAULT 'pending',  -- pending, copying, copied, indexed, failed
+    started_at   timestamptz,
+    copied_at    timestamptz,
+    indexed_at   timestamptz,
+    PRIMARY KEY (migration, schema_name, table_name)
+);
+
+-- Warnings and notable events met on the way (for report).
+CREATE TABLE IF NOT EXISTS pgbaton.event (
+    migration text NOT NULL REFERENCES pgbaton.migration (name) ON DELETE CASCADE,
+    at        timestamptz NOT NULL DEFAULT now(),
+    level     text NOT NULL,      -- info, warn, error
+    message   text NOT NULL
+);
+
+-- Lag over time (for status ETA and the report's chart).
+CREATE TABLE IF NOT EXISTS pgbaton.lag_sample (
+    migration   text NOT NULL REFERENCES pgbaton.migration (name) ON DELETE CASCADE,
+    at          timestamptz NOT NULL DEFAULT now(),
+    lag_bytes   bigint,
+    lag_seconds double precision,
+    apply_rate  double precision
+);
