@@ -26,8 +26,11 @@
  *                 "primary_key": ["col", ...]           ([] when none),
  *                 "replica_identity": "default"|"full"|"index"|"nothing",
  *                 "replica_identity_index": "name" | null,
- *                 "replicable": bool     (UPDATE/DELETE can be replicated),
- *                 "unlogged": bool,
+ *                 "replicable": bool     (the replica identity lets logical
+ *                                         decoding carry UPDATE/DELETE: FULL,
+ *                                         DEFAULT with a primary key, or INDEX),
+ *                 "unlogged": bool       (an unlogged table's changes are not
+ *                                         decoded at all, whatever "replicable"),
  *                 "columns": [{"name", "position", "type" (format_type),
  *                              "nullable": bool, "default": text | null,
  *                              "generated": "stored" | null,
@@ -146,6 +149,22 @@ static int text_width(const char *s)
     return w;
 }
 
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    if (!s) {
+        log_error("out of memory");
+        abort();
+    }
+    return s;
+}
+
 /* --- aligned text tables --------------------------------------------------- */
 
 #define TT_MAXCOLS 8
@@ -167,21 +186,22 @@ static void tt_add(text_table *t, char **cells)
     t->nrows++;
 }
 
+/* One line: cells padded to WIDTH, two spaces apart, no trailing blanks. */
 static void tt_print_row(const text_table *t, const int *width, const char *const *cells)
 {
-    printf(" ");
+    char *line = strdup(" ");
     for (int c = 0; c < t->ncols; c++) {
         int pad = width[c] - text_width(cells[c]);
-        bool last = c == t->ncols - 1;
-        printf(" ");
-        if (t->right[c])
-            printf("%*s%s", pad, "", cells[c]);
-        else
-            printf("%s%*s", cells[c], last ? 0 : pad, "");
-        if (!last)
-            printf(" ");
+        char *next = t->right[c] ? xprintf("%s %*s%s ", line, pad, "", cells[c])
+                                 : xprintf("%s %s%*s ", line, cells[c], pad, "");
+        free(line);
+        line = next;
     }
-    printf("\n");
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == ' ')
+        line[--n] = '\0';
+    printf("%s\n", line);
+    free(line);
 }
 
 /* Print the table and free its cells. */
@@ -204,22 +224,6 @@ static void tt_print_free(text_table *t)
     free(t->cells);
     t->cells = NULL;
     t->nrows = 0;
-}
-
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    if (!s) {
-        log_error("out of memory");
-        abort();
-    }
-    return s;
 }
 
 /* --- text output ----------------------------------------------------------- */
@@ -254,6 +258,38 @@ static void print_count(const char *label, size_t n, const char *detail)
     printf("  %-20s %6zu%s%s\n", label, n, detail && *detail ? "  " : "", detail ? detail : "");
 }
 
+/* Append NOTE to the comma-separated list *LIST (malloc'd, may be NULL). */
+static void append_note(char **list, const char *note)
+{
+    char *next = *list ? xprintf("%s, %s", *list, note) : strdup(note);
+    free(*list);
+    *list = next;
+}
+
+/* Append "N WHAT" to *LIST when N > 0. */
+static void append_count(char **list, size_t n, const char *what)
+{
+    if (n == 0)
+        return;
+    char *note = xprintf("%zu %s", n, what);
+    append_note(list, note);
+    free(note);
+}
+
+/* "(1 partitioned, 2 partitions, 1 unlogged)", or "" when all are plain
+ * logged tables; malloc'd. */
+static char *table_kinds(const json_t *tables)
+{
+    char *list = NULL;
+    append_count(&list, count_where(tables, "kind", "partitioned"), "partitioned");
+    append_count(&list, count_where(tables, "kind", "partition"), "partitions");
+    append_count(&list, count_true(tables, "unlogged"), "unlogged");
+    append_count(&list, count_where(tables, "kind", "foreign"), "foreign");
+    char *out = list ? xprintf("(%s)", list) : strdup("");
+    free(list);
+    return out;
+}
+
 static void print_summary(const json_t *inv)
 {
     const json_t *tables = json_object_get(inv, "tables");
@@ -263,10 +299,7 @@ static void print_summary(const json_t *inv)
     printf("Server:    PostgreSQL %s\n", jstr(inv, "server_version", "?"));
     printf("Encoding:  %s\n\n", jstr(inv, "encoding", "?"));
 
-    char *detail = xprintf("(%zu partitioned, %zu partitions, %zu unlogged, %zu foreign)",
-                           count_where(tables, "kind", "partitioned"),
-                           count_where(tables, "kind", "partition"), count_true(tables, "unlogged"),
-                           count_where(tables, "kind", "foreign"));
+    char *detail = table_kinds(tables);
     size_t ncols = 0, i;
     json_t *t;
     json_array_foreach(tables, i, t)
@@ -282,8 +315,10 @@ static void print_summary(const json_t *inv)
     print_count("triggers", json_array_size(json_object_get(inv, "triggers")), NULL);
     print_count("functions", count_where(funcs, "kind", "function"), NULL);
     print_count("procedures", count_where(funcs, "kind", "procedure"), NULL);
-    print_count("aggregates", count_where(funcs, "kind", "aggregate"), NULL);
-    print_count("window functions", count_where(funcs, "kind", "window"), NULL);
+    if (count_where(funcs, "kind", "aggregate") > 0)
+        print_count("aggregates", count_where(funcs, "kind", "aggregate"), NULL);
+    if (count_where(funcs, "kind", "window") > 0)
+        print_count("window functions", count_where(funcs, "kind", "window"), NULL);
     print_count("sequences", json_array_size(json_object_get(inv, "sequences")), NULL);
     print_count("views", count_where(views, "kind", "view"), NULL);
     print_count("materialized views", count_where(views, "kind", "materialized view"), NULL);
@@ -341,14 +376,6 @@ static char *join_strings(const json_t *array)
     return out;
 }
 
-/* Append NOTE to the comma-separated list *LIST (malloc'd, may be NULL). */
-static void append_note(char **list, const char *note)
-{
-    char *next = *list ? xprintf("%s, %s", *list, note) : strdup(note);
-    free(*list);
-    *list = next;
-}
-
 /* The NOTES cell of a table's line; malloc'd. */
 static char *table_notes(const json_t *t)
 {
@@ -362,7 +389,7 @@ static char *table_notes(const json_t *t)
         free(name);
     }
     if (jbool(t, "unlogged"))
-        append_note(&notes, "unlogged");
+        append_note(&notes, "unlogged: changes not replicated");
     if (!jbool(t, "replicable") && strcmp(jstr(t, "kind", ""), "foreign") != 0)
         append_note(&notes, "UPDATE/DELETE not replicable");
     return notes ? notes : strdup("");
