@@ -82,6 +82,8 @@ CREATE SCHEMA pgbaton;
 CREATE TABLE pgbaton.secret_state (x int PRIMARY KEY);
 CREATE FUNCTION pgbaton.hidden_fn() RETURNS int LANGUAGE sql AS 'SELECT 1';
 ANALYZE;
+-- created after ANALYZE: reltuples = -1, row estimate unknown
+CREATE TABLE public.fresh (id int PRIMARY KEY);
 SQL
 
 my $cs = connstr($src);
@@ -114,7 +116,7 @@ is_deeply(
 		sort('sales data.orders',
 			qw(public.customers public.event_log public.scratch public.bookings public.cache
 			  public.Order public.measurements public.measurements_2024 public.measurements_2025
-			  public.tickets))
+			  public.tickets public.fresh))
 	],
 	'every table, and only tables');
 
@@ -125,6 +127,8 @@ ok($c->{replicable}, 'customers replicable');
 is($c->{kind}, 'table', 'customers kind');
 is($c->{estimated_rows}, 50, 'customers estimated rows after ANALYZE');
 ok($c->{size_bytes} > 0, 'customers size');
+ok(exists $t{'public.fresh'}{estimated_rows} && !defined $t{'public.fresh'}{estimated_rows},
+	'never analyzed: estimated rows null');
 ok(!$c->{unlogged}, 'customers logged');
 my %cc = map { $_->{name} => $_ } @{ $c->{columns} };
 is($cc{id}{identity}, 'always', 'identity always');
@@ -255,13 +259,14 @@ is($r->{rc}, 0, 'inventory exits 0') or diag($r->{stderr});
 my $out = $r->{stdout};
 like($out, qr/^Database:\s+app$/m, 'text: database');
 like($out, qr/^Server:\s+PostgreSQL 15\./m, 'text: server version');
-like($out, qr/^\s+tables\s+11\s+\(1 partitioned, 2 partitions, 1 unlogged/m, 'text: table count');
+like($out, qr/^\s+tables\s+12\s+\(1 partitioned, 2 partitions, 1 unlogged/m, 'text: table count');
 like($out, qr/^\s+schemas\s+2$/m, 'text: schema count');
 like($out, qr/^\s+functions\s+2$/m, 'text: function count');
 like($out, qr/^\s+procedures\s+1$/m, 'text: procedure count');
 like($out, qr/^\s+materialized views\s+1$/m, 'text: matview count');
 like($out, qr/^\s+large objects\s+1$/m, 'text: large object count');
 like($out, qr/^\s+public\.customers\s+table\s+50\s/m, 'text: one line per table with rows');
+like($out, qr/^\s+public\.fresh\s+table\s+unknown\s/m, 'text: unknown row estimate');
 like($out, qr/^\s+"sales data"\.orders\s+table\s/m, 'text: quoted schema name');
 like($out, qr/^\s+public\."Order"\s+table\s/m, 'text: mixed-case table quoted');
 like($out, qr/^\s+public\.measurements\s+partitioned\s.*\bid, at\b/m, 'text: composite key');
@@ -288,7 +293,7 @@ $src->safe_psql('replay', $script);
 is($src->safe_psql('replay',
 	"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 	  WHERE c.relkind IN ('r', 'p') AND n.nspname IN ('public', 'sales data')"),
-	'11', 'DDL recreates every table');
+	'12', 'DDL recreates every table');
 is($src->safe_psql('replay',
 	"SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum
 	  WHERE enumtypid = '\"sales data\".status'::regtype"), 'new,paid,shipped', 'DDL recreates the enum');
