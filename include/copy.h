@@ -27,23 +27,23 @@ typedef struct copy_index {
 /* One relation of the source. Fields marked "run" belong to copy_run. */
 typedef struct copy_table {
     unsigned oid;
-    char *schema;      /* owned */
-    char *name;        /* owned */
-    char *qname;       /* quoted "schema"."name"; owned */
-    char *columns;     /* quoted column list without generated columns; owned */
-    char relkind;      /* 'r' plain, 'p' partitioned (no data of its own) */
-    bool selected;     /* covered by the filters */
-    bool binary;       /* binary COPY is exact for its column types */
+    char *schema;  /* owned */
+    char *name;    /* owned */
+    char *qname;   /* quoted "schema"."name"; owned */
+    char *columns; /* quoted column list without generated columns; owned */
+    char relkind;  /* 'r' plain, 'p' partitioned (no data of its own) */
+    bool selected; /* covered by the filters */
+    bool binary;   /* binary COPY is exact for its column types */
     int64_t size_bytes;
     int64_t pages;
     int64_t est_rows;
     copy_index *indexes; /* owned */
     int nindexes;
     /* run: */
-    int parts_left;   /* copy items not yet finished */
-    int indexes_left; /* index items not yet finished */
-    int64_t rows;     /* rows copied so far */
-    int64_t bytes;    /* bytes of COPY data streamed so far */
+    int parts_left;    /* copy items not yet finished */
+    int indexes_left;  /* index items not yet finished */
+    int64_t rows;      /* rows copied so far */
+    int64_t bytes;     /* bytes of COPY data streamed so far */
     const char *state; /* pending, copying, copied, indexed, failed */
     bool dirty;        /* progress not yet written to the state table */
 } copy_table;
@@ -65,13 +65,13 @@ void copy_plan_free(copy_plan *plan);
 bool copy_plan_builds(const copy_plan *plan, unsigned catalog_oid, unsigned object_oid);
 
 typedef struct copy_run_opts {
-    const pgb_options *o;    /* jobs, split size, migration name */
-    const conninfo *source;  /* borrowed */
-    const conninfo *target;  /* borrowed */
-    const char *snapshot;    /* exported snapshot name */
-    db_conn *state;          /* target session for progress rows (main thread only) */
-    bool large_objects;      /* copy large objects too */
-    bool lo_owners;          /* restore large object owners */
+    const pgb_options *o;   /* jobs, split size, migration name */
+    const conninfo *source; /* borrowed */
+    const conninfo *target; /* borrowed */
+    const char *snapshot;   /* exported snapshot name */
+    db_conn *state;         /* target session for progress rows (main thread only) */
+    bool large_objects;     /* copy large objects too */
+    bool lo_owners;         /* restore large object owners */
 } copy_run_opts;
 
 /* Copy every selected table's data, build its indexes, ANALYZE it, copy

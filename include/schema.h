@@ -30,8 +30,8 @@ char *namelist_join(const namelist *l);
 
 typedef struct schema_dump_opts {
     const conninfo *source;
-    const char *snapshot;       /* exported snapshot name */
-    const char *path;           /* custom-format archive to write */
+    const char *snapshot;            /* exported snapshot name */
+    const char *path;                /* custom-format archive to write */
     const namelist *exclude_schemas; /* schemas not selected */
     const namelist *exclude_tables;  /* "schema"."table" not selected */
 } schema_dump_opts;

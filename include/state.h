@@ -17,11 +17,11 @@
 
 /* The fields of pgbaton.migration that `start` needs. */
 typedef struct state_migration {
-    char *name;          /* owned */
-    char *phase;         /* owned: copying, indexing, streaming, cutover, done, failed, stopped */
-    char *slot_name;     /* owned */
-    char *options;       /* owned JSON text (filters, jobs), or NULL */
-    char *last_error;    /* owned, or NULL */
+    char *name;           /* owned */
+    char *phase;          /* owned: copying, indexing, streaming, cutover, done, failed, stopped */
+    char *slot_name;      /* owned */
+    char *options;        /* owned JSON text (filters, jobs), or NULL */
+    char *last_error;     /* owned, or NULL */
     lsn_t consistent_lsn; /* LSN_INVALID when not recorded yet */
     lsn_t applied_lsn;    /* LSN_INVALID when not recorded yet */
     bool copy_done;       /* copy_done_at is set */
@@ -55,8 +55,8 @@ bool state_migration_delete(db_conn *db, const char *name) __attribute__((warn_u
 
 /* Set the phase. TIMESTAMP_COLUMN (may be NULL) names one of the
  * migration's *_at columns to set to now() in the same statement. */
-bool state_set_phase(db_conn *db, const char *name, const char *phase,
-                     const char *timestamp_column) __attribute__((warn_unused_result));
+bool state_set_phase(db_conn *db, const char *name, const char *phase, const char *timestamp_column)
+    __attribute__((warn_unused_result));
 
 /* Record the slot's consistent point. */
 bool state_set_consistent_lsn(db_conn *db, const char *name, lsn_t lsn)
@@ -87,7 +87,7 @@ bool state_table_insert(db_conn *db, const char *migration, const state_table *t
 /* Progress of one table: STATE (pending, copying, copied, indexed, failed);
  * started_at/copied_at/indexed_at are set to now() on entering copying /
  * copied / indexed (once). */
-bool state_table_update(db_conn *db, const char *migration, const char *schema,
-                        const char *table, const char *state, int64_t rows, int64_t bytes);
+bool state_table_update(db_conn *db, const char *migration, const char *schema, const char *table,
+                        const char *state, int64_t rows, int64_t bytes);
 
 #endif

@@ -306,7 +306,8 @@ static void item_done(copy_shared *sh, const work_item *it)
         t->dirty = true;
         t->indexes_left = t->nindexes;
         for (int j = 0; j < t->nindexes; j++)
-            queue_push(sh, &sh->urgent, (work_item){.kind = ITEM_INDEX, .table = it->table, .index = j});
+            queue_push(sh, &sh->urgent,
+                       (work_item){.kind = ITEM_INDEX, .table = it->table, .index = j});
         queue_push(sh, &sh->late, (work_item){.kind = ITEM_ANALYZE, .table = it->table});
     } else if (it->kind == ITEM_INDEX && --t->indexes_left == 0) {
         t->state = "indexed";
@@ -572,7 +573,7 @@ static void *worker_main(void *arg)
             if (!run_item(w, &it)) {
                 if (!sh->abort_flag)
                     fail_run(sh, "copy of %s failed: %s", item_label(sh, &it),
-                             w->dst->last_error  ? w->dst->last_error
+                             w->dst->last_error   ? w->dst->last_error
                              : w->src->last_error ? w->src->last_error
                                                   : "see above");
                 pthread_mutex_lock(&sh->lock);
@@ -651,8 +652,9 @@ static int fill_queue(copy_shared *sh)
         for (int p = 0; p < parts; p++) {
             int64_t first = p * split_pages;
             int64_t end = p == parts - 1 ? -1 : first + split_pages;
-            queue_push(sh, &sh->main,
-                       (work_item){.kind = ITEM_COPY, .table = i, .first_page = first, .end_page = end});
+            queue_push(
+                sh, &sh->main,
+                (work_item){.kind = ITEM_COPY, .table = i, .first_page = first, .end_page = end});
             count++;
         }
         log_info("%s (%" PRId64 " MB) is copied in %d parallel ranges", t->qname,
@@ -705,10 +707,10 @@ static void flush_state(copy_shared *sh, progress_totals *pt)
 
 static void log_progress(const progress_totals *pt, int64_t elapsed_ms, bool final)
 {
-    double pct = pt->bytes_total > 0 ? 100.0 * (double)pt->bytes_done / (double)pt->bytes_total
-                                     : 100.0;
-    double mbs = elapsed_ms > 0 ? (double)pt->bytes_done / 1048576.0 / ((double)elapsed_ms / 1000)
-                                : 0;
+    double pct =
+        pt->bytes_total > 0 ? 100.0 * (double)pt->bytes_done / (double)pt->bytes_total : 100.0;
+    double mbs =
+        elapsed_ms > 0 ? (double)pt->bytes_done / 1048576.0 / ((double)elapsed_ms / 1000) : 0;
     if (log_stderr_is_tty() && !final) {
         char bar[31];
         int fill = (int)(pct * 30 / 100);

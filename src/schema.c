@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 /* a schema of the user, not a system one */
-#define USER_NS(n) n ".nspname NOT LIKE 'pg\\_%' AND " n ".nspname NOT IN ('information_schema', 'pgbaton')"
+#define USER_NS(n)                                                                                 \
+    n ".nspname NOT LIKE 'pg\\_%' AND " n ".nspname NOT IN ('information_schema', 'pgbaton')"
 
 void namelist_add(namelist *l, const char *s)
 {
@@ -284,16 +285,20 @@ bool schema_roles_used(db_conn *snap, namelist *out)
         "WITH o(oid) AS ("
         " SELECT refobjid FROM pg_shdepend WHERE refclassid = 'pg_authid'::regclass"
         "   AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        " UNION SELECT nspowner FROM pg_namespace n WHERE " USER_NS("n")
-        " UNION SELECT relowner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        "   WHERE " USER_NS("n")
-        " UNION SELECT proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
-        "   WHERE " USER_NS("n")
-        " UNION SELECT typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace"
-        "   WHERE " USER_NS("n")
-        " UNION SELECT lomowner FROM pg_largeobject_metadata)"
-        " SELECT r.rolname FROM pg_roles r JOIN o ON o.oid = r.oid"
-        " WHERE r.rolname NOT LIKE 'pg\\_%' ORDER BY 1";
+        " UNION SELECT nspowner FROM pg_namespace n WHERE " USER_NS(
+            "n") " UNION SELECT relowner FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                 "c.relnamespace"
+                 "   WHERE " USER_NS(
+                     "n") " UNION SELECT proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = "
+                          "p.pronamespace"
+                          "   WHERE " USER_NS(
+                              "n") " UNION SELECT typowner FROM pg_type t JOIN pg_namespace n ON "
+                                   "n.oid = t.typnamespace"
+                                   "   WHERE " USER_NS(
+                                       "n") " UNION SELECT lomowner FROM pg_largeobject_metadata)"
+                                            " SELECT r.rolname FROM pg_roles r JOIN o ON o.oid = "
+                                            "r.oid"
+                                            " WHERE r.rolname NOT LIKE 'pg\\_%' ORDER BY 1";
     return fill_names(snap, sql, 0, NULL, out);
 }
 

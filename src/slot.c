@@ -48,8 +48,8 @@ bool slot_create_exported(const conninfo *src, const char *slot_name, slot_expor
         return false;
     }
     lsn_t lsn;
-    if (!db_check_shape(repl, res, 4, 1, "CREATE_REPLICATION_SLOT") ||
-        PQgetisnull(res, 0, 2) || !lsn_parse(PQgetvalue(res, 0, 1), &lsn)) {
+    if (!db_check_shape(repl, res, 4, 1, "CREATE_REPLICATION_SLOT") || PQgetisnull(res, 0, 2) ||
+        !lsn_parse(PQgetvalue(res, 0, 1), &lsn)) {
         log_error("source: CREATE_REPLICATION_SLOT returned no snapshot or consistent point");
         PQclear(res);
         db_close(repl);

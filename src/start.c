@@ -48,15 +48,15 @@
 
 /* Everything a start holds; freed by start_ctx_free. */
 typedef struct start_ctx {
-    pgb_options o;      /* copy of the options, jobs resolved */
-    conninfo *src;      /* owned */
-    conninfo *dst;      /* owned */
-    db_conn *state;     /* target session: state rows, advisory lock; owned */
-    db_conn *src_db;    /* plain source session (versions, roles); owned */
-    db_conn *snap;      /* source session at the snapshot; owned */
-    slot_export slot;   /* the slot and its exporting connection */
-    char tmpdir[256];   /* temporary directory for the schema archive, "" when none */
-    bool row_created;   /* the migration row exists: failures are recorded */
+    pgb_options o;    /* copy of the options, jobs resolved */
+    conninfo *src;    /* owned */
+    conninfo *dst;    /* owned */
+    db_conn *state;   /* target session: state rows, advisory lock; owned */
+    db_conn *src_db;  /* plain source session (versions, roles); owned */
+    db_conn *snap;    /* source session at the snapshot; owned */
+    slot_export slot; /* the slot and its exporting connection */
+    char tmpdir[256]; /* temporary directory for the schema archive, "" when none */
+    bool row_created; /* the migration row exists: failures are recorded */
 } start_ctx;
 
 /* ---- options as stored in pgbaton.migration.options ------------------------ */
@@ -96,7 +96,7 @@ static char *options_text(const pgb_options *o)
 /* Do the command line's filters equal those stored at the first start? */
 static bool filters_match(const pgb_options *o, const char *stored)
 {
-    json_t *root = stored ? json_loads(stored, 0, NULL) : NULL; /* new reference */
+    json_t *root = stored ? json_loads(stored, 0, NULL) : NULL;     /* new reference */
     json_t *saved = root ? json_object_get(root, "filters") : NULL; /* borrowed */
     json_t *now = filters_json(o);
     bool same = saved ? json_equal(saved, now) : filter_is_empty(o);
@@ -218,8 +218,7 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
         free(q);
     }
     PQclear(res);
-    ok = ok &&
-         db_command(c->state, "SELECT lo_unlink(oid) FROM pg_largeobject_metadata") &&
+    ok = ok && db_command(c->state, "SELECT lo_unlink(oid) FROM pg_largeobject_metadata") &&
          state_migration_delete(c->state, c->o.name) && db_command(c->state, "COMMIT");
     if (!ok) {
         PGresult *rb = db_exec(c->state, DB_QUIET, "ROLLBACK", 0, NULL);
@@ -426,11 +425,8 @@ static int follow(start_ctx *c, const char *slot_name, lsn_t from)
     /* the copy's sessions are no longer needed */
     db_close(c->src_db);
     c->src_db = NULL;
-    stream_ctx sc = {.o = &c->o,
-                     .source = c->src,
-                     .target = c->dst,
-                     .slot_name = slot_name,
-                     .start_lsn = from};
+    stream_ctx sc = {
+        .o = &c->o, .source = c->src, .target = c->dst, .slot_name = slot_name, .start_lsn = from};
     return stream_follow(&sc);
 }
 
@@ -470,8 +466,7 @@ static int fresh_start(start_ctx *c)
 /* A row exists: decide from its phase. */
 static int existing(start_ctx *c, state_migration *m)
 {
-    bool copy_unfinished = strcmp(m->phase, "copying") == 0 ||
-                           strcmp(m->phase, "indexing") == 0 ||
+    bool copy_unfinished = strcmp(m->phase, "copying") == 0 || strcmp(m->phase, "indexing") == 0 ||
                            (strcmp(m->phase, "failed") == 0 && !m->copy_done);
     if (copy_unfinished) {
         if (!c->o.restart) {

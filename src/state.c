@@ -34,8 +34,8 @@ int state_migration_load(db_conn *db, const char *name, state_migration *out)
 {
     memset(out, 0, sizeof *out);
     bool isnull = false;
-    char *exists = db_scalar(db, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL,
-                             &isnull);
+    char *exists =
+        db_scalar(db, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL, &isnull);
     if (!exists)
         return -1;
     bool have = strcmp(exists, "t") == 0;
@@ -82,8 +82,8 @@ void state_migration_free(state_migration *m)
 
 bool state_migration_insert(db_conn *db, const state_new_migration *m)
 {
-    const char *params[] = {m->name,           m->slot_name,      m->source_masked,
-                            m->target_masked,  m->source_version, m->target_version,
+    const char *params[] = {m->name,          m->slot_name,      m->source_masked,
+                            m->target_masked, m->source_version, m->target_version,
                             m->options_json};
     return db_commandp(db,
                        "INSERT INTO pgbaton.migration (name, phase, slot_name, source_masked, "
@@ -99,8 +99,7 @@ bool state_migration_delete(db_conn *db, const char *name)
     return db_commandp(db, "DELETE FROM pgbaton.migration WHERE name = $1", 1, params);
 }
 
-bool state_set_phase(db_conn *db, const char *name, const char *phase,
-                     const char *timestamp_column)
+bool state_set_phase(db_conn *db, const char *name, const char *phase, const char *timestamp_column)
 {
     char sql[256];
     if (timestamp_column)
@@ -148,8 +147,9 @@ void state_event(db_conn *db, const char *name, const char *level, const char *m
 {
     char *clean = log_redact(message);
     const char *params[] = {name, level, clean};
-    if (!db_commandp(db, "INSERT INTO pgbaton.event (migration, level, message) VALUES ($1, $2, $3)",
-                     3, params))
+    if (!db_commandp(db,
+                     "INSERT INTO pgbaton.event (migration, level, message) VALUES ($1, $2, $3)", 3,
+                     params))
         log_warn("could not record an event in the target's pgbaton.event (see above)");
     free(clean);
 }
@@ -166,8 +166,8 @@ bool state_table_insert(db_conn *db, const char *migration, const state_table *t
                        5, params);
 }
 
-bool state_table_update(db_conn *db, const char *migration, const char *schema,
-                        const char *table, const char *state, int64_t rows, int64_t bytes)
+bool state_table_update(db_conn *db, const char *migration, const char *schema, const char *table,
+                        const char *state, int64_t rows, int64_t bytes)
 {
     char r[32], b[32];
     snprintf(r, sizeof r, "%" PRId64, rows);
