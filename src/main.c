@@ -483,6 +483,14 @@ int main(int argc, char **argv)
         o.target = strdup(env);
 
     int rc = cmd->run(&o);
+    free(o.source);
+    free(o.target);
+    strlist *lists[] = {&o.include_schema, &o.exclude_schema, &o.include_table, &o.exclude_table};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (int j = 0; j < lists[i]->n; j++)
+            free(lists[i]->items[j]);
+        free(lists[i]->items);
+    }
     log_close();
     return rc;
 }
