@@ -133,6 +133,16 @@ static const command_def commands[] = {
      "columns, indexes, constraints, triggers, functions, sequences, views, extensions and\n"
      "large objects. --ddl FILE writes the schema creation script.",
      BIT(OPT_SOURCE) | BIT(OPT_JSON) | BIT(OPT_DDL) | COMMON, cmd_inventory},
+    {"start", "copy schema and data at one snapshot, then follow changes",
+     "-s SRC -t DST [--jobs N] [--name NAME] [--roles] [filters]",
+     "Copies the source's schema and data onto the target at one consistent snapshot\n"
+     "(N parallel workers, indexes built as tables complete), then streams changes from\n"
+     "the logical slot until stopped. Run again, it resumes streaming; an interrupted copy\n"
+     "must start over with --restart. Exit 3 when the preflight finds blocking problems.",
+     CONNS | BIT(OPT_JOBS) | BIT(OPT_SPLIT) | BIT(OPT_RESTART) | BIT(OPT_ROLES) |
+         BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) | BIT(OPT_INCLUDE_TABLE) |
+         BIT(OPT_EXCLUDE_TABLE) | COMMON,
+     cmd_start},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -475,6 +485,12 @@ int main(int argc, char **argv)
     int rc = cmd->run(&o);
     free(o.source);
     free(o.target);
+    strlist *lists[] = {&o.include_schema, &o.exclude_schema, &o.include_table, &o.exclude_table};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (int j = 0; j < lists[i]->n; j++)
+            free(lists[i]->items[j]);
+        free(lists[i]->items);
+    }
     log_close();
     return rc;
 }

@@ -16,7 +16,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
 
-our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN);
+our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
+  start_pgbaton finish_pgbaton wait_phase table_hash);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
 our $BIN      = $ENV{PGBATON_BIN} or die "PGBATON_BIN is not set (run through scripts/run-tap.sh)";
@@ -34,6 +35,7 @@ sub _configure
 	my $conf = "listen_addresses = '127.0.0.1'\n"
 	  . "password_encryption = 'scram-sha-256'\n"
 	  . "log_min_messages = warning\n";
+	# a non-logical node runs with wal_level=minimal, where wal senders are refused
 	$conf .= "max_replication_slots = 10\nmax_wal_senders = 10\n" if $opt{logical};
 	$conf .= "output_plugin_libraries = 'pgoutput, test_decoding, wal2json'\n"
 	  if $opt{allow_wal2json} && _knows_plugin_allowlist();
@@ -138,6 +140,63 @@ sub poll_until
 		usleep(100_000);
 	}
 	return 0;
+}
+
+# Start pgbaton in the background with ARGS (array ref); its output goes to
+# files (so it never blocks on a full pipe). Options: env. Returns a handle
+# for wait_phase / finish_pgbaton.
+sub start_pgbaton
+{
+	my ($args, %o) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir();
+	local %ENV = (%ENV, %{ $o{env} // {} });
+	my $h = IPC::Run::start([ $BIN, @$args ], '<', '/dev/null', '>', "$dir/out", '2>', "$dir/err");
+	return { h => $h, dir => $dir, label => join(' ', 'pgbaton', $args->[0] // '') };
+}
+
+# Stop (signal => 'TERM' / 'KILL', or none: wait) a start_pgbaton process and
+# return { rc, stdout, stderr } like run_pgbaton (asserting no password).
+sub finish_pgbaton
+{
+	my ($p, %o) = @_;
+	$p->{h}->signal($o{signal}) if $o{signal} && $p->{h}->pumpable;
+	$p->{h}->finish;
+	my $rc  = $p->{h}->result(0);
+	my $out = PostgreSQL::Test::Utils::slurp_file("$p->{dir}/out");
+	my $err = PostgreSQL::Test::Utils::slurp_file("$p->{dir}/err");
+	unlike($out . $err, qr/\Q$PASSWORD\E/, "$p->{label}: no password in output");
+	note("$p->{label} rc=$rc\nstdout:\n$out\nstderr:\n$err") if $ENV{PGBATON_TEST_VERBOSE};
+	return { rc => $rc, stdout => $out, stderr => $err };
+}
+
+# Wait until migration NAME on TARGET reaches PHASE (or the process P, when
+# given, has exited). True when the phase was reached.
+sub wait_phase
+{
+	my ($target, $name, $phase, %o) = @_;
+	my $p = $o{process};
+	my $reached = 0;
+	poll_until(
+		sub {
+			my $out = '';
+			$target->psql('app', "SELECT phase FROM pgbaton.migration WHERE name = '$name'",
+				stdout => \$out);
+			$reached = ($out // '') eq $phase;
+			return 1 if $reached;
+			return $p && !$p->{h}->pumpable;
+		},
+		$o{timeout} // 180);
+	return $reached;
+}
+
+# Row count and an order-independent hash of TABLE's rows on NODE, computed
+# the same way on both sides.
+sub table_hash
+{
+	my ($node, $table) = @_;
+	return $node->safe_psql('app',
+		"SELECT count(*) || ' ' || coalesce(md5(string_agg(md5(t::text), '' "
+		  . "ORDER BY md5(t::text))), '-') FROM $table t");
 }
 
 1;

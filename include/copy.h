@@ -1,0 +1,81 @@
+/*
+ * include/copy.h — the parallel data copy of `pgbaton start`.
+ *
+ * copy_plan_load() reads, at the snapshot, what to copy: tables with their
+ * sizes, column lists and COPY format, and the indexes and key constraints
+ * to build as soon as each table's data is in. copy_run() then copies with
+ * N workers (see src/copy.c for how).
+ */
+#ifndef PGBATON_COPY_H
+#define PGBATON_COPY_H
+
+#include "cli.h"
+#include "conninfo.h"
+#include "db.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* An index or index-backed constraint built right after its table's data. */
+typedef struct copy_index {
+    char *name;           /* for messages; owned */
+    char *sql;            /* statement(s) to run on the target; owned */
+    unsigned catalog_oid; /* TOC identity in pg_dump's list: (1259, index oid) */
+    unsigned object_oid;  /* or (2606, constraint oid) */
+} copy_index;
+
+/* One relation of the source. Fields marked "run" belong to copy_run. */
+typedef struct copy_table {
+    unsigned oid;
+    char *schema;  /* owned */
+    char *name;    /* owned */
+    char *qname;   /* quoted "schema"."name"; owned */
+    char *columns; /* quoted column list without generated columns; owned */
+    char relkind;  /* 'r' plain, 'p' partitioned (no data of its own) */
+    bool selected; /* covered by the filters */
+    bool binary;   /* binary COPY is exact for its column types */
+    int64_t size_bytes;
+    int64_t pages;
+    int64_t est_rows;
+    copy_index *indexes; /* owned */
+    int nindexes;
+    /* run: */
+    int parts_left;    /* copy items not yet finished */
+    int indexes_left;  /* index items not yet finished */
+    int64_t rows;      /* rows copied so far */
+    int64_t bytes;     /* bytes of COPY data streamed so far */
+    const char *state; /* pending, copying, copied, indexed, failed */
+    bool dirty;        /* progress not yet written to the state table */
+} copy_table;
+
+typedef struct copy_plan {
+    copy_table *tables; /* owned; all relations, selected or not, largest first */
+    int ntables;
+    int64_t lo_count; /* large objects on the source */
+    int64_t lo_bytes; /* size of pg_largeobject (estimate of their bytes) */
+} copy_plan;
+
+/* Read the plan through SNAP, a source session that has imported the
+ * snapshot. BINARY_ALLOWED: source and target share a major version. */
+bool copy_plan_load(db_conn *snap, const pgb_options *o, bool binary_allowed, copy_plan *plan)
+    __attribute__((warn_unused_result));
+void copy_plan_free(copy_plan *plan);
+
+/* Is the index (catalog, object) built by the copy? (post-data skips it) */
+bool copy_plan_builds(const copy_plan *plan, unsigned catalog_oid, unsigned object_oid);
+
+typedef struct copy_run_opts {
+    const pgb_options *o;   /* jobs, split size, migration name */
+    const conninfo *source; /* borrowed */
+    const conninfo *target; /* borrowed */
+    const char *snapshot;   /* exported snapshot name */
+    db_conn *state;         /* target session for progress rows (main thread only) */
+    bool large_objects;     /* copy large objects too */
+    bool lo_owners;         /* restore large object owners */
+} copy_run_opts;
+
+/* Copy every selected table's data, build its indexes, ANALYZE it, copy
+ * large objects. False on failure or on a stop signal (logged). */
+bool copy_run(const copy_run_opts *opts, copy_plan *plan) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,803 @@
+/*
+ * src/copy.c — the parallel data copy of `pgbaton start`.
+ *
+ * How it works
+ * ------------
+ * The plan (copy_plan_load) is read at the snapshot: every table with its
+ * size, non-generated columns and COPY format (binary when both servers run
+ * the same major version and the column types allow it, text otherwise),
+ * plus the indexes and key constraints of plain tables.
+ *
+ * copy_run() fills a work queue and starts N worker threads. Each worker owns
+ * two connections: a source session that imports the exported snapshot
+ * (BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT) and a
+ * target session. Work items, in the order workers take them:
+ *   1. urgent: INDEX items — pushed when a table's data is complete, so that
+ *      its indexes are built while other tables are still being copied;
+ *   2. main: COPY items, largest first. A table no larger than
+ *      --split-larger-than is one item, copied as
+ *        target: BEGIN; TRUNCATE ONLY t; COPY t FROM STDIN (FREEZE); COMMIT
+ *      (frozen rows: no later VACUUM rewrite on the target). A larger table is
+ *      split into ranges of heap pages, each copied with
+ *        COPY (SELECT cols FROM ONLY t WHERE ctid >= '(a,0)' AND ctid <
+ *        '(b,0)') TO STDOUT
+ *      (a TID range scan from PostgreSQL 14); the last range is open-ended so
+ *      that no page is missed;
+ *   3. late: ANALYZE of each copied table, and the large objects.
+ * COPY data flows source -> worker -> target: each row returned by
+ * PQgetCopyData is appended to a 256 kB buffer sent with PQputCopyData, so
+ * memory stays bounded whatever the table size (no files, no processes).
+ *
+ * A table's state goes pending -> copying -> copied (all its ranges are in)
+ * -> indexed (all its index items are done). Workers update counters in
+ * memory under one mutex; only the main thread writes them to
+ * pgbaton.table_state (every 2 s at most) and logs progress (every 5 s, or a
+ * bar on a terminal). The first failure, or a stop signal, sets the abort
+ * flag: workers leave at the next row, close their sessions (the target rolls
+ * back what was in flight) and copy_run returns false.
+ */
+#include "copy.h"
+
+#include "filter.h"
+#include "largeobj.h"
+#include "log.h"
+#include "signals.h"
+#include "sql_embed.h"
+#include "state.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define COPY_BUFSZ         (256 * 1024)
+#define PUBLISH_EVERY      (1024 * 1024) /* bytes between counter updates */
+#define STATE_EVERY_MS     2000
+#define PROGRESS_EVERY_MS  5000
+#define BLOCK_SIZE_DEFAULT 8192
+
+/* ---- plan ---------------------------------------------------------------- */
+
+static char *qualified(const char *schema, const char *name)
+{
+    char *qs = db_quote_ident(schema), *qn = db_quote_ident(name);
+    size_t n = strlen(qs) + strlen(qn) + 2;
+    char *out = malloc(n);
+    snprintf(out, n, "%s.%s", qs, qn);
+    free(qs);
+    free(qn);
+    return out;
+}
+
+static copy_table *find_table(copy_plan *plan, unsigned oid)
+{
+    for (int i = 0; i < plan->ntables; i++)
+        if (plan->tables[i].oid == oid)
+            return &plan->tables[i];
+    return NULL;
+}
+
+static bool load_tables(db_conn *snap, const pgb_options *o, bool binary_allowed, copy_plan *plan)
+{
+    PGresult *res = db_exec(snap, DB_LOG, sql_copy_tables, 0, NULL);
+    if (!res)
+        return false;
+    if (!db_check_shape(snap, res, 9, 0, "table list")) {
+        PQclear(res);
+        return false;
+    }
+    plan->ntables = PQntuples(res);
+    plan->tables = calloc((size_t)plan->ntables + 1, sizeof(copy_table));
+    for (int i = 0; i < plan->ntables; i++) {
+        copy_table *t = &plan->tables[i];
+        t->oid = (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10);
+        t->schema = strdup(PQgetvalue(res, i, 1));
+        t->name = strdup(PQgetvalue(res, i, 2));
+        t->qname = qualified(t->schema, t->name);
+        t->relkind = PQgetvalue(res, i, 3)[0];
+        t->size_bytes = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        t->pages = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+        t->est_rows = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+        t->columns = strdup(PQgetvalue(res, i, 7));
+        t->binary = binary_allowed && strcmp(PQgetvalue(res, i, 8), "t") == 0;
+        t->selected = filter_table_selected(o, t->schema, t->name);
+        t->state = "pending";
+    }
+    PQclear(res);
+    return true;
+}
+
+static bool load_indexes(db_conn *snap, copy_plan *plan)
+{
+    PGresult *res = db_exec(snap, DB_LOG, sql_copy_indexes, 0, NULL);
+    if (!res)
+        return false;
+    if (!db_check_shape(snap, res, 5, 0, "index list")) {
+        PQclear(res);
+        return false;
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        copy_table *t = find_table(plan, (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10));
+        if (!t || !t->selected)
+            continue;
+        t->indexes = realloc(t->indexes, (size_t)(t->nindexes + 1) * sizeof(copy_index));
+        copy_index *ix = &t->indexes[t->nindexes++];
+        ix->catalog_oid = (unsigned)strtoul(PQgetvalue(res, i, 1), NULL, 10);
+        ix->object_oid = (unsigned)strtoul(PQgetvalue(res, i, 2), NULL, 10);
+        ix->name = strdup(PQgetvalue(res, i, 3));
+        ix->sql = strdup(PQgetvalue(res, i, 4));
+    }
+    PQclear(res);
+    return true;
+}
+
+static bool load_large_objects(db_conn *snap, copy_plan *plan)
+{
+    PGresult *res = db_exec(snap, DB_LOG,
+                            "SELECT count(*), pg_relation_size('pg_largeobject') "
+                            "FROM pg_largeobject_metadata",
+                            0, NULL);
+    if (!res)
+        return false;
+    bool ok = db_check_shape(snap, res, 2, 1, "large object count");
+    if (ok) {
+        plan->lo_count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        plan->lo_bytes = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    }
+    PQclear(res);
+    return ok;
+}
+
+bool copy_plan_load(db_conn *snap, const pgb_options *o, bool binary_allowed, copy_plan *plan)
+{
+    memset(plan, 0, sizeof *plan);
+    return load_tables(snap, o, binary_allowed, plan) && load_indexes(snap, plan) &&
+           load_large_objects(snap, plan);
+}
+
+void copy_plan_free(copy_plan *plan)
+{
+    for (int i = 0; i < plan->ntables; i++) {
+        copy_table *t = &plan->tables[i];
+        for (int j = 0; j < t->nindexes; j++) {
+            free(t->indexes[j].name);
+            free(t->indexes[j].sql);
+        }
+        free(t->indexes);
+        free(t->schema);
+        free(t->name);
+        free(t->qname);
+        free(t->columns);
+    }
+    free(plan->tables);
+    memset(plan, 0, sizeof *plan);
+}
+
+bool copy_plan_builds(const copy_plan *plan, unsigned catalog_oid, unsigned object_oid)
+{
+    for (int i = 0; i < plan->ntables; i++) {
+        const copy_table *t = &plan->tables[i];
+        for (int j = 0; t->selected && j < t->nindexes; j++)
+            if (t->indexes[j].catalog_oid == catalog_oid && t->indexes[j].object_oid == object_oid)
+                return true;
+    }
+    return false;
+}
+
+/* ---- work queue ------------------------------------------------------------ */
+
+typedef enum item_kind {
+    ITEM_COPY,     /* a whole table, or one page range of it */
+    ITEM_INDEX,    /* one index or key constraint */
+    ITEM_ANALYZE,  /* ANALYZE one table */
+    ITEM_LARGEOBJ, /* every large object */
+} item_kind;
+
+typedef struct work_item {
+    item_kind kind;
+    int table;          /* index into plan->tables (not for ITEM_LARGEOBJ) */
+    int index;          /* ITEM_INDEX: index into the table's indexes */
+    bool whole;         /* ITEM_COPY: the whole table in one item */
+    int64_t first_page; /* ITEM_COPY range: first heap page */
+    int64_t end_page;   /* ITEM_COPY range: page after the last, -1 = to the end */
+} work_item;
+
+/* A FIFO of items (fixed capacity, computed up front). */
+typedef struct fifo {
+    work_item *items; /* owned */
+    int head, tail, cap;
+} fifo;
+
+typedef struct copy_shared {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    fifo urgent, main, late; /* taken in this order */
+    int outstanding;         /* items queued or running */
+    volatile int abort_flag; /* set on the first failure or a stop signal */
+    char *first_error;       /* owned; the failure that aborted the run */
+    int workers_left;        /* workers still running */
+    copy_plan *plan;
+    const copy_run_opts *opts;
+    int64_t lo_bytes_done; /* large objects: bytes copied (approximate) */
+    int64_t lo_done;       /* large objects copied */
+    bool lo_finished;
+} copy_shared;
+
+static void fifo_init(fifo *f, int cap)
+{
+    f->items = calloc((size_t)cap + 1, sizeof(work_item));
+    f->head = f->tail = 0;
+    f->cap = cap + 1;
+}
+
+static void fifo_push(fifo *f, work_item it)
+{
+    f->items[f->tail] = it;
+    f->tail = (f->tail + 1) % f->cap;
+}
+
+static bool fifo_pop(fifo *f, work_item *out)
+{
+    if (f->head == f->tail)
+        return false;
+    *out = f->items[f->head];
+    f->head = (f->head + 1) % f->cap;
+    return true;
+}
+
+/* Push under the lock (caller holds it). */
+static void queue_push(copy_shared *sh, fifo *f, work_item it)
+{
+    fifo_push(f, it);
+    sh->outstanding++;
+    pthread_cond_broadcast(&sh->cond);
+}
+
+/* Take the next item, waiting while others may still produce some. False
+ * when there is nothing left to do (or the run is aborted). */
+static bool queue_take(copy_shared *sh, work_item *out)
+{
+    pthread_mutex_lock(&sh->lock);
+    for (;;) {
+        if (sh->abort_flag) {
+            pthread_mutex_unlock(&sh->lock);
+            return false;
+        }
+        if (fifo_pop(&sh->urgent, out) || fifo_pop(&sh->main, out) || fifo_pop(&sh->late, out)) {
+            pthread_mutex_unlock(&sh->lock);
+            return true;
+        }
+        if (sh->outstanding == 0) {
+            pthread_mutex_unlock(&sh->lock);
+            return false;
+        }
+        pthread_cond_wait(&sh->cond, &sh->lock);
+    }
+}
+
+static void fail_run(copy_shared *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail_run(copy_shared *sh, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&sh->lock);
+    if (!sh->first_error)
+        sh->first_error = strdup(msg);
+    sh->abort_flag = 1;
+    pthread_cond_broadcast(&sh->cond);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* An item is done: update the table and queue what it unlocks. */
+static void item_done(copy_shared *sh, const work_item *it)
+{
+    pthread_mutex_lock(&sh->lock);
+    copy_table *t = it->kind == ITEM_LARGEOBJ ? NULL : &sh->plan->tables[it->table];
+    if (it->kind == ITEM_COPY && --t->parts_left == 0) {
+        t->state = t->nindexes > 0 ? "copied" : "indexed";
+        t->dirty = true;
+        t->indexes_left = t->nindexes;
+        for (int j = 0; j < t->nindexes; j++)
+            queue_push(sh, &sh->urgent,
+                       (work_item){.kind = ITEM_INDEX, .table = it->table, .index = j});
+        queue_push(sh, &sh->late, (work_item){.kind = ITEM_ANALYZE, .table = it->table});
+    } else if (it->kind == ITEM_INDEX && --t->indexes_left == 0) {
+        t->state = "indexed";
+        t->dirty = true;
+    } else if (it->kind == ITEM_LARGEOBJ) {
+        sh->lo_finished = true;
+    }
+    sh->outstanding--;
+    pthread_cond_broadcast(&sh->cond);
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* ---- one worker ------------------------------------------------------------ */
+
+typedef struct worker {
+    copy_shared *sh;
+    int id;
+    db_conn *src; /* imports the snapshot; owned */
+    db_conn *dst; /* owned */
+    char *buf;    /* COPY_BUFSZ bytes; owned */
+    pthread_t thread;
+} worker;
+
+static bool worker_connect(worker *w)
+{
+    const copy_run_opts *opts = w->sh->opts;
+    char app[64];
+    snprintf(app, sizeof app, "pgbaton copy %d", w->id);
+    db_connect_opts co = {.mode = DB_MODE_NORMAL, .application_name = app};
+    w->src = db_connect(opts->source, DB_SOURCE, &co, NULL, NULL);
+    if (!w->src)
+        return false;
+    char *snap = db_quote_literal(opts->snapshot);
+    size_t n = strlen(snap) + 64;
+    char *set = malloc(n);
+    snprintf(set, n, "SET TRANSACTION SNAPSHOT %s", snap);
+    bool ok = db_command(w->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
+              db_command(w->src, set) &&
+              db_command(w->src, "SET LOCAL extra_float_digits = 3; SET LOCAL DateStyle = ISO; "
+                                 "SET LOCAL IntervalStyle = postgres; SET LOCAL TimeZone = UTC; "
+                                 "SET LOCAL bytea_output = hex; SET LOCAL statement_timeout = 0");
+    free(snap);
+    free(set);
+    if (!ok) {
+        log_error("copy worker %d could not import the snapshot on the source (see above)", w->id);
+        return false;
+    }
+    w->dst = db_connect(opts->target, DB_TARGET, &co, NULL, NULL);
+    return w->dst &&
+           db_command(w->dst, "SET synchronous_commit = off; SET DateStyle = ISO; "
+                              "SET IntervalStyle = postgres; SET TimeZone = UTC; "
+                              "SET statement_timeout = 0; SET maintenance_work_mem = '256MB'");
+}
+
+/* Add DELTA bytes / MSGS COPY messages to table T's counters. */
+static void publish(copy_shared *sh, copy_table *t, int64_t delta, int64_t msgs)
+{
+    pthread_mutex_lock(&sh->lock);
+    t->bytes += delta;
+    t->rows += msgs;
+    t->dirty = true;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+/* Start COPY SQL on DB and expect STATUS (COPY_IN / COPY_OUT). */
+static bool start_copy(db_conn *db, const char *sql, ExecStatusType want, const char *what)
+{
+    PGresult *res = PQexec(db->pg, sql);
+    bool ok = res && PQresultStatus(res) == want;
+    if (!ok)
+        db_report(db, DB_LOG, res, what);
+    PQclear(res);
+    return ok;
+}
+
+/* Stream COPY data from w->src to w->dst until the end of the COPY. */
+static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
+{
+    size_t used = 0;
+    int64_t unpublished = 0, msgs = 0, msgs_published = 0;
+    for (;;) {
+        if (w->sh->abort_flag)
+            return false;
+        char *row = NULL;
+        int n = PQgetCopyData(w->src->pg, &row, 0);
+        if (n == -1)
+            break;
+        if (n < 0) {
+            db_report(w->src, DB_LOG, NULL, t->qname);
+            return false;
+        }
+        if (used + (size_t)n > COPY_BUFSZ && used > 0) {
+            if (PQputCopyData(w->dst->pg, w->buf, (int)used) != 1)
+                goto put_failed;
+            used = 0;
+        }
+        if ((size_t)n > COPY_BUFSZ) {
+            if (PQputCopyData(w->dst->pg, row, n) != 1)
+                goto put_failed;
+        } else {
+            memcpy(w->buf + used, row, (size_t)n);
+            used += (size_t)n;
+        }
+        PQfreemem(row);
+        row = NULL;
+        msgs++;
+        unpublished += n;
+        if (unpublished >= PUBLISH_EVERY) {
+            publish(w->sh, t, unpublished, msgs - msgs_published);
+            msgs_published = msgs;
+            unpublished = 0;
+        }
+        continue;
+    put_failed:
+        PQfreemem(row);
+        db_report(w->dst, DB_LOG, NULL, t->qname);
+        return false;
+    }
+    if (used > 0 && PQputCopyData(w->dst->pg, w->buf, (int)used) != 1) {
+        db_report(w->dst, DB_LOG, NULL, t->qname);
+        return false;
+    }
+    publish(w->sh, t, unpublished, msgs - msgs_published);
+    *msgs_out = msgs;
+    return true;
+}
+
+/* Read the final result of a COPY on DB; *ROWS gets its row count. */
+static bool finish_copy(db_conn *db, const char *what, int64_t *rows)
+{
+    bool ok = true;
+    PGresult *res;
+    while ((res = PQgetResult(db->pg)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            if (ok)
+                db_report(db, DB_LOG, res, what);
+            ok = false;
+        } else if (rows) {
+            *rows = strtoll(PQcmdTuples(res), NULL, 10);
+        }
+        PQclear(res);
+    }
+    return ok;
+}
+
+static char *copy_sql_source(const copy_table *t, const work_item *it)
+{
+    const char *fmt = t->binary ? " WITH (FORMAT binary)" : "";
+    size_t n = strlen(t->qname) + strlen(t->columns) + 256;
+    char *sql = malloc(n);
+    if (it->whole && t->columns[0])
+        snprintf(sql, n, "COPY %s (%s) TO STDOUT%s", t->qname, t->columns, fmt);
+    else if (it->whole)
+        snprintf(sql, n, "COPY %s TO STDOUT%s", t->qname, fmt);
+    else if (it->end_page >= 0)
+        snprintf(sql, n,
+                 "COPY (SELECT %s FROM ONLY %s WHERE ctid >= '(%" PRId64 ",0)'::tid AND ctid < "
+                 "'(%" PRId64 ",0)'::tid) TO STDOUT%s",
+                 t->columns, t->qname, it->first_page, it->end_page, fmt);
+    else
+        snprintf(sql, n,
+                 "COPY (SELECT %s FROM ONLY %s WHERE ctid >= '(%" PRId64 ",0)'::tid) TO STDOUT%s",
+                 t->columns, t->qname, it->first_page, fmt);
+    return sql;
+}
+
+static char *copy_sql_target(const copy_table *t, bool freeze)
+{
+    size_t n = strlen(t->qname) + strlen(t->columns) + 128;
+    char *sql = malloc(n);
+    snprintf(sql, n, "COPY %s%s%s%s FROM STDIN WITH (FORMAT %s%s)", t->qname,
+             t->columns[0] ? " (" : "", t->columns, t->columns[0] ? ")" : "",
+             t->binary ? "binary" : "text", freeze ? ", FREEZE" : "");
+    return sql;
+}
+
+static bool run_copy(worker *w, const work_item *it)
+{
+    copy_shared *sh = w->sh;
+    copy_table *t = &sh->plan->tables[it->table];
+    pthread_mutex_lock(&sh->lock);
+    if (strcmp(t->state, "pending") == 0) {
+        t->state = "copying";
+        t->dirty = true;
+    }
+    pthread_mutex_unlock(&sh->lock);
+
+    char *ssql = copy_sql_source(t, it);
+    char *tsql = copy_sql_target(t, it->whole);
+    bool ok = true;
+    if (it->whole) {
+        char trunc[1024];
+        snprintf(trunc, sizeof trunc, "BEGIN; TRUNCATE ONLY %s", t->qname);
+        ok = db_command(w->dst, trunc);
+    }
+    ok = ok && start_copy(w->dst, tsql, PGRES_COPY_IN, t->qname) &&
+         start_copy(w->src, ssql, PGRES_COPY_OUT, t->qname);
+    int64_t msgs = 0, rows = 0;
+    ok = ok && pump(w, t, &msgs) && finish_copy(w->src, t->qname, NULL);
+    if (ok) {
+        if (PQputCopyEnd(w->dst->pg, NULL) != 1) {
+            db_report(w->dst, DB_LOG, NULL, t->qname);
+            ok = false;
+        }
+    }
+    ok = ok && finish_copy(w->dst, t->qname, &rows);
+    if (ok && it->whole)
+        ok = db_command(w->dst, "COMMIT");
+    if (ok) {
+        /* the exact count replaces the message count (binary COPY sends a
+         * trailer message) */
+        publish(sh, t, 0, rows - msgs);
+        log_debug("copied %s%s: %" PRId64 " rows", t->qname, it->whole ? "" : " (range)", rows);
+    }
+    free(ssql);
+    free(tsql);
+    return ok;
+}
+
+static bool run_item(worker *w, const work_item *it)
+{
+    copy_shared *sh = w->sh;
+    switch (it->kind) {
+    case ITEM_COPY:
+        return run_copy(w, it);
+    case ITEM_INDEX: {
+        const copy_index *ix = &sh->plan->tables[it->table].indexes[it->index];
+        log_debug("building %s on the target", ix->name);
+        return db_command(w->dst, ix->sql);
+    }
+    case ITEM_ANALYZE: {
+        char sql[1024];
+        snprintf(sql, sizeof sql, "ANALYZE %s", sh->plan->tables[it->table].qname);
+        return db_command(w->dst, sql);
+    }
+    case ITEM_LARGEOBJ: {
+        int64_t count = 0;
+        bool ok = largeobj_copy(w->src, w->dst,
+                                sh->opts->lo_owners ? LARGEOBJ_KEEP_OWNER : LARGEOBJ_NO_OWNER,
+                                &count, &sh->lo_bytes_done, &sh->abort_flag);
+        sh->lo_done = count;
+        return ok;
+    }
+    }
+    return false;
+}
+
+static const char *item_label(const copy_shared *sh, const work_item *it)
+{
+    return it->kind == ITEM_LARGEOBJ ? "large objects" : sh->plan->tables[it->table].qname;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    copy_shared *sh = w->sh;
+    w->buf = malloc(COPY_BUFSZ);
+    if (!worker_connect(w)) {
+        fail_run(sh, "copy worker %d could not connect (see above)", w->id);
+    } else {
+        work_item it;
+        while (queue_take(sh, &it)) {
+            if (!run_item(w, &it)) {
+                if (!sh->abort_flag)
+                    fail_run(sh, "copy of %s failed: %s", item_label(sh, &it),
+                             w->dst->last_error   ? w->dst->last_error
+                             : w->src->last_error ? w->src->last_error
+                                                  : "see above");
+                pthread_mutex_lock(&sh->lock);
+                if (it.kind != ITEM_LARGEOBJ) {
+                    sh->plan->tables[it.table].state = "failed";
+                    sh->plan->tables[it.table].dirty = true;
+                }
+                pthread_mutex_unlock(&sh->lock);
+                break;
+            }
+            item_done(sh, &it);
+        }
+    }
+    db_close(w->src);
+    db_close(w->dst);
+    w->src = w->dst = NULL;
+    free(w->buf);
+    pthread_mutex_lock(&sh->lock);
+    sh->workers_left--;
+    pthread_cond_broadcast(&sh->cond);
+    pthread_mutex_unlock(&sh->lock);
+    return NULL;
+}
+
+/* ---- main thread: queue, progress, state ------------------------------------ */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Queue the COPY items (largest first) and the large objects; returns the
+ * number of items. */
+static int fill_queue(copy_shared *sh)
+{
+    const copy_run_opts *opts = sh->opts;
+    copy_plan *plan = sh->plan;
+    int64_t split_pages = opts->o->split_larger_than / BLOCK_SIZE_DEFAULT;
+    if (split_pages < 1)
+        split_pages = 1;
+    int count = 0, cap = 0;
+    for (int i = 0; i < plan->ntables; i++) {
+        copy_table *t = &plan->tables[i];
+        if (!t->selected || t->relkind != 'r')
+            continue;
+        bool split = t->size_bytes > opts->o->split_larger_than && t->pages > split_pages;
+        int parts = split ? (int)((t->pages + split_pages - 1) / split_pages) : 1;
+        cap += parts + t->nindexes + 1;
+    }
+    fifo_init(&sh->main, cap + 1);
+    fifo_init(&sh->urgent, cap + 1);
+    fifo_init(&sh->late, cap + 1);
+    bool lo_queued = false;
+    for (int i = 0; i < plan->ntables; i++) {
+        copy_table *t = &plan->tables[i];
+        if (!t->selected || t->relkind != 'r')
+            continue;
+        /* the large objects go in by size among the tables */
+        if (opts->large_objects && plan->lo_count > 0 && !lo_queued &&
+            plan->lo_bytes >= t->size_bytes) {
+            queue_push(sh, &sh->main, (work_item){.kind = ITEM_LARGEOBJ});
+            lo_queued = true;
+            count++;
+        }
+        bool split = t->size_bytes > opts->o->split_larger_than && t->pages > split_pages;
+        if (!split) {
+            t->parts_left = 1;
+            queue_push(sh, &sh->main, (work_item){.kind = ITEM_COPY, .table = i, .whole = true});
+            count++;
+            continue;
+        }
+        int parts = (int)((t->pages + split_pages - 1) / split_pages);
+        t->parts_left = parts;
+        for (int p = 0; p < parts; p++) {
+            int64_t first = p * split_pages;
+            int64_t end = p == parts - 1 ? -1 : first + split_pages;
+            queue_push(
+                sh, &sh->main,
+                (work_item){.kind = ITEM_COPY, .table = i, .first_page = first, .end_page = end});
+            count++;
+        }
+        log_info("%s (%" PRId64 " MB) is copied in %d parallel ranges", t->qname,
+                 t->size_bytes >> 20, parts);
+    }
+    if (opts->large_objects && plan->lo_count > 0 && !lo_queued) {
+        queue_push(sh, &sh->late, (work_item){.kind = ITEM_LARGEOBJ});
+        count++;
+    }
+    return count;
+}
+
+typedef struct progress_totals {
+    int tables_total, tables_copied;
+    int64_t bytes_total, bytes_done;
+} progress_totals;
+
+/* Write changed table rows to the state table (main thread). */
+static void flush_state(copy_shared *sh, progress_totals *pt)
+{
+    copy_plan *plan = sh->plan;
+    const copy_run_opts *opts = sh->opts;
+    memset(pt, 0, sizeof *pt);
+    for (int i = 0; i < plan->ntables; i++) {
+        copy_table *t = &plan->tables[i];
+        if (!t->selected || t->relkind != 'r')
+            continue;
+        pthread_mutex_lock(&sh->lock);
+        bool dirty = t->dirty;
+        const char *state = t->state;
+        int64_t rows = t->rows, bytes = t->bytes;
+        t->dirty = false;
+        pthread_mutex_unlock(&sh->lock);
+        pt->tables_total++;
+        if (strcmp(state, "copied") == 0 || strcmp(state, "indexed") == 0)
+            pt->tables_copied++;
+        pt->bytes_total += t->size_bytes;
+        bool done = strcmp(state, "copied") == 0 || strcmp(state, "indexed") == 0;
+        pt->bytes_done += done || bytes > t->size_bytes ? t->size_bytes : bytes;
+        if (dirty && opts->state &&
+            !state_table_update(opts->state, opts->o->name, t->schema, t->name, state, rows, bytes))
+            log_warn("could not record the progress of %s in the target's state table", t->qname);
+    }
+    if (opts->large_objects && plan->lo_count > 0) {
+        pt->bytes_total += plan->lo_bytes;
+        int64_t lo = sh->lo_finished ? plan->lo_bytes : sh->lo_bytes_done;
+        pt->bytes_done += lo < plan->lo_bytes ? lo : plan->lo_bytes;
+    }
+}
+
+static void log_progress(const progress_totals *pt, int64_t elapsed_ms, bool final)
+{
+    double pct =
+        pt->bytes_total > 0 ? 100.0 * (double)pt->bytes_done / (double)pt->bytes_total : 100.0;
+    double mbs =
+        elapsed_ms > 0 ? (double)pt->bytes_done / 1048576.0 / ((double)elapsed_ms / 1000) : 0;
+    if (log_stderr_is_tty() && !final) {
+        char bar[31];
+        int fill = (int)(pct * 30 / 100);
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = '\0';
+        fprintf(stderr, "\r[%s] %5.1f%%  %d/%d tables  %.1f MB/s ", bar, pct, pt->tables_copied,
+                pt->tables_total, mbs);
+        fflush(stderr);
+        return;
+    }
+    if (log_stderr_is_tty())
+        fprintf(stderr, "\n");
+    log_info("copy: %d/%d tables, %.1f of %.1f MB (%.0f%%), %.1f MB/s", pt->tables_copied,
+             pt->tables_total, (double)pt->bytes_done / 1048576.0,
+             (double)pt->bytes_total / 1048576.0, pct, mbs);
+}
+
+/* Main thread: wait for the workers, with progress and stop handling. */
+static void supervise(copy_shared *sh)
+{
+    int64_t start = now_ms(), last_state = start, last_log = start;
+    progress_totals pt;
+    const struct timespec step = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+    for (;;) {
+        pthread_mutex_lock(&sh->lock);
+        int left = sh->workers_left;
+        pthread_mutex_unlock(&sh->lock);
+        if (left == 0)
+            break;
+        if (signals_stop_requested() && !sh->abort_flag)
+            fail_run(sh, "the copy was interrupted by a stop signal");
+        nanosleep(&step, NULL);
+        int64_t now = now_ms();
+        if (now - last_state >= STATE_EVERY_MS) {
+            flush_state(sh, &pt);
+            last_state = now;
+            if (now - last_log >= PROGRESS_EVERY_MS || log_stderr_is_tty()) {
+                log_progress(&pt, now - start, false);
+                if (now - last_log >= PROGRESS_EVERY_MS)
+                    last_log = now;
+            }
+        }
+    }
+    flush_state(sh, &pt);
+    if (!sh->abort_flag)
+        log_progress(&pt, now_ms() - start, true);
+}
+
+bool copy_run(const copy_run_opts *opts, copy_plan *plan)
+{
+    copy_shared sh = {.plan = plan, .opts = opts};
+    pthread_mutex_init(&sh.lock, NULL);
+    pthread_cond_init(&sh.cond, NULL);
+    int nitems = fill_queue(&sh);
+    int nworkers = opts->o->jobs;
+    if (nworkers > nitems)
+        nworkers = nitems > 0 ? nitems : 0;
+    log_info("copying %d items with %d workers", nitems, nworkers);
+    worker *workers = calloc((size_t)nworkers + 1, sizeof(worker));
+    sh.workers_left = 0;
+    for (int i = 0; i < nworkers; i++) {
+        workers[i] = (worker){.sh = &sh, .id = i + 1};
+        pthread_mutex_lock(&sh.lock);
+        sh.workers_left++;
+        pthread_mutex_unlock(&sh.lock);
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            pthread_mutex_lock(&sh.lock);
+            sh.workers_left--;
+            pthread_mutex_unlock(&sh.lock);
+            fail_run(&sh, "could not start copy worker %d", i + 1);
+            nworkers = i;
+            break;
+        }
+    }
+    supervise(&sh);
+    for (int i = 0; i < nworkers; i++)
+        pthread_join(workers[i].thread, NULL);
+    bool ok = !sh.abort_flag && sh.outstanding == 0;
+    if (!ok)
+        log_error("%s", sh.first_error ? sh.first_error : "the copy did not complete");
+    free(sh.first_error);
+    free(sh.main.items);
+    free(sh.urgent.items);
+    free(sh.late.items);
+    free(workers);
+    pthread_mutex_destroy(&sh.lock);
+    pthread_cond_destroy(&sh.cond);
+    return ok;
+}

@@ -1,0 +1,442 @@
+/*
+ * src/schema.c — schema copy: pg_dump / pg_restore at the snapshot, roles.
+ *
+ * One pg_dump --schema-only --format=custom --snapshot=S writes the schema
+ * as it was at the snapshot into a temporary archive (schema only: table
+ * data never touches a file). Its pre-data section (types, tables,
+ * functions, ...) is restored in one transaction before the data copy; its
+ * post-data section after it, in parallel (-j), minus the indexes and key
+ * constraints that the copy workers already built table by table: those
+ * entries are commented out of pg_restore's list (-L), matched by the
+ * catalog and object OIDs that pg_dump writes on each list line.
+ */
+#include "schema.h"
+
+#include "log.h"
+#include "pgtools.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* a schema of the user, not a system one */
+#define USER_NS(n)                                                                                 \
+    n ".nspname NOT LIKE 'pg\\_%' AND " n ".nspname NOT IN ('information_schema', 'pgbaton')"
+
+void namelist_add(namelist *l, const char *s)
+{
+    l->items = realloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+    l->items[l->n++] = strdup(s);
+}
+
+void namelist_free(namelist *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+char *namelist_join(const namelist *l)
+{
+    size_t len = 1;
+    for (int i = 0; i < l->n; i++)
+        len += strlen(l->items[i]) + 2;
+    char *s = malloc(len);
+    s[0] = '\0';
+    for (int i = 0; i < l->n; i++) {
+        if (i)
+            strcat(s, ", ");
+        strcat(s, l->items[i]);
+    }
+    return s;
+}
+
+/* A PostgreSQL text[] literal of L (for = ANY($1)). */
+static char *namelist_array(const namelist *l)
+{
+    size_t len = 3;
+    for (int i = 0; i < l->n; i++)
+        len += 2 * strlen(l->items[i]) + 3;
+    char *s = malloc(len), *o = s;
+    *o++ = '{';
+    for (int i = 0; i < l->n; i++) {
+        if (i)
+            *o++ = ',';
+        *o++ = '"';
+        for (const char *p = l->items[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                *o++ = '\\';
+            *o++ = *p;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = '\0';
+    return s;
+}
+
+/* A growing argv. */
+typedef struct argv_builder {
+    char **v; /* owned strings, NULL-terminated */
+    int n;
+} argv_builder;
+
+static void arg_add(argv_builder *a, const char *s)
+{
+    a->v = realloc(a->v, (size_t)(a->n + 2) * sizeof(char *));
+    a->v[a->n++] = strdup(s);
+    a->v[a->n] = NULL;
+}
+
+static void arg_add2(argv_builder *a, const char *opt, const char *val)
+{
+    size_t n = strlen(opt) + strlen(val) + 2;
+    char *s = malloc(n);
+    snprintf(s, n, "%s=%s", opt, val);
+    arg_add(a, s);
+    free(s);
+}
+
+static void arg_free(argv_builder *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+}
+
+static bool find_tool(const char *name, pgtool *t)
+{
+    if (pgtool_find(name, 14, t))
+        return true;
+    log_error("%s (PostgreSQL 14 or later) was not found: install the PostgreSQL client "
+              "programs (postgresql-client) of the newer of the two servers' versions",
+              name);
+    pgtool_free(t);
+    return false;
+}
+
+bool schema_dump(const schema_dump_opts *opts)
+{
+    pgtool tool;
+    if (!find_tool("pg_dump", &tool))
+        return false;
+    char *conn = pgtool_connstr(opts->source);
+    argv_builder a = {0};
+    arg_add(&a, tool.path);
+    arg_add2(&a, "--dbname", conn);
+    arg_add(&a, "--schema-only");
+    arg_add(&a, "--format=custom");
+    arg_add2(&a, "--file", opts->path);
+    arg_add2(&a, "--snapshot", opts->snapshot);
+    arg_add(&a, "--no-tablespaces");
+    arg_add(&a, "--no-subscriptions");
+    arg_add(&a, "--no-publications");
+    arg_add2(&a, "--exclude-schema", "pgbaton");
+    for (int i = 0; i < opts->exclude_schemas->n; i++) {
+        char *q = db_quote_ident(opts->exclude_schemas->items[i]);
+        arg_add2(&a, "--exclude-schema", q);
+        free(q);
+    }
+    for (int i = 0; i < opts->exclude_tables->n; i++)
+        arg_add2(&a, "--exclude-table", opts->exclude_tables->items[i]);
+    bool ok = pgtool_run((const char *const *)a.v, opts->source, -1, -1, "pg_dump (source)");
+    arg_free(&a);
+    free(conn);
+    pgtool_free(&tool);
+    if (!ok)
+        log_error("could not dump the source's schema (pg_dump's messages are above)");
+    return ok;
+}
+
+static void add_owner_args(argv_builder *a, schema_owners owners)
+{
+    if (owners == SCHEMA_NO_OWNERS) {
+        arg_add(a, "--no-owner");
+        arg_add(a, "--no-privileges");
+    }
+}
+
+bool schema_restore_pre(const conninfo *target, const char *path, schema_owners owners)
+{
+    pgtool tool;
+    if (!find_tool("pg_restore", &tool))
+        return false;
+    char *conn = pgtool_connstr(target);
+    argv_builder a = {0};
+    arg_add(&a, tool.path);
+    arg_add2(&a, "--dbname", conn);
+    arg_add(&a, "--section=pre-data");
+    arg_add(&a, "--single-transaction");
+    arg_add(&a, "--exit-on-error");
+    add_owner_args(&a, owners);
+    arg_add(&a, path);
+    bool ok = pgtool_run((const char *const *)a.v, target, -1, -1, "pg_restore (target)");
+    arg_free(&a);
+    free(conn);
+    pgtool_free(&tool);
+    if (!ok)
+        log_error("could not create the schema on the target (pg_restore's messages are above); "
+                  "nothing of it was kept");
+    return ok;
+}
+
+/* Write pg_restore's list of ARCHIVE into OUT_PATH, commenting out the
+ * entries the copy built already. */
+static bool write_post_list(const pgtool *tool, const conninfo *target, const char *archive,
+                            const char *out_path, const copy_plan *plan)
+{
+    char full[4200];
+    snprintf(full, sizeof full, "%s.full", out_path);
+    int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+        log_error("cannot write %s: %m", full);
+        return false;
+    }
+    const char *argv[] = {tool->path, "--list", archive, NULL};
+    bool ok = pgtool_run(argv, target, -1, fd, "pg_restore --list");
+    close(fd);
+    if (!ok)
+        return false;
+    FILE *in = fopen(full, "r"), *out = fopen(out_path, "w");
+    if (!in || !out) {
+        log_error("cannot rewrite the restore list %s: %m", out_path);
+        if (in)
+            fclose(in);
+        if (out)
+            fclose(out);
+        return false;
+    }
+    char line[8192];
+    int skipped = 0;
+    while (fgets(line, sizeof line, in)) {
+        int id;
+        unsigned cat, oid;
+        char desc[64];
+        if (line[0] != ';' && sscanf(line, "%d; %u %u %63s", &id, &cat, &oid, desc) == 4 &&
+            (strcmp(desc, "INDEX") == 0 || strcmp(desc, "CONSTRAINT") == 0) &&
+            copy_plan_builds(plan, cat, oid)) {
+            fputc(';', out);
+            skipped++;
+        }
+        fputs(line, out);
+    }
+    fclose(in);
+    bool wrote = fclose(out) == 0;
+    log_debug("post-data: %d indexes and constraints already built by the copy", skipped);
+    return wrote;
+}
+
+bool schema_restore_post(const conninfo *target, const char *path, const char *tmpdir,
+                         const copy_plan *plan, int jobs, schema_owners owners)
+{
+    pgtool tool;
+    if (!find_tool("pg_restore", &tool))
+        return false;
+    char list[4096];
+    snprintf(list, sizeof list, "%s/post-data.list", tmpdir);
+    if (!write_post_list(&tool, target, path, list, plan)) {
+        pgtool_free(&tool);
+        return false;
+    }
+    char *conn = pgtool_connstr(target);
+    char jobs_s[16];
+    snprintf(jobs_s, sizeof jobs_s, "%d", jobs);
+    argv_builder a = {0};
+    arg_add(&a, tool.path);
+    arg_add2(&a, "--dbname", conn);
+    arg_add(&a, "--section=post-data");
+    arg_add2(&a, "--use-list", list);
+    arg_add2(&a, "--jobs", jobs_s);
+    arg_add(&a, "--exit-on-error");
+    add_owner_args(&a, owners);
+    arg_add(&a, path);
+    bool ok = pgtool_run((const char *const *)a.v, target, -1, -1, "pg_restore (target)");
+    arg_free(&a);
+    free(conn);
+    pgtool_free(&tool);
+    if (!ok)
+        log_error("could not create the post-data objects (foreign keys, triggers, ...) on the "
+                  "target (pg_restore's messages are above)");
+    return ok;
+}
+
+/* ---- roles ------------------------------------------------------------------ */
+
+static bool fill_names(db_conn *db, const char *sql, int nparams, const char *const *params,
+                       namelist *out)
+{
+    PGresult *res = db_exec(db, DB_LOG, sql, nparams, params);
+    if (!res)
+        return false;
+    bool ok = db_check_shape(db, res, 1, 0, "role list");
+    for (int i = 0; ok && i < PQntuples(res); i++)
+        namelist_add(out, PQgetvalue(res, i, 0));
+    PQclear(res);
+    return ok;
+}
+
+bool schema_roles_used(db_conn *snap, namelist *out)
+{
+    static const char sql[] =
+        "WITH o(oid) AS ("
+        " SELECT refobjid FROM pg_shdepend WHERE refclassid = 'pg_authid'::regclass"
+        "   AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " UNION SELECT nspowner FROM pg_namespace n WHERE " USER_NS(
+            "n") " UNION SELECT relowner FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                 "c.relnamespace"
+                 "   WHERE " USER_NS(
+                     "n") " UNION SELECT proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = "
+                          "p.pronamespace"
+                          "   WHERE " USER_NS(
+                              "n") " UNION SELECT typowner FROM pg_type t JOIN pg_namespace n ON "
+                                   "n.oid = t.typnamespace"
+                                   "   WHERE " USER_NS(
+                                       "n") " UNION SELECT lomowner FROM pg_largeobject_metadata)"
+                                            " SELECT r.rolname FROM pg_roles r JOIN o ON o.oid = "
+                                            "r.oid"
+                                            " WHERE r.rolname NOT LIKE 'pg\\_%' ORDER BY 1";
+    return fill_names(snap, sql, 0, NULL, out);
+}
+
+bool schema_roles_missing(db_conn *dst, const namelist *names, namelist *missing)
+{
+    char *arr = namelist_array(names);
+    const char *params[] = {arr};
+    bool ok = fill_names(dst,
+                         "SELECT n FROM unnest($1::text[]) AS n "
+                         "WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = n) ORDER BY 1",
+                         1, params, missing);
+    free(arr);
+    return ok;
+}
+
+/* CREATE ROLE for row I of RES (pg_roles columns, see below). */
+static char *create_role_sql(const PGresult *res, int i, const char *password)
+{
+    char *q = db_quote_ident(PQgetvalue(res, i, 0));
+    char *pw = password ? db_quote_literal(password) : NULL;
+    char *until = PQgetisnull(res, i, 9) ? NULL : db_quote_literal(PQgetvalue(res, i, 9));
+#define FLAG(col, yes, no) (strcmp(PQgetvalue(res, i, col), "t") == 0 ? yes : no)
+    size_t n = strlen(q) + (pw ? strlen(pw) : 0) + (until ? strlen(until) : 0) + 512;
+    char *sql = malloc(n);
+    snprintf(sql, n, "CREATE ROLE %s WITH %s %s %s %s %s %s %s CONNECTION LIMIT %s%s%s%s%s", q,
+             FLAG(1, "SUPERUSER", "NOSUPERUSER"), FLAG(2, "INHERIT", "NOINHERIT"),
+             FLAG(3, "CREATEROLE", "NOCREATEROLE"), FLAG(4, "CREATEDB", "NOCREATEDB"),
+             FLAG(5, "LOGIN", "NOLOGIN"), FLAG(6, "REPLICATION", "NOREPLICATION"),
+             FLAG(7, "BYPASSRLS", "NOBYPASSRLS"), PQgetvalue(res, i, 8),
+             until ? " VALID UNTIL " : "", until ? until : "", pw ? " PASSWORD " : "",
+             pw ? pw : "");
+#undef FLAG
+    free(q);
+    free(pw);
+    free(until);
+    return sql;
+}
+
+/* Password hashes of the roles in ARR (text[] literal), or NULL when the
+ * source role may not read pg_authid. */
+static PGresult *read_hashes(db_conn *src, const char *arr)
+{
+    const char *params[] = {arr};
+    PGresult *res = db_exec(src, DB_QUIET,
+                            "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = "
+                            "ANY($1::text[])",
+                            1, params);
+    if (!res)
+        return NULL;
+    for (int i = 0; i < PQntuples(res); i++)
+        if (!PQgetisnull(res, i, 1))
+            log_add_secret(PQgetvalue(res, i, 1));
+    return res;
+}
+
+static const char *hash_of(const PGresult *hashes, const char *role)
+{
+    for (int i = 0; hashes && i < PQntuples(hashes); i++)
+        if (strcmp(PQgetvalue(hashes, i, 0), role) == 0)
+            return PQgetisnull(hashes, i, 1) ? NULL : PQgetvalue(hashes, i, 1);
+    return NULL;
+}
+
+static bool grant_memberships(db_conn *src, db_conn *dst, const char *arr)
+{
+    const char *params[] = {arr};
+    PGresult *res = db_exec(src, DB_LOG,
+                            "SELECT g.rolname, m.rolname, am.admin_option FROM pg_auth_members am "
+                            "JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = "
+                            "am.member WHERE m.rolname = ANY($1::text[]) "
+                            "AND (g.rolname = ANY($1::text[]) OR g.rolname LIKE 'pg\\_%')",
+                            1, params);
+    if (!res)
+        return false;
+    bool ok = db_check_shape(src, res, 3, 0, "role memberships");
+    for (int i = 0; ok && i < PQntuples(res); i++) {
+        char *g = db_quote_ident(PQgetvalue(res, i, 0));
+        char *m = db_quote_ident(PQgetvalue(res, i, 1));
+        char sql[1024];
+        snprintf(sql, sizeof sql, "GRANT %s TO %s%s", g, m,
+                 strcmp(PQgetvalue(res, i, 2), "t") == 0 ? " WITH ADMIN OPTION" : "");
+        ok = db_command(dst, sql);
+        free(g);
+        free(m);
+    }
+    PQclear(res);
+    return ok;
+}
+
+bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, namelist *no_password)
+{
+    char *arr = namelist_array(names);
+    const char *params[] = {arr};
+    /* the roles and, transitively, the roles they are members of */
+    PGresult *res = db_exec(
+        src, DB_LOG,
+        "WITH RECURSIVE r(oid) AS (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[]) "
+        " UNION SELECT m.roleid FROM pg_auth_members m JOIN r ON m.member = r.oid) "
+        "SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, "
+        "rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil FROM pg_roles "
+        "WHERE oid IN (SELECT oid FROM r) AND rolname NOT LIKE 'pg\\_%' ORDER BY 1",
+        1, params);
+    free(arr);
+    if (!res)
+        return false;
+    if (!db_check_shape(src, res, 10, 0, "roles")) {
+        PQclear(res);
+        return false;
+    }
+    namelist all = {0};
+    for (int i = 0; i < PQntuples(res); i++)
+        namelist_add(&all, PQgetvalue(res, i, 0));
+    namelist missing = {0};
+    bool ok = schema_roles_missing(dst, &all, &missing);
+    char *all_arr = namelist_array(&all);
+    PGresult *hashes = ok ? read_hashes(src, all_arr) : NULL;
+    for (int i = 0; ok && i < PQntuples(res); i++) {
+        const char *role = PQgetvalue(res, i, 0);
+        bool is_missing = false;
+        for (int j = 0; j < missing.n; j++)
+            is_missing |= strcmp(missing.items[j], role) == 0;
+        if (!is_missing)
+            continue;
+        const char *hash = hash_of(hashes, role);
+        if (!hashes && strcmp(PQgetvalue(res, i, 5), "t") == 0)
+            namelist_add(no_password, role);
+        char *sql = create_role_sql(res, i, hash);
+        ok = db_command(dst, sql);
+        free(sql);
+        if (ok)
+            log_info("created role %s on the target%s", role,
+                     hash ? " (with its password hash)" : "");
+    }
+    ok = ok && grant_memberships(src, dst, all_arr);
+    PQclear(hashes);
+    PQclear(res);
+    free(all_arr);
+    namelist_free(&all);
+    namelist_free(&missing);
+    return ok;
+}

@@ -1,0 +1,541 @@
+/*
+ * src/start.c — `pgbaton start`: copy schema and data at one snapshot, then
+ * follow the slot (streaming, src/stream.c).
+ *
+ * The story of a fresh start:
+ *   1. preflight (check_run): any FAIL refuses the start (exit 3);
+ *   2. the state schema on the target, the migration row (phase 'copying',
+ *      the filters in options);
+ *   3. the slot, created with an exported snapshot on a replication
+ *      connection that stays open and idle until the data copy is over;
+ *      its consistent point goes into the state;
+ *   4. at the snapshot: the plan (tables, indexes), roles, pg_dump of the
+ *      schema; pre-data restored on the target;
+ *   5. the data copy with N workers, indexes built as tables complete
+ *      (src/copy.c); large objects; ANALYZE;
+ *   6. phase 'indexing': the rest of post-data (pg_restore -j N);
+ *   7. phase 'streaming', applied_lsn = consistent point: stream_follow().
+ *
+ * Running start again:
+ *   - phase copying/indexing (or failed before the copy completed): an
+ *     exported snapshot cannot be re-opened once its session is gone, so a
+ *     copy cannot be resumed consistently. start refuses, and --restart drops
+ *     what the copy created (the selected schemas on the target, large
+ *     objects), the slot and the state rows, then copies again;
+ *   - phase streaming/cutover (or failed after the copy): resume streaming
+ *     from applied_lsn, with the filters of the first start;
+ *   - done: nothing to do.
+ * One advisory lock on the target keeps two `start` of one migration apart.
+ */
+#include "check.h"
+#include "cli.h"
+#include "conninfo.h"
+#include "copy.h"
+#include "db.h"
+#include "filter.h"
+#include "log.h"
+#include "schema.h"
+#include "signals.h"
+#include "slot.h"
+#include "state.h"
+#include "stream.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Everything a start holds; freed by start_ctx_free. */
+typedef struct start_ctx {
+    pgb_options o;    /* copy of the options, jobs resolved */
+    conninfo *src;    /* owned */
+    conninfo *dst;    /* owned */
+    db_conn *state;   /* target session: state rows, advisory lock; owned */
+    db_conn *src_db;  /* plain source session (versions, roles); owned */
+    db_conn *snap;    /* source session at the snapshot; owned */
+    slot_export slot; /* the slot and its exporting connection */
+    char tmpdir[256]; /* temporary directory for the schema archive, "" when none */
+    bool row_created; /* the migration row exists: failures are recorded */
+} start_ctx;
+
+/* ---- options as stored in pgbaton.migration.options ------------------------ */
+
+static json_t *strlist_json(const strlist *l)
+{
+    json_t *a = json_array(); /* new reference */
+    for (int i = 0; i < l->n; i++)
+        json_array_append_new(a, json_string(l->items[i]));
+    return a;
+}
+
+/* The filters of O as a JSON object (new reference). */
+static json_t *filters_json(const pgb_options *o)
+{
+    json_t *f = json_object();
+    json_object_set_new(f, "include_schema", strlist_json(&o->include_schema));
+    json_object_set_new(f, "exclude_schema", strlist_json(&o->exclude_schema));
+    json_object_set_new(f, "include_table", strlist_json(&o->include_table));
+    json_object_set_new(f, "exclude_table", strlist_json(&o->exclude_table));
+    return f;
+}
+
+/* options column text (malloc'd). */
+static char *options_text(const pgb_options *o)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "filters", filters_json(o));
+    json_object_set_new(root, "jobs", json_integer(o->jobs));
+    json_object_set_new(root, "split_larger_than", json_integer(o->split_larger_than));
+    json_object_set_new(root, "roles", json_boolean(o->roles));
+    char *s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(root);
+    return s;
+}
+
+/* Do the command line's filters equal those stored at the first start? */
+static bool filters_match(const pgb_options *o, const char *stored)
+{
+    json_t *root = stored ? json_loads(stored, 0, NULL) : NULL;     /* new reference */
+    json_t *saved = root ? json_object_get(root, "filters") : NULL; /* borrowed */
+    json_t *now = filters_json(o);
+    bool same = saved ? json_equal(saved, now) : filter_is_empty(o);
+    if (!same) {
+        char *s = saved ? json_dumps(saved, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+        log_error("migration %s was started with other table filters (%s): give the same "
+                  "--include/--exclude options as the first start, or none of them",
+                  o->name, s);
+        free(s);
+    }
+    json_decref(now);
+    json_decref(root);
+    return same;
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static void start_ctx_free(start_ctx *c)
+{
+    db_close(c->snap);
+    slot_close_export(&c->slot);
+    db_close(c->src_db);
+    db_close(c->state);
+    if (c->tmpdir[0]) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/schema.dump", c->tmpdir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/post-data.list", c->tmpdir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/post-data.list.full", c->tmpdir);
+        unlink(path);
+        rmdir(c->tmpdir);
+    }
+    conninfo_free(c->src);
+    conninfo_free(c->dst);
+}
+
+static db_conn *connect_side(const conninfo *ci, db_side side)
+{
+    db_connect_opts co = {.mode = DB_MODE_NORMAL, .application_name = "pgbaton start"};
+    return db_connect(ci, side, &co, NULL, NULL);
+}
+
+/* Take the per-migration advisory lock on the target (session level). */
+static bool lock_migration(start_ctx *c)
+{
+    const char *params[] = {c->o.name};
+    char *got = db_scalar(c->state, "SELECT pg_try_advisory_lock(hashtext('pgbaton start ' || $1))",
+                          1, params, NULL);
+    bool ok = got && strcmp(got, "t") == 0;
+    if (got && !ok)
+        log_error("another pgbaton start of migration %s is running against this target: stop "
+                  "it first",
+                  c->o.name);
+    free(got);
+    return ok;
+}
+
+/* Record a failure of the copy (the row exists) and say how to go on. */
+static int copy_failed(start_ctx *c, const char *what)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "%s; the copy cannot be resumed: run pgbaton start --restart to start it over", what);
+    if (c->row_created && c->state) {
+        if (!state_set_failed(c->state, c->o.name, msg))
+            log_warn("could not record the failure in the target's state (see above)");
+        state_event(c->state, c->o.name, "error", msg);
+    }
+    log_error("%s", msg);
+    return EXIT_FAILURE_RUNTIME;
+}
+
+static void warn_event(start_ctx *c, const char *msg)
+{
+    log_warn("%s", msg);
+    state_event(c->state, c->o.name, "warn", msg);
+}
+
+/* ---- --restart ---------------------------------------------------------------- */
+
+/* Drop on the target what an interrupted copy created: every selected
+ * schema (public is recreated empty with its default owner and privileges)
+ * and every large object; the slot on the source; the state rows. Safe
+ * because the preflight only lets a copy start on a target without user
+ * objects in the selected schemas. */
+static bool restart_cleanup(start_ctx *c, const state_migration *m)
+{
+    log_info("--restart: dropping the interrupted copy of migration %s", c->o.name);
+    bool dropped = false;
+    if (!slot_drop_if_exists(c->src_db, m->slot_name, &dropped))
+        return false;
+    if (dropped)
+        log_info("dropped slot %s on the source", m->slot_name);
+    PGresult *res = db_exec(c->state, DB_LOG,
+                            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                            "AND nspname NOT IN ('information_schema', 'pgbaton') ORDER BY 1",
+                            0, NULL);
+    if (!res)
+        return false;
+    bool ok = db_check_shape(c->state, res, 1, 0, "schema list") && db_command(c->state, "BEGIN");
+    for (int i = 0; ok && i < PQntuples(res); i++) {
+        const char *nsp = PQgetvalue(res, i, 0);
+        if (!filter_schema_selected(&c->o, nsp))
+            continue;
+        char *q = db_quote_ident(nsp);
+        char sql[1024];
+        snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", q);
+        ok = db_command(c->state, sql);
+        if (ok && strcmp(nsp, "public") == 0)
+            ok = db_command(c->state,
+                            db_server_version(c->state) >= 150000
+                                ? "CREATE SCHEMA public AUTHORIZATION pg_database_owner; "
+                                  "GRANT USAGE ON SCHEMA public TO PUBLIC; "
+                                  "COMMENT ON SCHEMA public IS 'standard public schema'"
+                                : "CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO PUBLIC; "
+                                  "COMMENT ON SCHEMA public IS 'standard public schema'");
+        log_info("dropped schema %s on the target", q);
+        free(q);
+    }
+    PQclear(res);
+    ok = ok && db_command(c->state, "SELECT lo_unlink(oid) FROM pg_largeobject_metadata") &&
+         state_migration_delete(c->state, c->o.name) && db_command(c->state, "COMMIT");
+    if (!ok) {
+        PGresult *rb = db_exec(c->state, DB_QUIET, "ROLLBACK", 0, NULL);
+        PQclear(rb);
+        log_error("--restart could not drop the interrupted copy (see above); nothing was dropped "
+                  "on the target");
+    }
+    return ok;
+}
+
+/* ---- the copy ----------------------------------------------------------------- */
+
+static bool open_snapshot_session(start_ctx *c)
+{
+    c->snap = connect_side(c->src, DB_SOURCE);
+    if (!c->snap)
+        return false;
+    char *lit = db_quote_literal(c->slot.snapshot_name);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT %s", lit);
+    free(lit);
+    return db_command(c->snap, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
+           db_command(c->snap, sql) && db_command(c->snap, "SET LOCAL search_path = pg_catalog");
+}
+
+/* Schemas and tables the filters leave out (for pg_dump). */
+static bool exclusions(start_ctx *c, const copy_plan *plan, namelist *schemas, namelist *tables)
+{
+    PGresult *res = db_exec(c->snap, DB_LOG,
+                            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                            "AND nspname <> 'information_schema' ORDER BY 1",
+                            0, NULL);
+    if (!res)
+        return false;
+    for (int i = 0; i < PQntuples(res); i++)
+        if (!filter_schema_selected(&c->o, PQgetvalue(res, i, 0)))
+            namelist_add(schemas, PQgetvalue(res, i, 0));
+    PQclear(res);
+    for (int i = 0; i < plan->ntables; i++)
+        if (!plan->tables[i].selected && filter_schema_selected(&c->o, plan->tables[i].schema))
+            namelist_add(tables, plan->tables[i].qname);
+    return true;
+}
+
+/* Roles: copy them (--roles) or find the missing ones. */
+static bool settle_roles(start_ctx *c, schema_owners *owners)
+{
+    namelist used = {0}, missing = {0}, nopw = {0};
+    bool ok = schema_roles_used(c->snap, &used);
+    if (ok && c->o.roles && used.n > 0)
+        ok = schema_copy_roles(c->src_db, c->state, &used, &nopw);
+    if (ok && nopw.n > 0) {
+        char *names = namelist_join(&nopw);
+        char msg[2048];
+        snprintf(msg, sizeof msg,
+                 "the source role cannot read password hashes (pg_authid), as on managed "
+                 "services: roles %s were created on the target without a password; set their "
+                 "passwords on the target",
+                 names);
+        warn_event(c, msg);
+        free(names);
+    }
+    ok = ok && schema_roles_missing(c->state, &used, &missing);
+    *owners = SCHEMA_WITH_OWNERS;
+    if (ok && missing.n > 0) {
+        char *names = namelist_join(&missing);
+        char msg[2048];
+        snprintf(msg, sizeof msg,
+                 "roles missing on the target: %s; the copy proceeds without ownership and "
+                 "privileges (objects belong to the connecting role); create the roles first or "
+                 "use --roles to keep them",
+                 names);
+        warn_event(c, msg);
+        free(names);
+        *owners = SCHEMA_NO_OWNERS;
+    }
+    namelist_free(&used);
+    namelist_free(&missing);
+    namelist_free(&nopw);
+    return ok;
+}
+
+static bool record_tables(start_ctx *c, const copy_plan *plan)
+{
+    bool ok = db_command(c->state, "BEGIN");
+    for (int i = 0; ok && i < plan->ntables; i++) {
+        const copy_table *t = &plan->tables[i];
+        if (!t->selected || t->relkind != 'r')
+            continue;
+        state_table st = {t->schema, t->name, t->size_bytes, t->est_rows};
+        ok = state_table_insert(c->state, c->o.name, &st);
+    }
+    return ok && db_command(c->state, "COMMIT");
+}
+
+static bool create_row(start_ctx *c)
+{
+    char *sv = db_scalar(c->src_db, "SHOW server_version", 0, NULL, NULL);
+    char *tv = db_scalar(c->state, "SHOW server_version", 0, NULL, NULL);
+    char *opts = options_text(&c->o);
+    state_new_migration nm = {
+        .name = c->o.name,
+        .slot_name = c->o.name,
+        .source_masked = c->src->masked,
+        .target_masked = c->dst->masked,
+        .source_version = sv,
+        .target_version = tv,
+        .options_json = opts,
+    };
+    bool ok = sv && tv && state_ensure_schema(c->state) && state_migration_insert(c->state, &nm);
+    free(sv);
+    free(tv);
+    free(opts);
+    c->row_created = ok;
+    return ok;
+}
+
+/* Steps 3 to 6 of the story; returns an exit code (EXIT_OK: go stream). */
+static int run_copy(start_ctx *c)
+{
+    if (!slot_create_exported(c->src, c->o.name, &c->slot))
+        return copy_failed(c, "could not create the replication slot on the source");
+    if (!state_set_consistent_lsn(c->state, c->o.name, c->slot.consistent_lsn))
+        return copy_failed(c, "could not record the slot's consistent point");
+    if (!open_snapshot_session(c))
+        return copy_failed(c, "could not open a source session at the snapshot");
+
+    bool same_major = db_server_version(c->src_db) / 10000 == db_server_version(c->state) / 10000;
+    copy_plan plan;
+    if (!copy_plan_load(c->snap, &c->o, same_major, &plan))
+        return copy_failed(c, "could not read the source's tables at the snapshot");
+    int rc = EXIT_FAILURE_RUNTIME;
+    namelist ex_schemas = {0}, ex_tables = {0};
+    schema_owners owners;
+    char dump[400];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(c->tmpdir, sizeof c->tmpdir, "%s/pgbaton-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(c->tmpdir)) {
+        log_error("cannot create a temporary directory in %s: %m; set TMPDIR", tmp ? tmp : "/tmp");
+        c->tmpdir[0] = '\0';
+        rc = copy_failed(c, "no temporary directory for the schema archive");
+        goto out;
+    }
+    snprintf(dump, sizeof dump, "%s/schema.dump", c->tmpdir);
+    if (!exclusions(c, &plan, &ex_schemas, &ex_tables) || !settle_roles(c, &owners)) {
+        rc = copy_failed(c, "could not prepare the schema copy");
+        goto out;
+    }
+    schema_dump_opts d = {.source = c->src,
+                          .snapshot = c->slot.snapshot_name,
+                          .path = dump,
+                          .exclude_schemas = &ex_schemas,
+                          .exclude_tables = &ex_tables};
+    log_info("copying the schema (pre-data) at the snapshot");
+    if (!schema_dump(&d) || !schema_restore_pre(c->dst, dump, owners)) {
+        rc = copy_failed(c, "the schema copy failed");
+        goto out;
+    }
+    if (!record_tables(c, &plan)) {
+        rc = copy_failed(c, "could not record the tables in the target's state");
+        goto out;
+    }
+    copy_run_opts ro = {.o = &c->o,
+                        .source = c->src,
+                        .target = c->dst,
+                        .snapshot = c->slot.snapshot_name,
+                        .state = c->state,
+                        .large_objects = filter_is_empty(&c->o) || c->o.include_schema.n == 0,
+                        .lo_owners = owners == SCHEMA_WITH_OWNERS};
+    if (!copy_run(&ro, &plan)) {
+        rc = copy_failed(c, signals_stop_requested() ? "the copy was interrupted by a stop signal"
+                                                     : "the data copy failed");
+        goto out;
+    }
+    /* every importer is done: the snapshot may go, the slot stays */
+    db_close(c->snap);
+    c->snap = NULL;
+    slot_close_export(&c->slot);
+    if (!state_set_phase(c->state, c->o.name, "indexing", "copy_done_at")) {
+        rc = copy_failed(c, "could not record the end of the data copy");
+        goto out;
+    }
+    log_info("data copied; creating the remaining post-data objects (foreign keys, triggers, ...)");
+    if (!schema_restore_post(c->dst, dump, c->tmpdir, &plan, c->o.jobs, owners)) {
+        rc = copy_failed(c, "the post-data restore failed");
+        goto out;
+    }
+    if (!state_set_phase(c->state, c->o.name, "indexing", "indexes_done_at") ||
+        !state_start_streaming(c->state, c->o.name)) {
+        rc = copy_failed(c, "could not record the end of the copy");
+        goto out;
+    }
+    log_info("copy complete: the target holds the source as of the snapshot");
+    rc = EXIT_OK;
+out:
+    namelist_free(&ex_schemas);
+    namelist_free(&ex_tables);
+    copy_plan_free(&plan);
+    return rc;
+}
+
+static int follow(start_ctx *c, const char *slot_name, lsn_t from)
+{
+    /* the copy's sessions are no longer needed */
+    db_close(c->src_db);
+    c->src_db = NULL;
+    stream_ctx sc = {
+        .o = &c->o, .source = c->src, .target = c->dst, .slot_name = slot_name, .start_lsn = from};
+    return stream_follow(&sc);
+}
+
+static int fresh_start(start_ctx *c)
+{
+    check_report *r = check_run(&c->o, c->src, c->dst);
+    if (!r) {
+        log_error("start refused: the preflight could not run (see above)");
+        return EXIT_PREFLIGHT;
+    }
+    int fails = check_report_count(r, CHECK_FAIL);
+    if (fails > 0) {
+        check_report_print(r, false);
+        log_error("start refused: the preflight found %d blocking problem%s (FAIL above); fix "
+                  "them and run pgbaton start again",
+                  fails, fails == 1 ? "" : "s");
+    }
+    check_report_free(r);
+    if (fails > 0)
+        return EXIT_PREFLIGHT;
+    if (!create_row(c))
+        return EXIT_FAILURE_RUNTIME;
+    log_info("starting migration %s with %d jobs", c->o.name, c->o.jobs);
+    int rc = run_copy(c);
+    if (rc != EXIT_OK)
+        return rc;
+    char buf[LSN_STRLEN];
+    (void)buf;
+    state_migration m;
+    if (state_migration_load(c->state, c->o.name, &m) != 1)
+        return EXIT_FAILURE_RUNTIME;
+    rc = follow(c, m.slot_name, m.applied_lsn);
+    state_migration_free(&m);
+    return rc;
+}
+
+/* A row exists: decide from its phase. */
+static int existing(start_ctx *c, state_migration *m)
+{
+    bool copy_unfinished = strcmp(m->phase, "copying") == 0 || strcmp(m->phase, "indexing") == 0 ||
+                           (strcmp(m->phase, "failed") == 0 && !m->copy_done);
+    if (copy_unfinished) {
+        if (!c->o.restart) {
+            log_error("the copy of migration %s was interrupted; an exported snapshot cannot be "
+                      "re-opened, so the copy must start over: run pgbaton start --restart "
+                      "(drops the copied tables and the slot)",
+                      c->o.name);
+            return EXIT_FAILURE_RUNTIME;
+        }
+        if (!filters_match(&c->o, m->options))
+            return EXIT_USAGE;
+        if (!restart_cleanup(c, m))
+            return EXIT_FAILURE_RUNTIME;
+        return fresh_start(c);
+    }
+    if (strcmp(m->phase, "done") == 0) {
+        log_info("migration %s is complete (cut over); nothing to do", c->o.name);
+        return EXIT_OK;
+    }
+    if (strcmp(m->phase, "stopped") == 0) {
+        log_error("migration %s was stopped (pgbaton abort); run pgbaton clean, then pgbaton start "
+                  "for a new migration",
+                  c->o.name);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    if (c->o.restart) {
+        log_error("--restart only applies to an interrupted copy; migration %s has finished its "
+                  "copy (phase %s): run pgbaton start without --restart to resume streaming",
+                  c->o.name, m->phase);
+        return EXIT_USAGE;
+    }
+    if (!filters_match(&c->o, m->options))
+        return EXIT_USAGE;
+    if (strcmp(m->phase, "failed") == 0)
+        log_warn("migration %s had failed: %s; resuming streaming", c->o.name,
+                 m->last_error ? m->last_error : "(no message)");
+    char buf[LSN_STRLEN];
+    log_info("migration %s resumes streaming at %s", c->o.name,
+             lsn_format(m->applied_lsn, buf, sizeof buf));
+    return follow(c, m->slot_name, m->applied_lsn);
+}
+
+int cmd_start(const pgb_options *o)
+{
+    start_ctx c = {.o = *o};
+    if (c.o.jobs <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        c.o.jobs = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    }
+    signals_install();
+    int rc = EXIT_USAGE;
+    if (!(c.src = cli_conninfo(o, DB_SOURCE)) || !(c.dst = cli_conninfo(o, DB_TARGET)))
+        goto out;
+    rc = EXIT_FAILURE_RUNTIME;
+    if (!(c.state = connect_side(c.dst, DB_TARGET)) || !(c.src_db = connect_side(c.src, DB_SOURCE)))
+        goto out;
+    if (!lock_migration(&c))
+        goto out;
+    state_migration m;
+    int found = state_migration_load(c.state, c.o.name, &m);
+    if (found < 0)
+        goto out;
+    if (found == 1) {
+        rc = existing(&c, &m);
+        state_migration_free(&m);
+    } else {
+        rc = fresh_start(&c);
+    }
+out:
+    start_ctx_free(&c);
+    return rc;
+}
