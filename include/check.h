@@ -1,0 +1,61 @@
+/*
+ * include/check.h — preflight: can this migration work?
+ *
+ * check_run() connects to both servers and runs every check (connections,
+ * source settings and privileges, wal2json, row identity of the selected
+ * tables, target version/extensions/privileges/emptiness, slot name, client
+ * programs). It changes nothing on either server except a temporary logical
+ * slot that it creates and drops to probe wal2json. `pgbaton check` prints
+ * the report; `pgbaton start` refuses to start when anything FAILs.
+ *
+ * Testing aid: PGBATON_CHECK_SLOT_TIMEOUT (seconds, default 30) bounds the
+ * wait for the probe slot's creation.
+ */
+#ifndef PGBATON_CHECK_H
+#define PGBATON_CHECK_H
+
+#include "cli.h"
+#include "conninfo.h"
+
+#include <stdbool.h>
+
+typedef enum check_status {
+    CHECK_PASS,
+    CHECK_WARN,
+    CHECK_FAIL,
+} check_status;
+
+typedef struct check_item {
+    char *id;            /* short check name, e.g. "source-wal-level"; owned */
+    check_status status; /* pass, warn or fail */
+    char *message;       /* one line, never a password; owned */
+    char *fix;           /* one sentence; NULL for PASS; owned */
+} check_item;
+
+typedef struct check_report {
+    check_item *items; /* in the order the checks ran; owned */
+    int n;
+} check_report;
+
+/* Run every check. Options used: name (slot, state row) and the table
+ * filters. Never NULL. The caller frees the report. */
+check_report *check_run(const pgb_options *o, const conninfo *src, const conninfo *dst);
+
+/* How many items have status ST. */
+int check_report_count(const check_report *r, check_status st);
+
+/* Print the report on stdout: one line per check and a summary, or (JSON)
+ * an array of {"check", "status", "message", "fix"} and nothing else. */
+void check_report_print(const check_report *r, bool json);
+
+void check_report_free(check_report *r);
+
+/* Append an item; copies (and redacts) MESSAGE and FIX (FIX may be NULL). */
+void check_report_add(check_report *r, const char *id, check_status st, const char *message,
+                      const char *fix);
+
+/* Does the output_plugin_libraries value SETTING (comma-separated, spaces
+ * and double quotes allowed) list LIBRARY? */
+bool check_plugin_listed(const char *setting, const char *library);
+
+#endif

@@ -1,0 +1,11 @@
+-- Preflight (check.c): can the target role create the schema? One row:
+-- superuser, CREATE on the database, CREATE on schema public (NULL when
+-- there is no schema public), role name, database name.
+SELECT r.rolsuper,
+       has_database_privilege(current_database(), 'CREATE') AS db_create,
+       (SELECT has_schema_privilege(n.oid, 'CREATE')
+        FROM pg_namespace n WHERE n.nspname = 'public') AS public_create,
+       current_user,
+       current_database()
+FROM pg_roles r
+WHERE r.rolname = current_user;
