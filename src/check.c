@@ -48,6 +48,7 @@ typedef struct check_ctx {
     bool src_plugin_ok;     /* wal2json allowed as output plugin */
     bool dst_has_state;     /* target holds pgbaton.migration row for o->name */
     char *dst_state_slot;   /* that row's slot_name, owned, or NULL */
+    char *dst_role_sql;     /* target role, quoted for SQL, owned, or NULL */
 } check_ctx;
 
 /* --- small helpers ------------------------------------------------------ */
@@ -119,6 +120,15 @@ static char *names_join(const namelist *l)
     if (l->n > shown)
         sprintf(s + strlen(s), " and %d more", l->n - shown);
     return s;
+}
+
+/* The server's version as "15.20" (distributor suffix cut) in BUF. */
+static const char *version_text(const db_conn *db, char *buf, size_t bufsz)
+{
+    const char *v = PQparameterStatus(db->pg, "server_version");
+    snprintf(buf, bufsz, "%s", v ? v : "?");
+    buf[strcspn(buf, " ")] = '\0';
+    return buf;
 }
 
 static bool is_true(const PGresult *res, int row, int col)
@@ -275,9 +285,9 @@ static db_conn *connect_side(check_ctx *c, db_side side)
     char *err = NULL;
     db_conn *db = db_connect(ci, side, &opts, &why, &err);
     if (db) {
-        const char *ver = PQparameterStatus(db->pg, "server_version");
+        char ver[64];
         add(c, id, CHECK_PASS, NULL, "connected to %s as %s (PostgreSQL %s)", ci->masked,
-            PQuser(db->pg), ver ? ver : "?");
+            PQuser(db->pg), version_text(db, ver, sizeof ver));
         return db;
     }
     /* db_connect's message ends with "; <hint>": the hint becomes the fix */
@@ -295,7 +305,7 @@ static db_conn *connect_side(check_ctx *c, db_side side)
 
 static void check_source_settings(check_ctx *c)
 {
-    PGresult *res = query(c, c->src, "source-settings", sql_check_source_settings, 0, NULL, 8, 1);
+    PGresult *res = query(c, c->src, "source-settings", sql_check_source_settings, 0, NULL, 9, 1);
     if (!res)
         return;
     const char *wal_level = PQgetvalue(res, 0, 0);
@@ -320,14 +330,13 @@ static void check_source_settings(check_ctx *c)
         add(c, "source-replication-privilege", CHECK_PASS, NULL, "role %s %s", user,
             super ? "is a superuser" : "has the REPLICATION attribute");
     } else {
-        char *quoted = db_quote_ident(user);
-        char *fix = strfmt("as a superuser on the source, run ALTER ROLE %s REPLICATION", quoted);
+        char *fix = strfmt("as a superuser on the source, run ALTER ROLE %s REPLICATION",
+                           PQgetvalue(res, 0, 8));
         add(c, "source-replication-privilege", CHECK_FAIL, fix,
             "role %s has neither REPLICATION nor superuser: it cannot create or read a "
             "replication slot",
             user);
         free(fix);
-        free(quoted);
     }
 
     int free_slots = max_slots - used_slots;
@@ -480,8 +489,9 @@ static void check_wal2json_probe(check_ctx *c, const namelist *numeric)
         return;
     }
     PQclear(res);
-    bool supported = probe_peek(p, slot, "numeric-data-types-as-string");
-    bool works = supported || probe_peek(p, slot, NULL);
+    /* an error drops the session's temporary slots: peek with the option
+     * last, and drop the slot only if it is still there */
+    bool works = probe_peek(p, slot, NULL);
     if (works)
         add(c, id, CHECK_PASS, NULL,
             "wal2json works: a temporary slot was created and decoded with format-version 2");
@@ -489,7 +499,11 @@ static void check_wal2json_probe(check_ctx *c, const namelist *numeric)
         add(c, id, CHECK_FAIL,
             "install a working wal2json (2.5 or later) on the source, then run check again",
             "wal2json could not decode with format-version 2: %s", p->last_error);
-    res = db_exec(p, DB_QUIET, "SELECT pg_drop_replication_slot($1)", 1, params);
+    bool supported = works && probe_peek(p, slot, "numeric-data-types-as-string");
+    res = db_exec(p, DB_QUIET,
+                  "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                  "WHERE slot_name = $1 AND temporary",
+                  1, params);
     if (!res)
         log_debug("source: dropping the probe slot: %s (it goes with the session)", p->last_error);
     PQclear(res);
@@ -499,11 +513,10 @@ static void check_wal2json_probe(check_ctx *c, const namelist *numeric)
 }
 
 /* Is relation (row ROW of a check_relations result) selected? A partition
- * counts as selected when its partition tree's root is. */
+ * follows its partition tree's root, which is what the filters name. */
 static bool relation_selected(const check_ctx *c, const PGresult *res, int row)
 {
-    return filter_table_selected(c->o, PQgetvalue(res, row, 1), PQgetvalue(res, row, 2)) ||
-           filter_table_selected(c->o, PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
+    return filter_table_selected(c->o, PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
 }
 
 /* Identity, unlogged, matview: one item each. Fills NUMERIC for the probe. */
@@ -666,14 +679,15 @@ static void read_target_state(check_ctx *c)
 static void check_target_privileges(check_ctx *c)
 {
     const char *id = "target-create-privilege";
-    PGresult *res = query(c, c->dst, id, sql_check_target_privileges, 0, NULL, 5, 1);
+    PGresult *res = query(c, c->dst, id, sql_check_target_privileges, 0, NULL, 7, 1);
     if (!res)
         return;
     bool super = is_true(res, 0, 0);
     bool db_create = is_true(res, 0, 1);
     bool public_create = PQgetisnull(res, 0, 2) ? db_create : is_true(res, 0, 2);
-    char *role = db_quote_ident(PQgetvalue(res, 0, 3));
-    char *dbname = db_quote_ident(PQgetvalue(res, 0, 4));
+    const char *role = PQgetvalue(res, 0, 5), *dbname = PQgetvalue(res, 0, 6);
+    free(c->dst_role_sql);
+    c->dst_role_sql = strdup(role);
     if (super) {
         add(c, id, CHECK_PASS, NULL, "role %s is a superuser on the target", PQgetvalue(res, 0, 3));
     } else if (db_create && public_create) {
@@ -690,8 +704,6 @@ static void check_target_privileges(check_ctx *c)
                                          : "CREATE on schema public");
         free(fix);
     }
-    free(role);
-    free(dbname);
     PQclear(res);
 }
 
@@ -717,7 +729,7 @@ static void check_session_replication_role(check_ctx *c)
     if (ok) {
         add(c, id, CHECK_PASS, NULL, "role %s may set session_replication_role = replica", user);
     } else if (denied) {
-        char *role = db_quote_ident(user);
+        const char *role = c->dst_role_sql ? c->dst_role_sql : user;
         char *fix = db_server_version(c->dst) >= 150000
                         ? strfmt("as a superuser on the target, run GRANT SET ON PARAMETER "
                                  "session_replication_role TO %s (or make it a superuser)",
@@ -730,7 +742,6 @@ static void check_session_replication_role(check_ctx *c)
             "without firing triggers and foreign-key checks)",
             user);
         free(fix);
-        free(role);
     } else {
         add(c, id, CHECK_FAIL, "fix the cause named in the message",
             "could not set session_replication_role on the target: %s", err);
@@ -776,11 +787,10 @@ static void check_target(check_ctx *c)
 static void check_versions(check_ctx *c)
 {
     int sv = db_server_version(c->src), tv = db_server_version(c->dst);
-    const char *sver = PQparameterStatus(c->src->pg, "server_version");
-    const char *tver = PQparameterStatus(c->dst->pg, "server_version");
+    char sver[64], tver[64];
     if (tv / 10000 >= sv / 10000)
         add(c, "target-version", CHECK_PASS, NULL, "target %s is not older than source %s",
-            tver ? tver : "?", sver ? sver : "?");
+            version_text(c->dst, tver, sizeof tver), version_text(c->src, sver, sizeof sver));
     else
         add(c, "target-version", CHECK_FAIL,
             "use a target server whose major version is at least the source's",
@@ -807,7 +817,9 @@ static void check_extensions(check_ctx *c)
         if (!found)
             names_add(&missing, ext);
     }
-    if (missing.n == 0) {
+    if (PQntuples(src) == 0) {
+        add(c, id, CHECK_PASS, NULL, "the source uses no extension beside plpgsql");
+    } else if (missing.n == 0) {
         add(c, id, CHECK_PASS, NULL, "%d source extension%s available on the target",
             PQntuples(src), PQntuples(src) == 1 ? "" : "s");
     } else {
@@ -872,6 +884,7 @@ check_report *check_run(const pgb_options *o, const conninfo *src, const conninf
     db_close(c.src);
     db_close(c.dst);
     free(c.dst_state_slot);
+    free(c.dst_role_sql);
     return r;
 }
 

@@ -35,6 +35,9 @@ sub _configure
 	  . "password_encryption = 'scram-sha-256'\n"
 	  . "max_replication_slots = 10\nmax_wal_senders = 10\n"
 	  . "log_min_messages = warning\n";
+	# init() without allows_streaming sets wal_level = minimal, which refuses
+	# max_wal_senders > 0: non-logical nodes get replica
+	$conf .= "wal_level = replica\n" unless $opt{logical};
 	$conf .= "output_plugin_libraries = 'pgoutput, test_decoding, wal2json'\n"
 	  if $opt{allow_wal2json} && _knows_plugin_allowlist();
 	$conf .= $opt{extra_conf} if $opt{extra_conf};
