@@ -437,6 +437,60 @@ static bool probe_peek(db_conn *p, const char *slot, const char *option)
     return res != NULL;
 }
 
+/* Is relation (row ROW of a check_relations result) selected? A partition
+ * follows its partition tree's root, which is what the filters name. */
+static bool relation_selected(const check_ctx *c, const PGresult *res, int row)
+{
+    return filter_table_selected(c->o, PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
+}
+
+/* The selected source relations that get a FAIL or a WARN, by kind. */
+typedef struct source_rels {
+    bool read;             /* the query ran */
+    namelist identity;     /* "schema.table (why)" */
+    namelist identity_fix; /* "schema.table", same order */
+    namelist unlogged;
+    namelist matview;
+    namelist numeric; /* tables with numeric/float columns */
+} source_rels;
+
+static void source_rels_free(source_rels *sr)
+{
+    names_free(&sr->identity);
+    names_free(&sr->identity_fix);
+    names_free(&sr->unlogged);
+    names_free(&sr->matview);
+    names_free(&sr->numeric);
+}
+
+/* Read check_relations.sql into SR (a FAIL item when it cannot run). */
+static void collect_relations(check_ctx *c, source_rels *sr)
+{
+    PGresult *res = query(c, c->src, "replica-identity", sql_check_relations, 0, NULL, 7, 0);
+    if (!res)
+        return;
+    sr->read = true;
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (!relation_selected(c, res, i))
+            continue;
+        const char *kind = PQgetvalue(res, i, 0);
+        const char *display = PQgetvalue(res, i, 5);
+        if (strcmp(kind, "identity") == 0) {
+            char *s = strfmt("%s (%s)", display, PQgetvalue(res, i, 6));
+            names_add(&sr->identity, s);
+            names_add(&sr->identity_fix, display);
+            free(s);
+        } else if (strcmp(kind, "unlogged") == 0) {
+            names_add(&sr->unlogged, display);
+        } else if (strcmp(kind, "matview") == 0) {
+            names_add(&sr->matview, display);
+        } else if (strcmp(kind, "numeric") == 0) {
+            names_add(&sr->numeric, display);
+        }
+    }
+    PQclear(res);
+}
+
 /* Numeric columns of the selected tables vs. numeric-data-types-as-string. */
 static void report_numeric(check_ctx *c, bool supported, const namelist *numeric)
 {
@@ -461,7 +515,7 @@ static void report_numeric(check_ctx *c, bool supported, const namelist *numeric
 
 /* Create a temporary wal2json slot in a fresh session, learn whether
  * numeric-data-types-as-string is supported, drop the slot. */
-static void check_wal2json_probe(check_ctx *c, const namelist *numeric)
+static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
 {
     const char *id = "source-wal2json";
     db_connect_opts opts = {
@@ -508,72 +562,44 @@ static void check_wal2json_probe(check_ctx *c, const namelist *numeric)
         log_debug("source: dropping the probe slot: %s (it goes with the session)", p->last_error);
     PQclear(res);
     db_close(p);
-    if (works)
-        report_numeric(c, supported, numeric);
+    if (works && rels->read)
+        report_numeric(c, supported, &rels->numeric);
 }
 
-/* Is relation (row ROW of a check_relations result) selected? A partition
- * follows its partition tree's root, which is what the filters name. */
-static bool relation_selected(const check_ctx *c, const PGresult *res, int row)
+/* Identity, unlogged, matview: one item each. */
+static void report_relations(check_ctx *c, const source_rels *sr)
 {
-    return filter_table_selected(c->o, PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
-}
-
-/* Identity, unlogged, matview: one item each. Fills NUMERIC for the probe. */
-static void report_relations(check_ctx *c, namelist *numeric)
-{
-    PGresult *res = query(c, c->src, "replica-identity", sql_check_relations, 0, NULL, 7, 0);
-    if (!res)
+    const namelist *identity = &sr->identity, *unlogged = &sr->unlogged, *matview = &sr->matview;
+    if (!sr->read)
         return;
-    namelist identity = {0}, identity_fix = {0}, unlogged = {0}, matview = {0};
-    for (int i = 0; i < PQntuples(res); i++) {
-        if (!relation_selected(c, res, i))
-            continue;
-        const char *kind = PQgetvalue(res, i, 0);
-        const char *display = PQgetvalue(res, i, 5);
-        if (strcmp(kind, "identity") == 0) {
-            char *s = strfmt("%s (%s)", display, PQgetvalue(res, i, 6));
-            names_add(&identity, s);
-            names_add(&identity_fix, display);
-            free(s);
-        } else if (strcmp(kind, "unlogged") == 0) {
-            names_add(&unlogged, display);
-        } else if (strcmp(kind, "matview") == 0) {
-            names_add(&matview, display);
-        } else if (strcmp(kind, "numeric") == 0) {
-            names_add(numeric, display);
-        }
-    }
-    PQclear(res);
-
-    if (identity.n == 0) {
+    if (identity->n == 0) {
         add(c, "replica-identity", CHECK_PASS, NULL,
             "every selected table has a primary key or a usable replica identity");
     } else {
-        char *list = names_join(&identity);
+        char *list = names_join(identity);
         char *fix = strfmt("add a primary key to each, or run ALTER TABLE %s REPLICA IDENTITY "
                            "FULL (and likewise for the others)",
-                           identity_fix.names[0]);
+                           sr->identity_fix.names[0]);
         add(c, "replica-identity", CHECK_FAIL, fix,
-            "%d table%s whose UPDATE and DELETE cannot be replicated: %s", identity.n,
-            identity.n == 1 ? "" : "s", list);
+            "%d table%s whose UPDATE and DELETE cannot be replicated: %s", identity->n,
+            identity->n == 1 ? "" : "s", list);
         free(fix);
         free(list);
     }
-    if (unlogged.n == 0) {
+    if (unlogged->n == 0) {
         add(c, "unlogged-tables", CHECK_PASS, NULL, "no unlogged table");
     } else {
-        char *list = names_join(&unlogged);
+        char *list = names_join(unlogged);
         add(c, "unlogged-tables", CHECK_WARN,
             "make them logged (ALTER TABLE ... SET LOGGED) if their changes must follow, or "
             "exclude them",
             "unlogged tables are copied once but their changes are not replicated: %s", list);
         free(list);
     }
-    if (matview.n == 0) {
+    if (matview->n == 0) {
         add(c, "materialized-views", CHECK_PASS, NULL, "no materialized view");
     } else {
-        char *list = names_join(&matview);
+        char *list = names_join(matview);
         add(c, "materialized-views", CHECK_WARN,
             "nothing to do unless they are large: allow time for REFRESH MATERIALIZED VIEW at "
             "cutover",
@@ -582,10 +608,6 @@ static void report_relations(check_ctx *c, namelist *numeric)
             list);
         free(list);
     }
-    names_free(&identity);
-    names_free(&identity_fix);
-    names_free(&unlogged);
-    names_free(&matview);
 }
 
 static void check_large_objects(check_ctx *c)
@@ -641,11 +663,12 @@ static void check_source(check_ctx *c)
 {
     check_source_settings(c);
     check_plugin_allowed(c);
-    namelist numeric = {0};
-    report_relations(c, &numeric);
+    source_rels rels = {0};
+    collect_relations(c, &rels);
     if (c->src_logical && c->src_can_replicate && c->src_plugin_ok)
-        check_wal2json_probe(c, &numeric);
-    names_free(&numeric);
+        check_wal2json_probe(c, &rels);
+    report_relations(c, &rels);
+    source_rels_free(&rels);
     check_large_objects(c);
     check_slot_name(c);
 }
