@@ -42,10 +42,16 @@ sub _configure
 	  if $opt{allow_wal2json} && _knows_plugin_allowlist();
 	$conf .= $opt{extra_conf} if $opt{extra_conf};
 	$node->append_conf('postgresql.conf', $conf);
-	# TCP with passwords; the framework's own socket stays trusted for psql()
-	$node->append_conf('pg_hba.conf',
-		"host all all 127.0.0.1/32 scram-sha-256\n"
-		  . "host replication all 127.0.0.1/32 scram-sha-256\n");
+	# TCP with passwords; the framework's own socket stays trusted for psql().
+	# initdb -A trust already wrote "host ... 127.0.0.1/32 trust" lines and
+	# the first matching line wins, so ours go first.
+	my $hba = $node->data_dir . '/pg_hba.conf';
+	my $old = PostgreSQL::Test::Utils::slurp_file($hba);
+	open(my $fh, '>', $hba) or die "cannot write $hba: $!";
+	print $fh "host all all 127.0.0.1/32 scram-sha-256\n"
+	  . "host replication all 127.0.0.1/32 scram-sha-256\n"
+	  . $old;
+	close $fh;
 }
 
 sub _new_node
