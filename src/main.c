@@ -123,7 +123,8 @@ typedef struct command_def {
 } command_def;
 
 static const command_def commands[] = {
-    {"check", "preflight both servers: can this migration work?", "-s SRC -t DST [--json]",
+    {"check", "preflight both servers: can this migration work?",
+     "-s SRC -t DST [--json] [--name NAME] [table filters]",
      "Checks both servers and prints one line per check: PASS, WARN or FAIL, each WARN and\n"
      "FAIL with the fix. Changes nothing (a temporary slot is created and dropped to probe\n"
      "wal2json). Exit 3 when anything FAILs.",
