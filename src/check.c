@@ -523,7 +523,10 @@ static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
     char *err = NULL;
     db_conn *p = db_connect(c->src_ci, DB_SOURCE, &opts, NULL, &err);
     if (!p) {
-        add(c, id, CHECK_FAIL, "see the connection message", "second session: %s", err);
+        add(c, id, CHECK_FAIL,
+            "make sure the source accepts one more connection from this role "
+            "(max_connections, CONNECTION LIMIT), then run check again",
+            "could not open a second session to the source for the wal2json probe: %s", err);
         free(err);
         return;
     }
@@ -736,7 +739,8 @@ static void check_session_replication_role(check_ctx *c)
     const char *id = "target-session-replication-role";
     PGresult *res = db_exec(c->dst, DB_QUIET, "BEGIN", 0, NULL);
     if (!res) {
-        add(c, id, CHECK_FAIL, "see the message", "target: BEGIN failed: %s", c->dst->last_error);
+        add(c, id, CHECK_FAIL, "run check again; if it persists, see the target's server log",
+            "could not start a transaction on the target: %s", c->dst->last_error);
         return;
     }
     PQclear(res);
