@@ -1,7 +1,15 @@
 /*
- * include/check.h — TEMPORARY minimal stand-in for the preflight API (the
- * `check` branch provides the real header). The lead drops this file and
- * src/check_stub.c at merge. Only the calls cmd_start makes are declared.
+ * include/check.h — preflight: can this migration work?
+ *
+ * check_run() connects to both servers and runs every check (connections,
+ * source settings and privileges, wal2json, row identity of the selected
+ * tables, target version/extensions/privileges/emptiness, slot name, client
+ * programs). It changes nothing on either server except a temporary logical
+ * slot that it creates and drops to probe wal2json. `pgbaton check` prints
+ * the report; `pgbaton start` refuses to start when anything FAILs.
+ *
+ * Testing aid: PGBATON_CHECK_SLOT_TIMEOUT (seconds, default 30) bounds the
+ * wait for the probe slot's creation.
  */
 #ifndef PGBATON_CHECK_H
 #define PGBATON_CHECK_H
@@ -17,12 +25,37 @@ typedef enum check_status {
     CHECK_FAIL,
 } check_status;
 
-typedef struct check_report check_report;
+typedef struct check_item {
+    char *id;            /* short check name, e.g. "source-wal-level"; owned */
+    check_status status; /* pass, warn or fail */
+    char *message;       /* one line, never a password; owned */
+    char *fix;           /* one sentence; NULL for PASS; owned */
+} check_item;
 
-/* Run every preflight check; NULL when it could not run at all (logged). */
+typedef struct check_report {
+    check_item *items; /* in the order the checks ran; owned */
+    int n;
+} check_report;
+
+/* Run every check. Options used: name (slot, state row) and the table
+ * filters. Never NULL. The caller frees the report. */
 check_report *check_run(const pgb_options *o, const conninfo *src, const conninfo *dst);
-int check_report_count(const check_report *r, check_status status);
+
+/* How many items have status ST. */
+int check_report_count(const check_report *r, check_status st);
+
+/* Print the report on stdout: one line per check and a summary, or (JSON)
+ * an array of {"check", "status", "message", "fix"} and nothing else. */
 void check_report_print(const check_report *r, bool json);
+
 void check_report_free(check_report *r);
+
+/* Append an item; copies (and redacts) MESSAGE and FIX (FIX may be NULL). */
+void check_report_add(check_report *r, const char *id, check_status st, const char *message,
+                      const char *fix);
+
+/* Does the output_plugin_libraries value SETTING (comma-separated, spaces
+ * and double quotes allowed) list LIBRARY? */
+bool check_plugin_listed(const char *setting, const char *library);
 
 #endif

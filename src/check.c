@@ -1,6 +1,935 @@
-#include "cli.h"
+/*
+ * src/check.c — preflight of both servers (`pgbaton check`, and the gate of
+ * `pgbaton start`).
+ *
+ * How it works: check_run() connects to the source and the target (quietly:
+ * a connection failure becomes a FAIL item with its own message and fix),
+ * then runs the checks of each side that answered, then the checks that
+ * need both, then the local ones (pg_dump, pg_restore). A side that cannot
+ * connect has its dependent checks skipped, never reported as PASS. Each
+ * check appends one item (PASS, WARN or FAIL; a fix sentence for WARN and
+ * FAIL) to the report. The only change made to a server is the temporary
+ * logical slot of the wal2json probe, created in a session of its own and
+ * dropped (a temporary slot also vanishes with its session).
+ *
+ * Catalog SQL is in sql/check_*.sql. Decisions on errors use SQLSTATEs.
+ */
+#include "check.h"
+
+#include "db.h"
+#include "filter.h"
+#include "log.h"
+#include "pgtools.h"
+#include "sql_embed.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Default bound on the wait for the probe slot (slot creation waits for the
+ * transactions running at that moment). */
+#define PROBE_SLOT_TIMEOUT_S 30
+/* How many names a message lists before "and N more". */
+#define MAX_NAMES_SHOWN 10
+
+/* Everything the checks share. */
+typedef struct check_ctx {
+    const pgb_options *o;
+    const conninfo *src_ci; /* borrowed */
+    const conninfo *dst_ci; /* borrowed */
+    db_conn *src;           /* NULL when the source cannot be reached; owned */
+    db_conn *dst;           /* idem, target; owned */
+    check_report *r;        /* the report being built; borrowed */
+    bool src_logical;       /* wal_level = logical */
+    bool src_can_replicate; /* REPLICATION or superuser */
+    bool src_plugin_ok;     /* wal2json allowed as output plugin */
+    bool dst_has_state;     /* target holds pgbaton.migration row for o->name */
+    char *dst_state_slot;   /* that row's slot_name, owned, or NULL */
+    char *dst_role_sql;     /* target role, quoted for SQL, owned, or NULL */
+} check_ctx;
+
+/* --- small helpers ------------------------------------------------------ */
+
+/* printf into a new malloc'd string. */
+static char *strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strfmt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    return s;
+}
+
+/* Add an item whose message is built with printf; FIX may be NULL. */
+static void add(check_ctx *c, const char *id, check_status st, const char *fix, const char *fmt,
+                ...) __attribute__((format(printf, 5, 6)));
+static void add(check_ctx *c, const char *id, check_status st, const char *fix, const char *fmt,
+                ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    check_report_add(c->r, id, st, msg, fix);
+    free(msg);
+}
+
+/* A growing list of display names, joined as "a, b, c and 4 more". */
+typedef struct namelist {
+    char **names; /* owned */
+    int n;
+} namelist;
+
+static void names_add(namelist *l, const char *name)
+{
+    l->names = realloc(l->names, (size_t)(l->n + 1) * sizeof(char *));
+    l->names[l->n++] = strdup(name);
+}
+
+static void names_free(namelist *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->names[i]);
+    free(l->names);
+    l->names = NULL;
+    l->n = 0;
+}
+
+/* Returns a new malloc'd string. */
+static char *names_join(const namelist *l)
+{
+    size_t len = 1;
+    int shown = l->n < MAX_NAMES_SHOWN ? l->n : MAX_NAMES_SHOWN;
+    for (int i = 0; i < shown; i++)
+        len += strlen(l->names[i]) + 2;
+    char *s = malloc(len + 32);
+    s[0] = '\0';
+    for (int i = 0; i < shown; i++) {
+        if (i > 0)
+            strcat(s, ", ");
+        strcat(s, l->names[i]);
+    }
+    if (l->n > shown)
+        sprintf(s + strlen(s), " and %d more", l->n - shown);
+    return s;
+}
+
+/* The server's version as "15.20" (distributor suffix cut) in BUF. */
+static const char *version_text(const db_conn *db, char *buf, size_t bufsz)
+{
+    const char *v = PQparameterStatus(db->pg, "server_version");
+    snprintf(buf, bufsz, "%s", v ? v : "?");
+    buf[strcspn(buf, " ")] = '\0';
+    return buf;
+}
+
+static bool is_true(const PGresult *res, int row, int col)
+{
+    return !PQgetisnull(res, row, col) && strcmp(PQgetvalue(res, row, col), "t") == 0;
+}
+
+/* Run a query whose result must have NCOLS columns and MINROWS rows;
+ * failures are recorded as a FAIL item for check ID. */
+static PGresult *query(check_ctx *c, db_conn *db, const char *id, const char *sql, int nparams,
+                       const char *const *params, int ncols, int minrows)
+{
+    PGresult *res = db_exec(db, DB_QUIET, sql, nparams, params);
+    if (!res) {
+        add(c, id, CHECK_FAIL,
+            "make sure the role may read the system catalogs, then run check again",
+            "%s: could not run the check's query: %s", db_side_name(db->side),
+            db->last_error ? db->last_error : "unknown error");
+        return NULL;
+    }
+    if (PQnfields(res) != ncols || PQntuples(res) < minrows) {
+        add(c, id, CHECK_FAIL, "report this as a bug in pgbaton",
+            "%s: unexpected result shape (%d columns, %d rows)", db_side_name(db->side),
+            PQnfields(res), PQntuples(res));
+        PQclear(res);
+        return NULL;
+    }
+    return res;
+}
+
+/* --- the report ------------------------------------------------------------ */
+
+void check_report_add(check_report *r, const char *id, check_status st, const char *message,
+                      const char *fix)
+{
+    r->items = realloc(r->items, (size_t)(r->n + 1) * sizeof(check_item));
+    check_item *it = &r->items[r->n++];
+    it->id = strdup(id);
+    it->status = st;
+    it->message = log_redact(message);
+    it->fix = fix ? log_redact(fix) : NULL;
+}
+
+int check_report_count(const check_report *r, check_status st)
+{
+    int n = 0;
+    for (int i = 0; i < r->n; i++)
+        if (r->items[i].status == st)
+            n++;
+    return n;
+}
+
+static const char *status_word(check_status st, bool lower)
+{
+    switch (st) {
+    case CHECK_PASS:
+        return lower ? "pass" : "PASS";
+    case CHECK_WARN:
+        return lower ? "warn" : "WARN";
+    case CHECK_FAIL:
+        return lower ? "fail" : "FAIL";
+    }
+    return "?";
+}
+
+static void print_json(const check_report *r)
+{
+    json_t *arr = json_array(); /* new reference, decref'd below */
+    for (int i = 0; i < r->n; i++) {
+        const check_item *it = &r->items[i];
+        /* json_pack's "o" steals the reference made by json_string/json_null */
+        json_t *obj = json_pack("{s:s, s:s, s:s, s:o}", "check", it->id, "status",
+                                status_word(it->status, true), "message", it->message, "fix",
+                                it->fix ? json_string(it->fix) : json_null());
+        json_array_append_new(arr, obj);
+    }
+    char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("%s\n", text ? text : "[]");
+    free(text);
+    json_decref(arr);
+}
+
+static void print_human(const check_report *r)
+{
+    int width = 0;
+    for (int i = 0; i < r->n; i++) {
+        int w = (int)strlen(r->items[i].id);
+        if (w > width)
+            width = w;
+    }
+    for (int i = 0; i < r->n; i++) {
+        const check_item *it = &r->items[i];
+        printf("%s  %-*s  %s\n", status_word(it->status, false), width, it->id, it->message);
+        if (it->fix)
+            printf("      fix: %s\n", it->fix);
+    }
+    int fails = check_report_count(r, CHECK_FAIL);
+    int warns = check_report_count(r, CHECK_WARN);
+    printf("check: %d passed, %d warning%s, %d failed\n", check_report_count(r, CHECK_PASS), warns,
+           warns == 1 ? "" : "s", fails);
+}
+
+void check_report_print(const check_report *r, bool json)
+{
+    if (json)
+        print_json(r);
+    else
+        print_human(r);
+    fflush(stdout);
+}
+
+void check_report_free(check_report *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n; i++) {
+        free(r->items[i].id);
+        free(r->items[i].message);
+        free(r->items[i].fix);
+    }
+    free(r->items);
+    free(r);
+}
+
+bool check_plugin_listed(const char *setting, const char *library)
+{
+    size_t want = strlen(library);
+    const char *p = setting;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',' || *p == '"')
+            p++;
+        const char *start = p;
+        while (*p && *p != ',' && *p != '"')
+            p++;
+        const char *end = p;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if ((size_t)(end - start) == want && strncmp(start, library, want) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* --- connections ------------------------------------------------------------ */
+
+/* Connect to one side; on failure add its FAIL item and return NULL. */
+static db_conn *connect_side(check_ctx *c, db_side side)
+{
+    const conninfo *ci = side == DB_SOURCE ? c->src_ci : c->dst_ci;
+    const char *id = side == DB_SOURCE ? "source-connection" : "target-connection";
+    db_connect_opts opts = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton check", .errmode = DB_QUIET};
+    db_conn_failure why;
+    char *err = NULL;
+    db_conn *db = db_connect(ci, side, &opts, &why, &err);
+    if (db) {
+        char ver[64];
+        add(c, id, CHECK_PASS, NULL, "connected to %s as %s (PostgreSQL %s)", ci->masked,
+            PQuser(db->pg), version_text(db, ver, sizeof ver));
+        return db;
+    }
+    /* db_connect's message ends with "; <hint>": the hint becomes the fix */
+    const char *hint = db_conn_failure_hint(why);
+    size_t len = strlen(err), hl = strlen(hint);
+    if (hl > 0 && len > hl + 2 && strcmp(err + len - hl, hint) == 0 &&
+        strncmp(err + len - hl - 2, "; ", 2) == 0)
+        err[len - hl - 2] = '\0';
+    add(c, id, CHECK_FAIL, hint, "%s (the %s's other checks are skipped)", err, db_side_name(side));
+    free(err);
+    return NULL;
+}
+
+/* --- source ----------------------------------------------------------------- */
+
+static void check_source_settings(check_ctx *c)
+{
+    PGresult *res = query(c, c->src, "source-settings", sql_check_source_settings, 0, NULL, 9, 1);
+    if (!res)
+        return;
+    const char *wal_level = PQgetvalue(res, 0, 0);
+    int max_slots = atoi(PQgetvalue(res, 0, 1));
+    int used_slots = atoi(PQgetvalue(res, 0, 2));
+    int max_senders = atoi(PQgetvalue(res, 0, 3));
+    int used_senders = atoi(PQgetvalue(res, 0, 4));
+    bool super = is_true(res, 0, 5);
+    bool repl = is_true(res, 0, 6);
+    const char *user = PQgetvalue(res, 0, 7);
+
+    c->src_logical = strcmp(wal_level, "logical") == 0;
+    if (c->src_logical)
+        add(c, "source-wal-level", CHECK_PASS, NULL, "wal_level is logical");
+    else
+        add(c, "source-wal-level", CHECK_FAIL,
+            "run ALTER SYSTEM SET wal_level = logical on the source and restart it",
+            "wal_level is %s; logical decoding needs logical", wal_level);
+
+    c->src_can_replicate = super || repl;
+    if (c->src_can_replicate) {
+        add(c, "source-replication-privilege", CHECK_PASS, NULL, "role %s %s", user,
+            super ? "is a superuser" : "has the REPLICATION attribute");
+    } else {
+        char *fix = strfmt("as a superuser on the source, run ALTER ROLE %s REPLICATION",
+                           PQgetvalue(res, 0, 8));
+        add(c, "source-replication-privilege", CHECK_FAIL, fix,
+            "role %s has neither REPLICATION nor superuser: it cannot create or read a "
+            "replication slot",
+            user);
+        free(fix);
+    }
+
+    int free_slots = max_slots - used_slots;
+    if (free_slots >= 1)
+        add(c, "source-replication-slots", CHECK_PASS, NULL,
+            "%d of max_replication_slots = %d free", free_slots, max_slots);
+    else
+        add(c, "source-replication-slots", CHECK_FAIL,
+            "raise max_replication_slots on the source (restart needed) or drop an unused slot",
+            "no free replication slot: %d of max_replication_slots = %d in use", used_slots,
+            max_slots);
+
+    int free_senders = max_senders - used_senders;
+    if (free_senders >= 1)
+        add(c, "source-wal-senders", CHECK_PASS, NULL, "%d of max_wal_senders = %d free",
+            free_senders, max_senders);
+    else
+        add(c, "source-wal-senders", CHECK_FAIL,
+            "raise max_wal_senders on the source (restart needed) or stop an idle replication "
+            "client",
+            "no free WAL sender: %d of max_wal_senders = %d in use", used_senders, max_senders);
+    PQclear(res);
+}
+
+/* output_plugin_libraries (PostgreSQL 15.19+) must list wal2json. */
+static void check_plugin_allowed(check_ctx *c)
+{
+    const char *id = "source-wal2json-allowed";
+    PGresult *res = db_exec(c->src, DB_QUIET, "SHOW output_plugin_libraries", 0, NULL);
+    if (!res && db_sqlstate_is(c->src, "42704")) {
+        c->src_plugin_ok = true;
+        add(c, id, CHECK_PASS, NULL,
+            "the server does not restrict output plugins (no output_plugin_libraries)");
+        return;
+    }
+    if (!res) {
+        add(c, id, CHECK_WARN, "make sure the role may read output_plugin_libraries",
+            "could not read output_plugin_libraries: %s", c->src->last_error);
+        c->src_plugin_ok = true; /* let the probe tell */
+        return;
+    }
+    const char *value = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
+    c->src_plugin_ok = check_plugin_listed(value, "wal2json");
+    if (c->src_plugin_ok)
+        add(c, id, CHECK_PASS, NULL, "output_plugin_libraries allows wal2json ('%s')", value);
+    else
+        add(c, id, CHECK_FAIL,
+            "set output_plugin_libraries = 'pgoutput, test_decoding, wal2json' on the source and "
+            "reload it (on a managed service this is the provider's setting)",
+            "output_plugin_libraries is '%s': wal2json may not be used as an output plugin", value);
+    PQclear(res);
+}
+
+static int probe_timeout_seconds(void)
+{
+    const char *env = getenv("PGBATON_CHECK_SLOT_TIMEOUT");
+    int v = env ? atoi(env) : 0;
+    return v > 0 ? v : PROBE_SLOT_TIMEOUT_S;
+}
+
+/* Report why creating the probe slot failed. */
+static void probe_slot_failed(check_ctx *c, db_conn *p, int timeout)
+{
+    const char *id = "source-wal2json";
+    if (db_sqlstate_is(p, "57014"))
+        add(c, id, CHECK_FAIL,
+            "let that transaction finish or end it (pg_stat_activity: backend_xid IS NOT NULL, "
+            "oldest xact_start first), then run check again",
+            "a long-running transaction on the source blocks slot creation (waited %d s for "
+            "a temporary slot)",
+            timeout);
+    else if (db_sqlstate_is(p, "58P01"))
+        add(c, id, CHECK_FAIL,
+            "install wal2json on the source server (Debian/Ubuntu: postgresql-NN-wal2json)",
+            "wal2json is not installed on the source: %s", p->last_error);
+    else
+        add(c, id, CHECK_FAIL,
+            "fix the cause named in the message, then run check again (the temporary slot is "
+            "dropped automatically)",
+            "could not create a temporary wal2json slot on the source: %s", p->last_error);
+}
+
+/* Peek at the probe slot with OPTION='1' (or without, when OPTION is NULL).
+ * True when decoding started. */
+static bool probe_peek(db_conn *p, const char *slot, const char *option)
+{
+    const char *params[] = {slot, option};
+    PGresult *res = option
+                        ? db_exec(p, DB_QUIET,
+                                  "SELECT count(*) FROM pg_logical_slot_peek_changes($1, NULL, 0, "
+                                  "'format-version', '2', $2, '1')",
+                                  2, params)
+                        : db_exec(p, DB_QUIET,
+                                  "SELECT count(*) FROM pg_logical_slot_peek_changes($1, NULL, 0, "
+                                  "'format-version', '2')",
+                                  1, params);
+    PQclear(res);
+    return res != NULL;
+}
+
+/* Is relation (row ROW of a check_relations result) selected? A partition
+ * follows its partition tree's root, which is what the filters name. */
+static bool relation_selected(const check_ctx *c, const PGresult *res, int row)
+{
+    return filter_table_selected(c->o, PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
+}
+
+/* The selected source relations that get a FAIL or a WARN, by kind. */
+typedef struct source_rels {
+    bool read;             /* the query ran */
+    namelist identity;     /* "schema.table (why)" */
+    namelist identity_fix; /* "schema.table", same order */
+    namelist unlogged;
+    namelist matview;
+    namelist numeric; /* tables with numeric/float columns */
+} source_rels;
+
+static void source_rels_free(source_rels *sr)
+{
+    names_free(&sr->identity);
+    names_free(&sr->identity_fix);
+    names_free(&sr->unlogged);
+    names_free(&sr->matview);
+    names_free(&sr->numeric);
+}
+
+/* Read check_relations.sql into SR (a FAIL item when it cannot run). */
+static void collect_relations(check_ctx *c, source_rels *sr)
+{
+    PGresult *res = query(c, c->src, "replica-identity", sql_check_relations, 0, NULL, 7, 0);
+    if (!res)
+        return;
+    sr->read = true;
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (!relation_selected(c, res, i))
+            continue;
+        const char *kind = PQgetvalue(res, i, 0);
+        const char *display = PQgetvalue(res, i, 5);
+        if (strcmp(kind, "identity") == 0) {
+            char *s = strfmt("%s (%s)", display, PQgetvalue(res, i, 6));
+            names_add(&sr->identity, s);
+            names_add(&sr->identity_fix, display);
+            free(s);
+        } else if (strcmp(kind, "unlogged") == 0) {
+            names_add(&sr->unlogged, display);
+        } else if (strcmp(kind, "matview") == 0) {
+            names_add(&sr->matview, display);
+        } else if (strcmp(kind, "numeric") == 0) {
+            names_add(&sr->numeric, display);
+        }
+    }
+    PQclear(res);
+}
+
+/* Numeric columns of the selected tables vs. numeric-data-types-as-string. */
+static void report_numeric(check_ctx *c, bool supported, const namelist *numeric)
+{
+    const char *id = "source-wal2json-numeric";
+    if (supported) {
+        add(c, id, CHECK_PASS, NULL,
+            "wal2json sends numbers as strings (numeric-data-types-as-string)");
+    } else if (numeric->n == 0) {
+        add(c, id, CHECK_PASS, NULL,
+            "wal2json < 2.6 (no numeric-data-types-as-string), but no selected table has a "
+            "numeric, real or double precision column");
+    } else {
+        char *list = names_join(numeric);
+        add(c, id, CHECK_WARN,
+            "install wal2json 2.6 or later on the source (it sends NaN and infinities as strings)",
+            "wal2json < 2.6: NaN and +/-Infinity in numeric, real or double precision columns "
+            "would arrive as NULL; tables with such columns: %s",
+            list);
+        free(list);
+    }
+}
+
+/* Create a temporary wal2json slot in a fresh session, learn whether
+ * numeric-data-types-as-string is supported, drop the slot. */
+static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
+{
+    const char *id = "source-wal2json";
+    db_connect_opts opts = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton check probe", .errmode = DB_QUIET};
+    char *err = NULL;
+    db_conn *p = db_connect(c->src_ci, DB_SOURCE, &opts, NULL, &err);
+    if (!p) {
+        add(c, id, CHECK_FAIL,
+            "make sure the source accepts one more connection from this role "
+            "(max_connections, CONNECTION LIMIT), then run check again",
+            "could not open a second session to the source for the wal2json probe: %s", err);
+        free(err);
+        return;
+    }
+    int timeout = probe_timeout_seconds();
+    char slot[64], setsql[64];
+    snprintf(slot, sizeof slot, "pgbaton_check_%ld", (long)getpid());
+    snprintf(setsql, sizeof setsql, "SET statement_timeout = '%ds'", timeout);
+    const char *params[] = {slot};
+    PGresult *res = db_exec(p, DB_QUIET, setsql, 0, NULL);
+    PQclear(res);
+    res = db_exec(p, DB_QUIET,
+                  "SELECT 1 FROM pg_create_logical_replication_slot($1, 'wal2json', true)", 1,
+                  params);
+    if (!res) {
+        probe_slot_failed(c, p, timeout);
+        db_close(p);
+        return;
+    }
+    PQclear(res);
+    /* an error drops the session's temporary slots: peek with the option
+     * last, and drop the slot only if it is still there */
+    bool works = probe_peek(p, slot, NULL);
+    if (works)
+        add(c, id, CHECK_PASS, NULL,
+            "wal2json works: a temporary slot was created and decoded with format-version 2");
+    else
+        add(c, id, CHECK_FAIL,
+            "install a working wal2json (2.5 or later) on the source, then run check again",
+            "wal2json could not decode with format-version 2: %s", p->last_error);
+    bool supported = works && probe_peek(p, slot, "numeric-data-types-as-string");
+    res = db_exec(p, DB_QUIET,
+                  "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                  "WHERE slot_name = $1 AND temporary",
+                  1, params);
+    if (!res)
+        log_debug("source: dropping the probe slot: %s (it goes with the session)", p->last_error);
+    PQclear(res);
+    db_close(p);
+    if (works && rels->read)
+        report_numeric(c, supported, &rels->numeric);
+}
+
+/* Identity, unlogged, matview: one item each. */
+static void report_relations(check_ctx *c, const source_rels *sr)
+{
+    const namelist *identity = &sr->identity, *unlogged = &sr->unlogged, *matview = &sr->matview;
+    if (!sr->read)
+        return;
+    if (identity->n == 0) {
+        add(c, "replica-identity", CHECK_PASS, NULL,
+            "every selected table has a primary key or a usable replica identity");
+    } else {
+        char *list = names_join(identity);
+        char *fix = strfmt("add a primary key to each, or run ALTER TABLE %s REPLICA IDENTITY "
+                           "FULL (and likewise for the others)",
+                           sr->identity_fix.names[0]);
+        add(c, "replica-identity", CHECK_FAIL, fix,
+            "%d table%s whose UPDATE and DELETE cannot be replicated: %s", identity->n,
+            identity->n == 1 ? "" : "s", list);
+        free(fix);
+        free(list);
+    }
+    if (unlogged->n == 0) {
+        add(c, "unlogged-tables", CHECK_PASS, NULL, "no unlogged table");
+    } else {
+        char *list = names_join(unlogged);
+        add(c, "unlogged-tables", CHECK_WARN,
+            "make them logged (ALTER TABLE ... SET LOGGED) if their changes must follow, or "
+            "exclude them",
+            "unlogged tables are copied once but their changes are not replicated: %s", list);
+        free(list);
+    }
+    if (matview->n == 0) {
+        add(c, "materialized-views", CHECK_PASS, NULL, "no materialized view");
+    } else {
+        char *list = names_join(matview);
+        add(c, "materialized-views", CHECK_WARN,
+            "nothing to do unless they are large: allow time for REFRESH MATERIALIZED VIEW at "
+            "cutover",
+            "materialized views are not replicated; they are refreshed on the target at cutover: "
+            "%s",
+            list);
+        free(list);
+    }
+}
+
+static void check_large_objects(check_ctx *c)
+{
+    PGresult *res = query(c, c->src, "large-objects",
+                          "SELECT count(*) FROM pg_largeobject_metadata", 0, NULL, 1, 1);
+    if (!res)
+        return;
+    long n = atol(PQgetvalue(res, 0, 0));
+    if (n == 0)
+        add(c, "large-objects", CHECK_PASS, NULL, "no large object");
+    else
+        add(c, "large-objects", CHECK_WARN,
+            "avoid changing large objects during the migration, or store the data in bytea "
+            "columns",
+            "%ld large object%s: copied once, later changes to them are not replicated", n,
+            n == 1 ? "" : "s");
+    PQclear(res);
+}
+
+/* The slot name (= --name) must be free, unless it is this migration's. */
+static void check_slot_name(check_ctx *c)
+{
+    const char *id = "slot-name";
+    const char *params[] = {c->o->name};
+    PGresult *res = query(c, c->src, id,
+                          "SELECT slot_type, coalesce(plugin, ''), active FROM "
+                          "pg_replication_slots WHERE slot_name = $1",
+                          1, params, 3, 0);
+    if (!res)
+        return;
+    if (PQntuples(res) == 0) {
+        add(c, id, CHECK_PASS, NULL, "no replication slot named %s on the source", c->o->name);
+    } else if (c->dst_state_slot && strcmp(c->dst_state_slot, c->o->name) == 0) {
+        add(c, id, CHECK_PASS, NULL,
+            "slot %s belongs to migration %s (state on the target); start will resume from it",
+            c->o->name, c->o->name);
+    } else {
+        char *fix = strfmt("choose another --name, or remove the old migration with "
+                           "pgbaton clean --name %s (or SELECT pg_drop_replication_slot('%s') "
+                           "on the source)",
+                           c->o->name, c->o->name);
+        add(c, id, CHECK_FAIL, fix,
+            "a %s replication slot named %s already exists on the source%s%s%s",
+            PQgetvalue(res, 0, 0), c->o->name, *PQgetvalue(res, 0, 1) ? " (plugin " : "",
+            PQgetvalue(res, 0, 1), *PQgetvalue(res, 0, 1) ? ")" : "");
+        free(fix);
+    }
+    PQclear(res);
+}
+
+static void check_source(check_ctx *c)
+{
+    check_source_settings(c);
+    check_plugin_allowed(c);
+    source_rels rels = {0};
+    collect_relations(c, &rels);
+    if (c->src_logical && c->src_can_replicate && c->src_plugin_ok)
+        check_wal2json_probe(c, &rels);
+    report_relations(c, &rels);
+    source_rels_free(&rels);
+    check_large_objects(c);
+    check_slot_name(c);
+}
+
+/* --- target ----------------------------------------------------------------- */
+
+/* Does the target hold pgbaton's state for this migration? Sets
+ * dst_has_state and dst_state_slot; adds nothing. */
+static void read_target_state(check_ctx *c)
+{
+    bool isnull = false;
+    PGresult *res =
+        db_exec(c->dst, DB_QUIET, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL);
+    bool exists = res && PQntuples(res) == 1 && is_true(res, 0, 0);
+    PQclear(res);
+    if (!exists)
+        return;
+    const char *params[] = {c->o->name};
+    res = db_exec(c->dst, DB_QUIET, "SELECT slot_name FROM pgbaton.migration WHERE name = $1", 1,
+                  params);
+    if (res && PQnfields(res) == 1 && PQntuples(res) == 1) {
+        c->dst_has_state = true;
+        isnull = PQgetisnull(res, 0, 0);
+        c->dst_state_slot = isnull ? NULL : strdup(PQgetvalue(res, 0, 0));
+    } else if (!res) {
+        log_debug("target: reading pgbaton.migration: %s", c->dst->last_error);
+    }
+    PQclear(res);
+}
+
+static void check_target_privileges(check_ctx *c)
+{
+    const char *id = "target-create-privilege";
+    PGresult *res = query(c, c->dst, id, sql_check_target_privileges, 0, NULL, 7, 1);
+    if (!res)
+        return;
+    bool super = is_true(res, 0, 0);
+    bool db_create = is_true(res, 0, 1);
+    bool public_create = PQgetisnull(res, 0, 2) ? db_create : is_true(res, 0, 2);
+    const char *role = PQgetvalue(res, 0, 5), *dbname = PQgetvalue(res, 0, 6);
+    free(c->dst_role_sql);
+    c->dst_role_sql = strdup(role);
+    if (super) {
+        add(c, id, CHECK_PASS, NULL, "role %s is a superuser on the target", PQgetvalue(res, 0, 3));
+    } else if (db_create && public_create) {
+        add(c, id, CHECK_PASS, NULL,
+            "role %s may create schemas in database %s and objects in schema public",
+            PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+    } else {
+        char *fix = strfmt("as a superuser on the target, run GRANT CREATE ON DATABASE %s TO %s; "
+                           "GRANT CREATE ON SCHEMA public TO %s (or make %s the database owner)",
+                           dbname, role, role, role);
+        add(c, id, CHECK_FAIL, fix, "role %s lacks %s on the target", PQgetvalue(res, 0, 3),
+            !db_create && !public_create ? "CREATE on the database and on schema public"
+            : !db_create                 ? "CREATE on the database"
+                                         : "CREATE on schema public");
+        free(fix);
+    }
+    PQclear(res);
+}
+
+/* SET session_replication_role = replica inside BEGIN ... ROLLBACK. */
+static void check_session_replication_role(check_ctx *c)
+{
+    const char *id = "target-session-replication-role";
+    PGresult *res = db_exec(c->dst, DB_QUIET, "BEGIN", 0, NULL);
+    if (!res) {
+        add(c, id, CHECK_FAIL, "run check again; if it persists, see the target's server log",
+            "could not start a transaction on the target: %s", c->dst->last_error);
+        return;
+    }
+    PQclear(res);
+    res = db_exec(c->dst, DB_QUIET, "SET LOCAL session_replication_role = replica", 0, NULL);
+    bool ok = res != NULL;
+    bool denied = !ok && db_sqlstate_is(c->dst, "42501");
+    char *err = ok ? NULL : strdup(c->dst->last_error ? c->dst->last_error : "");
+    PQclear(res);
+    res = db_exec(c->dst, DB_QUIET, "ROLLBACK", 0, NULL);
+    PQclear(res);
+
+    const char *user = PQuser(c->dst->pg);
+    if (ok) {
+        add(c, id, CHECK_PASS, NULL, "role %s may set session_replication_role = replica", user);
+    } else if (denied) {
+        const char *role = c->dst_role_sql ? c->dst_role_sql : user;
+        char *fix = db_server_version(c->dst) >= 150000
+                        ? strfmt("as a superuser on the target, run GRANT SET ON PARAMETER "
+                                 "session_replication_role TO %s (or make it a superuser)",
+                                 role)
+                        : strfmt("make %s a superuser on the target (PostgreSQL < 15 has no "
+                                 "GRANT SET ON PARAMETER)",
+                                 role);
+        add(c, id, CHECK_FAIL, fix,
+            "role %s may not set session_replication_role = replica (needed to apply changes "
+            "without firing triggers and foreign-key checks)",
+            user);
+        free(fix);
+    } else {
+        add(c, id, CHECK_FAIL, "fix the cause named in the message",
+            "could not set session_replication_role on the target: %s", err);
+    }
+    free(err);
+}
+
+static void check_target_empty(check_ctx *c)
+{
+    const char *id = "target-empty";
+    PGresult *res = query(c, c->dst, id, sql_check_target_tables, 0, NULL, 1, 0);
+    if (!res)
+        return;
+    int n = PQntuples(res);
+    if (c->dst_has_state) {
+        add(c, id, CHECK_PASS, NULL,
+            "the target holds pgbaton's state for migration %s; start will resume", c->o->name);
+    } else if (n == 0) {
+        add(c, id, CHECK_PASS, NULL, "the target database has no user tables");
+    } else {
+        namelist tables = {0};
+        for (int i = 0; i < n; i++)
+            names_add(&tables, PQgetvalue(res, i, 0));
+        char *list = names_join(&tables);
+        add(c, id, CHECK_FAIL,
+            "point --target at an empty database (for example one made with CREATE DATABASE)",
+            "the target database already has %d user table%s: %s", n, n == 1 ? "" : "s", list);
+        free(list);
+        names_free(&tables);
+    }
+    PQclear(res);
+}
+
+static void check_target(check_ctx *c)
+{
+    check_target_privileges(c);
+    check_session_replication_role(c);
+    check_target_empty(c);
+}
+
+/* --- both sides ------------------------------------------------------------- */
+
+static void check_versions(check_ctx *c)
+{
+    int sv = db_server_version(c->src), tv = db_server_version(c->dst);
+    char sver[64], tver[64];
+    if (tv / 10000 >= sv / 10000)
+        add(c, "target-version", CHECK_PASS, NULL, "target %s is not older than source %s",
+            version_text(c->dst, tver, sizeof tver), version_text(c->src, sver, sizeof sver));
+    else
+        add(c, "target-version", CHECK_FAIL,
+            "use a target server whose major version is at least the source's",
+            "target major version %d is older than the source's (%d)", tv / 10000, sv / 10000);
+}
+
+static void check_extensions(check_ctx *c)
+{
+    const char *id = "target-extensions";
+    PGresult *src = query(c, c->src, id, sql_check_source_extensions, 0, NULL, 2, 0);
+    if (!src)
+        return;
+    PGresult *dst = query(c, c->dst, id, "SELECT name FROM pg_available_extensions", 0, NULL, 1, 0);
+    if (!dst) {
+        PQclear(src);
+        return;
+    }
+    namelist missing = {0};
+    for (int i = 0; i < PQntuples(src); i++) {
+        const char *ext = PQgetvalue(src, i, 0);
+        bool found = false;
+        for (int j = 0; j < PQntuples(dst) && !found; j++)
+            found = strcmp(ext, PQgetvalue(dst, j, 0)) == 0;
+        if (!found)
+            names_add(&missing, ext);
+    }
+    if (PQntuples(src) == 0) {
+        add(c, id, CHECK_PASS, NULL, "the source uses no extension beside plpgsql");
+    } else if (missing.n == 0) {
+        add(c, id, CHECK_PASS, NULL, "%d source extension%s available on the target",
+            PQntuples(src), PQntuples(src) == 1 ? "" : "s");
+    } else {
+        char *list = names_join(&missing);
+        add(c, id, CHECK_FAIL,
+            "install these extensions' packages on the target server (or use a target that "
+            "offers them)",
+            "extensions used on the source are not available on the target: %s", list);
+        free(list);
+    }
+    names_free(&missing);
+    PQclear(src);
+    PQclear(dst);
+}
+
+/* --- local client programs --------------------------------------------------- */
+
+static void check_tool(check_ctx *c, const char *name)
+{
+    int major = db_server_version(c->src) / 10000;
+    pgtool t;
+    bool ok = pgtool_find(name, major, &t);
+    if (ok) {
+        add(c, name, CHECK_PASS, NULL, "%s %d.%d found (%s)", name, t.major, t.version_num % 100,
+            t.path);
+    } else {
+        char *fix =
+            strfmt("install postgresql-client-%d (or later), which provides %s", major, name);
+        if (t.path)
+            add(c, name, CHECK_FAIL, fix, "%s at %s is version %d, older than the source (%d)",
+                name, t.path, t.major, major);
+        else
+            add(c, name, CHECK_FAIL, fix, "%s not found (needed: version %d or later)", name,
+                major);
+        free(fix);
+    }
+    pgtool_free(&t);
+}
+
+/* --- entry points ------------------------------------------------------------ */
+
+check_report *check_run(const pgb_options *o, const conninfo *src, const conninfo *dst)
+{
+    check_report *r = calloc(1, sizeof *r);
+    check_ctx c = {.o = o, .src_ci = src, .dst_ci = dst, .r = r};
+    c.src = connect_side(&c, DB_SOURCE);
+    c.dst = connect_side(&c, DB_TARGET);
+    if (c.dst)
+        read_target_state(&c);
+    if (c.src)
+        check_source(&c);
+    if (c.dst)
+        check_target(&c);
+    if (c.src && c.dst) {
+        check_versions(&c);
+        check_extensions(&c);
+    }
+    if (c.src) {
+        check_tool(&c, "pg_dump");
+        check_tool(&c, "pg_restore");
+    }
+    db_close(c.src);
+    db_close(c.dst);
+    free(c.dst_state_slot);
+    free(c.dst_role_sql);
+    return r;
+}
+
 int cmd_check(const pgb_options *o)
 {
-    (void)o;
-    return 1;
+    conninfo *src = cli_conninfo(o, DB_SOURCE);
+    if (!src)
+        return EXIT_USAGE;
+    conninfo *dst = cli_conninfo(o, DB_TARGET);
+    if (!dst) {
+        conninfo_free(src);
+        return EXIT_USAGE;
+    }
+    check_report *r = check_run(o, src, dst);
+    check_report_print(r, o->json);
+    int rc = check_report_count(r, CHECK_FAIL) > 0 ? EXIT_PREFLIGHT : EXIT_OK;
+    check_report_free(r);
+    conninfo_free(src);
+    conninfo_free(dst);
+    return rc;
 }

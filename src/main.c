@@ -123,11 +123,14 @@ typedef struct command_def {
 } command_def;
 
 static const command_def commands[] = {
-    {"check", "preflight both servers: can this migration work?", "-s SRC -t DST [--json]",
+    {"check", "preflight both servers: can this migration work?",
+     "-s SRC -t DST [--json] [--name NAME] [table filters]",
      "Checks both servers and prints one line per check: PASS, WARN or FAIL, each WARN and\n"
      "FAIL with the fix. Changes nothing (a temporary slot is created and dropped to probe\n"
      "wal2json). Exit 3 when anything FAILs.",
-     CONNS | BIT(OPT_JSON) | COMMON, cmd_check},
+     CONNS | BIT(OPT_JSON) | BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) |
+         BIT(OPT_INCLUDE_TABLE) | BIT(OPT_EXCLUDE_TABLE) | COMMON,
+     cmd_check},
     {"inventory", "describe the source's structure", "-s SRC [--json] [--ddl FILE]",
      "Lists the source's schemas, tables (estimated rows, size, key, replica identity),\n"
      "columns, indexes, constraints, triggers, functions, sequences, views, extensions and\n"

@@ -1,0 +1,56 @@
+# pgbaton check against badly configured sources: wal_level = replica (and
+# no free replication slot), wal2json not allowed as an output plugin.
+use strict;
+use warnings;
+use PgbatonTest;
+use Test::More;
+
+my $dst = new_target();
+
+sub check
+{
+	my ($src) = @_;
+	return run_pgbaton([ 'check', '-s', connstr($src), '-t', connstr($dst) ]);
+}
+
+sub line_of
+{
+	my ($r, $id) = @_;
+	return $r->{stdout} =~ /^((?:PASS|WARN|FAIL)\s+\Q$id\E\s.*(?:\n {6}fix: .*)?)$/m ? $1 : '';
+}
+
+# --- wal_level = replica, every slot taken ------------------------------------------
+my $replica = new_source(name => 'replica', logical => 0,
+	extra_conf => "max_replication_slots = 1\n");
+$replica->safe_psql('app', q{SELECT pg_create_physical_replication_slot('standby1')});
+my $r = check($replica);
+is($r->{rc}, 3, 'wal_level = replica: exit 3');
+like(line_of($r, 'source-wal-level'),
+	qr/^FAIL .*wal_level is replica.*\n {6}fix: run ALTER SYSTEM SET wal_level = logical on the source and restart it/,
+	'wal_level fails with the fix');
+is(line_of($r, 'source-wal2json'), '', 'wal2json probe skipped without logical decoding');
+like(line_of($r, 'source-replication-slots'),
+	qr/^FAIL .*no free replication slot.*\n {6}fix: raise max_replication_slots/,
+	'no free slot fails with the fix');
+like(line_of($r, 'source-wal-senders'), qr/^PASS/, 'wal senders are free');
+is($replica->safe_psql('app', 'SELECT count(*) FROM pg_replication_slots'), '1',
+	'check created no slot');
+$replica->stop;
+
+# --- wal2json not allowed (output_plugin_libraries, PostgreSQL 15.19+) ------------
+SKIP:
+{
+	skip 'this server has no output_plugin_libraries setting', 4
+	  unless `postgres --describe-config 2>/dev/null` =~ /^output_plugin_libraries\t/m;
+	my $strict = new_source(name => 'strict', allow_wal2json => 0);
+	$r = check($strict);
+	is($r->{rc}, 3, 'wal2json not allowed: exit 3');
+	like(line_of($r, 'source-wal2json-allowed'),
+		qr/^FAIL .*wal2json may not be used as an output plugin.*\n {6}fix: set output_plugin_libraries = 'pgoutput, test_decoding, wal2json' on the source and reload it \(on a managed service this is the provider's setting\)/,
+		'plugin allow-list fails with the fix');
+	is(line_of($r, 'source-wal2json'), '', 'probe skipped when wal2json is not allowed');
+	is($strict->safe_psql('app', 'SELECT count(*) FROM pg_replication_slots'), '0',
+		'no slot left');
+}
+
+done_testing();
