@@ -16,6 +16,10 @@
 
 #define MASK "****"
 
+/* The token written in place of a password: MASK, or "*" where the masked
+ * string must not be longer than the original (conninfo_scrub_arg). */
+static const char *mask_token = MASK;
+
 bool conninfo_is_uri(const char *raw)
 {
     return strncmp(raw, "postgresql://", 13) == 0 || strncmp(raw, "postgres://", 11) == 0;
@@ -54,7 +58,7 @@ static void mask_uri_query(sbuf *b, const char *q)
         size_t n = amp ? (size_t)(amp - q) : strlen(q);
         if (n >= 9 && strncmp(q, "password=", 9) == 0) {
             sb_put(b, q, 9);
-            sb_puts(b, MASK);
+            sb_puts(b, mask_token);
         } else {
             sb_put(b, q, n);
         }
@@ -85,7 +89,7 @@ static char *mask_uri(const char *raw)
         const char *colon = memchr(rest, ':', (size_t)(at - rest));
         if (colon) {
             sb_put(&b, rest, (size_t)(colon - rest) + 1);
-            sb_puts(&b, MASK);
+            sb_puts(&b, mask_token);
         } else {
             sb_put(&b, rest, (size_t)(at - rest));
         }
@@ -128,7 +132,8 @@ static char *mask_kv(const char *raw)
             /* malformed: keep the key, mask everything after a "password" key */
             sb_put(&b, key, (size_t)(p - key));
             if (is_pw) {
-                sb_puts(&b, " " MASK);
+                sb_puts(&b, " ");
+                sb_puts(&b, mask_token);
                 return b.s;
             }
             continue;
@@ -156,7 +161,7 @@ static char *mask_kv(const char *raw)
             }
         }
         if (is_pw)
-            sb_puts(&b, MASK);
+            sb_puts(&b, mask_token);
         else
             sb_put(&b, val, (size_t)(p - val));
     }
@@ -280,12 +285,19 @@ void conninfo_scrub_arg(char *arg)
         return;
     size_t n = strlen(arg);
     char *masked = conninfo_mask(arg);
+    if (strlen(masked) > n) {
+        /* a password shorter than "****": mask it with a single "*" so the
+         * rest of the string still fits in place (argv is single-threaded
+         * start-up code, so the static token switch is safe) */
+        free(masked);
+        mask_token = "*";
+        masked = conninfo_mask(arg);
+        mask_token = MASK;
+    }
     size_t m = strlen(masked);
     if (m > n)
-        m = n;
+        m = n; /* cannot happen: every password is at least one character */
     memcpy(arg, masked, m);
-    /* a masked form longer than the original is cut: what is lost lies after
-     * the start of the password, which is masked either way */
     memset(arg + m, '\0', n - m);
     free(masked);
 }

@@ -11,14 +11,6 @@
 
 #include <stdlib.h>
 
-/* cli_conninfo lives in main.c, outside libpgbaton.a; cmd_check needs it. */
-conninfo *cli_conninfo(const pgb_options *o, db_side side)
-{
-    (void)o;
-    (void)side;
-    return NULL;
-}
-
 static void plugin_list(void **state)
 {
     (void)state;

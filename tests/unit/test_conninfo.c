@@ -95,6 +95,13 @@ static void scrub_arg_in_place(void **state)
     conninfo_scrub_arg(b);
     assert_null(strstr(b, "ab host"));
     assert_int_equal(strncmp(b, "password=", 9), 0);
+    /* a short password: the rest of the string survives */
+    char c[] = "postgres://u:pw@h/x?connect_timeout=3";
+    conninfo_scrub_arg(c);
+    assert_string_equal(c, "postgres://u:*@h/x?connect_timeout=3");
+    char d[] = "host=h password=pw connect_timeout=3";
+    conninfo_scrub_arg(d);
+    assert_string_equal(d, "host=h password=* connect_timeout=3");
 }
 
 static void uri_detection(void **state)
