@@ -504,6 +504,8 @@ int main(int argc, char **argv)
         o.target = strdup(env);
 
     int rc = cmd->run(&o);
+    free(o.source);
+    free(o.target);
     log_close();
     return rc;
 }

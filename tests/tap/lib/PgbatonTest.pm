@@ -33,16 +33,24 @@ sub _configure
 	my ($node, %opt) = @_;
 	my $conf = "listen_addresses = '127.0.0.1'\n"
 	  . "password_encryption = 'scram-sha-256'\n"
-	  . "max_replication_slots = 10\nmax_wal_senders = 10\n"
 	  . "log_min_messages = warning\n";
+	$conf .= "max_replication_slots = 10\nmax_wal_senders = 10\n" if $opt{logical};
 	$conf .= "output_plugin_libraries = 'pgoutput, test_decoding, wal2json'\n"
 	  if $opt{allow_wal2json} && _knows_plugin_allowlist();
 	$conf .= $opt{extra_conf} if $opt{extra_conf};
 	$node->append_conf('postgresql.conf', $conf);
-	# TCP with passwords; the framework's own socket stays trusted for psql()
-	$node->append_conf('pg_hba.conf',
-		"host all all 127.0.0.1/32 scram-sha-256\n"
-		  . "host replication all 127.0.0.1/32 scram-sha-256\n");
+	# TCP connections need a password: our lines go FIRST (the framework
+	# writes trust lines for 127.0.0.1 too, and the first match wins); the
+	# framework's own Unix socket stays trusted for $node->psql().
+	my $hba = $node->data_dir . '/pg_hba.conf';
+	open(my $in, '<', $hba) or die "cannot read $hba: $!";
+	my $old = do { local $/; <$in> };
+	close $in;
+	open(my $out, '>', $hba) or die "cannot write $hba: $!";
+	print $out "host all all 127.0.0.1/32 scram-sha-256\n"
+	  . "host replication all 127.0.0.1/32 scram-sha-256\n"
+	  . $old;
+	close $out;
 }
 
 sub _new_node
