@@ -8,10 +8,9 @@
  * Definitions (all times on the clock of the server that owns them):
  *   lag_bytes   = source pg_current_wal_lsn() - applied_lsn (0 when applied
  *                 is at or past it).
- *   lag_seconds = 0 when lag_bytes is 0 and the last applied heartbeat is at
- *                 most STATUS_HEARTBEAT_FRESH seconds old (or there is none);
- *                 otherwise source clock_timestamp() minus the newest of
- *                 heartbeat_source_ts and applied_source_ts: both are source
+ *   lag_seconds (lag_seconds() in include/lag.h) = 0 when lag_bytes is 0 and the last applied
+ * heartbeat is at most LAG_HEARTBEAT_FRESH seconds old (or there is none); otherwise source
+ * clock_timestamp() minus the newest of heartbeat_source_ts and applied_source_ts: both are source
  *                 clock values whose changes are all applied, so this bounds
  *                 the age of the oldest change not yet applied, whatever the
  *                 skew between the machines.
@@ -23,13 +22,13 @@
 #define PGBATON_STATUS_H
 
 #include "db.h"
+#include "lag.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #define STATUS_STALE_SECONDS   15.0 /* heartbeat older than this: start is not running */
-#define STATUS_HEARTBEAT_FRESH 2.0  /* heartbeat at most this old: lag may be 0 */
 #define STATUS_APPNAME_CUTOVER "pgbaton cutover " /* + name: the cutover's source session */
 
 typedef struct status_table {
@@ -99,14 +98,6 @@ typedef struct status_snapshot {
 bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev,
                  status_snapshot *s) __attribute__((warn_unused_result));
 void status_free(status_snapshot *s);
-
-/* Lag in seconds from the values described at the top (NAN: unknown). */
-double status_lag_seconds(int64_t lag_bytes, double source_now, double heartbeat_epoch,
-                          double applied_epoch);
-
-/* ETA to zero lag from two lag readings (T0,L0) and (T1,L1) and the current
- * lag; NAN when the lag is not shrinking. */
-double status_eta(double t0, int64_t lag0, double t1, int64_t lag1, int64_t lag_now);
 
 /* Exit code for this snapshot: 0 healthy, 1 failed, stopped or stalled. */
 int status_health(const status_snapshot *s);

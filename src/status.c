@@ -24,34 +24,6 @@
 
 /* --- pure helpers -------------------------------------------------------- */
 
-double status_lag_seconds(int64_t lag_bytes, double source_now, double heartbeat_epoch,
-                          double applied_epoch)
-{
-    double ref = NAN;
-    if (!isnan(heartbeat_epoch))
-        ref = heartbeat_epoch;
-    if (!isnan(applied_epoch) && (isnan(ref) || applied_epoch > ref))
-        ref = applied_epoch;
-    bool fresh = isnan(heartbeat_epoch) || source_now - heartbeat_epoch <= STATUS_HEARTBEAT_FRESH;
-    if (lag_bytes == 0 && fresh)
-        return 0;
-    if (isnan(ref) || isnan(source_now) || lag_bytes < 0)
-        return NAN;
-    return source_now > ref ? source_now - ref : 0;
-}
-
-double status_eta(double t0, int64_t lag0, double t1, int64_t lag1, int64_t lag_now)
-{
-    if (lag_now == 0)
-        return 0;
-    if (lag_now < 0 || t1 <= t0)
-        return NAN;
-    double slope = (double)(lag1 - lag0) / (t1 - t0); /* bytes per second */
-    if (slope >= 0)
-        return NAN;
-    return (double)lag_now / -slope;
-}
-
 static bool phase_is(const status_snapshot *s, const char *p)
 {
     return strcmp(s->phase, p) == 0;
@@ -194,8 +166,8 @@ static bool read_lag_samples(db_conn *tgt, const char *name, status_snapshot *s)
     if (n > 0 && num_or_nan(r, n - 1, 3) <= 60)
         s->apply_rate = num_or_nan(r, n - 1, 2);
     if (s->lag_bytes >= 0 && n >= 2 && !PQgetisnull(r, 0, 1) && !PQgetisnull(r, n - 1, 1))
-        s->eta_seconds = status_eta(num_or_nan(r, 0, 0), int_or(r, 0, 1, 0),
-                                    num_or_nan(r, n - 1, 0), int_or(r, n - 1, 1, 0), s->lag_bytes);
+        s->eta_seconds = lag_eta(num_or_nan(r, 0, 0), int_or(r, 0, 1, 0), num_or_nan(r, n - 1, 0),
+                                 int_or(r, n - 1, 1, 0), s->lag_bytes);
     else if (s->lag_bytes == 0)
         s->eta_seconds = 0;
     PQclear(r);
@@ -223,8 +195,7 @@ static void read_source(db_conn *src, const char *name, status_snapshot *s)
     s->cutover_running = int_or(r, 0, 6, 0) > 0;
     s->source_database = strdup(PQgetvalue(r, 0, 7));
     PQclear(r);
-    s->lag_seconds =
-        status_lag_seconds(s->lag_bytes, s->source_now, s->heartbeat_epoch, s->applied_epoch);
+    s->lag_seconds = lag_seconds(s->lag_bytes, s->source_now, s->heartbeat_epoch, s->applied_epoch);
     if (!isnan(s->applied_epoch))
         s->last_change_age = s->source_now - s->applied_epoch;
 }
