@@ -66,5 +66,9 @@ conninfo *cli_conninfo(const pgb_options *o, db_side side) __attribute__((warn_u
 int cmd_check(const pgb_options *o);
 int cmd_inventory(const pgb_options *o);
 int cmd_start(const pgb_options *o);
+int cmd_status(const pgb_options *o);
+int cmd_cutover(const pgb_options *o);
+int cmd_abort(const pgb_options *o);
+int cmd_clean(const pgb_options *o);
 
 #endif

@@ -66,3 +66,19 @@ CREATE TABLE IF NOT EXISTS pgbaton.lag_sample (
     lag_seconds double precision,
     apply_rate  double precision
 );
+
+-- Columns added by later versions (existing state is upgraded in place).
+-- Cutover (src/cutover.c, src/freeze.c):
+--   post_fence_changes: data changes the applier received after it applied the
+--     fence (must stay 0; reset to 0 by each cutover attempt);
+--   fence_applied_lsn: LSN of the fence message the applier applied (the
+--     value pg_logical_emit_message returned = wal2json's "lsn" of the 'M');
+--   freeze_database / freeze_prev_readonly: which source database pgbaton made
+--     read-only and its database-level default_transaction_read_only before
+--     (NULL: none, so unfreeze RESETs it); recorded before the freeze;
+--   count_ms: time spent comparing row counts (part of write-unavailability).
+ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS post_fence_changes bigint NOT NULL DEFAULT 0;
+ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS fence_applied_lsn pg_lsn;
+ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS freeze_database text;
+ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS freeze_prev_readonly text;
+ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS count_ms double precision;

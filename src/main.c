@@ -146,6 +146,37 @@ static const command_def commands[] = {
          BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) | BIT(OPT_INCLUDE_TABLE) |
          BIT(OPT_EXCLUDE_TABLE) | COMMON,
      cmd_start},
+    {"status", "where the migration stands: phase, copy progress, lag, ETA",
+     "-s SRC -t DST [--json] [--watch N]",
+     "Reads the state on the target and the slot on the source (from any machine that\n"
+     "reaches both). Shows the phase, per-table copy progress, source and applied LSN, lag\n"
+     "in bytes and seconds (source clock), apply rate, ETA, WAL retained by the slot, time\n"
+     "since the last applied change and the last error. A `start` whose heartbeat is stale\n"
+     "shows as stopped. Exit 0 when healthy, 1 when failed, stopped or stalled.",
+     CONNS | BIT(OPT_JSON) | BIT(OPT_WATCH) | COMMON, cmd_status},
+    {"cutover", "freeze the source, drain, copy sequences, check, hand over to the target",
+     "-s SRC -t DST [--max-lag DURATION] [--timeout DURATION] [--exec CMD] [--json]",
+     "Waits until lag is below --max-lag (exit 4, nothing changed, if it never is), makes the\n"
+     "source read-only for every role and ends its other sessions, writes a fence and waits\n"
+     "for `start` to apply it, copies sequence values, compares row counts, marks the\n"
+     "migration done and prints the write-unavailability. Any failure after the freeze\n"
+     "unfreezes the source and exits 4. --exec CMD runs with $PGBATON_TARGET and\n"
+     "$PGBATON_NAME in its environment (exit 1 if it fails; the target is ready anyway).\n"
+     "Safe to run again: it resumes an interrupted cutover and says when it is done.",
+     CONNS | BIT(OPT_MAX_LAG) | BIT(OPT_TIMEOUT) | BIT(OPT_EXEC) | BIT(OPT_SKIP_COUNT) |
+         BIT(OPT_JSON) | COMMON,
+     cmd_cutover},
+    {"abort", "stop a migration: unfreeze the source, drop the slot (target data kept)",
+     "-s SRC -t DST",
+     "Unfreezes the source if pgbaton froze it (not after a completed cutover), marks the\n"
+     "migration stopped (a running `start` stops), ends the session holding the slot and\n"
+     "drops the slot. Idempotent; prints what it did.",
+     CONNS | COMMON, cmd_abort},
+    {"clean", "remove pgbaton's objects from both sides", "-s SRC -t DST",
+     "Everything abort does, plus pgbaton's leftover slots of this migration on the source\n"
+     "and its state on the target (schema pgbaton, once no other migration is recorded).\n"
+     "Idempotent; prints what it removed.",
+     CONNS | COMMON, cmd_clean},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -1,0 +1,111 @@
+/*
+ * include/status.h — where a migration stands, read from the target's state
+ * (pgbaton.migration, table_state, lag_sample) and the source (current WAL
+ * position, the slot), never from a local file or process.
+ *
+ * Used by `pgbaton status` and by `pgbaton cutover` (which waits on the lag).
+ *
+ * Definitions (all times on the clock of the server that owns them):
+ *   lag_bytes   = source pg_current_wal_lsn() - applied_lsn (0 when applied
+ *                 is at or past it).
+ *   lag_seconds (lag_seconds() in include/lag.h) = 0 when lag_bytes is 0 and the last applied
+ * heartbeat is at most LAG_HEARTBEAT_FRESH seconds old (or there is none); otherwise source
+ * clock_timestamp() minus the newest of heartbeat_source_ts and applied_source_ts: both are source
+ *                 clock values whose changes are all applied, so this bounds
+ *                 the age of the oldest change not yet applied, whatever the
+ *                 skew between the machines.
+ *   start is "alive" when pgbaton.migration.alive_at (target clock) is at
+ *   most STATUS_STALE_SECONDS old by the target's now(); a copying, indexing
+ *   or streaming migration whose start is not alive shows as "stopped".
+ */
+#ifndef PGBATON_STATUS_H
+#define PGBATON_STATUS_H
+
+#include "db.h"
+#include "lag.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STATUS_STALE_SECONDS   15.0 /* heartbeat older than this: start is not running */
+#define STATUS_APPNAME_CUTOVER "pgbaton cutover " /* + name: the cutover's source session */
+
+typedef struct status_table {
+    char *schema; /* owned */
+    char *table;  /* owned */
+    char *state;  /* pending, copying, copied, indexed, failed; owned */
+    int64_t rows_copied;
+    int64_t bytes_copied;
+    int64_t size_bytes;
+} status_table;
+
+/* Previous reading, for rates computed across --watch refreshes. */
+typedef struct status_prev {
+    bool valid;
+    double at;               /* target clock, epoch seconds */
+    int64_t changes_applied; /* at that time */
+} status_prev;
+
+typedef struct status_snapshot {
+    bool found;                  /* the migration exists on the target */
+    char phase[16];              /* effective phase (stale heartbeat -> "stopped") */
+    char *stored_phase;          /* as recorded; owned */
+    char *slot_name;             /* owned */
+    char *last_error;            /* owned or NULL */
+    char *fence_lsn;             /* owned or NULL */
+    char *freeze_database;       /* owned or NULL */
+    char *freeze_prev_readonly;  /* owned or NULL */
+    bool alive;                  /* start's heartbeat is fresh */
+    double alive_age;            /* seconds since alive_at; NAN when never */
+    bool frozen;                 /* pgbaton froze (or is freezing) the source */
+    bool cutover_running;        /* a cutover session is connected to the source */
+    bool cutover_interrupted;    /* phase cutover, frozen, no cutover running */
+    double write_unavailable_ms; /* NAN unless done */
+    int64_t post_fence_changes;
+    double target_now; /* epoch seconds */
+    /* copy */
+    int ntables;
+    status_table *tables; /* owned */
+    int tables_copied;
+    int64_t rows_copied, bytes_copied, bytes_total;
+    double copy_percent; /* NAN when there are no tables */
+    /* stream */
+    int64_t changes_applied;
+    char applied_lsn[24];                  /* "" when none */
+    double heartbeat_epoch, applied_epoch; /* source clock; NAN when none */
+    /* source side */
+    bool source_ok;
+    char *source_error;    /* owned or NULL */
+    char *source_database; /* owned or NULL */
+    char source_lsn[24];
+    double source_now;      /* epoch seconds, source clock */
+    int64_t lag_bytes;      /* -1 unknown */
+    double lag_seconds;     /* NAN unknown */
+    double last_change_age; /* source now - applied_source_ts; NAN unknown */
+    bool slot_exists, slot_active;
+    int64_t wal_retained; /* -1 unknown */
+    /* rates */
+    double apply_rate;  /* changes/s, NAN unknown */
+    double eta_seconds; /* NAN unknown / not converging */
+} status_snapshot;
+
+/* Read the state of migration NAME from TGT and the source side from SRC
+ * (may be NULL: unreachable; then source_error should be set by the caller).
+ * PREV (may be NULL) serves the apply rate when no lag sample is recent, and
+ * is updated. False on a target error (logged); a missing migration is not
+ * an error (found = false). */
+bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev,
+                 status_snapshot *s) __attribute__((warn_unused_result));
+void status_free(status_snapshot *s);
+
+/* Exit code for this snapshot: 0 healthy, 1 failed, stopped or stalled. */
+int status_health(const status_snapshot *s);
+
+/* One sentence on what to do, or NULL. */
+const char *status_hint(const status_snapshot *s);
+
+/* The JSON object of `status --json`; new reference. */
+json_t *status_to_json(const char *name, const status_snapshot *s);
+
+#endif

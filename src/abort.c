@@ -1,0 +1,226 @@
+/*
+ * src/abort.c — `pgbaton abort` and `pgbaton clean`: take a migration down.
+ *
+ * abort: unfreeze the source if pgbaton froze it (and the migration is not
+ * done: after a completed cutover the target is authoritative and the source
+ * stays read-only), set the phase to 'stopped' so that a running `start`
+ * stops (the applier exits when the phase is no longer streaming/cutover),
+ * end the walsender holding the slot and drop the slot. Target data stays.
+ * clean: the same, plus pgbaton's leftover slots of this migration on the
+ * source, and the migration's state on the target (the whole pgbaton schema
+ * once no other migration is recorded there).
+ * Both are idempotent and print one line per thing they removed, or that
+ * there was nothing to do.
+ */
+#include "cli.h"
+#include "freeze.h"
+#include "log.h"
+#include "sql_embed.h"
+#include "status.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum teardown_kind {
+    TEARDOWN_ABORT,
+    TEARDOWN_CLEAN,
+} teardown_kind;
+
+typedef struct teardown {
+    const pgb_options *o;
+    teardown_kind kind;
+    db_conn *src, *tgt; /* owned */
+    status_snapshot st; /* the state as found (st.found false when none) */
+    int actions;        /* things done, for "nothing to do" */
+} teardown;
+
+static void did(teardown *t, const char *fmt, const char *a, const char *b)
+{
+    printf(fmt, a, b);
+    printf("\n");
+    t->actions++;
+}
+
+/* Unfreeze if pgbaton froze the source and the migration is not done. */
+static bool unfreeze(teardown *t)
+{
+    if (!t->st.found || !t->st.frozen)
+        return true;
+    const char *db = t->st.freeze_database ? t->st.freeze_database : t->st.source_database;
+    if (strcmp(t->st.stored_phase, "done") == 0) {
+        char *undo = freeze_undo_sql(db, t->st.freeze_prev_readonly);
+        printf("source database %s stays read-only (the cutover completed; the target is "
+               "authoritative); to make it writable: %s\n",
+               db, undo);
+        free(undo);
+        return true;
+    }
+    if (!freeze_undo(t->src, db, t->st.freeze_prev_readonly))
+        return false;
+    did(t, "unfroze source database %s: sessions can write again%s", db, "");
+    const char *params[1] = {t->o->name};
+    return db_commandp(t->tgt, "UPDATE pgbaton.migration SET frozen_at = NULL WHERE name = $1", 1,
+                       params);
+}
+
+/* End the walsender holding SLOT (pid ACTIVE_PID, may be empty) and drop it. */
+static bool drop_slot(teardown *t, const char *slot, const char *active_pid)
+{
+    const char *params[1] = {slot};
+    if (active_pid && *active_pid) {
+        const char *p[1] = {active_pid};
+        if (!db_commandp(t->src, "SELECT pg_terminate_backend($1::int)", 1, p))
+            return false;
+        /* the slot is released when that process has exited */
+        for (int i = 0; i < 100; i++) {
+            char *v = db_scalar(
+                t->src, "SELECT active::text FROM pg_replication_slots WHERE slot_name = $1", 1,
+                params, NULL);
+            bool active = v && strcmp(v, "true") == 0;
+            free(v);
+            if (!active)
+                break;
+            struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    PGresult *r = db_exec(t->src, DB_QUIET, "SELECT pg_drop_replication_slot($1)", 1, params);
+    if (!r && !db_sqlstate_is(t->src, "42704")) { /* undefined_object: gone meanwhile */
+        log_error("source: cannot drop replication slot %s: %s", slot, t->src->last_error);
+        return false;
+    }
+    PQclear(r);
+    did(t, "dropped replication slot %s on the source%s", slot,
+        active_pid && *active_pid ? " (ended the session that was using it)" : "");
+    return true;
+}
+
+static bool drop_slots(teardown *t)
+{
+    const char *params[3] = {t->st.found ? t->st.slot_name : NULL, t->o->name,
+                             t->kind == TEARDOWN_CLEAN ? "true" : "false"};
+    PGresult *r = db_exec(t->src, DB_LOG, sql_abort_slots, 3, params);
+    if (!r || !db_check_shape(t->src, r, 2, 0, "slot list")) {
+        PQclear(r);
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; ok && i < PQntuples(r); i++)
+        ok = drop_slot(t, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    PQclear(r);
+    return ok;
+}
+
+static bool mark_stopped(teardown *t)
+{
+    if (!t->st.found || strcmp(t->st.stored_phase, "stopped") == 0 ||
+        strcmp(t->st.stored_phase, "done") == 0)
+        return true;
+    const char *params[1] = {t->o->name};
+    if (!db_commandp(t->tgt,
+                     "WITH u AS (UPDATE pgbaton.migration SET phase = 'stopped' WHERE name = $1) "
+                     "INSERT INTO pgbaton.event (migration, level, message) "
+                     "VALUES ($1, 'info', 'aborted by pgbaton abort')",
+                     1, params))
+        return false;
+    did(t, "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
+    return true;
+}
+
+/* clean: this migration's state, and the schema when no other is left. */
+static bool drop_state(teardown *t)
+{
+    bool isnull = false;
+    const char *reg[1] = {"pgbaton.migration"};
+    char *exists = db_scalar(t->tgt, "SELECT to_regclass($1)::text", 1, reg, &isnull);
+    if (!exists && !isnull)
+        return false;
+    free(exists);
+    if (isnull) {
+        bool schema_null = false;
+        const char *nsp[1] = {"pgbaton"};
+        char *s = db_scalar(t->tgt, "SELECT nspname::text FROM pg_namespace WHERE nspname = $1", 1,
+                            nsp, &schema_null);
+        if (!s && !schema_null && t->tgt->last_error)
+            return false;
+        bool present = s != NULL;
+        free(s);
+        if (present) {
+            if (!db_command(t->tgt, "DROP SCHEMA pgbaton CASCADE"))
+                return false;
+            did(t, "dropped schema pgbaton on the target%s%s", "", "");
+        }
+        return true;
+    }
+    const char *params[1] = {t->o->name};
+    if (t->st.found) {
+        if (!db_commandp(t->tgt, "DELETE FROM pgbaton.migration WHERE name = $1", 1, params))
+            return false;
+        did(t, "removed the state of migration %s from the target%s", t->o->name, "");
+    }
+    char *others = db_scalar(t->tgt, "SELECT count(*)::text FROM pgbaton.migration", 0, NULL, NULL);
+    if (!others)
+        return false;
+    bool alone = strcmp(others, "0") == 0;
+    if (!alone)
+        printf("schema pgbaton kept on the target: it holds %s other migration(s)\n", others);
+    free(others);
+    if (alone) {
+        if (!db_command(t->tgt, "DROP SCHEMA pgbaton CASCADE"))
+            return false;
+        did(t, "dropped schema pgbaton on the target%s%s", "", "");
+    }
+    return true;
+}
+
+static int teardown_run(teardown *t)
+{
+    conninfo *sci = cli_conninfo(t->o, DB_SOURCE);
+    conninfo *tci = sci ? cli_conninfo(t->o, DB_TARGET) : NULL;
+    if (!sci || !tci) {
+        conninfo_free(sci);
+        return EXIT_USAGE;
+    }
+    const char *app = t->kind == TEARDOWN_ABORT ? "pgbaton abort" : "pgbaton clean";
+    db_connect_opts copts = {.application_name = app};
+    int rc = EXIT_FAILURE_RUNTIME;
+    t->tgt = db_connect(tci, DB_TARGET, &copts, NULL, NULL);
+    t->src = t->tgt ? db_connect(sci, DB_SOURCE, &copts, NULL, NULL) : NULL;
+    if (!t->src || !freeze_session_writable(t->src) ||
+        !status_read(t->src, t->tgt, t->o->name, NULL, &t->st))
+        goto out;
+    if (!t->st.found)
+        printf("no state for migration %s on the target\n", t->o->name);
+    if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t))
+        goto out;
+    if (t->kind == TEARDOWN_CLEAN && !drop_state(t))
+        goto out;
+    if (t->actions == 0)
+        printf("nothing to %s: %s\n", t->kind == TEARDOWN_ABORT ? "abort" : "clean",
+               t->kind == TEARDOWN_ABORT ? "not frozen by pgbaton, already stopped, no slot"
+                                         : "no slot, no state left by pgbaton");
+    rc = EXIT_OK;
+out:
+    if (rc != EXIT_OK)
+        log_error("%s did not complete; it is safe to run it again", app);
+    status_free(&t->st);
+    db_close(t->src);
+    db_close(t->tgt);
+    conninfo_free(sci);
+    conninfo_free(tci);
+    return rc;
+}
+
+int cmd_abort(const pgb_options *o)
+{
+    teardown t = {.o = o, .kind = TEARDOWN_ABORT};
+    return teardown_run(&t);
+}
+
+int cmd_clean(const pgb_options *o)
+{
+    teardown t = {.o = o, .kind = TEARDOWN_CLEAN};
+    return teardown_run(&t);
+}

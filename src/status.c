@@ -1,0 +1,521 @@
+/*
+ * src/status.c — `pgbaton status`: where a migration stands.
+ *
+ * Everything comes from the two databases: the state on the target (phase,
+ * applied position, heartbeats, per-table progress, lag samples) and, on the
+ * source, the current WAL position, the slot and whether a cutover session
+ * is connected. No local file or process is consulted, so status runs from
+ * any machine that reaches both servers while `start` runs elsewhere.
+ * Definitions of lag and liveness: include/status.h.
+ */
+#include "status.h"
+
+#include "cli.h"
+#include "log.h"
+#include "signals.h"
+#include "sql_embed.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* --- pure helpers -------------------------------------------------------- */
+
+static bool phase_is(const status_snapshot *s, const char *p)
+{
+    return strcmp(s->phase, p) == 0;
+}
+
+int status_health(const status_snapshot *s)
+{
+    if (!s->found)
+        return EXIT_FAILURE_RUNTIME;
+    if (phase_is(s, "done"))
+        return EXIT_OK;
+    if (!s->source_ok)
+        return EXIT_FAILURE_RUNTIME;
+    if (phase_is(s, "cutover"))
+        return s->cutover_running ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+    if ((phase_is(s, "copying") || phase_is(s, "indexing") || phase_is(s, "streaming")) && s->alive)
+        return EXIT_OK;
+    return EXIT_FAILURE_RUNTIME;
+}
+
+const char *status_hint(const status_snapshot *s)
+{
+    if (!s->found)
+        return "no such migration on the target: run `pgbaton start` first (or check --name)";
+    if (s->cutover_interrupted)
+        return "cutover interrupted, source frozen: run `pgbaton cutover` to finish or "
+               "`pgbaton abort` to unfreeze";
+    if (phase_is(s, "stopped") && strcmp(s->stored_phase, "stopped") != 0)
+        return "`pgbaton start` is not running (its heartbeat is stale): run it again to resume";
+    if (phase_is(s, "stopped"))
+        return "the migration was stopped (aborted): run `pgbaton clean` to remove what is left";
+    if (phase_is(s, "failed"))
+        return "the migration failed: see last_error, fix it and run `pgbaton start` again";
+    if (phase_is(s, "done"))
+        return "cutover complete: the target is authoritative; run `pgbaton clean` when done";
+    return NULL;
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+static char *dup_or_null(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+static double num_or_nan(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NAN : strtod(PQgetvalue(r, row, col), NULL);
+}
+
+static int64_t int_or(const PGresult *r, int row, int col, int64_t dflt)
+{
+    return PQgetisnull(r, row, col) ? dflt : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static bool is_true(const PGresult *r, int row, int col)
+{
+    return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
+{
+    const char *params[1] = {name};
+    PGresult *r = db_exec(tgt, DB_LOG, sql_status_migration, 1, params);
+    if (!r || !db_check_shape(tgt, r, 15, 0, "migration state")) {
+        PQclear(r);
+        return false;
+    }
+    if (PQntuples(r) == 1) {
+        s->found = true;
+        s->stored_phase = strdup(PQgetvalue(r, 0, 0));
+        s->slot_name = strdup(PQgetvalue(r, 0, 1));
+        snprintf(s->applied_lsn, sizeof s->applied_lsn, "%s",
+                 PQgetisnull(r, 0, 2) ? "" : PQgetvalue(r, 0, 2));
+        s->heartbeat_epoch = num_or_nan(r, 0, 3);
+        s->applied_epoch = num_or_nan(r, 0, 4);
+        s->changes_applied = int_or(r, 0, 5, 0);
+        s->alive_age = num_or_nan(r, 0, 6);
+        s->frozen = is_true(r, 0, 7);
+        s->fence_lsn = dup_or_null(r, 0, 8);
+        s->last_error = dup_or_null(r, 0, 9);
+        s->write_unavailable_ms = num_or_nan(r, 0, 10);
+        s->freeze_database = dup_or_null(r, 0, 11);
+        s->freeze_prev_readonly = dup_or_null(r, 0, 12);
+        s->post_fence_changes = int_or(r, 0, 13, 0);
+        s->target_now = num_or_nan(r, 0, 14);
+    }
+    PQclear(r);
+    return true;
+}
+
+static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
+{
+    const char *params[1] = {name};
+    PGresult *r = db_exec(tgt, DB_LOG, sql_status_tables, 1, params);
+    if (!r || !db_check_shape(tgt, r, 7, 0, "table progress")) {
+        PQclear(r);
+        return false;
+    }
+    int n = PQntuples(r);
+    s->tables = calloc((size_t)(n > 0 ? n : 1), sizeof *s->tables);
+    s->ntables = n;
+    double done_bytes = 0;
+    for (int i = 0; i < n; i++) {
+        status_table *t = &s->tables[i];
+        t->schema = strdup(PQgetvalue(r, i, 0));
+        t->table = strdup(PQgetvalue(r, i, 1));
+        t->state = strdup(PQgetvalue(r, i, 2));
+        t->rows_copied = int_or(r, i, 3, 0);
+        t->bytes_copied = int_or(r, i, 4, 0);
+        t->size_bytes = int_or(r, i, 5, 0);
+        bool copied = strcmp(t->state, "copied") == 0 || strcmp(t->state, "indexed") == 0;
+        s->tables_copied += copied;
+        s->rows_copied += t->rows_copied;
+        s->bytes_copied += t->bytes_copied;
+        s->bytes_total += t->size_bytes;
+        /* on-disk size and COPY bytes differ: a copied table counts whole */
+        done_bytes +=
+            copied ? (double)t->size_bytes
+                   : (double)(t->bytes_copied < t->size_bytes ? t->bytes_copied : t->size_bytes);
+    }
+    if (n > 0)
+        s->copy_percent = s->bytes_total > 0 ? 100.0 * done_bytes / (double)s->bytes_total
+                                             : 100.0 * s->tables_copied / n;
+    PQclear(r);
+    return true;
+}
+
+/* apply_rate from the newest recent lag sample, ETA from the oldest and
+ * newest of the last five minutes. */
+static bool read_lag_samples(db_conn *tgt, const char *name, status_snapshot *s)
+{
+    const char *params[1] = {name};
+    PGresult *r = db_exec(tgt, DB_LOG, sql_status_lag_samples, 1, params);
+    if (!r || !db_check_shape(tgt, r, 4, 0, "lag samples")) {
+        PQclear(r);
+        return false;
+    }
+    int n = PQntuples(r);
+    if (n > 0 && num_or_nan(r, n - 1, 3) <= 60)
+        s->apply_rate = num_or_nan(r, n - 1, 2);
+    if (s->lag_bytes >= 0 && n >= 2 && !PQgetisnull(r, 0, 1) && !PQgetisnull(r, n - 1, 1))
+        s->eta_seconds = lag_eta(num_or_nan(r, 0, 0), int_or(r, 0, 1, 0), num_or_nan(r, n - 1, 0),
+                                 int_or(r, n - 1, 1, 0), s->lag_bytes);
+    else if (s->lag_bytes == 0)
+        s->eta_seconds = 0;
+    PQclear(r);
+    return true;
+}
+
+static void read_source(db_conn *src, const char *name, status_snapshot *s)
+{
+    char appname[128];
+    snprintf(appname, sizeof appname, "%s%s", STATUS_APPNAME_CUTOVER, name);
+    const char *params[3] = {s->slot_name, s->applied_lsn[0] ? s->applied_lsn : NULL, appname};
+    PGresult *r = db_exec(src, DB_QUIET, sql_status_source, 3, params);
+    if (!r || PQnfields(r) != 8 || PQntuples(r) != 1) {
+        s->source_error = strdup(src->last_error ? src->last_error : "unexpected result shape");
+        PQclear(r);
+        return;
+    }
+    s->source_ok = true;
+    snprintf(s->source_lsn, sizeof s->source_lsn, "%s", PQgetvalue(r, 0, 0));
+    s->source_now = num_or_nan(r, 0, 1);
+    s->lag_bytes = int_or(r, 0, 2, -1);
+    s->slot_exists = is_true(r, 0, 3);
+    s->slot_active = is_true(r, 0, 4);
+    s->wal_retained = int_or(r, 0, 5, -1);
+    s->cutover_running = int_or(r, 0, 6, 0) > 0;
+    s->source_database = strdup(PQgetvalue(r, 0, 7));
+    PQclear(r);
+    s->lag_seconds = lag_seconds(s->lag_bytes, s->source_now, s->heartbeat_epoch, s->applied_epoch);
+    if (!isnan(s->applied_epoch))
+        s->last_change_age = s->source_now - s->applied_epoch;
+}
+
+/* The phase shown: a copying/indexing/streaming migration whose start has
+ * no fresh heartbeat is "stopped". */
+static void effective_phase(status_snapshot *s)
+{
+    const char *p = s->stored_phase;
+    s->alive = !isnan(s->alive_age) && s->alive_age <= STATUS_STALE_SECONDS;
+    bool running_phase =
+        strcmp(p, "copying") == 0 || strcmp(p, "indexing") == 0 || strcmp(p, "streaming") == 0;
+    snprintf(s->phase, sizeof s->phase, "%s", running_phase && !s->alive ? "stopped" : p);
+    s->cutover_interrupted =
+        strcmp(p, "cutover") == 0 && s->frozen && s->source_ok && !s->cutover_running;
+}
+
+bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev,
+                 status_snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    s->alive_age = s->heartbeat_epoch = s->applied_epoch = NAN;
+    s->write_unavailable_ms = s->copy_percent = s->target_now = s->source_now = NAN;
+    s->lag_seconds = s->last_change_age = s->apply_rate = s->eta_seconds = NAN;
+    s->lag_bytes = s->wal_retained = -1;
+
+    const char *params[1] = {"pgbaton.migration"};
+    bool isnull = false;
+    char *exists = db_scalar(tgt, "SELECT to_regclass($1)::text", 1, params, &isnull);
+    if (!exists && !isnull)
+        return false;
+    free(exists);
+    if (isnull)
+        return true; /* no state schema: nothing started here */
+    if (!read_migration(tgt, name, s))
+        return false;
+    if (!s->found)
+        return true;
+    if (!read_tables(tgt, name, s))
+        return false;
+    if (src)
+        read_source(src, name, s);
+    effective_phase(s);
+    if (!read_lag_samples(tgt, name, s))
+        return false;
+    if (prev) {
+        if (isnan(s->apply_rate) && prev->valid && s->target_now > prev->at)
+            s->apply_rate =
+                (double)(s->changes_applied - prev->changes_applied) / (s->target_now - prev->at);
+        prev->valid = true;
+        prev->at = s->target_now;
+        prev->changes_applied = s->changes_applied;
+    }
+    return true;
+}
+
+void status_free(status_snapshot *s)
+{
+    for (int i = 0; i < s->ntables; i++) {
+        free(s->tables[i].schema);
+        free(s->tables[i].table);
+        free(s->tables[i].state);
+    }
+    free(s->tables);
+    free(s->stored_phase);
+    free(s->slot_name);
+    free(s->last_error);
+    free(s->fence_lsn);
+    free(s->freeze_database);
+    free(s->freeze_prev_readonly);
+    free(s->source_error);
+    free(s->source_database);
+    memset(s, 0, sizeof *s);
+}
+
+/* --- output -------------------------------------------------------------- */
+
+/* jansson: new references, NULL-safe for unknown values */
+static json_t *jreal(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+static json_t *jint(int64_t v)
+{
+    return v < 0 ? json_null() : json_integer(v);
+}
+
+static json_t *jstr(const char *v)
+{
+    return v && *v ? json_string(v) : json_null();
+}
+
+json_t *status_to_json(const char *name, const status_snapshot *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, "found", json_boolean(s->found));
+    json_object_set_new(o, "phase", s->found ? json_string(s->phase) : json_null());
+    json_object_set_new(o, "stored_phase", jstr(s->stored_phase));
+    json_object_set_new(o, "start_alive", json_boolean(s->alive));
+    json_object_set_new(o, "heartbeat_age_seconds", jreal(s->alive_age));
+    json_object_set_new(o, "tables_total", json_integer(s->ntables));
+    json_object_set_new(o, "tables_copied", json_integer(s->tables_copied));
+    json_object_set_new(o, "rows_copied", json_integer(s->rows_copied));
+    json_object_set_new(o, "bytes_total", json_integer(s->bytes_total));
+    json_object_set_new(o, "bytes_copied", json_integer(s->bytes_copied));
+    json_object_set_new(o, "copy_percent", jreal(s->copy_percent));
+    json_t *tables = json_array();
+    for (int i = 0; i < s->ntables; i++) {
+        const status_table *t = &s->tables[i];
+        json_t *jt = json_object();
+        json_object_set_new(jt, "schema", json_string(t->schema));
+        json_object_set_new(jt, "table", json_string(t->table));
+        json_object_set_new(jt, "state", json_string(t->state));
+        json_object_set_new(jt, "rows_copied", json_integer(t->rows_copied));
+        json_object_set_new(jt, "bytes_copied", json_integer(t->bytes_copied));
+        json_object_set_new(jt, "size_bytes", json_integer(t->size_bytes));
+        json_array_append_new(tables, jt);
+    }
+    json_object_set_new(o, "tables", tables);
+    json_object_set_new(o, "source_lsn", jstr(s->source_lsn));
+    json_object_set_new(o, "applied_lsn", jstr(s->applied_lsn));
+    json_object_set_new(o, "lag_bytes", jint(s->lag_bytes));
+    json_object_set_new(o, "lag_seconds", jreal(s->lag_seconds));
+    json_object_set_new(o, "apply_rate", jreal(s->apply_rate));
+    json_object_set_new(o, "eta_seconds", jreal(s->eta_seconds));
+    json_object_set_new(o, "changes_applied", json_integer(s->changes_applied));
+    json_object_set_new(o, "last_applied_change_age_seconds", jreal(s->last_change_age));
+    json_object_set_new(o, "slot_name", jstr(s->slot_name));
+    json_object_set_new(o, "slot_exists", json_boolean(s->slot_exists));
+    json_object_set_new(o, "slot_active", json_boolean(s->slot_active));
+    json_object_set_new(o, "wal_retained_bytes", jint(s->wal_retained));
+    json_object_set_new(o, "source_frozen", json_boolean(s->frozen));
+    json_object_set_new(o, "cutover_running", json_boolean(s->cutover_running));
+    json_object_set_new(o, "cutover_interrupted", json_boolean(s->cutover_interrupted));
+    json_object_set_new(o, "write_unavailable_ms", jreal(s->write_unavailable_ms));
+    json_object_set_new(o, "last_error", jstr(s->last_error));
+    json_object_set_new(o, "source_error", jstr(s->source_error));
+    json_object_set_new(o, "hint", jstr(status_hint(s)));
+    json_object_set_new(o, "healthy", json_boolean(status_health(s) == EXIT_OK));
+    return o;
+}
+
+static void fmt_bytes(int64_t b, char *buf, size_t n)
+{
+    static const char *units[] = {"bytes", "kB", "MB", "GB", "TB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, n, "%lld bytes", (long long)b);
+    else
+        snprintf(buf, n, "%.1f %s", v, units[u]);
+}
+
+static void fmt_secs(double s, char *buf, size_t n)
+{
+    if (isnan(s))
+        snprintf(buf, n, "unknown");
+    else if (s < 120)
+        snprintf(buf, n, "%.1f s", s);
+    else if (s < 7200)
+        snprintf(buf, n, "%.0f min", s / 60);
+    else
+        snprintf(buf, n, "%.1f h", s / 3600);
+}
+
+static void print_copy(FILE *f, const status_snapshot *s)
+{
+    char a[32], b[32];
+    fmt_bytes(s->bytes_copied, a, sizeof a);
+    fmt_bytes(s->bytes_total, b, sizeof b);
+    fprintf(f, "tables:          %d of %d copied, %lld rows, %s copied of %s on disk",
+            s->tables_copied, s->ntables, (long long)s->rows_copied, a, b);
+    if (!isnan(s->copy_percent))
+        fprintf(f, " (%.1f%%)", s->copy_percent);
+    fprintf(f, "\n");
+    bool detail =
+        strcmp(s->stored_phase, "copying") == 0 || strcmp(s->stored_phase, "indexing") == 0;
+    for (int i = 0; detail && i < s->ntables; i++) {
+        const status_table *t = &s->tables[i];
+        fmt_bytes(t->bytes_copied, a, sizeof a);
+        fmt_bytes(t->size_bytes, b, sizeof b);
+        fprintf(f, "  %-40s %-8s %12lld rows  %s of %s\n", t->table, t->state,
+                (long long)t->rows_copied, a, b);
+    }
+}
+
+static void print_human(FILE *f, const char *name, const status_snapshot *s)
+{
+    char a[32], b[32];
+    if (!s->found) {
+        fprintf(f, "migration %s: not found on the target\n", name);
+        fprintf(f, "hint: %s\n", status_hint(s));
+        return;
+    }
+    fmt_secs(s->alive_age, a, sizeof a);
+    fprintf(f, "migration:       %s\n", name);
+    fprintf(f, "phase:           %s", s->phase);
+    if (strcmp(s->phase, s->stored_phase) != 0)
+        fprintf(f, " (recorded as %s; start's last heartbeat %s ago)", s->stored_phase, a);
+    else if (s->alive)
+        fprintf(f, " (start alive, heartbeat %s ago)", a);
+    fprintf(f, "\n");
+    if (s->cutover_interrupted)
+        fprintf(f, "cutover:         INTERRUPTED, source frozen\n");
+    else if (s->cutover_running)
+        fprintf(f, "cutover:         running\n");
+    if (s->ntables > 0)
+        print_copy(f, s);
+    if (s->source_ok) {
+        fmt_secs(s->lag_seconds, b, sizeof b);
+        fprintf(f, "source LSN:      %s\napplied LSN:     %s\n", s->source_lsn,
+                s->applied_lsn[0] ? s->applied_lsn : "none yet");
+        if (s->lag_bytes >= 0) {
+            fmt_bytes(s->lag_bytes, a, sizeof a);
+            fprintf(f, "lag:             %s, %s (source clock)\n", a, b);
+        } else {
+            fprintf(f, "lag:             unknown (nothing applied yet)\n");
+        }
+        fmt_bytes(s->wal_retained, a, sizeof a);
+        fprintf(f, "slot:            %s, %s", s->slot_name,
+                !s->slot_exists  ? "missing"
+                : s->slot_active ? "active"
+                                 : "inactive");
+        if (s->wal_retained >= 0)
+            fprintf(f, ", retains %s of WAL", a);
+        fprintf(f, "\n");
+        fmt_secs(s->last_change_age, a, sizeof a);
+        fprintf(f, "last applied:    change committed %s ago (source clock)\n", a);
+    } else {
+        fprintf(f, "source:          unreachable: %s\n", s->source_error ? s->source_error : "?");
+    }
+    if (isnan(s->apply_rate))
+        fprintf(f, "apply rate:      unknown\n");
+    else
+        fprintf(f, "apply rate:      %.1f changes/s\n", s->apply_rate);
+    fmt_secs(s->eta_seconds, a, sizeof a);
+    fprintf(f, "ETA to zero lag: %s\n", isnan(s->eta_seconds) ? "unknown (lag not shrinking)" : a);
+    if (!isnan(s->write_unavailable_ms))
+        fprintf(f, "write-unavailable during cutover: %.0f ms\n", s->write_unavailable_ms);
+    fprintf(f, "last error:      %s\n", s->last_error ? s->last_error : "none");
+    const char *hint = status_hint(s);
+    if (hint)
+        fprintf(f, "hint: %s\n", hint);
+}
+
+/* --- the command --------------------------------------------------------- */
+
+/* One refresh; returns the exit code for it. */
+static int status_once(const pgb_options *o, const conninfo *sci, db_conn *tgt, status_prev *prev)
+{
+    db_conn_failure why;
+    char *err = NULL;
+    db_connect_opts copts = {.application_name = "pgbaton status", .errmode = DB_QUIET};
+    db_conn *src = db_connect(sci, DB_SOURCE, &copts, &why, &err);
+    status_snapshot s;
+    if (!status_read(src, tgt, o->name, prev, &s)) {
+        db_close(src);
+        free(err);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    if (!src && s.found) {
+        s.source_error = err;
+        err = NULL;
+    }
+    free(err);
+    db_close(src);
+    int rc = status_health(&s);
+    if (o->json) {
+        json_t *j = status_to_json(o->name, &s);
+        char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        printf("%s\n", text);
+        free(text);
+        json_decref(j);
+    } else {
+        if (o->watch && isatty(STDOUT_FILENO))
+            printf("\033[H\033[2J");
+        print_human(stdout, o->name, &s);
+        if (o->watch)
+            printf("\n(refreshing every %d s; Ctrl-C to stop)\n", o->watch);
+    }
+    fflush(stdout);
+    status_free(&s);
+    return rc;
+}
+
+int cmd_status(const pgb_options *o)
+{
+    conninfo *sci = cli_conninfo(o, DB_SOURCE);
+    if (!sci)
+        return EXIT_USAGE;
+    conninfo *tci = cli_conninfo(o, DB_TARGET);
+    if (!tci) {
+        conninfo_free(sci);
+        return EXIT_USAGE;
+    }
+    db_connect_opts copts = {.application_name = "pgbaton status"};
+    db_conn *tgt = db_connect(tci, DB_TARGET, &copts, NULL, NULL);
+    int rc = EXIT_FAILURE_RUNTIME;
+    if (tgt) {
+        status_prev prev = {0};
+        if (o->watch)
+            signals_install();
+        for (;;) {
+            rc = status_once(o, sci, tgt, &prev);
+            if (!o->watch || signals_stop_requested())
+                break;
+            struct timespec ts = {.tv_sec = o->watch};
+            nanosleep(&ts, NULL); /* a signal cuts it short */
+            if (signals_stop_requested())
+                break;
+        }
+    }
+    db_close(tgt);
+    conninfo_free(sci);
+    conninfo_free(tci);
+    return rc;
+}
