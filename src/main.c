@@ -133,6 +133,14 @@ static const command_def commands[] = {
      "columns, indexes, constraints, triggers, functions, sequences, views, extensions and\n"
      "large objects. --ddl FILE writes the schema creation script.",
      BIT(OPT_SOURCE) | BIT(OPT_JSON) | BIT(OPT_DDL) | COMMON, cmd_inventory},
+    {"verify", "compare source and target: schema, rows, checksums, sequences",
+     "-s SRC -t DST [--jobs N] [--sample N] [--crud] [--json]",
+     "Compares the structure, row counts and content checksums of every table (by key\n"
+     "ranges, in parallel), the first --sample rows value by value and the sequences,\n"
+     "at one consistent point even while streaming. Names each difference (keys only,\n"
+     "never other values). --crud also runs a rolled-back INSERT/SELECT/UPDATE/DELETE\n"
+     "on every target table. Exit 0 when all is equal, 1 when anything differs.",
+     CONNS | BIT(OPT_JOBS) | BIT(OPT_SAMPLE) | BIT(OPT_CRUD) | BIT(OPT_JSON) | COMMON, cmd_verify},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
