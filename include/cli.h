@@ -66,5 +66,6 @@ conninfo *cli_conninfo(const pgb_options *o, db_side side) __attribute__((warn_u
 int cmd_check(const pgb_options *o);
 int cmd_inventory(const pgb_options *o);
 int cmd_verify(const pgb_options *o);
+int cmd_report(const pgb_options *o);
 
 #endif

@@ -96,7 +96,26 @@ typedef struct verify_result {
     int nseqs;
     bool seqs_checked; /* false while streaming: sequences are copied at cutover */
     char *consistency; /* how both sides were made comparable; owned */
+    bool crud_run;     /* the CRUD smoke test ran */
+    bool equal;        /* everything equal (set when the comparison completed) */
 } verify_result;
+
+typedef enum verify_print {
+    VERIFY_PRINT_HUMAN,
+    VERIFY_PRINT_JSON,
+    VERIFY_PRINT_NONE, /* results only in the verify_result (report) */
+} verify_print;
+
+typedef struct verify_run_opts {
+    verify_print output;
+    bool crud; /* also run the CRUD smoke test */
+} verify_run_opts;
+
+/* The whole verify: connections, snapshots (or the hold), comparisons,
+ * optional CRUD, output. Fills R (the caller verify_result_free()s it, even
+ * on failure) and returns verify's exit code. */
+int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r)
+    __attribute__((warn_unused_result));
 
 /* Connections that read inside the snapshots. */
 typedef struct verify_ctx {

@@ -580,7 +580,7 @@ static int64_t chunk_rows_setting(void)
 }
 
 /* Everything after the snapshots are open; returns an exit code. */
-static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const pgb_options *o)
+static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const verify_run_opts *ro)
 {
     if (!verify_schema(ctx, r) || !verify_load_tables(ctx, r) || !verify_data(ctx, r) ||
         !verify_samples(ctx, r) || (r->seqs_checked && !verify_sequences(ctx, r))) {
@@ -590,24 +590,25 @@ static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const pgb
     /* the snapshots are no longer needed: end them before the CRUD test */
     if (!db_command(c->src, "COMMIT") || !db_command(c->dst, "COMMIT"))
         return EXIT_FAILURE_RUNTIME;
-    if (o->crud && !verify_crud(c->admin, r)) {
+    if (ro->crud && !verify_crud(c->admin, r)) {
         log_error("the CRUD smoke test could not complete: see the errors above");
         return EXIT_FAILURE_RUNTIME;
     }
+    r->crud_run = ro->crud;
     verify_counts n = count_results(r);
-    if (o->json)
-        print_json(r, &n, o->crud);
-    else
-        print_human(r, &n, o->crud);
+    if (ro->output == VERIFY_PRINT_JSON)
+        print_json(r, &n, ro->crud);
+    else if (ro->output == VERIFY_PRINT_HUMAN)
+        print_human(r, &n, ro->crud);
     bool missing_seq = false;
     for (int i = 0; i < r->nseqs; i++)
         missing_seq = missing_seq || !r->seqs[i].target;
-    bool equal =
+    r->equal =
         n.differ == 0 && n.schema_equal && n.seqs_behind == 0 && !missing_seq && n.crud_failed == 0;
-    return equal ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+    return r->equal ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 
-int cmd_verify(const pgb_options *o)
+int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r)
 {
     conninfo *src_ci = cli_conninfo(o, DB_SOURCE);
     conninfo *dst_ci = src_ci ? cli_conninfo(o, DB_TARGET) : NULL;
@@ -621,7 +622,6 @@ int cmd_verify(const pgb_options *o)
                       .jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS,
                       .sample = o->sample,
                       .chunk_rows = chunk_rows_setting()};
-    verify_result r = {0};
     int rc = EXIT_FAILURE_RUNTIME;
 
     c.src = connect_side(src_ci, DB_SOURCE, DB_MODE_NORMAL);
@@ -630,10 +630,10 @@ int cmd_verify(const pgb_options *o)
     if (c.admin) {
         ctx.src = c.src;
         ctx.dst = c.dst;
-        rc = open_snapshots(&c, src_ci, &ctx, &r);
+        rc = open_snapshots(&c, src_ci, &ctx, r);
         if (rc == EXIT_OK) {
-            log_info("verify: %s", r.consistency ? r.consistency : "");
-            rc = compare(&c, &ctx, &r, o);
+            log_info("verify: %s", r->consistency ? r->consistency : "");
+            rc = compare(&c, &ctx, r, ro);
         }
     }
     clear_hold(&c);
@@ -643,8 +643,17 @@ int cmd_verify(const pgb_options *o)
     db_close(c.admin);
     free(ctx.src_snapshot);
     free(ctx.dst_snapshot);
-    verify_result_free(&r);
     conninfo_free(src_ci);
     conninfo_free(dst_ci);
+    return rc;
+}
+
+int cmd_verify(const pgb_options *o)
+{
+    verify_run_opts ro = {.output = o->json ? VERIFY_PRINT_JSON : VERIFY_PRINT_HUMAN,
+                          .crud = o->crud};
+    verify_result r = {0};
+    int rc = verify_run(o, &ro, &r);
+    verify_result_free(&r);
     return rc;
 }
