@@ -70,5 +70,7 @@ int cmd_status(const pgb_options *o);
 int cmd_cutover(const pgb_options *o);
 int cmd_abort(const pgb_options *o);
 int cmd_clean(const pgb_options *o);
+int cmd_verify(const pgb_options *o);
+int cmd_report(const pgb_options *o);
 
 #endif

@@ -31,8 +31,12 @@ CREATE TABLE IF NOT EXISTS pgbaton.migration (
     done_at              timestamptz,
     write_unavailable_ms double precision,
     last_error           text,
-    options              jsonb            -- filters, jobs: never a secret
+    options              jsonb,           -- filters, jobs: never a secret
+    hold_lsn             pg_lsn,          -- verify asks the applier to pause before this source LSN
+    held_at              timestamptz      -- set by the applier once it holds there (docs/verify.md)
 );
+ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS hold_lsn pg_lsn;
+ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS held_at timestamptz;
 
 -- One row per table of the migration.
 CREATE TABLE IF NOT EXISTS pgbaton.table_state (

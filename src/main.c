@@ -177,6 +177,21 @@ static const command_def commands[] = {
      "and its state on the target (schema pgbaton, once no other migration is recorded).\n"
      "Idempotent; prints what it removed.",
      CONNS | COMMON, cmd_clean},
+    {"verify", "compare source and target: schema, rows, checksums, sequences",
+     "-s SRC -t DST [--jobs N] [--sample N] [--crud] [--json]",
+     "Compares the structure, row counts and content checksums of every table (by key\n"
+     "ranges, in parallel), the first --sample rows value by value and the sequences,\n"
+     "at one consistent point even while streaming. Names each difference (keys only,\n"
+     "never other values). --crud also runs a rolled-back INSERT/SELECT/UPDATE/DELETE\n"
+     "on every target table. Exit 0 when all is equal, 1 when anything differs.",
+     CONNS | BIT(OPT_JOBS) | BIT(OPT_SAMPLE) | BIT(OPT_CRUD) | BIT(OPT_JSON) | COMMON, cmd_verify},
+    {"report", "final report for the change ticket (Markdown or JSON)",
+     "-s SRC -t DST [--format md|json] [-o FILE]",
+     "Writes the migration's report: source and target (masked) and versions, the structure\n"
+     "migrated, rows per table, verify and CRUD smoke-test results, phase timings and the\n"
+     "write unavailability, lag over the run (an SVG chart beside -o FILE), warnings.\n"
+     "Works during the migration too (marked in progress). Never a password or a value.",
+     CONNS | BIT(OPT_FORMAT) | BIT(OPT_OUTPUT) | COMMON, cmd_report},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -1,0 +1,659 @@
+/*
+ * src/verify.c — `pgbaton verify`: is the target the same as the source?
+ *
+ * Compares schema, rows (counts and content checksums, see verify_data.c),
+ * the first rows value by value, sequences, and optionally runs the CRUD
+ * smoke test on the target (verify_crud.c). Prints one line per table and
+ * the summary "verify: N tables equal, M differ; schema equal" (or --json),
+ * exit 0 when all is equal, 1 when anything differs or fails, 2 on bad usage
+ * or when the migration is in a phase where comparing makes no sense.
+ *
+ * How both sides are made comparable (the source may be moving):
+ * the migration row pgbaton.migration (--name) on the target decides.
+ *   (a) No such row (two quiet databases), or phase 'done' (the source was
+ *       frozen at cutover): each side's control connection opens a
+ *       REPEATABLE READ transaction and exports its snapshot; every worker
+ *       imports it, so all readers of one side see one state.
+ *   (b) Phase 'streaming' (`pgbaton start` applies the source's changes):
+ *       the hold protocol.
+ *         1. verify opens a replication connection to the source and runs
+ *            CREATE_REPLICATION_SLOT pgbaton_verify_<pid> TEMPORARY LOGICAL
+ *            wal2json (SNAPSHOT 'export'). Its consistent point L is exact:
+ *            the exported snapshot sees exactly the source transactions whose
+ *            commit record starts before L. The source readers import it.
+ *         2. verify sets pgbaton.migration.hold_lsn = L (held_at = NULL).
+ *         3. The applier commits every source transaction whose commit LSN
+ *            is below L, pauses before any transaction at or after L, and
+ *            sets held_at = now() (applied_lsn then covers everything < L).
+ *         4. verify polls until held_at is set (at most HOLD_TIMEOUT_S
+ *            seconds: past that, streaming is not keeping up or `start` is
+ *            not running), then opens its target snapshot (REPEATABLE READ +
+ *            pg_export_snapshot) and at once clears the hold (hold_lsn =
+ *            NULL, held_at = NULL): the applier resumes.
+ *       Both snapshots now show the same logical state, whatever the source
+ *       and the applier do afterwards. The replication connection stays
+ *       idle until the end (the exported snapshot lives as long as it does);
+ *       closing it drops the temporary slot. The hold is cleared on every
+ *       path, failures included. Sequences are not compared in this case:
+ *       they are copied at cutover.
+ *   (c) Any other phase (copying, indexing, cutover, failed, stopped): verify
+ *       refuses with exit 2 and one line saying why.
+ */
+#include "verify.h"
+
+#include "log.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long verify waits for the applier to reach the hold point. */
+#define HOLD_TIMEOUT_S 60
+/* Rows per checksum chunk (PGBATON_VERIFY_CHUNK_ROWS overrides, for tests). */
+#define DEFAULT_CHUNK_ROWS 250000
+#define DEFAULT_JOBS       2
+
+/* ------------------------------------------------------------------ */
+/* shared helpers (declared in verify.h) */
+
+void verify_list_add(strlist *l, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    if (!s)
+        return;
+    l->items = realloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+    l->items[l->n++] = s;
+}
+
+void verify_list_free(strlist *l)
+{
+    for (int i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
+}
+
+void verify_table_note(verify_table *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    pthread_mutex_lock(t->lock);
+    if (s)
+        verify_list_add(&t->notes, "%s", s);
+    if (t->status == VERIFY_EQUAL)
+        t->status = VERIFY_DIFFERENT;
+    pthread_mutex_unlock(t->lock);
+    free(s);
+}
+
+bool verify_pin_settings(db_conn *db)
+{
+    return db_command(db, "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 3; "
+                          "SET bytea_output = hex; SET IntervalStyle = postgres; "
+                          "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
+}
+
+/* Wait for the result of the query sent on DB; NULL (reported) on failure. */
+static PGresult *pair_wait(db_conn *db, bool sent)
+{
+    if (!sent) {
+        db_report(db, DB_LOG, NULL, "sending a query");
+        return NULL;
+    }
+    PGresult *last = NULL, *res;
+    while ((res = PQgetResult(db->pg)) != NULL) {
+        PQclear(last);
+        last = res;
+    }
+    ExecStatusType st = last ? PQresultStatus(last) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return last;
+    db_report(db, DB_LOG, last, NULL);
+    PQclear(last);
+    return NULL;
+}
+
+bool verify_pair_query(db_conn *s, const char *sql_s, db_conn *d, const char *sql_d, PGresult **rs,
+                       PGresult **rd)
+{
+    *rs = *rd = NULL;
+    bool sent_s = s ? PQsendQuery(s->pg, sql_s) == 1 : false;
+    bool sent_d = d ? PQsendQuery(d->pg, sql_d) == 1 : false;
+    PGresult *a = s ? pair_wait(s, sent_s) : NULL;
+    PGresult *b = d ? pair_wait(d, sent_d) : NULL;
+    if ((s && !a) || (d && !b)) {
+        PQclear(a);
+        PQclear(b);
+        return false;
+    }
+    *rs = a;
+    *rd = b;
+    return true;
+}
+
+void verify_result_free(verify_result *r)
+{
+    verify_list_free(&r->schema_diffs);
+    verify_list_free(&r->target_only_tables);
+    for (int i = 0; i < r->ntables; i++) {
+        verify_table *t = &r->tables[i];
+        for (int c = 0; c < t->ncols; c++) {
+            free(t->cols[c].name);
+            free(t->cols[c].qname);
+            free(t->cols[c].type);
+        }
+        free(t->cols);
+        free(t->key);
+        free(t->schema);
+        free(t->name);
+        free(t->display);
+        free(t->qname);
+        free(t->row_expr);
+        free(t->key_expr);
+        free(t->key_order);
+        free(t->key_label);
+        verify_list_free(&t->notes);
+        verify_list_free(&t->missing);
+        verify_list_free(&t->extra);
+        verify_list_free(&t->changed);
+        verify_list_free(&t->sample);
+        free(t->crud_reason);
+        if (t->lock) {
+            pthread_mutex_destroy(t->lock);
+            free(t->lock);
+        }
+    }
+    free(r->tables);
+    for (int i = 0; i < r->nseqs; i++) {
+        free(r->seqs[i].name);
+        free(r->seqs[i].source);
+        free(r->seqs[i].target);
+    }
+    free(r->seqs);
+    free(r->consistency);
+}
+
+/* ------------------------------------------------------------------ */
+/* consistency */
+
+/* Connections of one run; all owned. */
+typedef struct verify_conns {
+    db_conn *src, *dst; /* control connections (in the snapshots) */
+    db_conn *admin;     /* target, autocommit: migration row, hold, CRUD */
+    db_conn *repl;      /* source replication connection (hold protocol only) */
+    bool hold_set;      /* the hold must be cleared */
+    const char *name;   /* migration name */
+} verify_conns;
+
+static db_conn *connect_side(const conninfo *ci, db_side side, db_mode mode)
+{
+    db_connect_opts opts = {.mode = mode, .application_name = "pgbaton verify", .errmode = DB_LOG};
+    db_conn *db = db_connect(ci, side, &opts, NULL, NULL);
+    if (db && mode == DB_MODE_NORMAL && !verify_pin_settings(db)) {
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* Begin a REPEATABLE READ transaction on DB and export its snapshot. */
+static char *begin_and_export(db_conn *db)
+{
+    if (!db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        return NULL;
+    return db_scalar(db, "SELECT pg_export_snapshot()", 0, NULL, NULL);
+}
+
+/* The migration's phase, or NULL in *PHASE when there is none. */
+static bool migration_phase(db_conn *admin, const char *name, char **phase)
+{
+    *phase = NULL;
+    bool isnull = false;
+    char *exists =
+        db_scalar(admin, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL, &isnull);
+    if (!exists)
+        return false;
+    bool have = strcmp(exists, "t") == 0;
+    free(exists);
+    if (!have)
+        return true;
+    const char *params[1] = {name};
+    PGresult *res =
+        db_exec(admin, DB_LOG, "SELECT phase FROM pgbaton.migration WHERE name = $1", 1, params);
+    if (!res)
+        return false;
+    if (PQntuples(res) == 1)
+        *phase = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return true;
+}
+
+static void clear_hold(verify_conns *c)
+{
+    if (!c->hold_set)
+        return;
+    const char *params[1] = {c->name};
+    if (!db_commandp(c->admin,
+                     "UPDATE pgbaton.migration SET hold_lsn = NULL, held_at = NULL WHERE name = $1",
+                     1, params))
+        log_error("could not clear the hold on migration \"%s\": streaming stays paused until "
+                  "you run: UPDATE pgbaton.migration SET hold_lsn = NULL WHERE name = '%s'",
+                  c->name, c->name);
+    c->hold_set = false;
+}
+
+/* Poll until the applier reports it holds; false on timeout or error. */
+static bool wait_for_hold(verify_conns *c)
+{
+    const char *params[1] = {c->name};
+    time_t deadline = time(NULL) + HOLD_TIMEOUT_S;
+    while (time(NULL) < deadline) {
+        PGresult *res = db_exec(c->admin, DB_LOG,
+                                "SELECT held_at IS NOT NULL, phase FROM pgbaton.migration "
+                                "WHERE name = $1",
+                                1, params);
+        if (!res || !db_check_shape(c->admin, res, 2, 1, "hold state")) {
+            PQclear(res);
+            return false;
+        }
+        bool held = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+        bool streaming = strcmp(PQgetvalue(res, 0, 1), "streaming") == 0;
+        PQclear(res);
+        if (held)
+            return true;
+        if (!streaming) {
+            log_error("the migration left the streaming phase while verify waited: run verify "
+                      "again");
+            return false;
+        }
+        usleep(100 * 1000);
+    }
+    log_error("streaming did not reach the verify point within %d s: \"pgbaton start\" is not "
+              "running or is not keeping up; check \"pgbaton status\" and run verify again",
+              HOLD_TIMEOUT_S);
+    return false;
+}
+
+/* The hold protocol (top of file, case b). */
+static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *ctx,
+                           verify_result *r)
+{
+    c->repl = connect_side(src_ci, DB_SOURCE, DB_MODE_REPLICATION);
+    if (!c->repl)
+        return false;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd,
+             "CREATE_REPLICATION_SLOT pgbaton_verify_%ld TEMPORARY LOGICAL wal2json "
+             "(SNAPSHOT 'export')",
+             (long)getpid());
+    PGresult *res = db_exec(c->repl, DB_LOG, cmd, 0, NULL);
+    if (!res || !db_check_shape(c->repl, res, 4, 1, "CREATE_REPLICATION_SLOT")) {
+        PQclear(res);
+        return false;
+    }
+    char *lsn = strdup(PQgetvalue(res, 0, 1));
+    ctx->src_snapshot = strdup(PQgetvalue(res, 0, 2));
+    PQclear(res);
+
+    char *lit = db_quote_literal(ctx->src_snapshot);
+    char set[128];
+    snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT %s", lit);
+    free(lit);
+    const char *params[2] = {c->name, lsn};
+    bool ok = db_command(c->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
+              db_command(c->src, set);
+    if (ok) {
+        PGresult *u = db_exec(c->admin, DB_LOG,
+                              "UPDATE pgbaton.migration SET hold_lsn = $2::pg_lsn, held_at = NULL "
+                              "WHERE name = $1 AND phase = 'streaming'",
+                              2, params);
+        ok = u && strcmp(PQcmdTuples(u), "1") == 0;
+        if (u && !ok)
+            log_error("the migration left the streaming phase: run verify again");
+        c->hold_set = ok;
+        PQclear(u);
+    }
+    ok = ok && wait_for_hold(c) && (ctx->dst_snapshot = begin_and_export(c->dst)) != NULL;
+    clear_hold(c);
+    if (ok)
+        if (asprintf(&r->consistency,
+                     "streaming held at source LSN %s: the target had applied every source "
+                     "transaction committed before it",
+                     lsn) < 0)
+            r->consistency = NULL;
+    free(lsn);
+    return ok;
+}
+
+/* Decide how to compare (top of file) and open the snapshots. Returns an
+ * exit code: EXIT_OK to go on. */
+static int open_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *ctx,
+                          verify_result *r)
+{
+    char *phase = NULL;
+    if (!migration_phase(c->admin, c->name, &phase))
+        return EXIT_FAILURE_RUNTIME;
+    int rc = EXIT_OK;
+    if (!phase || strcmp(phase, "done") == 0) {
+        ctx->src_snapshot = begin_and_export(c->src);
+        ctx->dst_snapshot = ctx->src_snapshot ? begin_and_export(c->dst) : NULL;
+        if (!ctx->dst_snapshot)
+            rc = EXIT_FAILURE_RUNTIME;
+        r->consistency = strdup(phase ? "after cutover (source frozen): one snapshot per side"
+                                      : "no migration running: one snapshot per side");
+        r->seqs_checked = true;
+    } else if (strcmp(phase, "streaming") == 0) {
+        if (!hold_snapshots(c, src_ci, ctx, r))
+            rc = EXIT_FAILURE_RUNTIME;
+    } else {
+        const char *why = strcmp(phase, "copying") == 0 || strcmp(phase, "indexing") == 0
+                              ? "the copy is still running; verify after it finishes"
+                          : strcmp(phase, "cutover") == 0
+                              ? "a cutover is in progress; verify after it completes"
+                              : "the migration is not running; verify during streaming (start "
+                                "it again) or after a cutover";
+        log_error("cannot verify migration \"%s\" in phase %s: %s", c->name, phase, why);
+        rc = EXIT_USAGE;
+    }
+    free(phase);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* output */
+
+typedef struct verify_counts {
+    int equal, differ, seqs_behind, crud_ok, crud_skipped, crud_failed;
+    bool schema_equal;
+} verify_counts;
+
+static verify_counts count_results(const verify_result *r)
+{
+    verify_counts n = {.schema_equal = r->schema_diffs.n == 0};
+    for (int i = 0; i < r->ntables; i++) {
+        const verify_table *t = &r->tables[i];
+        if (t->status == VERIFY_EQUAL)
+            n.equal++;
+        else
+            n.differ++;
+        if (t->crud_status) {
+            n.crud_ok += strcmp(t->crud_status, "ok") == 0;
+            n.crud_skipped += strcmp(t->crud_status, "skipped") == 0;
+            n.crud_failed += strcmp(t->crud_status, "failed") == 0;
+        }
+    }
+    n.differ += r->target_only_tables.n;
+    for (int i = 0; i < r->nseqs; i++)
+        n.seqs_behind += r->seqs[i].behind;
+    return n;
+}
+
+static char *summary_line(const verify_result *r, const verify_counts *n, bool crud)
+{
+    char *s = NULL;
+    if (asprintf(&s, "verify: %d tables equal, %d differ; %s", n->equal, n->differ,
+                 n->schema_equal ? "schema equal" : "schema differs") < 0)
+        return NULL;
+    char *more = NULL;
+    if (n->seqs_behind && asprintf(&more, "%s; %d sequences behind", s, n->seqs_behind) >= 0) {
+        free(s);
+        s = more;
+    }
+    if (crud && asprintf(&more, "%s; crud: %d ok, %d skipped, %d failed", s, n->crud_ok,
+                         n->crud_skipped, n->crud_failed) >= 0) {
+        free(s);
+        s = more;
+    }
+    (void)r;
+    return s;
+}
+
+static void print_list(const char *label, const strlist *l, bool *first)
+{
+    if (l->n == 0)
+        return;
+    printf("%s%s: ", *first ? "" : "; ", label);
+    for (int i = 0; i < l->n; i++)
+        printf("%s%s", i ? ", " : "", l->items[i]);
+    *first = false;
+}
+
+static void print_table(const verify_table *t)
+{
+    if (t->status == VERIFY_EQUAL) {
+        printf("table %s: equal (%" PRId64 " rows)\n", t->display, t->rows_source);
+        return;
+    }
+    printf("table %s: %s: ", t->display, t->status == VERIFY_ERROR ? "ERROR" : "DIFFERENT");
+    bool first = true;
+    for (int i = 0; i < t->notes.n; i++, first = false)
+        printf("%s%s", first ? "" : "; ", t->notes.items[i]);
+    print_list("missing on target", &t->missing, &first);
+    print_list("extra on target", &t->extra, &first);
+    print_list("changed", &t->changed, &first);
+    print_list("first rows", &t->sample, &first);
+    printf("\n");
+}
+
+static void print_human(const verify_result *r, const verify_counts *n, bool crud)
+{
+    printf("consistency: %s\n", r->consistency ? r->consistency : "");
+    if (n->schema_equal)
+        printf("schema: equal\n");
+    else
+        printf("schema: %d differences\n", r->schema_diffs.n);
+    for (int i = 0; i < r->schema_diffs.n; i++)
+        printf("  %s\n", r->schema_diffs.items[i]);
+    for (int i = 0; i < r->ntables; i++)
+        print_table(&r->tables[i]);
+    for (int i = 0; i < r->target_only_tables.n; i++)
+        printf("table %s: DIFFERENT: exists only on target\n", r->target_only_tables.items[i]);
+    if (!r->seqs_checked)
+        printf("sequences: not compared while streaming (they are copied at cutover)\n");
+    for (int i = 0; i < r->nseqs; i++) {
+        const verify_sequence *q = &r->seqs[i];
+        if (!q->target)
+            printf("sequence %s: missing on target\n", q->name);
+        else if (q->behind)
+            printf("sequence %s: BEHIND: next value %s on source, %s on target\n", q->name,
+                   q->source, q->target);
+    }
+    for (int i = 0; crud && i < r->ntables; i++) {
+        const verify_table *t = &r->tables[i];
+        printf("crud %s: %s%s%s\n", t->display, t->crud_status ? t->crud_status : "not run",
+               t->crud_reason ? ": " : "", t->crud_reason ? t->crud_reason : "");
+    }
+    char *line = summary_line(r, n, crud);
+    printf("%s\n", line ? line : "verify: summary unavailable");
+    free(line);
+}
+
+/* New reference: a JSON array of the list's strings. */
+static json_t *json_list(const strlist *l)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < l->n; i++)
+        json_array_append_new(a, json_string(l->items[i]));
+    return a;
+}
+
+/* New reference: one table's results. */
+static json_t *json_table(const verify_table *t, bool crud)
+{
+    static const char *const status[] = {"equal", "different", "error"};
+    static const char *const method[] = {"whole table (no key)", "key ranges", "whole table"};
+    json_t *o = json_object();
+    json_object_set_new(o, "schema", json_string(t->schema));
+    json_object_set_new(o, "table", json_string(t->name));
+    json_object_set_new(o, "status", json_string(status[t->status]));
+    json_object_set_new(o, "rows_source", json_integer(t->rows_source));
+    json_object_set_new(o, "rows_target", json_integer(t->rows_target));
+    json_object_set_new(o, "key", t->key_label ? json_string(t->key_label) : json_null());
+    json_object_set_new(o, "checksum_method", json_string(method[t->key_kind]));
+    json_object_set_new(o, "differences", json_list(&t->notes));
+    json_object_set_new(o, "missing_on_target", json_list(&t->missing));
+    json_object_set_new(o, "extra_on_target", json_list(&t->extra));
+    json_object_set_new(o, "changed", json_list(&t->changed));
+    json_object_set_new(o, "sample_differences", json_list(&t->sample));
+    if (crud) {
+        json_t *c = json_object();
+        json_object_set_new(c, "status", json_string(t->crud_status ? t->crud_status : "not run"));
+        json_object_set_new(c, "reason",
+                            t->crud_reason ? json_string(t->crud_reason) : json_null());
+        json_object_set_new(o, "crud", c);
+    }
+    return o;
+}
+
+static void print_json(const verify_result *r, const verify_counts *n, bool crud)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "consistency", json_string(r->consistency ? r->consistency : ""));
+    json_t *schema = json_object();
+    json_object_set_new(schema, "equal", json_boolean(n->schema_equal));
+    json_object_set_new(schema, "differences", json_list(&r->schema_diffs));
+    json_object_set_new(root, "schema", schema);
+    json_t *tables = json_array();
+    for (int i = 0; i < r->ntables; i++)
+        json_array_append_new(tables, json_table(&r->tables[i], crud));
+    json_object_set_new(root, "tables", tables);
+    json_object_set_new(root, "tables_only_on_target", json_list(&r->target_only_tables));
+    json_t *seqs = json_array();
+    for (int i = 0; i < r->nseqs; i++) {
+        json_t *q = json_object();
+        json_object_set_new(q, "name", json_string(r->seqs[i].name));
+        json_object_set_new(q, "source_next", json_string(r->seqs[i].source));
+        json_object_set_new(q, "target_next",
+                            r->seqs[i].target ? json_string(r->seqs[i].target) : json_null());
+        json_object_set_new(q, "behind", json_boolean(r->seqs[i].behind));
+        json_array_append_new(seqs, q);
+    }
+    json_object_set_new(root, "sequences", seqs);
+    json_object_set_new(root, "sequences_checked", json_boolean(r->seqs_checked));
+    json_t *sum = json_object();
+    char *line = summary_line(r, n, crud);
+    json_object_set_new(sum, "line", json_string(line ? line : ""));
+    free(line);
+    json_object_set_new(sum, "tables_equal", json_integer(n->equal));
+    json_object_set_new(sum, "tables_differ", json_integer(n->differ));
+    json_object_set_new(sum, "schema_equal", json_boolean(n->schema_equal));
+    json_object_set_new(sum, "sequences_behind", json_integer(n->seqs_behind));
+    if (crud) {
+        json_object_set_new(sum, "crud_ok", json_integer(n->crud_ok));
+        json_object_set_new(sum, "crud_skipped", json_integer(n->crud_skipped));
+        json_object_set_new(sum, "crud_failed", json_integer(n->crud_failed));
+    }
+    json_object_set_new(sum, "equal",
+                        json_boolean(n->differ == 0 && n->schema_equal && n->seqs_behind == 0 &&
+                                     n->crud_failed == 0));
+    json_object_set_new(root, "summary", sum);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    json_decref(root);
+}
+
+/* ------------------------------------------------------------------ */
+/* the command */
+
+static int64_t chunk_rows_setting(void)
+{
+    const char *env = getenv("PGBATON_VERIFY_CHUNK_ROWS");
+    long long v = env ? atoll(env) : 0;
+    return v > 0 ? v : DEFAULT_CHUNK_ROWS;
+}
+
+/* Everything after the snapshots are open; returns an exit code. */
+static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const verify_run_opts *ro)
+{
+    if (!verify_schema(ctx, r) || !verify_load_tables(ctx, r) || !verify_data(ctx, r) ||
+        !verify_samples(ctx, r) || (r->seqs_checked && !verify_sequences(ctx, r))) {
+        log_error("verify could not complete: see the errors above");
+        return EXIT_FAILURE_RUNTIME;
+    }
+    /* the snapshots are no longer needed: end them before the CRUD test */
+    if (!db_command(c->src, "COMMIT") || !db_command(c->dst, "COMMIT"))
+        return EXIT_FAILURE_RUNTIME;
+    if (ro->crud && !verify_crud(c->admin, r)) {
+        log_error("the CRUD smoke test could not complete: see the errors above");
+        return EXIT_FAILURE_RUNTIME;
+    }
+    r->crud_run = ro->crud;
+    verify_counts n = count_results(r);
+    if (ro->output == VERIFY_PRINT_JSON)
+        print_json(r, &n, ro->crud);
+    else if (ro->output == VERIFY_PRINT_HUMAN)
+        print_human(r, &n, ro->crud);
+    bool missing_seq = false;
+    for (int i = 0; i < r->nseqs; i++)
+        missing_seq = missing_seq || !r->seqs[i].target;
+    r->equal =
+        n.differ == 0 && n.schema_equal && n.seqs_behind == 0 && !missing_seq && n.crud_failed == 0;
+    return r->equal ? EXIT_OK : EXIT_FAILURE_RUNTIME;
+}
+
+int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r)
+{
+    conninfo *src_ci = cli_conninfo(o, DB_SOURCE);
+    conninfo *dst_ci = src_ci ? cli_conninfo(o, DB_TARGET) : NULL;
+    if (!dst_ci) {
+        conninfo_free(src_ci);
+        return EXIT_USAGE;
+    }
+    verify_conns c = {.name = o->name};
+    verify_ctx ctx = {.src_ci = src_ci,
+                      .dst_ci = dst_ci,
+                      .jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS,
+                      .sample = o->sample,
+                      .chunk_rows = chunk_rows_setting()};
+    int rc = EXIT_FAILURE_RUNTIME;
+
+    c.src = connect_side(src_ci, DB_SOURCE, DB_MODE_NORMAL);
+    c.dst = c.src ? connect_side(dst_ci, DB_TARGET, DB_MODE_NORMAL) : NULL;
+    c.admin = c.dst ? connect_side(dst_ci, DB_TARGET, DB_MODE_NORMAL) : NULL;
+    if (c.admin) {
+        ctx.src = c.src;
+        ctx.dst = c.dst;
+        rc = open_snapshots(&c, src_ci, &ctx, r);
+        if (rc == EXIT_OK) {
+            log_info("verify: %s", r->consistency ? r->consistency : "");
+            rc = compare(&c, &ctx, r, ro);
+        }
+    }
+    clear_hold(&c);
+    db_close(c.repl); /* drops the temporary slot */
+    db_close(c.src);
+    db_close(c.dst);
+    db_close(c.admin);
+    free(ctx.src_snapshot);
+    free(ctx.dst_snapshot);
+    conninfo_free(src_ci);
+    conninfo_free(dst_ci);
+    return rc;
+}
+
+int cmd_verify(const pgb_options *o)
+{
+    verify_run_opts ro = {.output = o->json ? VERIFY_PRINT_JSON : VERIFY_PRINT_HUMAN,
+                          .crud = o->crud};
+    verify_result r = {0};
+    int rc = verify_run(o, &ro, &r);
+    verify_result_free(&r);
+    return rc;
+}

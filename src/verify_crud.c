@@ -1,0 +1,298 @@
+/*
+ * src/verify_crud.c — the CRUD smoke test on the target.
+ *
+ * For each table, inside a transaction that is always rolled back:
+ *   INSERT a synthetic row built on the server from an existing row's values
+ *     (INSERT ... SELECT ... LIMIT 1: no value leaves the server), with a
+ *     fresh key that draws nothing from a sequence — max(key) + 1000000 for
+ *     numbers, gen_random_uuid() for uuids, a suffix for text — and the same
+ *     treatment for the other columns of unique indexes;
+ *   SELECT it back, UPDATE it (a column set to itself, which fires the
+ *   UPDATE triggers and checks), DELETE it; then ROLLBACK.
+ * Each statement must touch exactly one row. The session runs with the
+ * default session_replication_role, so triggers and constraints apply: the
+ * point is to prove the target accepts the application's writes.
+ *
+ * Failures are described by SQLSTATE, constraint and column names only,
+ * never by the server's message text, which can quote values (a unique
+ * violation's detail names the duplicate value). A row that cannot be built
+ * (an empty table, a key type without a fresh value, a copied value that
+ * collides with a unique index or a foreign key) makes the table "skipped"
+ * with the reason; any other failure makes it "failed".
+ */
+#include "verify.h"
+
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Offset added to max(key) for a fresh numeric key. */
+#define FRESH_OFFSET "1000000"
+
+typedef enum crud_outcome {
+    CRUD_OK,
+    CRUD_SKIPPED,
+    CRUD_FAILED,
+} crud_outcome;
+
+static const char *sqlstate_name(const char *state)
+{
+    static const struct {
+        const char *state, *name;
+    } names[] = {
+        {"23505", "unique violation"},
+        {"23503", "foreign key violation"},
+        {"23502", "not-null violation"},
+        {"23514", "check violation"},
+        {"23P01", "exclusion violation"},
+        {"22003", "numeric value out of range"},
+        {"22001", "value too long for its type"},
+        {"55P03", "lock not available"},
+        {"57014", "statement timeout"},
+        {"42501", "insufficient privilege"},
+        {"25006", "read-only transaction"},
+        {"P0001", "exception raised by a trigger or function"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(state, names[i].state) == 0)
+            return names[i].name;
+    return "error";
+}
+
+/* Describe a failed result without the server's message text; malloc'd. */
+static char *describe_failure(const char *step, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    const char *column = res ? PQresultErrorField(res, PG_DIAG_COLUMN_NAME) : NULL;
+    char *s = NULL;
+    if (asprintf(&s, "%s: %s%s%s%s%s (SQLSTATE %s)", step, sqlstate_name(state ? state : ""),
+                 constraint ? " on constraint " : "", constraint ? constraint : "",
+                 column ? " on column " : "", column ? column : "", state ? state : "none") < 0)
+        s = NULL;
+    return s;
+}
+
+/* Run one CRUD statement with at most one parameter. Returns the result
+ * (caller PQclear()s) or NULL with *REASON set and db->sqlstate recorded. */
+static PGresult *crud_exec(db_conn *db, const char *step, const char *sql, const char *param,
+                           char **reason)
+{
+    const char *params[1] = {param};
+    PGresult *res = PQexecParams(db->pg, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    *reason = describe_failure(step, res);
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "");
+    log_debug("target: CRUD %s failed: %s", step, *reason);
+    PQclear(res);
+    return NULL;
+}
+
+static bool is_numeric_type(const char *type)
+{
+    return strcmp(type, "smallint") == 0 || strcmp(type, "integer") == 0 ||
+           strcmp(type, "bigint") == 0 || strncmp(type, "numeric", 7) == 0;
+}
+
+static bool is_text_type(const char *type)
+{
+    return strcmp(type, "text") == 0 || strncmp(type, "character varying", 17) == 0 ||
+           strcmp(type, "citext") == 0;
+}
+
+/* A fresh value for column C, or NULL when pgbaton has none for its type. */
+static char *fresh_value(const verify_table *t, const verify_column *c)
+{
+    char *s = NULL;
+    if (is_numeric_type(c->type)) {
+        if (asprintf(&s, "(SELECT coalesce(max(m.%s), 0) + " FRESH_OFFSET " FROM ONLY %s AS m)",
+                     c->qname, t->qname) < 0)
+            s = NULL;
+    } else if (strcmp(c->type, "uuid") == 0) {
+        s = strdup("gen_random_uuid()");
+    } else if (is_text_type(c->type)) {
+        if (asprintf(&s, "t.%s || '-pgbaton-crud'", c->qname) < 0)
+            s = NULL;
+    }
+    return s;
+}
+
+static void append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(char **s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *add = NULL;
+    if (vasprintf(&add, fmt, ap) < 0)
+        add = NULL;
+    va_end(ap);
+    if (!add)
+        return;
+    size_t a = *s ? strlen(*s) : 0, b = strlen(add);
+    *s = realloc(*s, a + b + 1);
+    memcpy(*s + a, add, b + 1);
+    free(add);
+}
+
+/* The INSERT ... SELECT building the synthetic row, or NULL with *REASON
+ * when no fresh key can be made. */
+static char *build_insert(const verify_table *t, char **reason)
+{
+    int fresh_key = -1; /* the key column given a fresh value */
+    for (int k = 0; k < t->nkey && fresh_key < 0; k++) {
+        char *v = fresh_value(t, &t->cols[t->key[k]]);
+        if (v)
+            fresh_key = t->key[k];
+        free(v);
+    }
+    if (t->nkey > 0 && fresh_key < 0) {
+        if (asprintf(reason, "no fresh value can be made for a key of type %s",
+                     t->cols[t->key[0]].type) < 0)
+            *reason = NULL;
+        return NULL;
+    }
+    char *cols = NULL, *vals = NULL;
+    bool overriding = false;
+    for (int c = 0; c < t->ncols; c++) {
+        const verify_column *col = &t->cols[c];
+        if (!col->on_target || col->generated)
+            continue;
+        char *v = (c == fresh_key || col->in_unique) ? fresh_value(t, col) : NULL;
+        append(&cols, "%s%s", cols ? ", " : "", col->qname);
+        if (v)
+            append(&vals, "%s%s", vals ? ", " : "", v);
+        else
+            append(&vals, "%st.%s", vals ? ", " : "", col->qname);
+        free(v);
+        overriding = overriding || col->identity == 'a';
+    }
+    if (!cols) {
+        *reason = strdup("the table has no column to insert");
+        return NULL;
+    }
+    char *sql = NULL;
+    if (asprintf(&sql,
+                 "INSERT INTO %s AS x (%s) %sSELECT %s FROM ONLY %s AS t LIMIT 1 "
+                 "RETURNING x.ctid::text",
+                 t->qname, cols, overriding ? "OVERRIDING SYSTEM VALUE " : "", vals, t->qname) < 0)
+        sql = NULL;
+    free(cols);
+    free(vals);
+    return sql;
+}
+
+/* The column the UPDATE sets to itself. */
+static const verify_column *update_column(const verify_table *t)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        const verify_column *col = &t->cols[c];
+        if (col->on_target && !col->generated && col->identity != 'a')
+            return col;
+    }
+    return NULL;
+}
+
+/* Expect exactly one row from a step; else set *REASON. */
+static bool one_row(PGresult *res, const char *step, char **reason)
+{
+    if (PQntuples(res) == 1 ||
+        (PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(res), "1") == 0))
+        return true;
+    if (asprintf(reason, "%s touched %s rows instead of 1", step,
+                 PQresultStatus(res) == PGRES_TUPLES_OK ? "0 or several" : PQcmdTuples(res)) < 0)
+        *reason = NULL;
+    return false;
+}
+
+/* INSERT, SELECT, UPDATE, DELETE inside the caller's transaction. */
+static crud_outcome crud_steps(db_conn *db, const verify_table *t, char **reason)
+{
+    char *insert = build_insert(t, reason);
+    if (!insert)
+        return CRUD_SKIPPED;
+    PGresult *res = crud_exec(db, "insert", insert, NULL, reason);
+    free(insert);
+    if (!res) {
+        /* integrity and data errors mean the copied row cannot be reused */
+        return strncmp(db->sqlstate, "23", 2) == 0 || strncmp(db->sqlstate, "22", 2) == 0
+                   ? CRUD_SKIPPED
+                   : CRUD_FAILED;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        *reason = strdup("the table is empty: no row to build a synthetic one from");
+        return CRUD_SKIPPED;
+    }
+    char *ctid = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+
+    crud_outcome out = CRUD_FAILED;
+    char *sql = NULL;
+    const verify_column *uc = update_column(t);
+    if (asprintf(&sql, "SELECT 1 FROM ONLY %s WHERE ctid = $1::tid", t->qname) < 0)
+        goto done;
+    if (!(res = crud_exec(db, "select", sql, ctid, reason)) || !one_row(res, "select", reason))
+        goto done;
+    PQclear(res);
+    res = NULL;
+    free(sql);
+    sql = NULL;
+    if (uc) {
+        if (asprintf(&sql, "UPDATE ONLY %s SET %s = %s WHERE ctid = $1::tid RETURNING ctid::text",
+                     t->qname, uc->qname, uc->qname) < 0)
+            goto done;
+        if (!(res = crud_exec(db, "update", sql, ctid, reason)) || !one_row(res, "update", reason))
+            goto done;
+        free(ctid);
+        ctid = strdup(PQgetvalue(res, 0, 0));
+        PQclear(res);
+        res = NULL;
+        free(sql);
+        sql = NULL;
+    }
+    if (asprintf(&sql, "DELETE FROM ONLY %s WHERE ctid = $1::tid", t->qname) < 0)
+        goto done;
+    if (!(res = crud_exec(db, "delete", sql, ctid, reason)) || !one_row(res, "delete", reason))
+        goto done;
+    out = CRUD_OK;
+done:
+    PQclear(res);
+    free(sql);
+    free(ctid);
+    return out;
+}
+
+static bool crud_table(db_conn *db, verify_table *t)
+{
+    static const char *const outcome_names[] = {"ok", "skipped", "failed"};
+    char *reason = NULL;
+    crud_outcome out;
+    if (!t->on_target) {
+        out = CRUD_SKIPPED;
+        reason = strdup("the table is missing on the target");
+    } else {
+        if (!db_command(db, "BEGIN") ||
+            !db_command(db, "SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '60s'"))
+            return false;
+        out = crud_steps(db, t, &reason);
+        if (!db_command(db, "ROLLBACK"))
+            return false;
+    }
+    t->crud_status = (char *)outcome_names[out];
+    t->crud_reason = reason;
+    return true;
+}
+
+bool verify_crud(db_conn *target, verify_result *r)
+{
+    for (int i = 0; i < r->ntables; i++)
+        if (!crud_table(target, &r->tables[i]))
+            return false;
+    return true;
+}

@@ -1,0 +1,778 @@
+/*
+ * src/verify_data.c — verify: row counts, content checksums, first rows,
+ * sequences.
+ *
+ * How the data comparison works:
+ *   - Every table of the source is described once (sql/verify_columns.sql on
+ *     both sides): its columns, those the target also has, and its key
+ *     (primary key, else replica identity index).
+ *   - A table is cut into chunks. With a one-column integer key, ranges of
+ *     that key over [min, max] of both sides together, about chunk_rows rows
+ *     each; otherwise one chunk holding the whole table (a table without a
+ *     key cannot be cut the same way on both servers: ctid ranges follow the
+ *     physical layout, which differs; its whole-table checksum is compared).
+ *   - The checksum of a chunk is count(*) and sum(hashtextextended(ROW(columns)
+ *     ::text, 0)) — a numeric sum, so it neither overflows nor depends on row
+ *     order. Both sides print values the same way because every session pins
+ *     DateStyle, TimeZone, extra_float_digits, bytea_output and
+ *     IntervalStyle (verify_pin_settings).
+ *   - --jobs workers each hold one connection per side, inside the same
+ *     exported snapshot as the control connections, and take chunks from a
+ *     shared queue; a chunk's two queries are sent together, so both servers
+ *     work at once.
+ *   - A chunk whose checksums differ is narrowed: an integer range is cut into
+ *     sub-ranges, checksummed again, and the differing ones followed down
+ *     until a range is small enough to list (key, row hash) on both sides and
+ *     merge. Only keys are kept: missing on target, extra on target, changed.
+ *     Column values never leave the servers.
+ */
+#include "verify.h"
+
+#include "log.h"
+#include "sql_embed.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A range smaller than this is listed key by key rather than cut again. */
+#define KEYLIST_ROWS 5000
+/* A table without an integer key is listed key by key only up to this size. */
+#define KEYLIST_MAX_ROWS 2000000
+/* Sub-ranges a differing integer range is cut into. */
+#define NARROW_FANOUT 16
+
+/* ------------------------------------------------------------------ */
+/* small helpers */
+
+static char *xstrdup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* Append to a growing string (*S owned, may be NULL). */
+static void append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void append(char **s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *add = NULL;
+    if (vasprintf(&add, fmt, ap) < 0)
+        add = NULL;
+    va_end(ap);
+    if (!add)
+        return;
+    size_t a = *s ? strlen(*s) : 0, b = strlen(add);
+    *s = realloc(*s, a + b + 1);
+    memcpy(*s + a, add, b + 1);
+    free(add);
+}
+
+static bool is_integer_type(const char *type)
+{
+    return strcmp(type, "smallint") == 0 || strcmp(type, "integer") == 0 ||
+           strcmp(type, "bigint") == 0;
+}
+
+static int table_keys_found(verify_table *t)
+{
+    return t->missing.n + t->extra.n + t->changed.n;
+}
+
+/* ------------------------------------------------------------------ */
+/* table descriptions */
+
+enum {
+    VC_SCHEMA,
+    VC_TABLE,
+    VC_EST,
+    VC_COLUMN,
+    VC_TYPE,
+    VC_KEYPOS,
+    VC_GEN,
+    VC_IDENT,
+    VC_UNIQUE,
+    VC_NCOLS
+};
+
+static int cmp_table_at(const PGresult *a, int i, const PGresult *b, int j)
+{
+    int c = strcmp(PQgetvalue(a, i, VC_SCHEMA), PQgetvalue(b, j, VC_SCHEMA));
+    return c ? c : strcmp(PQgetvalue(a, i, VC_TABLE), PQgetvalue(b, j, VC_TABLE));
+}
+
+static int rows_of_table(const PGresult *res, int i)
+{
+    int n = 1;
+    while (i + n < PQntuples(res) && cmp_table_at(res, i, res, i + n) == 0)
+        n++;
+    return n;
+}
+
+/* Build the expressions a table's queries use, from its columns. */
+static void build_expressions(verify_table *t)
+{
+    char *row = NULL;
+    for (int c = 0; c < t->ncols; c++)
+        if (t->cols[c].on_target)
+            append(&row, "%st.%s", row ? ", " : "", t->cols[c].qname);
+    t->row_expr = row ? xasprintf("ROW(%s)::text", row) : strdup("''");
+    free(row);
+
+    bool key_ok = t->nkey > 0;
+    for (int k = 0; k < t->nkey; k++)
+        key_ok = key_ok && t->cols[t->key[k]].on_target;
+    if (!key_ok) {
+        t->key_kind = VERIFY_KEY_NONE;
+        return;
+    }
+    char *order = NULL, *label = NULL;
+    for (int k = 0; k < t->nkey; k++) {
+        append(&order, "%st.%s", order ? ", " : "", t->cols[t->key[k]].qname);
+        append(&label, "%s%s", label ? ", " : "", t->cols[t->key[k]].name);
+    }
+    t->key_order = order;
+    if (t->nkey == 1) {
+        t->key_label = label;
+        t->key_expr = xasprintf("%s::text", order);
+        t->key_kind =
+            is_integer_type(t->cols[t->key[0]].type) ? VERIFY_KEY_INTEGER : VERIFY_KEY_OTHER;
+    } else {
+        t->key_label = xasprintf("(%s)", label);
+        free(label);
+        t->key_expr = xasprintf("ROW(%s)::text", order);
+        t->key_kind = VERIFY_KEY_OTHER;
+    }
+}
+
+/* Describe the table at S[i..i+n), with the target's columns at D[j..j+m)
+ * (m == 0 when the target lacks the table). */
+static void describe_table(verify_table *t, const PGresult *s, int i, int n, const PGresult *d,
+                           int j, int m)
+{
+    t->schema = strdup(PQgetvalue(s, i, VC_SCHEMA));
+    t->name = strdup(PQgetvalue(s, i, VC_TABLE));
+    t->display = xasprintf("%s.%s", t->schema, t->name);
+    char *qs = db_quote_ident(t->schema), *qt = db_quote_ident(t->name);
+    t->qname = xasprintf("%s.%s", qs, qt);
+    free(qs);
+    free(qt);
+    t->est_rows = strtoll(PQgetvalue(s, i, VC_EST), NULL, 10);
+    t->on_target = m > 0;
+    t->cols = calloc((size_t)n, sizeof *t->cols);
+    t->ncols = n;
+    t->key = calloc((size_t)n, sizeof *t->key);
+    for (int c = 0; c < n; c++) {
+        verify_column *col = &t->cols[c];
+        col->name = strdup(PQgetvalue(s, i + c, VC_COLUMN));
+        col->qname = db_quote_ident(col->name);
+        col->type = strdup(PQgetvalue(s, i + c, VC_TYPE));
+        col->key_position =
+            PQgetisnull(s, i + c, VC_KEYPOS) ? 0 : atoi(PQgetvalue(s, i + c, VC_KEYPOS));
+        col->generated = PQgetvalue(s, i + c, VC_GEN)[0] == 's';
+        col->identity = PQgetvalue(s, i + c, VC_IDENT)[0];
+        col->in_unique = PQgetvalue(s, i + c, VC_UNIQUE)[0] == 't';
+        for (int k = 0; k < m && !col->on_target; k++)
+            col->on_target = strcmp(col->name, PQgetvalue(d, j + k, VC_COLUMN)) == 0;
+        if (col->key_position > 0 && col->key_position <= n) {
+            t->key[col->key_position - 1] = c;
+            if (col->key_position > t->nkey)
+                t->nkey = col->key_position;
+        }
+    }
+    t->lock = malloc(sizeof(pthread_mutex_t));
+    pthread_mutex_init(t->lock, NULL);
+    build_expressions(t);
+}
+
+bool verify_load_tables(verify_ctx *ctx, verify_result *r)
+{
+    PGresult *s = NULL, *d = NULL;
+    if (!verify_pair_query(ctx->src, sql_verify_columns, ctx->dst, sql_verify_columns, &s, &d))
+        return false;
+    if (!db_check_shape(ctx->src, s, VC_NCOLS, 0, "table list") ||
+        !db_check_shape(ctx->dst, d, VC_NCOLS, 0, "table list")) {
+        PQclear(s);
+        PQclear(d);
+        return false;
+    }
+    int ns = PQntuples(s), nd = PQntuples(d), i = 0, j = 0;
+    r->tables = calloc((size_t)ns + 1, sizeof *r->tables);
+    while (i < ns || j < nd) {
+        int c = i >= ns ? 1 : j >= nd ? -1 : cmp_table_at(s, i, d, j);
+        int n = i < ns ? rows_of_table(s, i) : 0, m = j < nd ? rows_of_table(d, j) : 0;
+        if (c > 0) {
+            verify_list_add(&r->target_only_tables, "%s.%s", PQgetvalue(d, j, VC_SCHEMA),
+                            PQgetvalue(d, j, VC_TABLE));
+            j += m;
+            continue;
+        }
+        describe_table(&r->tables[r->ntables++], s, i, n, d, j, c == 0 ? m : 0);
+        i += n;
+        if (c == 0)
+            j += m;
+    }
+    PQclear(s);
+    PQclear(d);
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* chunks and workers */
+
+/* A key range [lo, hi) of an integer-keyed table, or the whole table. */
+typedef struct chunk {
+    verify_table *t;
+    bool bounded;
+    int64_t lo, hi;
+} chunk;
+
+typedef struct chunk_queue {
+    chunk *items; /* owned */
+    int n, cap;
+    int next; /* next to take, under lock */
+    pthread_mutex_t lock;
+} chunk_queue;
+
+typedef struct worker {
+    verify_ctx *ctx;
+    chunk_queue *q;
+    db_conn *src, *dst; /* owned */
+    bool failed;
+    pthread_t thread;
+} worker;
+
+static void queue_add(chunk_queue *q, chunk c)
+{
+    if (q->n == q->cap) {
+        q->cap = q->cap ? 2 * q->cap : 64;
+        q->items = realloc(q->items, (size_t)q->cap * sizeof *q->items);
+    }
+    q->items[q->n++] = c;
+}
+
+static chunk *queue_take(chunk_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    chunk *c = q->next < q->n ? &q->items[q->next++] : NULL;
+    pthread_mutex_unlock(&q->lock);
+    return c;
+}
+
+/* WHERE clause of a range (integers we computed: no quoting needed). */
+static char *range_where(const verify_table *t, bool bounded, int64_t lo, int64_t hi)
+{
+    if (!bounded)
+        return strdup("");
+    const char *k = t->key_order;
+    return xasprintf(" WHERE %s >= %" PRId64 " AND %s < %" PRId64, k, lo, k, hi);
+}
+
+/* min and max of the integer key over both sides; false on error. *EMPTY
+ * when both sides are empty. */
+static bool key_bounds(db_conn *s, db_conn *d, const verify_table *t, int64_t *lo, int64_t *hi,
+                       bool *empty)
+{
+    char *sql = xasprintf("SELECT min(%s), max(%s) FROM ONLY %s AS t", t->key_order, t->key_order,
+                          t->qname);
+    PGresult *rs = NULL, *rd = NULL;
+    bool ok = verify_pair_query(s, sql, d, sql, &rs, &rd);
+    free(sql);
+    if (!ok)
+        return false;
+    ok = db_check_shape(s, rs, 2, 1, "key bounds") && db_check_shape(d, rd, 2, 1, "key bounds");
+    *empty = true;
+    for (int side = 0; ok && side < 2; side++) {
+        PGresult *res = side ? rd : rs;
+        if (PQgetisnull(res, 0, 0))
+            continue;
+        int64_t a = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        int64_t b = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        if (*empty || a < *lo)
+            *lo = a;
+        if (*empty || b >= *hi)
+            *hi = b + 1; /* a bigint key of INT64_MAX would overflow: see plan_table */
+        *empty = false;
+    }
+    PQclear(rs);
+    PQclear(rd);
+    return ok;
+}
+
+static void plan_table(verify_ctx *ctx, chunk_queue *q, verify_table *t, bool *ok)
+{
+    if (!t->on_target)
+        return;
+    if (t->key_kind != VERIFY_KEY_INTEGER || t->est_rows <= ctx->chunk_rows) {
+        queue_add(q, (chunk){.t = t});
+        return;
+    }
+    int64_t lo = 0, hi = 0;
+    bool empty;
+    if (!key_bounds(ctx->src, ctx->dst, t, &lo, &hi, &empty)) {
+        *ok = false;
+        return;
+    }
+    if (empty || hi <= lo || hi == INT64_MIN) {
+        queue_add(q, (chunk){.t = t});
+        return;
+    }
+    int64_t nchunks = (t->est_rows + ctx->chunk_rows - 1) / ctx->chunk_rows;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    uint64_t step = span / (uint64_t)nchunks + 1;
+    for (uint64_t off = 0; off < span; off += step) {
+        int64_t a = (int64_t)((uint64_t)lo + off);
+        int64_t b = off + step >= span ? hi : (int64_t)((uint64_t)lo + off + step);
+        queue_add(q, (chunk){.t = t, .bounded = true, .lo = a, .hi = b});
+    }
+}
+
+/* Checksum of one range on both sides: counts and sums (sums as text). */
+typedef struct checksum {
+    int64_t count[2];
+    char *sum[2]; /* owned */
+} checksum;
+
+static bool checksum_range(worker *w, verify_table *t, bool bounded, int64_t lo, int64_t hi,
+                           checksum *out)
+{
+    char *where = range_where(t, bounded, lo, hi);
+    char *sql = xasprintf("SELECT count(*), coalesce(sum(hashtextextended(%s, 0)), 0) "
+                          "FROM ONLY %s AS t%s",
+                          t->row_expr, t->qname, where);
+    free(where);
+    PGresult *rs = NULL, *rd = NULL;
+    bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
+    free(sql);
+    if (!ok)
+        return false;
+    ok = db_check_shape(w->src, rs, 2, 1, "checksum") &&
+         db_check_shape(w->dst, rd, 2, 1, "checksum");
+    for (int side = 0; ok && side < 2; side++) {
+        PGresult *res = side ? rd : rs;
+        out->count[side] = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        out->sum[side] = strdup(PQgetvalue(res, 0, 1));
+    }
+    PQclear(rs);
+    PQclear(rd);
+    return ok;
+}
+
+static bool checksum_equal(const checksum *c)
+{
+    return c->count[0] == c->count[1] && strcmp(c->sum[0], c->sum[1]) == 0;
+}
+
+static void checksum_free(checksum *c)
+{
+    free(c->sum[0]);
+    free(c->sum[1]);
+}
+
+/* One (key, hash) pair of a key listing. */
+typedef struct keyed {
+    const char *key;  /* borrowed from the PGresult */
+    const char *hash; /* idem */
+    int64_t ikey;     /* the key as an integer, for integer keys */
+} keyed;
+
+static int cmp_keyed_int(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    return x->ikey < y->ikey ? -1 : x->ikey > y->ikey;
+}
+
+static int cmp_keyed_text(const void *a, const void *b)
+{
+    return strcmp(((const keyed *)a)->key, ((const keyed *)b)->key);
+}
+
+static keyed *keyed_list(const PGresult *res, bool integer)
+{
+    int n = PQntuples(res);
+    keyed *l = calloc((size_t)n + 1, sizeof *l);
+    for (int i = 0; i < n; i++) {
+        l[i].key = PQgetvalue(res, i, 0);
+        l[i].hash = PQgetvalue(res, i, 1);
+        if (integer)
+            l[i].ikey = strtoll(l[i].key, NULL, 10);
+    }
+    qsort(l, (size_t)n, sizeof *l, integer ? cmp_keyed_int : cmp_keyed_text);
+    return l;
+}
+
+/* Record a differing key on T, under its lock, while below the limit. */
+static void record_key(verify_table *t, strlist *which, const char *key)
+{
+    pthread_mutex_lock(t->lock);
+    if (table_keys_found(t) < VERIFY_MAX_KEYS)
+        verify_list_add(which, "%s=%s", t->key_label, key);
+    t->status = VERIFY_DIFFERENT;
+    pthread_mutex_unlock(t->lock);
+}
+
+static bool keys_enough(verify_table *t)
+{
+    pthread_mutex_lock(t->lock);
+    bool enough = table_keys_found(t) >= VERIFY_MAX_KEYS;
+    pthread_mutex_unlock(t->lock);
+    return enough;
+}
+
+/* List (key, row hash) of a range on both sides and record the differing
+ * keys. */
+static bool list_keys(worker *w, verify_table *t, bool bounded, int64_t lo, int64_t hi)
+{
+    char *where = range_where(t, bounded, lo, hi);
+    char *sql = xasprintf("SELECT %s, hashtextextended(%s, 0) FROM ONLY %s AS t%s", t->key_expr,
+                          t->row_expr, t->qname, where);
+    free(where);
+    PGresult *rs = NULL, *rd = NULL;
+    bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
+    free(sql);
+    if (!ok)
+        return false;
+    bool integer = t->key_kind == VERIFY_KEY_INTEGER;
+    keyed *a = keyed_list(rs, integer), *b = keyed_list(rd, integer);
+    int na = PQntuples(rs), nb = PQntuples(rd), i = 0, j = 0;
+    while ((i < na || j < nb) && !keys_enough(t)) {
+        int c = i >= na   ? 1
+                : j >= nb ? -1
+                : integer ? cmp_keyed_int(&a[i], &b[j])
+                          : cmp_keyed_text(&a[i], &b[j]);
+        if (c < 0) {
+            record_key(t, &t->missing, a[i++].key);
+        } else if (c > 0) {
+            record_key(t, &t->extra, b[j++].key);
+        } else {
+            if (strcmp(a[i].hash, b[j].hash) != 0)
+                record_key(t, &t->changed, a[i].key);
+            i++;
+            j++;
+        }
+    }
+    free(a);
+    free(b);
+    PQclear(rs);
+    PQclear(rd);
+    return true;
+}
+
+/* Follow a differing integer range [lo, hi) down to its keys. */
+static bool narrow_int(worker *w, verify_table *t, int64_t lo, int64_t hi, int64_t rows)
+{
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    if (rows <= KEYLIST_ROWS || span <= NARROW_FANOUT)
+        return list_keys(w, t, true, lo, hi);
+    uint64_t step = span / NARROW_FANOUT + 1;
+    for (uint64_t off = 0; off < span && !keys_enough(t); off += step) {
+        int64_t a = (int64_t)((uint64_t)lo + off);
+        int64_t b = off + step >= span ? hi : (int64_t)((uint64_t)lo + off + step);
+        checksum c = {0};
+        if (!checksum_range(w, t, true, a, b, &c))
+            return false;
+        bool eq = checksum_equal(&c);
+        int64_t n = c.count[0] > c.count[1] ? c.count[0] : c.count[1];
+        checksum_free(&c);
+        if (!eq && !narrow_int(w, t, a, b, n))
+            return false;
+    }
+    return true;
+}
+
+/* A chunk's checksums differ: find the keys. */
+static bool narrow(worker *w, chunk *ch, const checksum *c)
+{
+    verify_table *t = ch->t;
+    int64_t rows = c->count[0] > c->count[1] ? c->count[0] : c->count[1];
+    int before = 0;
+    pthread_mutex_lock(t->lock);
+    t->status = VERIFY_DIFFERENT;
+    before = table_keys_found(t);
+    pthread_mutex_unlock(t->lock);
+    if (before >= VERIFY_MAX_KEYS)
+        return true;
+
+    bool ok = true;
+    switch (t->key_kind) {
+    case VERIFY_KEY_NONE:
+        verify_table_note(t, "content checksum differs (no key: the whole table is compared, "
+                             "differing rows cannot be named)");
+        return true;
+    case VERIFY_KEY_OTHER:
+        if (rows > KEYLIST_MAX_ROWS) {
+            verify_table_note(t, "content checksum differs (too many rows to list keys without "
+                                 "an integer key)");
+            return true;
+        }
+        ok = list_keys(w, t, false, 0, 0);
+        break;
+    case VERIFY_KEY_INTEGER:
+        if (ch->bounded) {
+            ok = narrow_int(w, t, ch->lo, ch->hi, rows);
+        } else {
+            int64_t lo = 0, hi = 0;
+            bool empty;
+            ok = key_bounds(w->src, w->dst, t, &lo, &hi, &empty) &&
+                 (empty || narrow_int(w, t, lo, hi, rows));
+        }
+        break;
+    }
+    pthread_mutex_lock(t->lock);
+    bool none_found = table_keys_found(t) == before;
+    pthread_mutex_unlock(t->lock);
+    if (ok && none_found)
+        verify_table_note(t, "content checksum differs but no differing key was found");
+    return ok;
+}
+
+static bool run_chunk(worker *w, chunk *ch)
+{
+    verify_table *t = ch->t;
+    checksum c = {0};
+    if (!checksum_range(w, t, ch->bounded, ch->lo, ch->hi, &c))
+        return false;
+    pthread_mutex_lock(t->lock);
+    t->rows_source += c.count[0];
+    t->rows_target += c.count[1];
+    pthread_mutex_unlock(t->lock);
+    bool ok = checksum_equal(&c) || narrow(w, ch, &c);
+    checksum_free(&c);
+    return ok;
+}
+
+/* Open one side's worker connection inside SNAPSHOT. */
+static db_conn *worker_connect(const conninfo *ci, db_side side, const char *snapshot)
+{
+    db_connect_opts opts = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton verify", .errmode = DB_LOG};
+    db_conn *db = db_connect(ci, side, &opts, NULL, NULL);
+    if (!db)
+        return NULL;
+    char *lit = db_quote_literal(snapshot);
+    char *set = xasprintf("SET TRANSACTION SNAPSHOT %s", lit);
+    bool ok = verify_pin_settings(db) &&
+              db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
+              db_command(db, set);
+    free(lit);
+    free(set);
+    if (!ok) {
+        db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    chunk *ch;
+    while (!w->failed && (ch = queue_take(w->q)) != NULL) {
+        if (!run_chunk(w, ch)) {
+            pthread_mutex_lock(ch->t->lock);
+            ch->t->status = VERIFY_ERROR;
+            pthread_mutex_unlock(ch->t->lock);
+            w->failed = true;
+        }
+    }
+    return NULL;
+}
+
+bool verify_data(verify_ctx *ctx, verify_result *r)
+{
+    chunk_queue q = {0};
+    pthread_mutex_init(&q.lock, NULL);
+    bool ok = true;
+    for (int i = 0; i < r->ntables && ok; i++)
+        plan_table(ctx, &q, &r->tables[i], &ok);
+    int jobs = ctx->jobs < q.n ? ctx->jobs : q.n;
+    worker *ws = calloc((size_t)(jobs > 0 ? jobs : 1), sizeof *ws);
+    int started = 0;
+    for (int i = 0; ok && i < jobs; i++) {
+        ws[i] = (worker){.ctx = ctx, .q = &q};
+        ws[i].src = worker_connect(ctx->src_ci, DB_SOURCE, ctx->src_snapshot);
+        ws[i].dst = ws[i].src ? worker_connect(ctx->dst_ci, DB_TARGET, ctx->dst_snapshot) : NULL;
+        if (!ws[i].dst || pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
+            db_close(ws[i].src);
+            db_close(ws[i].dst);
+            ok = false;
+            break;
+        }
+        started++;
+    }
+    if (!ok) /* let started workers stop at their next chunk */
+        q.next = q.n;
+    for (int i = 0; i < started; i++) {
+        pthread_join(ws[i].thread, NULL);
+        ok = ok && !ws[i].failed;
+        db_close(ws[i].src);
+        db_close(ws[i].dst);
+    }
+    free(ws);
+    free(q.items);
+    pthread_mutex_destroy(&q.lock);
+
+    for (int i = 0; i < r->ntables; i++) {
+        verify_table *t = &r->tables[i];
+        if (!t->on_target) {
+            verify_table_note(t, "missing on target");
+        } else if (t->rows_source != t->rows_target) {
+            verify_table_note(t, "rows: %" PRId64 " on source, %" PRId64 " on target",
+                              t->rows_source, t->rows_target);
+        }
+    }
+    return ok;
+}
+
+/* ------------------------------------------------------------------ */
+/* the first rows, value by value */
+
+static char *sample_sql(const verify_table *t, int limit)
+{
+    char *sql = xasprintf("SELECT %s", t->key_expr);
+    for (int c = 0; c < t->ncols; c++)
+        if (t->cols[c].on_target)
+            append(&sql, ", t.%s::text", t->cols[c].qname);
+    append(&sql, " FROM ONLY %s AS t ORDER BY %s LIMIT %d", t->qname, t->key_order, limit);
+    return sql;
+}
+
+static bool same_value(const PGresult *a, int i, const PGresult *b, int j, int col)
+{
+    bool na = PQgetisnull(a, i, col), nb = PQgetisnull(b, j, col);
+    if (na || nb)
+        return na == nb;
+    return strcmp(PQgetvalue(a, i, col), PQgetvalue(b, j, col)) == 0;
+}
+
+static void compare_sample(verify_table *t, const PGresult *s, const PGresult *d)
+{
+    int n = PQntuples(s) < PQntuples(d) ? PQntuples(s) : PQntuples(d);
+    for (int i = 0; i < n; i++) {
+        const char *ks = PQgetvalue(s, i, 0), *kd = PQgetvalue(d, i, 0);
+        if (strcmp(ks, kd) != 0) {
+            verify_list_add(&t->sample, "row %d is %s=%s on source, %s=%s on target", i + 1,
+                            t->key_label, ks, t->key_label, kd);
+            return;
+        }
+        int f = 1;
+        for (int c = 0; c < t->ncols; c++) {
+            if (!t->cols[c].on_target)
+                continue;
+            if (!same_value(s, i, d, i, f))
+                verify_list_add(&t->sample, "%s=%s: column %s differs", t->key_label, ks,
+                                t->cols[c].name);
+            f++;
+        }
+    }
+    if (PQntuples(s) != PQntuples(d))
+        verify_list_add(&t->sample, "%d first rows on source, %d on target", PQntuples(s),
+                        PQntuples(d));
+}
+
+bool verify_samples(verify_ctx *ctx, verify_result *r)
+{
+    if (ctx->sample <= 0)
+        return true;
+    for (int i = 0; i < r->ntables; i++) {
+        verify_table *t = &r->tables[i];
+        if (!t->on_target || t->key_kind == VERIFY_KEY_NONE)
+            continue;
+        char *sql = sample_sql(t, ctx->sample);
+        PGresult *rs = NULL, *rd = NULL;
+        bool ok = verify_pair_query(ctx->src, sql, ctx->dst, sql, &rs, &rd);
+        free(sql);
+        if (!ok)
+            return false;
+        compare_sample(t, rs, rd);
+        if (t->sample.n > 0)
+            t->status = t->status == VERIFY_ERROR ? VERIFY_ERROR : VERIFY_DIFFERENT;
+        PQclear(rs);
+        PQclear(rd);
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* sequences */
+
+/* One query reading every listed sequence's next value, in list order. */
+static char *sequence_values_sql(const PGresult *list)
+{
+    char *sql = NULL;
+    for (int i = 0; i < PQntuples(list); i++)
+        append(&sql,
+               "%sSELECT %d AS i, CASE WHEN is_called THEN last_value::numeric + %s "
+               "ELSE last_value::numeric END FROM %s",
+               i ? " UNION ALL " : "", i, PQgetvalue(list, i, 2), PQgetvalue(list, i, 1));
+    if (sql)
+        append(&sql, " ORDER BY 1");
+    return sql;
+}
+
+static PGresult *sequence_values(db_conn *db, const PGresult *list)
+{
+    char *sql = sequence_values_sql(list);
+    if (!sql)
+        return NULL;
+    PGresult *res = db_exec(db, DB_LOG, sql, 0, NULL);
+    free(sql);
+    if (res && !db_check_shape(db, res, 2, PQntuples(list), "sequence values")) {
+        PQclear(res);
+        res = NULL;
+    }
+    return res;
+}
+
+static bool seq_behind(const char *src, const char *dst, long long increment)
+{
+    long double s = strtold(src, NULL), d = strtold(dst, NULL);
+    return increment > 0 ? d < s : d > s;
+}
+
+bool verify_sequences(verify_ctx *ctx, verify_result *r)
+{
+    PGresult *ls = NULL, *ld = NULL;
+    if (!verify_pair_query(ctx->src, sql_verify_sequences, ctx->dst, sql_verify_sequences, &ls,
+                           &ld))
+        return false;
+    bool ok = db_check_shape(ctx->src, ls, 3, 0, "sequence list") &&
+              db_check_shape(ctx->dst, ld, 3, 0, "sequence list");
+    PGresult *vs = ok && PQntuples(ls) ? sequence_values(ctx->src, ls) : NULL;
+    PGresult *vd = ok && PQntuples(ld) ? sequence_values(ctx->dst, ld) : NULL;
+    if ((PQntuples(ls) && !vs) || (PQntuples(ld) && !vd))
+        ok = false;
+    r->seqs = calloc((size_t)PQntuples(ls) + 1, sizeof *r->seqs);
+    for (int i = 0; ok && i < PQntuples(ls); i++) {
+        verify_sequence *q = &r->seqs[r->nseqs++];
+        q->name = strdup(PQgetvalue(ls, i, 0));
+        q->source = xstrdup(PQgetvalue(vs, i, 1));
+        for (int j = 0; j < PQntuples(ld); j++)
+            if (strcmp(q->name, PQgetvalue(ld, j, 0)) == 0)
+                q->target = xstrdup(PQgetvalue(vd, j, 1));
+        q->behind =
+            q->target && seq_behind(q->source, q->target, strtoll(PQgetvalue(ls, i, 2), NULL, 10));
+    }
+    r->seqs_checked = ok;
+    PQclear(ls);
+    PQclear(ld);
+    PQclear(vs);
+    PQclear(vd);
+    return ok;
+}

@@ -1,0 +1,119 @@
+/*
+ * src/verify_schema.c — verify: are the structures of source and target equal?
+ *
+ * Both sides describe themselves with sql/verify_schema.sql: one row per
+ * (kind, name, aspect, value), byte-ordered. The two lists are merged like
+ * sorted files: an object (kind, name) on one side only is "missing on
+ * target" or "extra on target"; an aspect whose value differs is named with
+ * both values when they are short (a type, a nullability, a default), or
+ * just said to differ when they are long (a function body).
+ */
+#include "verify.h"
+
+#include "log.h"
+#include "sql_embed.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { SC_KIND, SC_NAME, SC_ASPECT, SC_VALUE, SC_NCOLS };
+
+/* Values longer than this (or on several lines) are not quoted in messages. */
+#define SHORT_VALUE 80
+
+static int cmp_object(const PGresult *a, int i, const PGresult *b, int j)
+{
+    int c = strcmp(PQgetvalue(a, i, SC_KIND), PQgetvalue(b, j, SC_KIND));
+    if (c == 0)
+        c = strcmp(PQgetvalue(a, i, SC_NAME), PQgetvalue(b, j, SC_NAME));
+    return c;
+}
+
+static bool is_short(const char *v)
+{
+    return strlen(v) <= SHORT_VALUE && !strchr(v, '\n');
+}
+
+/* Number of rows from I describing the same object as row I. */
+static int object_rows(const PGresult *res, int i)
+{
+    int n = 1;
+    while (i + n < PQntuples(res) && cmp_object(res, i, res, i + n) == 0)
+        n++;
+    return n;
+}
+
+/* Both sides have the object at S[i..i+ns) and D[j..j+nd): compare aspects. */
+static void compare_aspects(const PGresult *s, int i, int ns, const PGresult *d, int j, int nd,
+                            verify_result *r)
+{
+    const char *kind = PQgetvalue(s, i, SC_KIND), *name = PQgetvalue(s, i, SC_NAME);
+    int a = 0, b = 0;
+    while (a < ns || b < nd) {
+        int c = a >= ns ? 1
+                : b >= nd
+                    ? -1
+                    : strcmp(PQgetvalue(s, i + a, SC_ASPECT), PQgetvalue(d, j + b, SC_ASPECT));
+        if (c < 0) {
+            verify_list_add(&r->schema_diffs, "%s %s: %s only on source", kind, name,
+                            PQgetvalue(s, i + a, SC_ASPECT));
+            a++;
+        } else if (c > 0) {
+            verify_list_add(&r->schema_diffs, "%s %s: %s only on target", kind, name,
+                            PQgetvalue(d, j + b, SC_ASPECT));
+            b++;
+        } else {
+            const char *vs = PQgetvalue(s, i + a, SC_VALUE), *vd = PQgetvalue(d, j + b, SC_VALUE);
+            const char *aspect = PQgetvalue(s, i + a, SC_ASPECT);
+            if (strcmp(vs, vd) != 0) {
+                if (is_short(vs) && is_short(vd))
+                    verify_list_add(&r->schema_diffs, "%s %s: %s %s on source, %s on target", kind,
+                                    name, aspect, vs, vd);
+                else
+                    verify_list_add(&r->schema_diffs, "%s %s: %s differs between source and target",
+                                    kind, name, aspect);
+            }
+            a++;
+            b++;
+        }
+    }
+}
+
+static void merge(const PGresult *s, const PGresult *d, verify_result *r)
+{
+    int i = 0, j = 0, ns = PQntuples(s), nd = PQntuples(d);
+    while (i < ns || j < nd) {
+        int c = i >= ns ? 1 : j >= nd ? -1 : cmp_object(s, i, d, j);
+        if (c < 0) {
+            verify_list_add(&r->schema_diffs, "%s %s missing on target", PQgetvalue(s, i, SC_KIND),
+                            PQgetvalue(s, i, SC_NAME));
+            i += object_rows(s, i);
+        } else if (c > 0) {
+            verify_list_add(&r->schema_diffs, "%s %s exists only on target",
+                            PQgetvalue(d, j, SC_KIND), PQgetvalue(d, j, SC_NAME));
+            j += object_rows(d, j);
+        } else {
+            int a = object_rows(s, i), b = object_rows(d, j);
+            compare_aspects(s, i, a, d, j, b, r);
+            i += a;
+            j += b;
+        }
+    }
+}
+
+/* Every object is reported on its own: a table missing on the target also
+ * has its columns, indexes and constraints named, which is what a reader
+ * fixing the target by hand needs. */
+bool verify_schema(verify_ctx *ctx, verify_result *r)
+{
+    PGresult *s = NULL, *d = NULL;
+    if (!verify_pair_query(ctx->src, sql_verify_schema, ctx->dst, sql_verify_schema, &s, &d))
+        return false;
+    bool ok = db_check_shape(ctx->src, s, SC_NCOLS, 0, "schema description") &&
+              db_check_shape(ctx->dst, d, SC_NCOLS, 0, "schema description");
+    if (ok)
+        merge(s, d, r);
+    PQclear(s);
+    PQclear(d);
+    return ok;
+}
