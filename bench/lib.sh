@@ -120,7 +120,7 @@ bench_free_port() {
   local p i
   for i in $(seq 1 200); do
     p=$((40000 + RANDOM % 9000))
-    if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+    if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then
       echo "$p"
       return 0
     fi
@@ -129,8 +129,12 @@ bench_free_port() {
 }
 
 # Does this server know output_plugin_libraries (PostgreSQL 15.19+)?
+# (Read the whole list first: `grep -q` on a pipe would end early and, with
+# pipefail, turn postgres' SIGPIPE into a false "no".)
 bench_knows_plugin_allowlist() {
-  "$BENCH_PGBIN/postgres" --describe-config 2>/dev/null | grep -q '^output_plugin_libraries'$'\t'
+  local config
+  config=$("$BENCH_PGBIN/postgres" --describe-config 2>/dev/null)
+  grep -q '^output_plugin_libraries'$'\t' <<<"$config"
 }
 
 # bench_server_start NAME KIND: initdb and start a server. KIND "source" gets
@@ -235,6 +239,9 @@ bench_median() {
 # bench_ratio A B: A / B with two decimals.
 bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'; }
 
+# bench_mb BYTES: bytes in MB with one decimal.
+bench_mb() { awk -v b="$1" 'BEGIN { printf "%.1f\n", b / 1048576 }'; }
+
 # bench_le A B: true when A <= B (decimal numbers).
 bench_le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
 
@@ -313,8 +320,8 @@ bench_wait_phase() {
   done
 }
 
-# bench_pgbaton_stop: SIGTERM the background pgbaton and wait for it (SIGKILL
-# after 60 s). Prints nothing; returns pgbaton's exit status.
+# bench_pgbaton_stop: SIGTERM the background pgbaton if it still runs and
+# wait for it (SIGKILL after 60 s). Returns pgbaton's exit status.
 bench_pgbaton_stop() {
   local pid=$BENCH_PGBATON_PID rc=0
   [ -n "$pid" ] || return 0
@@ -449,8 +456,8 @@ bench_report() {
       printf '%-40s %10s   %s\n' "${BENCH_LABEL[$id]}" "skipped" "${BENCH_SKIP["$wl:$id"]}"
       continue
     fi
-    m=$(bench_median_of "$wl" "$id") || m="-"
-    printf '%-40s %10s   %s%s\n' "${BENCH_LABEL[$id]}" "${m}${m:+ s}" "${BENCH_TIMES["$wl:$id"]:-}" \
+    if m=$(bench_median_of "$wl" "$id"); then m="$m s"; else m="-"; fi
+    printf '%-40s %10s   %s%s\n' "${BENCH_LABEL[$id]}" "$m" "${BENCH_TIMES["$wl:$id"]:-}" \
       "$([ -n "${BENCH_FAILS["$wl:$id"]:-}" ] && echo "(${BENCH_FAILS["$wl:$id"]} failed)")"
   done
   echo

@@ -33,7 +33,7 @@ Options:
   --rounds N     interleaved rounds per workload (default 3); medians of N runs
   --scale S      pgbench scale of W1a (default 30, about 450 MB)
   --table-mb M   size of each W1b table in MB (default 60)
-  --quick        small sizes (W1a scale 1, W1b tables of 2 MB) for a smoke
+  --quick        small sizes (W1a scale 3, W1b tables of 5 MB) for a smoke
                  test of about a minute
   --timeout SEC  longest a single contender run may take (default 3600)
   --help         this help
@@ -77,8 +77,8 @@ done
 [ ${#selected[@]} -gt 0 ] || selected=("${BENCH_WORKLOADS[@]}")
 # --quick changes the defaults only: --scale / --table-mb still win
 if [ "$QUICK" = 1 ]; then
-  W1A_SCALE=${W1A_SCALE:-1}
-  W1B_TABLE_MB=${W1B_TABLE_MB:-2}
+  W1A_SCALE=${W1A_SCALE:-3}
+  W1B_TABLE_MB=${W1B_TABLE_MB:-5}
 fi
 W1A_SCALE=${W1A_SCALE:-30}
 W1B_TABLE_MB=${W1B_TABLE_MB:-60}

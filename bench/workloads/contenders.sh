@@ -51,7 +51,7 @@ c_pgbaton() {
 c_pgbaton_after() {
   local wl=$1 rc=0
   bench_pgbaton_stop || rc=$?
-  [ "$rc" = 0 ] || bench_log "pgbaton exited with status $rc after SIGTERM"
+  [ "$rc" = 0 ] || bench_log "pgbaton $BENCH_PGBATON_NAME ended with status $rc"
   bench_record_rss "$wl" "$(bench_pgbaton_rss_kb)"
   bench_drop_slot source "$BENCH_PGBATON_NAME"
 }

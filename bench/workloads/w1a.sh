@@ -55,7 +55,7 @@ wl_W1a() {
   w1a_prepare "$scale"
   db_bytes=$(bench_scalar source "$W1A_DB" "SELECT pg_database_size(current_database())")
   acc_bytes=$(bench_scalar source "$W1A_DB" "SELECT pg_total_relation_size('pgbench_accounts')")
-  BENCH_TITLE[W1a]="pgbench -i -s $scale: database $((db_bytes / 1048576)) MB, pgbench_accounts with its key $((acc_bytes / 1048576)) MB; $BENCH_ROUNDS rounds"
+  BENCH_TITLE[W1a]="pgbench -i -s $scale: database $(bench_mb "$db_bytes") MB, pgbench_accounts with its key $(bench_mb "$acc_bytes") MB; $BENCH_ROUNDS rounds"
   BENCH_PARAMS[W1a]="\"scale\": $scale, \"source_db_bytes\": $db_bytes, \"accounts_total_bytes\": $acc_bytes"
   bench_log "W1a: ${BENCH_TITLE[W1a]}"
   bench_pgbaton_contender W1a
