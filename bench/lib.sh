@@ -177,7 +177,8 @@ bench_server_start() {
       bench_create_role "$name"
       return 0
     fi
-    bench_log "$name did not start on port $port (try $try); retrying"
+    bench_log "$name did not start on port $port (try $try); retrying; its log ended with:"
+    bench_as_server tail -n 3 "$dir/server.log" >&2
   done
   cp "$dir/server.log" "$BENCH_CLIENT/server-$name.log" 2>/dev/null
   bench_die "server $name does not start: see its log above ($dir/server.log)"

@@ -30,9 +30,9 @@ CREATE TABLE item$i (
     created_at timestamptz NOT NULL,
     note       text);
 INSERT INTO item$i
-SELECT g, 1 + (g * 7919) % 1000, (g % 97)::int, ((g % 100000) / 100.0)::numeric(12,2),
+SELECT g, (1 + (g * 7919) % 1000)::int, (g % 97)::int, ((g % 100000) / 100.0)::numeric(12,2),
        timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second', md5(g::text || '$i')
-FROM generate_series(1, $rows) g;
+FROM generate_series(1::bigint, $rows) g;
 ALTER TABLE item$i ADD PRIMARY KEY (id);
 CREATE INDEX item${i}_parent_id_idx ON item$i (parent_id);
 ALTER TABLE item$i ADD FOREIGN KEY (parent_id) REFERENCES parent (id);
