@@ -117,8 +117,8 @@ bench_wait_pid() {
 # bench_free_port: print a TCP port nothing listens on (40000-48999, away
 # from the range PostgreSQL's TAP framework draws from).
 bench_free_port() {
-  local p i
-  for i in $(seq 1 200); do
+  local p _
+  for _ in $(seq 1 200); do
     p=$((40000 + RANDOM % 9000))
     if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then
       echo "$p"
@@ -293,32 +293,93 @@ bench_pgbaton_launch() {
   BENCH_BG_PIDS+=("$BENCH_PGBATON_PID")
 }
 
+# The phase poller: ONE psql session kept open for the whole wait (a bash
+# coprocess), so that polling every 0.1 s costs a query, not a process and a
+# connection, and steals as little CPU as possible from the contender.
+# (bash unsets BENCH_POLL and BENCH_POLL_PID itself when the coprocess ends,
+# so its pid is kept in BENCH_POLLER_PID.)
+BENCH_POLLER_PID=""
+
+# bench_poll_open NAME DB: open the poller's session.
+bench_poll_open() {
+  coproc BENCH_POLL { psql -X -A -t -q -d "$(bench_conn "$1" "$2")" 2>/dev/null; }
+  # shellcheck disable=SC2153 # set by coproc
+  BENCH_POLLER_PID=$BENCH_POLL_PID
+  BENCH_BG_PIDS+=("$BENCH_POLLER_PID")
+}
+
+# bench_poll_query SQL: print the one line SQL returns through the poller;
+# false if the session is gone or silent for 10 s.
+bench_poll_query() {
+  local line
+  [ -n "${BENCH_POLL[1]:-}" ] || return 1
+  { printf '%s\n' "$1" 1>&"${BENCH_POLL[1]}"; } 2>/dev/null || return 1
+  read -r -t 10 line <&"${BENCH_POLL[0]}" || return 1
+  printf '%s\n' "$line"
+}
+
+# bench_poll_close: end the poller's session.
+bench_poll_close() {
+  local pid=$BENCH_POLLER_PID fd
+  [ -n "$pid" ] || return 0
+  if [ -n "${BENCH_POLL[1]:-}" ]; then
+    fd=${BENCH_POLL[1]}
+    exec {fd}>&- # end of input: psql quits
+  fi
+  bench_wait_pid "$pid" 10 || kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  BENCH_POLLER_PID=""
+}
+
+# bench_poll_phase MIGRATION: its phase ("" while pgbaton's state table does
+# not exist yet, "-" while it has no row). Queries that cannot fail, so the
+# session always answers one line.
+bench_poll_phase() {
+  local exists
+  exists=$(bench_poll_query "SELECT to_regclass('pgbaton.migration') IS NOT NULL;") || return 1
+  if [ "$exists" != t ]; then
+    echo ""
+    return 0
+  fi
+  bench_poll_query "SELECT coalesce((SELECT phase FROM pgbaton.migration WHERE name = '$1'), '-');"
+}
+
 # bench_wait_phase NAME DB MIGRATION PHASE SECONDS: poll the target's
 # pgbaton.migration every 0.1 s until MIGRATION reaches PHASE. False (with the
 # log's tail) if pgbaton exits, the phase becomes 'failed', or time runs out.
 bench_wait_phase() {
-  local name=$1 db=$2 mig=$3 want=$4 deadline phase
+  local name=$1 db=$2 mig=$3 want=$4 deadline phase rc=1
   deadline=$(($(date +%s) + $5))
+  bench_poll_open "$name" "$db"
   while :; do
-    phase=$(bench_scalar "$name" "$db" \
-      "SELECT phase FROM pgbaton.migration WHERE name = '$mig'" 2>/dev/null)
-    [ "$phase" = "$want" ] && return 0
+    if ! phase=$(bench_poll_phase "$mig"); then
+      # the session died (a server restart, say): open another one
+      bench_poll_close
+      bench_poll_open "$name" "$db"
+      phase=""
+    fi
+    if [ "$phase" = "$want" ]; then
+      rc=0
+      break
+    fi
     if [ "$phase" = failed ]; then
       bench_log "pgbaton $mig failed; its log ends with:"
       tail -n 15 "$BENCH_PGBATON_LOG" >&2
-      return 1
+      break
     fi
     if [ -n "$BENCH_PGBATON_PID" ] && ! kill -0 "$BENCH_PGBATON_PID" 2>/dev/null; then
       bench_log "pgbaton $mig exited before phase '$want'; its log ends with:"
       tail -n 15 "$BENCH_PGBATON_LOG" >&2
-      return 1
+      break
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
       bench_log "pgbaton $mig did not reach phase '$want' within $5 s"
-      return 1
+      break
     fi
     sleep 0.1
   done
+  bench_poll_close
+  return $rc
 }
 
 # bench_pgbaton_stop: SIGTERM the background pgbaton if it still runs and

@@ -14,7 +14,7 @@ set -uo pipefail
 
 BENCH_HOME=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$BENCH_HOME/.." && pwd)
-# shellcheck source=bench/lib.sh
+# shellcheck source=lib.sh
 . "$BENCH_HOME/lib.sh"
 for f in "$BENCH_HOME"/workloads/*.sh; do
   # shellcheck disable=SC1090

@@ -44,9 +44,10 @@ w1a_prepare() {
     bench_die "W1a: ALTER TABLE pgbench_history failed"
   bench_psql source "$W1A_DB" -c "COPY pgbench_accounts TO '$BENCH_WORK/shared/w1a_accounts.copy'" ||
     bench_die "W1a: COPY pgbench_accounts TO a file failed"
-  pg_dump --section=pre-data -t public.pgbench_accounts -d "$src" >"$BENCH_CLIENT/w1a_accounts_pre.sql" &&
-    pg_dump --section=post-data -t public.pgbench_accounts -d "$src" >"$BENCH_CLIENT/w1a_accounts_post.sql" ||
+  if ! pg_dump --section=pre-data -t public.pgbench_accounts -d "$src" >"$BENCH_CLIENT/w1a_accounts_pre.sql" ||
+    ! pg_dump --section=post-data -t public.pgbench_accounts -d "$src" >"$BENCH_CLIENT/w1a_accounts_post.sql"; then
     bench_die "W1a: cannot dump pgbench_accounts' definition"
+  fi
 }
 
 # wl_W1a: prepare, run the rounds, set the goals.
@@ -55,9 +56,9 @@ wl_W1a() {
   w1a_prepare "$scale"
   db_bytes=$(bench_scalar source "$W1A_DB" "SELECT pg_database_size(current_database())")
   acc_bytes=$(bench_scalar source "$W1A_DB" "SELECT pg_total_relation_size('pgbench_accounts')")
-  BENCH_TITLE[W1a]="pgbench -i -s $scale: database $(bench_mb "$db_bytes") MB, pgbench_accounts with its key $(bench_mb "$acc_bytes") MB; $BENCH_ROUNDS rounds"
-  BENCH_PARAMS[W1a]="\"scale\": $scale, \"source_db_bytes\": $db_bytes, \"accounts_total_bytes\": $acc_bytes"
-  bench_log "W1a: ${BENCH_TITLE[W1a]}"
+  BENCH_TITLE["W1a"]="pgbench -i -s $scale: database $(bench_mb "$db_bytes") MB, pgbench_accounts with its key $(bench_mb "$acc_bytes") MB; $BENCH_ROUNDS rounds"
+  BENCH_PARAMS["W1a"]="\"scale\": $scale, \"source_db_bytes\": $db_bytes, \"accounts_total_bytes\": $acc_bytes"
+  bench_log "W1a: ${BENCH_TITLE["W1a"]}"
   bench_pgbaton_contender W1a
   bench_interleave W1a "$BENCH_ROUNDS" target "$W1A_DB" c_dump_psql c_dir_j2 c_w1a_ingest c_pgbaton
   bench_goal W1a c_pgbaton c_dump_psql 0.9

@@ -53,9 +53,9 @@ wl_W1b() {
   db_bytes=$(bench_scalar source "$W1B_DB" "SELECT pg_database_size(current_database())")
   heap_bytes=$(bench_scalar source "$W1B_DB" \
     "SELECT (sum(pg_relation_size(oid)) / $W1B_TABLES)::bigint FROM pg_class WHERE relname ~ '^item[0-9]+\$' AND relkind = 'r'")
-  BENCH_TITLE[W1b]="$W1B_TABLES tables x $(bench_mb "$heap_bytes") MB (+ 2 indexes, 1 FK each): database $(bench_mb "$db_bytes") MB; $BENCH_ROUNDS rounds"
-  BENCH_PARAMS[W1b]="\"tables\": $W1B_TABLES, \"rows_per_table\": $rows, \"table_heap_bytes\": $heap_bytes, \"source_db_bytes\": $db_bytes"
-  bench_log "W1b: ${BENCH_TITLE[W1b]}"
+  BENCH_TITLE["W1b"]="$W1B_TABLES tables x $(bench_mb "$heap_bytes") MB (+ 2 indexes, 1 FK each): database $(bench_mb "$db_bytes") MB; $BENCH_ROUNDS rounds"
+  BENCH_PARAMS["W1b"]="\"tables\": $W1B_TABLES, \"rows_per_table\": $rows, \"table_heap_bytes\": $heap_bytes, \"source_db_bytes\": $db_bytes"
+  bench_log "W1b: ${BENCH_TITLE["W1b"]}"
   bench_pgbaton_contender W1b
   bench_interleave W1b "$BENCH_ROUNDS" target "$W1B_DB" c_dump_psql c_dir_j2 c_pgbaton
   bench_goal W1b c_pgbaton c_dump_psql 0.75
