@@ -3,6 +3,7 @@
 #   make            build build/pgbaton
 #   make deps       install the Debian packages pgbaton and its tests need
 #   make check      unit tests (no server) and integration tests (real servers)
+#   make bench      benchmarks (bench/run.sh all; BENCH_ARGS="--quick" for a smoke run)
 #   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
 #   make install PREFIX=/usr/local
 
@@ -76,6 +77,10 @@ tap: $(BUILD)/pgbaton
 	PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton scripts/run-tap.sh $(TAP_TESTS)
 
 check: unit tap
+
+# Benchmarks print figures and ratios; they are not tests (see bench/README.md).
+bench: $(BUILD)/pgbaton
+	PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton bench/run.sh all $(BENCH_ARGS)
 
 install: $(BUILD)/pgbaton
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
