@@ -55,15 +55,11 @@ is(table_hash($dst2, 's1.a'), table_hash($src, 's1.a'), 's1.a copied');
 my $src3 = new_source(name => 'source3');
 $src3->safe_psql('app', 'CREATE TABLE nokey (v int); ALTER TABLE nokey REPLICA IDENTITY NOTHING');
 my $dst3 = new_target(name => 'target3');
-TODO:
-{
-	local $TODO = 'needs the real preflight (check branch); the stub in this branch passes all';
-	my $p = start_pgbaton([ 'start', '-s', connstr($src3), '-t', connstr($dst3), '--name', 'ck' ]);
-	wait_phase($dst3, 'ck', 'streaming', process => $p, timeout => 60);
-	my $r = finish_pgbaton($p, signal => 'TERM');
-	is($r->{rc}, 3, 'start refused by the preflight: exit 3');
-	is($dst3->safe_psql('app', "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgbaton'"), '0',
-		'target untouched');
-}
+my $r = run_pgbaton([ 'start', '-s', connstr($src3), '-t', connstr($dst3), '--name', 'ck' ]);
+is($r->{rc}, 3, 'start refused by the preflight: exit 3');
+like($r->{stdout} . $r->{stderr}, qr/FAIL.*\n.*nokey|nokey.*FAIL/s, 'the blocking table is named');
+is($dst3->safe_psql('app', "SELECT count(*) FROM pg_namespace WHERE nspname = 'pgbaton'"), '0',
+	'target untouched');
+is($src3->safe_psql('app', "SELECT count(*) FROM pg_replication_slots"), '0', 'no slot left on the source');
 
 done_testing();
