@@ -70,6 +70,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpgbaton.a
 deps:
 	scripts/install-deps.sh
 
+# the README's first command: install, build, run a demo migration
+demo: deps $(BUILD)/pgbaton
+	PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton scripts/demo.sh $(DEMO_ARGS)
+
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
