@@ -65,5 +65,6 @@ conninfo *cli_conninfo(const pgb_options *o, db_side side) __attribute__((warn_u
 /* Commands. Each returns an exit code. */
 int cmd_check(const pgb_options *o);
 int cmd_inventory(const pgb_options *o);
+int cmd_start(const pgb_options *o);
 
 #endif

@@ -133,6 +133,11 @@ static const command_def commands[] = {
      "columns, indexes, constraints, triggers, functions, sequences, views, extensions and\n"
      "large objects. --ddl FILE writes the schema creation script.",
      BIT(OPT_SOURCE) | BIT(OPT_JSON) | BIT(OPT_DDL) | COMMON, cmd_inventory},
+    {"start", "copy, then follow the source until cutover (resumes where it stopped)",
+     "-s SRC -t DST [--name NAME]",
+     "Follows the migration's logical slot and applies every change to the target until a\n"
+     "signal (SIGINT/SIGTERM: exit 0) or the end of the cutover. Run it again to resume.",
+     CONNS | COMMON, cmd_start},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
