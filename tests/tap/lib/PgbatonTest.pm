@@ -16,7 +16,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time usleep);
 
-our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN);
+our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
+  setup_streaming start_pgbaton stop_pgbaton wait_applied table_digest compare_tables);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
 our $BIN      = $ENV{PGBATON_BIN} or die "PGBATON_BIN is not set (run through scripts/run-tap.sh)";
@@ -72,7 +73,9 @@ sub new_source
 sub new_target
 {
 	my (%opt) = @_;
-	return _new_node($opt{name} // 'target', logical => 0, extra_conf => $opt{extra_conf});
+	# max_wal_senders > 0 (set for every node) needs wal_level >= replica
+	return _new_node($opt{name} // 'target', logical => 0,
+		extra_conf => "wal_level = replica\n" . ($opt{extra_conf} // ''));
 }
 
 # Connection string to NODE over TCP. Options: dbname (app), user (migrator),
@@ -130,6 +133,98 @@ sub poll_until
 		usleep(100_000);
 	}
 	return 0;
+}
+
+# Streaming without the copy: create SCHEMA (SQL run on both sides), the
+# slot (wal2json) on SRC, pgbaton's state schema on DST and the migration
+# row in phase 'streaming' at the slot's confirmed_flush_lsn.
+# Options: schema (SQL), name ('pgbaton'), data (SQL run on both sides
+# before the slot is created, as the copy would have).
+sub setup_streaming
+{
+	my ($src, $dst, %opt) = @_;
+	my $name = $opt{name} // 'pgbaton';
+	for my $n ($src, $dst)
+	{
+		$n->safe_psql('app', $opt{schema}) if $opt{schema};
+		$n->safe_psql('app', $opt{data})   if $opt{data};
+	}
+	$src->safe_psql('app',
+		"SELECT pg_create_logical_replication_slot('$name', 'wal2json')");
+	my $lsn = $src->safe_psql('app',
+		"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$name'");
+	my $root = $ENV{PGBATON_ROOT} or die "PGBATON_ROOT is not set";
+	open(my $fh, '<', "$root/sql/state_schema.sql") or die "state_schema.sql: $!";
+	my $state = do { local $/; <$fh> };
+	close $fh;
+	$dst->safe_psql('app', $state);
+	$dst->safe_psql('app',
+		"INSERT INTO pgbaton.migration (name, phase, slot_name, consistent_lsn, applied_lsn) "
+		  . "VALUES ('$name', 'streaming', '$name', '$lsn', '$lsn')");
+	return $lsn;
+}
+
+# Run `pgbaton start` (or ARGS) in the background. Returns a handle hash:
+# { h, out, err } (out/err are scalar refs filled as it runs).
+sub start_pgbaton
+{
+	my ($src, $dst, %o) = @_;
+	my $args = $o{args} // [ 'start', '-s', connstr($src), '-t', connstr($dst),
+		@{ $o{extra} // [] } ];
+	my ($out, $err) = ('', '');
+	my $in = '';
+	my $h = IPC::Run::start([ $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($o{timeout} // 600));
+	return { h => $h, out => \$out, err => \$err };
+}
+
+# Send SIG (default TERM) to a background pgbaton and wait for it; returns
+# its exit code (undef when killed by a signal). Asserts no password leaked.
+sub stop_pgbaton
+{
+	my ($p, $sig) = @_;
+	$sig //= 'TERM';
+	$p->{h}->signal($sig) if $p->{h}->pumpable;
+	eval { $p->{h}->finish };
+	my $full = $p->{h}->full_result(0);
+	unlike(${ $p->{out} } . ${ $p->{err} }, qr/\Q$PASSWORD\E/, "start: no password in output");
+	note("pgbaton stderr:\n" . ${ $p->{err} }) if $ENV{PGBATON_TEST_VERBOSE};
+	return ($full & 127) ? undef : ($full >> 8);
+}
+
+# Wait until the target's applied_lsn reaches the source's current WAL
+# position (taken now). True on success.
+sub wait_applied
+{
+	my ($src, $dst, $timeout, $name) = @_;
+	$name //= 'pgbaton';
+	my $lsn = $src->safe_psql('app', 'SELECT pg_current_wal_lsn()');
+	return poll_until(
+		sub {
+			$dst->safe_psql('app',
+				"SELECT coalesce(applied_lsn >= '$lsn', false) FROM pgbaton.migration WHERE name = '$name'"
+			) eq 't';
+		},
+		$timeout // 60);
+}
+
+# Row count and order-independent content hash of TABLE.
+sub table_digest
+{
+	my ($node, $table) = @_;
+	return $node->safe_psql('app',
+		"SELECT count(*) || ':' || coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), '') FROM $table x"
+	);
+}
+
+# is() the digests of each table on both sides.
+sub compare_tables
+{
+	my ($src, $dst, @tables) = @_;
+	for my $t (@tables)
+	{
+		is(table_digest($dst, $t), table_digest($src, $t), "$t: target equals source");
+	}
 }
 
 1;
