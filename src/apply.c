@@ -340,7 +340,7 @@ static apply_status conn_lost(apply_ctx *a, const char *what)
 {
     char *msg = log_redact(PQerrorMessage(a->db->pg));
     for (char *p = msg; *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = ' ';
     apply_status st = fail(a, APPLY_RETRY, "target: connection lost while %s: %s", what, msg);
     free(msg);
@@ -454,6 +454,12 @@ static apply_status read_results(apply_ctx *a, bool block)
     PGconn *pg = a->db->pg;
     if (PQflush(pg) < 0)
         return conn_lost(a, "sending");
+    if (a->qlen == 0 && !block) {
+        /* nothing expected: notice a session the server has ended */
+        if (!PQconsumeInput(pg) || PQstatus(pg) == CONNECTION_BAD)
+            return conn_lost(a, "idle");
+        return a->failure;
+    }
     while (a->qlen > 0) {
         if (PQisBusy(pg)) {
             if (PQflush(pg) < 0)
