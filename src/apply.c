@@ -997,7 +997,7 @@ static const char sql_position[] =
     "applied_source_ts = coalesce($3::timestamptz, applied_source_ts), "
     "heartbeat_source_ts = coalesce($4::timestamptz, heartbeat_source_ts), "
     "changes_applied = changes_applied + $5::bigint, txns_applied = txns_applied + $6::bigint, "
-    "alive_at = now(), "
+    "alive_at = now(), last_error = NULL, "
     /* cutover hook: the fence message was applied in this transaction */
     "fence_applied_at = CASE WHEN $7::bool THEN now() ELSE fence_applied_at END "
     "WHERE name = $1 RETURNING phase";

@@ -137,7 +137,9 @@ static const command_def commands[] = {
      "-s SRC -t DST [--name NAME]",
      "Follows the migration's logical slot and applies every change to the target until a\n"
      "signal (SIGINT/SIGTERM: exit 0) or the end of the cutover. Run it again to resume.",
-     CONNS | COMMON, cmd_start},
+     CONNS | BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) | BIT(OPT_INCLUDE_TABLE) |
+         BIT(OPT_EXCLUDE_TABLE) | COMMON,
+     cmd_start},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
