@@ -17,9 +17,15 @@ typedef struct stream_ctx {
     lsn_t start_lsn;        /* pgbaton.migration.applied_lsn */
 } stream_ctx;
 
-/* Follow the slot from ctx->start_lsn and apply changes until a stop signal
+/* Follow the slot from ctx->start_lsn (or the applied_lsn committed on the
+ * target, which wins once set) and apply changes until a stop signal
  * (pgb_stop_requested) or the migration's phase becomes 'done'. Reconnects
- * with backoff after connection losses. Returns an exit code. */
+ * with backoff after connection losses. Returns EXIT_OK on a clean stop
+ * (SIGINT/SIGTERM, phase 'done'); EXIT_FAILURE_RUNTIME on a fatal error (a
+ * rejected change, a schema difference, a missing slot): the error is
+ * written to pgbaton.migration.last_error and the phase stays 'streaming',
+ * so that `pgbaton start` resumes once the cause is fixed (the next
+ * successful commit clears last_error). Table filters of ctx->o apply. */
 int stream_follow(const stream_ctx *ctx);
 
 #endif

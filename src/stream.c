@@ -1,23 +1,422 @@
 /*
- * src/stream.c — placeholder until the streaming issue lands: it only waits
- * for a stop signal, so that `start` can be tested end to end (copy, then
- * "streaming" until SIGTERM). The streaming branch replaces this file.
+ * src/stream.c — the streaming phase: follow the wal2json slot and apply.
+ *
+ * How it works (the shape of pg_recvlogical's loop):
+ *   stream_follow() is an outer loop that (re)connects; run_session() is
+ *   one connection's life. A session opens the apply (target), reads the
+ *   committed position from pgbaton.migration, connects to the source with
+ *   replication=database (session settings pinned by db.c) and sends
+ *   START_REPLICATION from that position (the last applied commit's
+ *   nextlsn: a transaction whose commit starts before it is not sent
+ *   again). Then: PQgetCopyData without waiting; each XLogData message is
+ *   decoded (wal2json.c) and handed to the apply (apply.c) in order; a
+ *   keepalive asking for a reply is answered at once; when nothing is
+ *   ready, the apply may commit its batch and the loop select()s on both
+ *   sockets for at most 100 ms. Standby status feedback (write = flush =
+ *   apply = the position COMMITTED on the target, never more) goes out
+ *   after commits and at least every 5 s, well within wal_sender_timeout.
+ *
+ *   Connection losses on either side (server restart, pg_terminate_backend)
+ *   end the session with RETRY: the uncommitted batch is dropped (the
+ *   server sends it again from the committed position), the loop logs,
+ *   waits 0.5 s doubling to 10 s, and reconnects, forever unless stopped.
+ *   A rejected change or a schema difference ends with FATAL: the error is
+ *   recorded as pgbaton.migration.last_error (the phase stays 'streaming'
+ *   so that `pgbaton start` resumes once the cause is fixed), exit 1.
+ *   SIGINT/SIGTERM: commit what is complete (or roll back a partial source
+ *   transaction), send final feedback, exit 0. The phase becoming 'done'
+ *   (cutover finished) stops the loop the same way.
+ *
+ *   wal2json options: format 2 with xids, timestamps, LSNs and type OIDs;
+ *   numeric-data-types-as-string is tried first and dropped when the
+ *   plugin rejects it (wal2json < 2.6); numbers are exact either way (see
+ *   wal2json.c).
  */
 #include "stream.h"
 
+#include "apply.h"
+#include "db.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "signals.h"
+#include "wal2json.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
 #include <time.h>
+
+#define FEEDBACK_MAX_S  5.0 /* wal_sender_timeout defaults to 60 s */
+#define FEEDBACK_MIN_S  1.0 /* after a commit, at most this often */
+#define BACKOFF_FIRST_S 0.5
+#define BACKOFF_MAX_S   10.0
+#define PG_EPOCH_OFFSET 946684800LL /* 2000-01-01 - 1970-01-01, seconds */
+#define WAIT_MS         100
+
+typedef enum session_end {
+    SESSION_CONTINUE, /* internal: go on */
+    SESSION_STOP,     /* stop requested: clean exit */
+    SESSION_DONE,     /* the migration's phase is 'done' */
+    SESSION_RETRY,    /* connection lost: reconnect */
+    SESSION_FATAL,    /* stop with exit 1 */
+} session_end;
+
+typedef enum numeric_option {
+    NUMERIC_UNKNOWN, /* not probed yet */
+    NUMERIC_YES,     /* wal2json >= 2.6 */
+    NUMERIC_NO,
+} numeric_option;
+
+typedef struct session {
+    const stream_ctx *ctx;
+    heartbeat *hb;
+    apply_ctx *apply;
+    db_conn *repl;
+    w2j_change change;
+    lsn_t fed_back;       /* last position sent as feedback */
+    double last_feedback; /* monotonic seconds */
+    numeric_option *numeric;
+    bool streaming; /* START_REPLICATION succeeded */
+} session;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Microseconds since 2000-01-01 UTC (the protocol's clock). */
+static int64_t pg_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ((int64_t)ts.tv_sec - PG_EPOCH_OFFSET) * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void put64(char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (char)(v & 0xFF);
+        v >>= 8;
+    }
+}
+
+/* Standby status update: everything up to the committed position is
+ * written, flushed and applied. */
+static bool send_feedback(session *s, bool reply_requested)
+{
+    lsn_t pos = apply_committed_lsn(s->apply);
+    char msg[34];
+    msg[0] = 'r';
+    put64(msg + 1, pos);
+    put64(msg + 9, pos);
+    put64(msg + 17, pos);
+    put64(msg + 25, (uint64_t)pg_now());
+    msg[33] = reply_requested ? 1 : 0;
+    if (PQputCopyData(s->repl->pg, msg, sizeof msg) <= 0 || PQflush(s->repl->pg) < 0) {
+        db_report(s->repl, DB_QUIET, NULL, "sending feedback");
+        return false;
+    }
+    s->fed_back = pos;
+    s->last_feedback = now_s();
+    return true;
+}
+
+static bool feedback_if_due(session *s)
+{
+    double since = now_s() - s->last_feedback;
+    bool moved = apply_committed_lsn(s->apply) != s->fed_back;
+    if (since >= FEEDBACK_MAX_S || (moved && since >= FEEDBACK_MIN_S))
+        return send_feedback(s, false);
+    return true;
+}
+
+static void build_start_command(const session *s, lsn_t start, bool numeric, char *out,
+                                size_t outsz)
+{
+    char lsn[LSN_STRLEN];
+    char *slot = db_quote_ident(s->ctx->slot_name);
+    snprintf(out, outsz,
+             "START_REPLICATION SLOT %s LOGICAL %s (\"format-version\" '2', \"include-xids\" '1', "
+             "\"include-timestamp\" '1', \"include-lsn\" '1', \"include-type-oids\" '1'%s)",
+             slot, lsn_format(start, lsn, sizeof lsn),
+             numeric ? ", \"numeric-data-types-as-string\" '1'" : "");
+    free(slot);
+}
+
+/* Connect with replication=database and START_REPLICATION from START.
+ * The first time, numeric-data-types-as-string is tried; when wal2json
+ * rejects it (before 2.6: "option ... is unknown", invalid parameter
+ * value), connect again without it. */
+static session_end start_streaming(session *s, lsn_t start)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        db_connect_opts co = {
+            .mode = DB_MODE_REPLICATION, .application_name = "pgbaton stream", .errmode = DB_QUIET};
+        char *err = NULL;
+        s->repl = db_connect(s->ctx->source, DB_SOURCE, &co, NULL, &err);
+        if (!s->repl) {
+            log_warn("%s", err ? err : "cannot connect to the source");
+            free(err);
+            return SESSION_RETRY;
+        }
+        bool numeric = *s->numeric != NUMERIC_NO;
+        char cmd[1024];
+        build_start_command(s, start, numeric, cmd, sizeof cmd);
+        PGresult *r = PQexec(s->repl->pg, cmd);
+        if (PQresultStatus(r) == PGRES_COPY_BOTH) {
+            PQclear(r);
+            if (numeric && *s->numeric == NUMERIC_UNKNOWN)
+                log_info("wal2json sends numbers as strings (numeric-data-types-as-string)");
+            *s->numeric = numeric ? NUMERIC_YES : NUMERIC_NO;
+            return SESSION_CONTINUE;
+        }
+        db_report(s->repl, DB_QUIET, r, "START_REPLICATION");
+        PQclear(r);
+        if (numeric && *s->numeric == NUMERIC_UNKNOWN && db_sqlstate_is(s->repl, "22023")) {
+            log_info("wal2json has no numeric-data-types-as-string (version before 2.6): "
+                     "numbers are kept exact by quoting them before parsing; NaN and Infinity "
+                     "in numeric and float columns arrive as NULL");
+            *s->numeric = NUMERIC_NO;
+            db_close(s->repl);
+            s->repl = NULL;
+            continue;
+        }
+        if (db_sqlstate_is(s->repl, "42704")) {
+            log_error("source: the replication slot \"%s\" does not exist: %s; the migration "
+                      "cannot resume without it (run `pgbaton start --restart` to start over)",
+                      s->ctx->slot_name, s->repl->last_error);
+            return SESSION_FATAL;
+        }
+        log_warn("source: %s",
+                 s->repl->last_error ? s->repl->last_error : "START_REPLICATION failed");
+        return SESSION_RETRY;
+    }
+    return SESSION_RETRY;
+}
+
+static session_end fatal_decode(session *s, const char *err, const char *msg, int len)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "cannot decode a wal2json message (%s): %.120s%s; is the slot \"%s\" a wal2json "
+             "slot?",
+             err, msg, len > 120 ? "..." : "", s->ctx->slot_name);
+    log_error("%s", text);
+    apply_record_error(s->apply, text);
+    return SESSION_FATAL;
+}
+
+static session_end from_apply(session *s, apply_status st)
+{
+    if (st == APPLY_OK)
+        return SESSION_CONTINUE;
+    if (st == APPLY_FATAL) {
+        if (apply_error(s->apply))
+            apply_record_error(s->apply, apply_error(s->apply));
+        return SESSION_FATAL;
+    }
+    return SESSION_RETRY;
+}
+
+/* One message of the CopyBoth stream. */
+static session_end handle_copy_data(session *s, const char *buf, int len)
+{
+    if (len >= 18 && buf[0] == 'k') {
+        /* keepalive: walEnd, sendTime, replyRequested */
+        if (buf[17] && !send_feedback(s, false))
+            return SESSION_RETRY;
+        return SESSION_CONTINUE;
+    }
+    if (len < 25 || buf[0] != 'w') {
+        log_warn("source: unexpected replication message of type '%c' ignored", buf[0]);
+        return SESSION_CONTINUE;
+    }
+    const char *err = NULL;
+    if (!w2j_decode(&s->change, buf + 25, (size_t)(len - 25), &err))
+        return fatal_decode(s, err, buf + 25, len - 25);
+    return from_apply(s, apply_change(s->apply, &s->change));
+}
+
+/* Nothing to read: commit if due, feedback if due, wait on both sockets. */
+static session_end idle_wait(session *s)
+{
+    session_end e = from_apply(s, apply_poll(s->apply, true));
+    if (e != SESSION_CONTINUE)
+        return e;
+    if (!feedback_if_due(s))
+        return SESSION_RETRY;
+    int sfd = PQsocket(s->repl->pg), tfd = apply_socket(s->apply);
+    if (sfd < 0 || tfd < 0)
+        return SESSION_RETRY;
+    fd_set rfds, wfds;
+    FD_ZERO(&rfds);
+    FD_ZERO(&wfds);
+    FD_SET(sfd, &rfds);
+    FD_SET(tfd, &rfds);
+    if (apply_wants_write(s->apply))
+        FD_SET(tfd, &wfds);
+    struct timeval tv = {0, WAIT_MS * 1000};
+    int maxfd = sfd > tfd ? sfd : tfd;
+    if (select(maxfd + 1, &rfds, &wfds, NULL, &tv) < 0 && errno != EINTR) {
+        log_warn("select() failed: %s", strerror(errno));
+        return SESSION_RETRY;
+    }
+    if (FD_ISSET(sfd, &rfds) && !PQconsumeInput(s->repl->pg)) {
+        db_report(s->repl, DB_QUIET, NULL, "reading the replication stream");
+        log_warn("source: %s", s->repl->last_error);
+        return SESSION_RETRY;
+    }
+    return SESSION_CONTINUE;
+}
+
+/* Stop cleanly: finish the batch, tell the source. */
+static session_end wind_down(session *s, session_end why)
+{
+    session_end e = from_apply(s, apply_finish(s->apply));
+    if (e != SESSION_CONTINUE)
+        return e;
+    if (!send_feedback(s, false))
+        log_warn("source: could not send the final feedback (the position is saved on the "
+                 "target; nothing is lost)");
+    return why;
+}
+
+static session_end stream_loop(session *s)
+{
+    long since_poll = 0;
+    for (;;) {
+        if (signals_stop_requested())
+            return wind_down(s, SESSION_STOP);
+        if (apply_phase_done(s->apply))
+            return wind_down(s, SESSION_DONE);
+        apply_set_source_lsn(s->apply, heartbeat_source_lsn(s->hb));
+        char *buf = NULL;
+        int n = PQgetCopyData(s->repl->pg, &buf, 1);
+        session_end e;
+        if (n > 0) {
+            e = handle_copy_data(s, buf, n);
+            PQfreemem(buf);
+            if (e == SESSION_CONTINUE && ++since_poll >= 256) {
+                since_poll = 0;
+                e = from_apply(s, apply_poll(s->apply, false));
+                if (e == SESSION_CONTINUE && !feedback_if_due(s))
+                    e = SESSION_RETRY;
+            }
+        } else if (n == 0) {
+            e = idle_wait(s);
+        } else {
+            PGresult *r = PQgetResult(s->repl->pg);
+            db_report(s->repl, DB_QUIET, r, "the replication stream");
+            PQclear(r);
+            log_warn("source: the replication stream ended: %s",
+                     s->repl->last_error ? s->repl->last_error : "connection closed");
+            e = SESSION_RETRY;
+        }
+        if (e != SESSION_CONTINUE)
+            return e;
+    }
+}
+
+static session_end run_session(session *s)
+{
+    apply_opts ao = {.o = s->ctx->o, .target = s->ctx->target};
+    apply_status ast;
+    s->apply = apply_open(&ao, &ast);
+    if (!s->apply)
+        return ast == APPLY_FATAL ? SESSION_FATAL : SESSION_RETRY;
+    if (apply_phase_done(s->apply))
+        return SESSION_DONE;
+    lsn_t start = apply_committed_lsn(s->apply);
+    if (start == LSN_INVALID)
+        start = s->ctx->start_lsn;
+    session_end e = start_streaming(s, start);
+    if (e != SESSION_CONTINUE)
+        return e;
+    s->streaming = true;
+    char lsn[LSN_STRLEN];
+    log_info("streaming changes from slot \"%s\" from %s", s->ctx->slot_name,
+             lsn_format(start, lsn, sizeof lsn));
+    s->fed_back = LSN_INVALID;
+    s->last_feedback = 0;
+    if (!send_feedback(s, false))
+        return SESSION_RETRY;
+    return stream_loop(s);
+}
+
+static void end_session(session *s)
+{
+    if (s->repl) {
+        if (PQstatus(s->repl->pg) == CONNECTION_OK && s->streaming)
+            (void)PQputCopyEnd(s->repl->pg, NULL);
+        db_close(s->repl);
+    }
+    apply_close(s->apply);
+    s->repl = NULL;
+    s->apply = NULL;
+    s->streaming = false;
+}
+
+static void sleep_interruptible(double seconds)
+{
+    double until = now_s() + seconds;
+    while (!signals_stop_requested() && now_s() < until) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* The committed position, read back for the closing line. */
+static void final_line(const stream_ctx *ctx, lsn_t pos)
+{
+    char lsn[LSN_STRLEN];
+    lsn_format(pos != LSN_INVALID ? pos : ctx->start_lsn, lsn, sizeof lsn);
+    log_info("stopped; run `pgbaton start` again to resume from %s", lsn);
+}
 
 int stream_follow(const stream_ctx *ctx)
 {
-    char buf[LSN_STRLEN];
-    log_info("streaming from slot %s at %s (placeholder: waiting for a stop signal)",
-             ctx->slot_name, lsn_format(ctx->start_lsn, buf, sizeof buf));
-    const struct timespec step = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
-    while (!signals_stop_requested())
-        nanosleep(&step, NULL);
-    log_info("stop requested: streaming stopped; run pgbaton start again to resume");
-    return EXIT_OK;
+    numeric_option numeric = NUMERIC_UNKNOWN;
+    session s = {.ctx = ctx, .numeric = &numeric};
+    s.hb = heartbeat_start(ctx->source, ctx->o->name);
+    double backoff = BACKOFF_FIRST_S;
+    lsn_t last = LSN_INVALID;
+    int rc = EXIT_OK;
+    for (;;) {
+        session_end e = run_session(&s);
+        if (s.apply)
+            last = apply_committed_lsn(s.apply);
+        bool streamed = s.streaming;
+        end_session(&s);
+        if (e == SESSION_RETRY && signals_stop_requested())
+            e = SESSION_STOP;
+        if (e == SESSION_STOP) {
+            final_line(ctx, last);
+            break;
+        }
+        if (e == SESSION_DONE) {
+            log_info("the migration is done (phase 'done'): streaming stopped");
+            break;
+        }
+        if (e == SESSION_FATAL) {
+            rc = EXIT_FAILURE_RUNTIME;
+            break;
+        }
+        if (streamed)
+            backoff = BACKOFF_FIRST_S;
+        log_warn("reconnecting in %.1f s", backoff);
+        sleep_interruptible(backoff);
+        backoff = backoff * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : backoff * 2;
+        if (signals_stop_requested()) {
+            final_line(ctx, last);
+            break;
+        }
+        log_info("reconnecting to the source and the target");
+    }
+    heartbeat_stop(s.hb);
+    w2j_change_free(&s.change);
+    return rc;
 }

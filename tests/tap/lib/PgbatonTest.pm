@@ -17,7 +17,8 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
-  start_pgbaton finish_pgbaton wait_phase table_hash);
+  start_pgbaton finish_pgbaton wait_phase table_hash
+  setup_streaming spawn_start stop_pgbaton wait_applied compare_tables);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
 our $BIN      = $ENV{PGBATON_BIN} or die "PGBATON_BIN is not set (run through scripts/run-tap.sh)";
@@ -197,6 +198,92 @@ sub table_hash
 	return $node->safe_psql('app',
 		"SELECT count(*) || ' ' || coalesce(md5(string_agg(md5(t::text), '' "
 		  . "ORDER BY md5(t::text))), '-') FROM $table t");
+}
+
+# Streaming without the copy: create SCHEMA (SQL run on both sides), the
+# slot (wal2json) on SRC, pgbaton's state schema on DST and the migration
+# row in phase 'streaming' at the slot's confirmed_flush_lsn.
+# Options: schema (SQL), name ('pgbaton'), data (SQL run on both sides
+# before the slot is created, as the copy would have), options (the JSON a
+# first `start` stores: {"filters":{...}}).
+sub setup_streaming
+{
+	my ($src, $dst, %opt) = @_;
+	my $name = $opt{name} // 'pgbaton';
+	for my $n ($src, $dst)
+	{
+		$n->safe_psql('app', $opt{schema}) if $opt{schema};
+		$n->safe_psql('app', $opt{data})   if $opt{data};
+	}
+	$src->safe_psql('app',
+		"SELECT pg_create_logical_replication_slot('$name', 'wal2json')");
+	my $lsn = $src->safe_psql('app',
+		"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$name'");
+	my $root = $ENV{PGBATON_ROOT} or die "PGBATON_ROOT is not set";
+	open(my $fh, '<', "$root/sql/state_schema.sql") or die "state_schema.sql: $!";
+	my $state = do { local $/; <$fh> };
+	close $fh;
+	$dst->safe_psql('app', $state);
+	$dst->safe_psql('app',
+		"INSERT INTO pgbaton.migration (name, phase, slot_name, consistent_lsn, applied_lsn, options) "
+		  . "VALUES ('$name', 'streaming', '$name', '$lsn', '$lsn', "
+		  . ($opt{options} ? "'$opt{options}'" : 'NULL') . ")");
+	return $lsn;
+}
+
+# Run `pgbaton start` from SRC to DST (or ARGS) in the background. Returns a
+# handle hash: { h, out, err } (out/err are scalar refs filled as it runs);
+# stop it with stop_pgbaton.
+sub spawn_start
+{
+	my ($src, $dst, %o) = @_;
+	my $args = $o{args} // [ 'start', '-s', connstr($src), '-t', connstr($dst),
+		@{ $o{extra} // [] } ];
+	my ($out, $err) = ('', '');
+	my $in = '';
+	my $h = IPC::Run::start([ $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($o{timeout} // 600));
+	return { h => $h, out => \$out, err => \$err };
+}
+
+# Send SIG (default TERM) to a background pgbaton and wait for it; returns
+# its exit code (undef when killed by a signal). Asserts no password leaked.
+sub stop_pgbaton
+{
+	my ($p, $sig) = @_;
+	$sig //= 'TERM';
+	$p->{h}->signal($sig) if $p->{h}->pumpable;
+	eval { $p->{h}->finish };
+	my $full = $p->{h}->full_result(0);
+	unlike(${ $p->{out} } . ${ $p->{err} }, qr/\Q$PASSWORD\E/, "start: no password in output");
+	note("pgbaton stderr:\n" . ${ $p->{err} }) if $ENV{PGBATON_TEST_VERBOSE};
+	return ($full & 127) ? undef : ($full >> 8);
+}
+
+# Wait until the target's applied_lsn reaches the source's current WAL
+# position (taken now). True on success.
+sub wait_applied
+{
+	my ($src, $dst, $timeout, $name) = @_;
+	$name //= 'pgbaton';
+	my $lsn = $src->safe_psql('app', 'SELECT pg_current_wal_lsn()');
+	return poll_until(
+		sub {
+			$dst->safe_psql('app',
+				"SELECT coalesce(applied_lsn >= '$lsn', false) FROM pgbaton.migration WHERE name = '$name'"
+			) eq 't';
+		},
+		$timeout // 60);
+}
+
+# is() the table_hash of each table on both sides.
+sub compare_tables
+{
+	my ($src, $dst, @tables) = @_;
+	for my $t (@tables)
+	{
+		is(table_hash($dst, $t), table_hash($src, $t), "$t: target equals source");
+	}
 }
 
 1;

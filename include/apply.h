@@ -1,0 +1,128 @@
+/*
+ * include/apply.h — apply decoded changes to the target: statement cache,
+ * pipelining, batching, the applied position.
+ *
+ * The stream module feeds every decoded message (B, C, I, U, D, T, M) to
+ * apply_change() in source order. Changes are sent at once as prepared
+ * statements in libpq pipeline mode inside one target transaction that
+ * covers several whole source transactions; the transaction is committed
+ * together with the position update (pgbaton.migration.applied_lsn) when
+ * the batch is full, old, or the stream is idle. apply_committed_lsn() is
+ * the only position that may be confirmed to the source.
+ */
+#ifndef PGBATON_APPLY_H
+#define PGBATON_APPLY_H
+
+#include "cli.h"
+#include "lsn.h"
+#include "wal2json.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- table metadata and statement text (pure, unit-tested) ------------ */
+
+typedef struct apply_column {
+    char *name;      /* owned */
+    char *type;      /* format_type(type, typmod), schema-qualified; owned */
+    uint32_t typoid; /* target type OID */
+    bool generated;  /* stored generated column: never written */
+    char identity;   /* 'a' (ALWAYS), 'd' (BY DEFAULT) or 0 */
+    bool in_key;     /* part of the key that finds rows (PK or replica identity index) */
+} apply_column;
+
+struct apply_stmt;
+
+typedef struct apply_table {
+    char *schema;  /* owned */
+    char *name;    /* owned */
+    char *qname;   /* "schema"."name", quoted; owned */
+    char relkind;  /* 'r' or 'p' */
+    bool missing;  /* not on the target */
+    bool selected; /* passes the table filters */
+    apply_column *cols;
+    int ncols;
+    int nkey;                 /* columns with in_key; 0: rows are matched on the whole old row */
+    struct apply_stmt *stmts; /* statement cache of this table; owned */
+    int nstmts, capstmts;
+} apply_table;
+
+/* What a statement does; also part of its cache key. */
+typedef enum apply_op {
+    APPLY_OP_INSERT = 'I',
+    APPLY_OP_UPDATE = 'U',
+    APPLY_OP_DELETE = 'D',
+    APPLY_OP_REPLACE = 'R', /* UPDATE done as DELETE + INSERT (GENERATED ALWAYS identity) */
+} apply_op;
+
+/* The shape of one statement: which target columns are written (SET, in
+ * parameter order $1..$nset) and which identify the row (WHERE, parameters
+ * after those). full_row: the WHERE columns are the whole old row of a
+ * table without key: compare as text, null-safe, and touch one row
+ * (ctid of the first match). */
+typedef struct apply_shape {
+    apply_op op;
+    const int *set; /* target column indexes */
+    int nset;
+    const int *where;
+    int nwhere;
+    bool full_row;
+} apply_shape;
+
+/* Statement text for SHAPE on table T; malloc'd. */
+char *apply_sql_build(const apply_table *t, const apply_shape *shape);
+
+/* ---- the applier ------------------------------------------------------- */
+
+typedef enum apply_status {
+    APPLY_OK = 0,
+    APPLY_RETRY, /* connection lost (or transient): reconnect and resume */
+    APPLY_FATAL, /* a change was rejected or does not fit: stop, exit 1 */
+} apply_status;
+
+typedef struct apply_opts {
+    const pgb_options *o;   /* name, filters */
+    const conninfo *target; /* borrowed */
+    int batch_changes;      /* commit after this many changes (default 5000) */
+    int batch_txns;         /* ... or this many source transactions (default 500) */
+    int batch_ms;           /* ... or when the batch is this old (default 200 ms) */
+} apply_opts;
+
+typedef struct apply_ctx apply_ctx;
+
+/* Connect to the target (an apply session in pipeline mode and a catalog
+ * session), read the committed position. NULL on failure, *ST tells
+ * whether to retry. */
+apply_ctx *apply_open(const apply_opts *opts, apply_status *st);
+void apply_close(apply_ctx *a);
+
+/* Position committed on the target (the resume and feedback point). */
+lsn_t apply_committed_lsn(const apply_ctx *a);
+
+/* Apply one decoded message. */
+apply_status apply_change(apply_ctx *a, const w2j_change *c) __attribute__((warn_unused_result));
+
+/* Make progress on the target connection without waiting, and commit the
+ * batch when it is due (IDLE: the stream has nothing more right now). */
+apply_status apply_poll(apply_ctx *a, bool idle) __attribute__((warn_unused_result));
+
+/* Stop: commit what is complete, roll back a partial source transaction. */
+apply_status apply_finish(apply_ctx *a) __attribute__((warn_unused_result));
+
+/* The target socket, and whether libpq has output waiting to be sent. */
+int apply_socket(const apply_ctx *a);
+bool apply_wants_write(const apply_ctx *a);
+
+/* True once pgbaton.migration.phase is 'done' (seen at a commit). */
+bool apply_phase_done(const apply_ctx *a);
+
+/* The source's current WAL position, for lag samples (0 when unknown). */
+void apply_set_source_lsn(apply_ctx *a, lsn_t lsn);
+
+/* After APPLY_FATAL: record the error as pgbaton.migration.last_error. */
+void apply_record_error(apply_ctx *a, const char *message);
+
+/* The last fatal error's message (owned by A) or NULL. */
+const char *apply_error(const apply_ctx *a);
+
+#endif

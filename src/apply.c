@@ -1,0 +1,1332 @@
+/*
+ * src/apply.c — apply decoded changes to the target.
+ *
+ * How it works.
+ *   Two target sessions: the apply session (session_replication_role =
+ *   replica, non-blocking, libpq pipeline mode) and a catalog session
+ *   (ordinary, for table metadata and for recording errors).
+ *
+ *   Every I/U/D is turned into a prepared statement chosen by its shape
+ *   (table, operation, the columns written and the columns that find the
+ *   row): the statement is prepared (PQsendPrepare) the first time that
+ *   shape is seen and executed (PQsendQueryPrepared) with the values as text
+ *   parameters, so the target parses each value with the column's type.
+ *   Nothing waits for a result: every command sent is pushed on a queue of
+ *   expected results, and results are read whenever the socket has some,
+ *   so neither side blocks on a full buffer.
+ *
+ *   A target transaction is opened (BEGIN, lazily) at the first change and
+ *   holds whole source transactions; at a source commit it is committed
+ *   when the batch is big or old enough, and when the stream goes idle.
+ *   The commit is: the position update (pgbaton.migration.applied_lsn =
+ *   the last source commit's nextlsn, its timestamp, counters, heartbeat),
+ *   an optional lag sample, COMMIT, and a pipeline sync; the position
+ *   becomes "committed" only when the sync's results show no error. That
+ *   committed position is the only one the stream confirms to the source.
+ *
+ *   A non-transactional logical message with prefix "pgbaton" (the
+ *   heartbeat) moves the position to its own LSN (the end of its record:
+ *   every transaction committed before it has been seen) and records its
+ *   source timestamp; prefix "pgbaton_fence" (cutover) sets
+ *   fence_applied_at in the same target transaction.
+ *
+ *   UPDATE/DELETE must touch exactly one row (the command tag is checked).
+ *   Any rejected change stops the apply: the batch is not committed, the
+ *   error names the table, the operation and the key values only.
+ */
+#include "apply.h"
+
+#include "db.h"
+#include "filter.h"
+#include "log.h"
+#include "signals.h"
+#include "sql_embed.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+
+#define FIRST_NORMAL_OID 16384u
+#define QUEUE_CAP        8192 /* results in flight before the sender waits */
+#define DESC_LEN         240
+#define TABLE_BUCKETS    1024
+#define IDLE_POSITION_MS 500  /* position-only commit at most this often */
+#define ALIVE_MS         2000 /* alive_at refreshed at least this often */
+#define LAG_SAMPLE_MS    10000
+
+typedef struct apply_stmt {
+    apply_op op;
+    bool full_row;
+    int *set; /* owned */
+    int nset;
+    int *where; /* owned */
+    int nwhere;
+    char name[24];
+} apply_stmt;
+
+typedef enum pend_kind {
+    PEND_CMD,      /* BEGIN, COMMIT, prepare, truncate, lag sample */
+    PEND_CHANGE,   /* a row change: check the row count */
+    PEND_POSITION, /* the position update: read the phase */
+    PEND_SYNC,     /* end of a commit group */
+} pend_kind;
+
+typedef struct pending {
+    pend_kind kind;
+    bool check_one;     /* the command must report exactly one row */
+    bool got;           /* its result was read (awaiting the NULL) */
+    lsn_t lsn;          /* PEND_SYNC: position this group commits */
+    long changes, txns; /* PEND_SYNC: counters this group commits */
+    char desc[DESC_LEN];
+} pending;
+
+typedef struct table_entry {
+    apply_table t;
+    struct table_entry *next;
+} table_entry;
+
+struct apply_ctx {
+    apply_opts opts;
+    db_conn *db;      /* apply session, pipeline mode; owned */
+    db_conn *catalog; /* catalog session; owned */
+    table_entry *buckets[TABLE_BUCKETS];
+    int nstmt_names; /* counter for statement names */
+
+    pending *queue; /* ring of expected results; owned */
+    int qhead, qlen;
+
+    /* state of the stream */
+    bool in_src;   /* between a source B and C */
+    bool skipping; /* this source transaction is already applied */
+    long src_changes;
+
+    /* the open target transaction (batch) */
+    bool in_txn;
+    long batch_changes, batch_txns;
+    double batch_started;
+    lsn_t pending_lsn;      /* position the next commit writes */
+    char pending_ts[64];    /* source commit timestamp, "" when none */
+    char pending_hb_ts[64]; /* heartbeat source timestamp, "" when none */
+    bool pending_fence;     /* a fence message was applied in this batch */
+    lsn_t committed_lsn;    /* durable on the target */
+    double last_commit;     /* monotonic seconds */
+    double last_sample;     /* monotonic seconds */
+    long changes_since_sample;
+    lsn_t source_lsn;
+
+    /* truncates of one source TRUNCATE statement, applied together */
+    apply_table **trunc;
+    int ntrunc, captrunc;
+    lsn_t trunc_lsn;
+
+    /* scratch for one change */
+    int *map; /* change column -> target column */
+    int *set, *where, *idmap;
+    const char **params;
+    int capscratch;
+
+    bool phase_done;
+    apply_status failure; /* first failure seen in results */
+    char *error;          /* its message; owned */
+};
+
+/* ---------------------------------------------------------------------- */
+/* small helpers                                                           */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t need = b->len + (size_t)(n > 0 ? n : 0) + 1;
+        b->cap = b->cap ? b->cap : 256;
+        while (b->cap < need)
+            b->cap *= 2;
+        b->s = realloc(b->s, b->cap);
+        if (!b->s)
+            abort();
+    }
+}
+
+static void sb_ident(sbuf *b, const char *name)
+{
+    char *q = db_quote_ident(name);
+    sb_add(b, "%s", q);
+    free(q);
+}
+
+/* ---------------------------------------------------------------------- */
+/* statement text                                                          */
+
+static bool in_list(const int *l, int n, int v)
+{
+    for (int i = 0; i < n; i++)
+        if (l[i] == v)
+            return true;
+    return false;
+}
+
+/* WHERE condition for SHAPE; parameters numbered from FIRST. */
+static void sql_where(sbuf *b, const apply_table *t, const apply_shape *s, int first)
+{
+    if (s->full_row)
+        sb_add(b, "ctid = (SELECT ctid FROM %s WHERE ", t->qname);
+    for (int i = 0; i < s->nwhere; i++) {
+        const apply_column *c = &t->cols[s->where[i]];
+        if (i > 0)
+            sb_add(b, " AND ");
+        if (s->full_row) {
+            /* as text: works for types without equality (json, point) */
+            sb_add(b, "(");
+            sb_ident(b, c->name);
+            sb_add(b, ")::text IS NOT DISTINCT FROM ($%d::%s)::text", first + i, c->type);
+        } else {
+            sb_ident(b, c->name);
+            sb_add(b, " = $%d", first + i);
+        }
+    }
+    if (s->full_row)
+        sb_add(b, " LIMIT 1)");
+}
+
+static bool writes_identity_always(const apply_table *t, const int *cols, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (t->cols[cols[i]].identity == 'a')
+            return true;
+    return false;
+}
+
+static void sql_insert(sbuf *b, const apply_table *t, const apply_shape *s)
+{
+    sb_add(b, "INSERT INTO %s (", t->qname);
+    for (int i = 0; i < s->nset; i++) {
+        if (i > 0)
+            sb_add(b, ", ");
+        sb_ident(b, t->cols[s->set[i]].name);
+    }
+    sb_add(b, ")");
+    if (writes_identity_always(t, s->set, s->nset))
+        sb_add(b, " OVERRIDING SYSTEM VALUE");
+    sb_add(b, " VALUES (");
+    for (int i = 0; i < s->nset; i++)
+        sb_add(b, "%s$%d", i > 0 ? ", " : "", i + 1);
+    sb_add(b, ")");
+}
+
+/* UPDATE as DELETE + INSERT in one statement, for rows whose GENERATED
+ * ALWAYS identity column cannot be SET: columns absent from the change
+ * (unchanged TOAST) are taken from the deleted row. */
+static void sql_replace(sbuf *b, const apply_table *t, const apply_shape *s)
+{
+    sb_add(b, "WITH d AS (DELETE FROM %s WHERE ", t->qname);
+    sql_where(b, t, s, s->nset + 1);
+    sb_add(b, " RETURNING *) INSERT INTO %s (", t->qname);
+    bool first = true;
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].generated)
+            continue;
+        sb_add(b, "%s", first ? "" : ", ");
+        sb_ident(b, t->cols[i].name);
+        first = false;
+    }
+    sb_add(b, ") OVERRIDING SYSTEM VALUE SELECT ");
+    first = true;
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->cols[i].generated)
+            continue;
+        sb_add(b, "%s", first ? "" : ", ");
+        first = false;
+        int k = -1;
+        for (int j = 0; j < s->nset; j++)
+            if (s->set[j] == i)
+                k = j;
+        if (k >= 0) {
+            sb_add(b, "$%d::%s", k + 1, t->cols[i].type);
+        } else {
+            sb_add(b, "d.");
+            sb_ident(b, t->cols[i].name);
+        }
+    }
+    sb_add(b, " FROM d");
+}
+
+char *apply_sql_build(const apply_table *t, const apply_shape *s)
+{
+    sbuf b = {0};
+    switch (s->op) {
+    case APPLY_OP_INSERT:
+        sql_insert(&b, t, s);
+        break;
+    case APPLY_OP_UPDATE:
+        sb_add(&b, "UPDATE %s SET ", t->qname);
+        for (int i = 0; i < s->nset; i++) {
+            if (i > 0)
+                sb_add(&b, ", ");
+            sb_ident(&b, t->cols[s->set[i]].name);
+            sb_add(&b, " = $%d", i + 1);
+        }
+        sb_add(&b, " WHERE ");
+        sql_where(&b, t, s, s->nset + 1);
+        break;
+    case APPLY_OP_DELETE:
+        sb_add(&b, "DELETE FROM %s WHERE ", t->qname);
+        sql_where(&b, t, s, 1);
+        break;
+    case APPLY_OP_REPLACE:
+        sql_replace(&b, t, s);
+        break;
+    }
+    return b.s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* failures                                                                */
+
+static apply_status fail(apply_ctx *a, apply_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static apply_status fail(apply_ctx *a, apply_status st, const char *fmt, ...)
+{
+    if (a->failure != APPLY_OK)
+        return a->failure; /* keep the first */
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    a->failure = st;
+    free(a->error);
+    a->error = log_redact(buf);
+    if (st == APPLY_FATAL)
+        log_error("%s", a->error);
+    else
+        log_warn("%s", a->error);
+    return st;
+}
+
+/* Errors that go away with a new connection (or a retry of the batch). */
+static bool sqlstate_transient(const char *s)
+{
+    if (!s)
+        return false;
+    return strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 || strcmp(s, "57P02") == 0 ||
+           strcmp(s, "57P03") == 0 || strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0;
+}
+
+static apply_status conn_lost(apply_ctx *a, const char *what)
+{
+    char *msg = log_redact(PQerrorMessage(a->db->pg));
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\t')
+            *p = ' ';
+    apply_status st = fail(a, APPLY_RETRY, "target: connection lost while %s: %s", what, msg);
+    free(msg);
+    return st;
+}
+
+/* ---------------------------------------------------------------------- */
+/* the queue of expected results                                           */
+
+static pending *queue_push(apply_ctx *a, pend_kind kind)
+{
+    pending *p = &a->queue[(a->qhead + a->qlen) % QUEUE_CAP];
+    a->qlen++;
+    p->kind = kind;
+    p->check_one = false;
+    p->got = false;
+    p->lsn = LSN_INVALID;
+    p->changes = p->txns = 0;
+    p->desc[0] = '\0';
+    return p;
+}
+
+static void queue_pop(apply_ctx *a)
+{
+    a->qhead = (a->qhead + 1) % QUEUE_CAP;
+    a->qlen--;
+}
+
+static void handle_error_result(apply_ctx *a, const pending *p, const PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    /* the primary message only: DETAIL may hold a whole row's values */
+    const char *prim = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    if (!prim)
+        prim = PQerrorMessage(a->db->pg);
+    if (sqlstate_transient(state) || PQstatus(a->db->pg) == CONNECTION_BAD) {
+        fail(a, APPLY_RETRY, "target: %s (SQLSTATE %s) while applying %s", prim,
+             state ? state : "none", p->desc);
+        return;
+    }
+    fail(a, APPLY_FATAL,
+         "target rejected %s: %s (SQLSTATE %s); nothing of this batch was committed and the "
+         "position was not advanced: fix the cause on the target, then run `pgbaton start` "
+         "again",
+         p->desc, prim, state ? state : "none");
+}
+
+static void handle_position_result(apply_ctx *a, const PGresult *r)
+{
+    if (PQntuples(r) != 1 || PQnfields(r) != 1) {
+        fail(a, APPLY_FATAL,
+             "target: the migration row \"%s\" is missing from pgbaton.migration: was `pgbaton "
+             "clean` run?",
+             a->opts.o->name);
+        return;
+    }
+    if (strcmp(PQgetvalue(r, 0, 0), "done") == 0)
+        a->phase_done = true;
+}
+
+static void handle_result(apply_ctx *a, pending *p, PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    p->got = true;
+    if (st == PGRES_PIPELINE_ABORTED)
+        return; /* an earlier error was recorded */
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        handle_error_result(a, p, r);
+        return;
+    }
+    if (p->kind == PEND_POSITION) {
+        handle_position_result(a, r);
+    } else if (p->check_one && strcmp(PQcmdTuples(r), "1") != 0) {
+        fail(a, APPLY_FATAL,
+             "target: %s affected %s rows instead of 1: the target has diverged from the source "
+             "(was the row changed or deleted on the target?); fix the row on the target, then "
+             "run `pgbaton start` again",
+             p->desc, PQcmdTuples(r));
+    }
+}
+
+static void handle_sync(apply_ctx *a, const pending *p)
+{
+    if (a->failure != APPLY_OK)
+        return;
+    if (p->lsn > a->committed_lsn)
+        a->committed_lsn = p->lsn;
+    a->last_commit = now_s();
+}
+
+/* Wait up to MS for the apply socket to be readable (or writable when
+ * output is pending). False when the socket is gone. */
+static bool wait_socket(apply_ctx *a, int ms)
+{
+    int fd = PQsocket(a->db->pg);
+    if (fd < 0)
+        return false;
+    fd_set rfds, wfds;
+    FD_ZERO(&rfds);
+    FD_ZERO(&wfds);
+    FD_SET(fd, &rfds);
+    if (PQflush(a->db->pg) == 1)
+        FD_SET(fd, &wfds);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    return select(fd + 1, &rfds, &wfds, NULL, &tv) >= 0 || errno == EINTR;
+}
+
+/* Read every result available; with BLOCK, wait until the queue is empty. */
+static apply_status read_results(apply_ctx *a, bool block)
+{
+    PGconn *pg = a->db->pg;
+    if (PQflush(pg) < 0)
+        return conn_lost(a, "sending");
+    if (a->qlen == 0 && !block) {
+        /* nothing expected: notice a session the server has ended */
+        if (!PQconsumeInput(pg) || PQstatus(pg) == CONNECTION_BAD)
+            return conn_lost(a, "idle");
+        return a->failure;
+    }
+    while (a->qlen > 0) {
+        if (PQisBusy(pg)) {
+            if (PQflush(pg) < 0)
+                return conn_lost(a, "sending");
+            if (!PQconsumeInput(pg))
+                return conn_lost(a, "reading results");
+            if (PQisBusy(pg)) {
+                if (!block)
+                    break;
+                if (!wait_socket(a, 1000))
+                    return conn_lost(a, "waiting for results");
+                continue;
+            }
+        }
+        pending *p = &a->queue[a->qhead];
+        PGresult *r = PQgetResult(pg);
+        if (p->kind == PEND_SYNC) {
+            if (!r)
+                return conn_lost(a, "reading results");
+            if (PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+                handle_sync(a, p);
+            else if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+                handle_error_result(a, p, r);
+            PQclear(r);
+            if (a->failure == APPLY_RETRY && PQstatus(pg) == CONNECTION_BAD)
+                return a->failure;
+            queue_pop(a);
+            continue;
+        }
+        if (!r) {
+            if (p->got) {
+                queue_pop(a);
+                continue;
+            }
+            if (PQstatus(pg) == CONNECTION_BAD)
+                return conn_lost(a, "reading results");
+            continue;
+        }
+        handle_result(a, p, r);
+        PQclear(r);
+        if (PQstatus(pg) == CONNECTION_BAD)
+            return conn_lost(a, "reading results");
+    }
+    return a->failure;
+}
+
+/* Room for one more command: read results while the queue is full. */
+static apply_status make_room(apply_ctx *a)
+{
+    while (a->qlen >= QUEUE_CAP - 8) {
+        apply_status st = read_results(a, false);
+        if (st != APPLY_OK)
+            return st;
+        if (a->qlen < QUEUE_CAP - 8)
+            break;
+        /* results wait in the server's buffer until a sync or a flush
+         * request: ask for them */
+        if (!PQsendFlushRequest(a->db->pg) || PQflush(a->db->pg) < 0)
+            return conn_lost(a, "asking for results");
+        if (!wait_socket(a, 100))
+            return conn_lost(a, "waiting for results");
+    }
+    return a->failure;
+}
+
+static apply_status send_cmd(apply_ctx *a, const char *sql, const char *desc)
+{
+    apply_status st = make_room(a);
+    if (st != APPLY_OK)
+        return st;
+    if (!PQsendQueryParams(a->db->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return conn_lost(a, "sending a command");
+    pending *p = queue_push(a, PEND_CMD);
+    snprintf(p->desc, sizeof p->desc, "%s", desc);
+    return APPLY_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* table metadata                                                          */
+
+static unsigned hash_name(const char *schema, const char *table)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = schema; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ '.') * 16777619u;
+    for (const char *p = table; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h % TABLE_BUCKETS;
+}
+
+static bool load_table(apply_ctx *a, apply_table *t)
+{
+    const char *params[2] = {t->schema, t->name};
+    PGresult *r = db_exec(a->catalog, DB_LOG, sql_apply_table, 2, params);
+    if (!r)
+        return false;
+    if (PQnfields(r) != 7) {
+        db_check_shape(a->catalog, r, 7, 0, "table columns");
+        PQclear(r);
+        return false;
+    }
+    int n = PQntuples(r);
+    t->missing = n == 0;
+    t->cols = calloc((size_t)(n > 0 ? n : 1), sizeof(apply_column));
+    t->ncols = n;
+    for (int i = 0; i < n; i++) {
+        apply_column *c = &t->cols[i];
+        c->name = strdup(PQgetvalue(r, i, 0));
+        c->type = strdup(PQgetvalue(r, i, 1));
+        c->typoid = (uint32_t)strtoul(PQgetvalue(r, i, 2), NULL, 10);
+        c->generated = PQgetvalue(r, i, 3)[0] == 't';
+        c->identity = PQgetvalue(r, i, 4)[0];
+        c->in_key = PQgetvalue(r, i, 5)[0] == 't';
+        if (c->in_key)
+            t->nkey++;
+        t->relkind = PQgetvalue(r, i, 6)[0];
+    }
+    PQclear(r);
+    return true;
+}
+
+/* The table's metadata (cached), or NULL when the catalog query failed. */
+static apply_table *get_table(apply_ctx *a, const char *schema, const char *table)
+{
+    unsigned h = hash_name(schema, table);
+    for (table_entry *e = a->buckets[h]; e; e = e->next)
+        if (strcmp(e->t.name, table) == 0 && strcmp(e->t.schema, schema) == 0)
+            return &e->t;
+    table_entry *e = calloc(1, sizeof *e);
+    apply_table *t = &e->t;
+    t->schema = strdup(schema);
+    t->name = strdup(table);
+    char *qs = db_quote_ident(schema), *qt = db_quote_ident(table);
+    size_t len = strlen(qs) + strlen(qt) + 2;
+    t->qname = malloc(len);
+    snprintf(t->qname, len, "%s.%s", qs, qt);
+    free(qs);
+    free(qt);
+    t->selected = filter_table_selected(a->opts.o, schema, table);
+    if (t->selected && !load_table(a, t)) {
+        free(t->schema);
+        free(t->name);
+        free(t->qname);
+        free(t->cols);
+        free(e);
+        return NULL;
+    }
+    e->next = a->buckets[h];
+    a->buckets[h] = e;
+    return t;
+}
+
+static void free_table(apply_table *t)
+{
+    for (int i = 0; i < t->ncols; i++) {
+        free(t->cols[i].name);
+        free(t->cols[i].type);
+    }
+    free(t->cols);
+    for (int i = 0; i < t->nstmts; i++) {
+        free(t->stmts[i].set);
+        free(t->stmts[i].where);
+    }
+    free(t->stmts);
+    free(t->schema);
+    free(t->name);
+    free(t->qname);
+}
+
+/* ---------------------------------------------------------------------- */
+/* statement cache                                                         */
+
+static bool same_ints(const int *a, int na, const int *b, int nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, (size_t)na * sizeof(int)) == 0);
+}
+
+static int *dup_ints(const int *v, int n)
+{
+    int *d = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    if (n > 0)
+        memcpy(d, v, (size_t)n * sizeof(int));
+    return d;
+}
+
+/* The prepared statement for SHAPE on T, preparing it (in the pipeline) the
+ * first time. NULL when sending failed. */
+static apply_stmt *get_stmt(apply_ctx *a, apply_table *t, const apply_shape *s)
+{
+    for (int i = 0; i < t->nstmts; i++) {
+        apply_stmt *st = &t->stmts[i];
+        if (st->op == s->op && st->full_row == s->full_row &&
+            same_ints(st->set, st->nset, s->set, s->nset) &&
+            same_ints(st->where, st->nwhere, s->where, s->nwhere))
+            return st;
+    }
+    if (make_room(a) != APPLY_OK)
+        return NULL;
+    char *sql = apply_sql_build(t, s);
+    char name[24];
+    snprintf(name, sizeof name, "pgb_%d", ++a->nstmt_names);
+    log_debug("target: prepare %s: %s", name, sql);
+    int ok = PQsendPrepare(a->db->pg, name, sql, s->nset + s->nwhere, NULL);
+    free(sql);
+    if (!ok) {
+        conn_lost(a, "preparing a statement");
+        return NULL;
+    }
+    pending *p = queue_push(a, PEND_CMD);
+    snprintf(p->desc, sizeof p->desc, "the preparation of a %c statement for %s", (char)s->op,
+             t->qname);
+    if (t->nstmts == t->capstmts) {
+        t->capstmts = t->capstmts ? 2 * t->capstmts : 4;
+        t->stmts = realloc(t->stmts, (size_t)t->capstmts * sizeof(apply_stmt));
+    }
+    apply_stmt *st = &t->stmts[t->nstmts++];
+    st->op = s->op;
+    st->full_row = s->full_row;
+    st->set = dup_ints(s->set, s->nset);
+    st->nset = s->nset;
+    st->where = dup_ints(s->where, s->nwhere);
+    st->nwhere = s->nwhere;
+    memcpy(st->name, name, sizeof name);
+    return st;
+}
+
+/* ---------------------------------------------------------------------- */
+/* one change                                                              */
+
+static void ensure_scratch(apply_ctx *a, int n)
+{
+    if (n <= a->capscratch)
+        return;
+    a->capscratch = n * 2;
+    size_t cap = (size_t)a->capscratch;
+    a->map = realloc(a->map, cap * sizeof(int));
+    a->set = realloc(a->set, cap * sizeof(int));
+    a->where = realloc(a->where, cap * sizeof(int));
+    a->idmap = realloc(a->idmap, cap * sizeof(int));
+    a->params = realloc(a->params, 2 * cap * sizeof(char *));
+}
+
+static int find_column(const apply_table *t, const char *name, int hint)
+{
+    if (hint >= 0 && hint < t->ncols && strcmp(t->cols[hint].name, name) == 0)
+        return hint;
+    for (int i = 0; i < t->ncols; i++)
+        if (strcmp(t->cols[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static const char *op_name(w2j_kind k)
+{
+    switch (k) {
+    case W2J_INSERT:
+        return "INSERT";
+    case W2J_UPDATE:
+        return "UPDATE";
+    case W2J_DELETE:
+        return "DELETE";
+    case W2J_TRUNCATE:
+        return "TRUNCATE";
+    default:
+        return "change";
+    }
+}
+
+static apply_status ddl_fail(apply_ctx *a, const apply_table *t, w2j_kind k, const char *diff,
+                             const char *fix)
+{
+    return fail(a, APPLY_FATAL,
+                "schema change detected on the source at a %s on %s: %s; nothing was applied "
+                "from this transaction: %s on the target, then run `pgbaton start` again",
+                op_name(k), t->qname, diff, fix);
+}
+
+/* Map each column of COLS to the target column; check names and types. */
+static apply_status map_columns(apply_ctx *a, const apply_table *t, const w2j_change *c,
+                                const w2j_column *cols, int n)
+{
+    char diff[512];
+    for (int i = 0; i < n; i++) {
+        int k = find_column(t, cols[i].name, i);
+        if (k < 0) {
+            snprintf(diff, sizeof diff, "column \"%s\" (%s) is not on the target", cols[i].name,
+                     cols[i].type ? cols[i].type : "?");
+            return ddl_fail(a, t, c->kind, diff,
+                            "apply the same ALTER TABLE ... ADD COLUMN (or RENAME) that was run on "
+                            "the source");
+        }
+        uint32_t so = cols[i].typeoid;
+        if (so != 0 && so < FIRST_NORMAL_OID && t->cols[k].typoid != so) {
+            snprintf(diff, sizeof diff, "column \"%s\" is %s on the source but %s on the target",
+                     cols[i].name, cols[i].type ? cols[i].type : "?", t->cols[k].type);
+            return ddl_fail(a, t, c->kind, diff,
+                            "apply the same ALTER TABLE ... ALTER COLUMN ... TYPE that was run on "
+                            "the source");
+        }
+        a->map[i] = k;
+    }
+    return APPLY_OK;
+}
+
+/* "(k1, k2)=(v1, v2)" from the key columns of COLS (values truncated). */
+static void describe_key(const apply_table *t, const w2j_column *cols, int n, const int *map,
+                         char *out, size_t outsz)
+{
+    if (t->nkey == 0) {
+        snprintf(out, outsz, "(no key: row matched on all its columns)");
+        return;
+    }
+    sbuf names = {0}, vals = {0};
+    sb_add(&names, "%s", "");
+    sb_add(&vals, "%s", "");
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        if (map[i] < 0 || !t->cols[map[i]].in_key)
+            continue;
+        sb_add(&names, "%s%s", first ? "" : ", ", cols[i].name);
+        sb_add(&vals, "%s%.60s", first ? "" : ", ", cols[i].value ? cols[i].value : "NULL");
+        first = false;
+    }
+    snprintf(out, outsz, "(%s)=(%s)", names.s, vals.s);
+    free(names.s);
+    free(vals.s);
+}
+
+static bool same_value(const char *x, const char *y)
+{
+    return (!x && !y) || (x && y && strcmp(x, y) == 0);
+}
+
+/* WHERE columns of an UPDATE/DELETE from the change's identity: the key
+ * columns, or (no key) every non-generated column of the old row. Fills
+ * a->where and the parameters from index FIRST. */
+static apply_status build_where(apply_ctx *a, apply_table *t, const w2j_change *c, int first,
+                                int *nwhere, int *idmap)
+{
+    int n = 0;
+    for (int i = 0; i < c->nidentity; i++) {
+        int k = idmap[i];
+        if (t->nkey > 0 ? !t->cols[k].in_key : t->cols[k].generated)
+            continue;
+        a->where[n] = k;
+        a->params[first + n] = c->identity[i].value;
+        n++;
+    }
+    if (t->nkey > 0 && n != t->nkey) {
+        char diff[256];
+        snprintf(diff, sizeof diff,
+                 "the change identifies rows by other columns than the target's key (%d of %d "
+                 "key columns sent)",
+                 n, t->nkey);
+        return ddl_fail(a, t, c->kind, diff,
+                        "give the table the same primary key or replica identity as the source");
+    }
+    *nwhere = n;
+    return APPLY_OK;
+}
+
+static apply_status send_change(apply_ctx *a, apply_table *t, const apply_shape *s,
+                                const w2j_change *c, const w2j_column *keycols, int nkeycols,
+                                const int *keymap)
+{
+    apply_stmt *st = get_stmt(a, t, s);
+    if (!st)
+        return a->failure ? a->failure : APPLY_RETRY;
+    if (make_room(a) != APPLY_OK)
+        return a->failure;
+    if (!PQsendQueryPrepared(a->db->pg, st->name, s->nset + s->nwhere, a->params, NULL, NULL, 0))
+        return conn_lost(a, "sending a change");
+    pending *p = queue_push(a, PEND_CHANGE);
+    p->check_one = s->op != APPLY_OP_INSERT;
+    char key[DESC_LEN - 40];
+    describe_key(t, keycols, nkeycols, keymap, key, sizeof key);
+    snprintf(p->desc, sizeof p->desc, "%s on %s with key %s", op_name(c->kind), t->qname, key);
+    a->batch_changes++;
+    a->src_changes++;
+    a->changes_since_sample++;
+    return APPLY_OK;
+}
+
+static apply_status ensure_txn(apply_ctx *a)
+{
+    if (a->in_txn)
+        return APPLY_OK;
+    apply_status st = send_cmd(a, "BEGIN", "BEGIN");
+    if (st != APPLY_OK)
+        return st;
+    a->in_txn = true;
+    a->batch_started = now_s();
+    return APPLY_OK;
+}
+
+static apply_status apply_insert(apply_ctx *a, apply_table *t, const w2j_change *c)
+{
+    apply_status st = map_columns(a, t, c, c->columns, c->ncolumns);
+    if (st != APPLY_OK)
+        return st;
+    int nset = 0;
+    for (int i = 0; i < c->ncolumns; i++) {
+        if (t->cols[a->map[i]].generated)
+            continue;
+        a->set[nset] = a->map[i];
+        a->params[nset++] = c->columns[i].value;
+    }
+    for (int k = 0; k < t->ncols; k++)
+        if (!t->cols[k].generated && !in_list(a->set, nset, k)) {
+            char diff[256];
+            snprintf(diff, sizeof diff,
+                     "column \"%s\" is on the target but not in the source's row", t->cols[k].name);
+            return ddl_fail(a, t, c->kind, diff,
+                            "apply the same ALTER TABLE ... DROP COLUMN (or RENAME) that was run "
+                            "on the source");
+        }
+    apply_shape s = {.op = APPLY_OP_INSERT, .set = a->set, .nset = nset};
+    return send_change(a, t, &s, c, c->columns, c->ncolumns, a->map);
+}
+
+static apply_status apply_update_delete(apply_ctx *a, apply_table *t, const w2j_change *c)
+{
+    int *idmap = a->idmap;
+    apply_status st = map_columns(a, t, c, c->identity, c->nidentity);
+    if (st != APPLY_OK)
+        goto out;
+    memcpy(idmap, a->map, (size_t)c->nidentity * sizeof(int));
+    if (c->kind == W2J_UPDATE) {
+        st = map_columns(a, t, c, c->columns, c->ncolumns);
+        if (st != APPLY_OK)
+            goto out;
+    }
+    apply_shape s = {.op = c->kind == W2J_DELETE ? APPLY_OP_DELETE : APPLY_OP_UPDATE,
+                     .full_row = t->nkey == 0};
+    int nset = 0;
+    for (int i = 0; c->kind == W2J_UPDATE && i < c->ncolumns; i++) {
+        const apply_column *col = &t->cols[a->map[i]];
+        if (col->generated)
+            continue;
+        if (col->identity == 'a') {
+            /* cannot be SET: leave it out when unchanged, else replace */
+            bool unchanged = false;
+            for (int j = 0; j < c->nidentity; j++)
+                if (idmap[j] == a->map[i] && same_value(c->identity[j].value, c->columns[i].value))
+                    unchanged = true;
+            if (unchanged)
+                continue;
+            s.op = APPLY_OP_REPLACE;
+        }
+        a->set[nset] = a->map[i];
+        a->params[nset++] = c->columns[i].value;
+    }
+    if (c->kind == W2J_UPDATE && nset == 0) {
+        st = APPLY_OK; /* nothing the target stores changed (only generated columns) */
+        goto out;
+    }
+    int nwhere = 0;
+    st = build_where(a, t, c, nset, &nwhere, idmap);
+    if (st != APPLY_OK)
+        goto out;
+    s.set = a->set;
+    s.nset = nset;
+    s.where = a->where;
+    s.nwhere = nwhere;
+    st = send_change(a, t, &s, c, c->identity, c->nidentity, idmap);
+out:
+    return st;
+}
+
+static apply_status flush_truncates(apply_ctx *a)
+{
+    if (a->ntrunc == 0)
+        return APPLY_OK;
+    sbuf b = {0};
+    sb_add(&b, "TRUNCATE ");
+    for (int i = 0; i < a->ntrunc; i++)
+        sb_add(&b, "%s%s%s", i ? ", " : "", a->trunc[i]->relkind == 'p' ? "" : "ONLY ",
+               a->trunc[i]->qname);
+    char desc[DESC_LEN];
+    snprintf(desc, sizeof desc, "TRUNCATE of %s%s", a->trunc[0]->qname,
+             a->ntrunc > 1 ? " and related tables" : "");
+    a->ntrunc = 0;
+    apply_status st = send_cmd(a, b.s, desc);
+    free(b.s);
+    if (st == APPLY_OK) {
+        a->batch_changes++;
+        a->src_changes++;
+    }
+    return st;
+}
+
+static apply_status apply_row_change(apply_ctx *a, const w2j_change *c)
+{
+    apply_table *t = get_table(a, c->schema, c->table);
+    if (!t)
+        return fail(a, APPLY_RETRY, "target: cannot read the definition of %s.%s", c->schema,
+                    c->table);
+    if (!t->selected)
+        return APPLY_OK;
+    if (t->missing)
+        return fail(a, APPLY_FATAL,
+                    "schema change detected on the source at a %s on %s: the table is not on the "
+                    "target (created on the source after the copy?); nothing was applied from "
+                    "this transaction: create the table on the target with the same definition "
+                    "(and copy any rows it already had), then run `pgbaton start` again",
+                    op_name(c->kind), t->qname);
+    ensure_scratch(a, (c->ncolumns > c->nidentity ? c->ncolumns : c->nidentity) + t->ncols + 1);
+    apply_status st = ensure_txn(a);
+    if (st != APPLY_OK)
+        return st;
+    if (c->kind == W2J_TRUNCATE) {
+        if (a->ntrunc > 0 && a->trunc_lsn != c->lsn && (st = flush_truncates(a)) != APPLY_OK)
+            return st;
+        if (a->ntrunc == a->captrunc) {
+            a->captrunc = a->captrunc ? 2 * a->captrunc : 8;
+            a->trunc = realloc(a->trunc, (size_t)a->captrunc * sizeof(apply_table *));
+        }
+        a->trunc[a->ntrunc++] = t;
+        a->trunc_lsn = c->lsn;
+        return APPLY_OK;
+    }
+    if ((st = flush_truncates(a)) != APPLY_OK)
+        return st;
+    if (c->kind == W2J_INSERT)
+        return apply_insert(a, t, c);
+    return apply_update_delete(a, t, c);
+}
+
+/* ---------------------------------------------------------------------- */
+/* commits                                                                 */
+
+static const char sql_position[] =
+    "UPDATE pgbaton.migration SET applied_lsn = GREATEST(applied_lsn, $2::pg_lsn), "
+    "applied_source_ts = coalesce($3::timestamptz, applied_source_ts), "
+    "heartbeat_source_ts = coalesce($4::timestamptz, heartbeat_source_ts), "
+    "changes_applied = changes_applied + $5::bigint, txns_applied = txns_applied + $6::bigint, "
+    "alive_at = now(), last_error = NULL, "
+    /* cutover hook: the fence message was applied in this transaction */
+    "fence_applied_at = CASE WHEN $7::bool THEN now() ELSE fence_applied_at END "
+    "WHERE name = $1 RETURNING phase";
+
+static const char sql_lag_sample[] =
+    "INSERT INTO pgbaton.lag_sample (migration, lag_bytes, lag_seconds, apply_rate) "
+    "SELECT name, $2::bigint, extract(epoch FROM now() - heartbeat_source_ts), $3::float8 "
+    "FROM pgbaton.migration WHERE name = $1";
+
+static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
+{
+    double now = now_s();
+    double rate = (double)a->changes_since_sample / (now - a->last_sample);
+    char bytes[32], rate_s[64];
+    snprintf(bytes, sizeof bytes, "%llu",
+             (unsigned long long)(a->source_lsn ? lsn_diff(a->source_lsn, pos) : 0));
+    snprintf(rate_s, sizeof rate_s, "%.3f", rate);
+    const char *params[3] = {a->opts.o->name, a->source_lsn ? bytes : NULL, rate_s};
+    if (!PQsendQueryParams(a->db->pg, sql_lag_sample, 3, NULL, params, NULL, NULL, 0))
+        return conn_lost(a, "sending a lag sample");
+    pending *p = queue_push(a, PEND_CMD);
+    snprintf(p->desc, sizeof p->desc, "the lag sample");
+    a->last_sample = now;
+    a->changes_since_sample = 0;
+    return APPLY_OK;
+}
+
+/* Commit the batch with the position and wait until it is durable. */
+static apply_status commit_batch(apply_ctx *a)
+{
+    apply_status st = flush_truncates(a);
+    if (st == APPLY_OK)
+        st = ensure_txn(a);
+    if (st == APPLY_OK)
+        st = make_room(a);
+    if (st != APPLY_OK)
+        return st;
+    lsn_t pos = a->pending_lsn > a->committed_lsn ? a->pending_lsn : a->committed_lsn;
+    char lsn[LSN_STRLEN], changes[32], txns[32];
+    lsn_format(pos, lsn, sizeof lsn);
+    snprintf(changes, sizeof changes, "%ld", a->batch_changes);
+    snprintf(txns, sizeof txns, "%ld", a->batch_txns);
+    const char *params[7] = {a->opts.o->name,
+                             lsn,
+                             a->pending_ts[0] ? a->pending_ts : NULL,
+                             a->pending_hb_ts[0] ? a->pending_hb_ts : NULL,
+                             changes,
+                             txns,
+                             a->pending_fence ? "true" : "false"};
+    if (!PQsendQueryParams(a->db->pg, sql_position, 7, NULL, params, NULL, NULL, 0))
+        return conn_lost(a, "sending the position");
+    pending *p = queue_push(a, PEND_POSITION);
+    snprintf(p->desc, sizeof p->desc, "the position update");
+    if (now_s() - a->last_sample >= LAG_SAMPLE_MS / 1000.0 &&
+        (st = send_lag_sample(a, pos)) != APPLY_OK)
+        return st;
+    if ((st = send_cmd(a, "COMMIT", "COMMIT")) != APPLY_OK)
+        return st;
+    if (!PQpipelineSync(a->db->pg))
+        return conn_lost(a, "sending a sync");
+    p = queue_push(a, PEND_SYNC);
+    p->lsn = pos;
+    p->changes = a->batch_changes;
+    p->txns = a->batch_txns;
+    snprintf(p->desc, sizeof p->desc, "the commit of the batch");
+    a->in_txn = false;
+    st = read_results(a, true);
+    if (st != APPLY_OK)
+        return st;
+    log_debug("committed %ld changes of %ld source transactions up to %s", a->batch_changes,
+              a->batch_txns, lsn);
+    a->batch_changes = a->batch_txns = 0;
+    a->pending_ts[0] = a->pending_hb_ts[0] = '\0';
+    a->pending_fence = false;
+    return APPLY_OK;
+}
+
+static bool batch_full(const apply_ctx *a)
+{
+    return a->batch_changes >= a->opts.batch_changes || a->batch_txns >= a->opts.batch_txns ||
+           (now_s() - a->batch_started) * 1000.0 >= a->opts.batch_ms;
+}
+
+/* ---------------------------------------------------------------------- */
+/* messages                                                                */
+
+static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, size_t tssz)
+{
+    json_error_t err;
+    json_t *j = content ? json_loads(content, JSON_DECODE_ANY, &err) : NULL; /* new reference */
+    bool ours = false;
+    if (json_is_object(j)) {
+        const char *name = json_string_value(json_object_get(j, "name"));
+        const char *t = json_string_value(json_object_get(j, "ts"));
+        ours = !name || strcmp(name, a->opts.o->name) == 0;
+        if (ours && t && ts)
+            snprintf(ts, tssz, "%s", t);
+    }
+    json_decref(j);
+    return ours;
+}
+
+static apply_status apply_message(apply_ctx *a, const w2j_change *c)
+{
+    char ts[64] = "";
+    if (strcmp(c->prefix, "pgbaton") == 0) {
+        if (!message_is_ours(a, c->content, ts, sizeof ts))
+            return APPLY_OK;
+        if (ts[0])
+            snprintf(a->pending_hb_ts, sizeof a->pending_hb_ts, "%s", ts);
+    } else if (strcmp(c->prefix, "pgbaton_fence") == 0) {
+        /* cutover hook: fence_applied_at is set in the commit of this batch */
+        if (!message_is_ours(a, c->content, NULL, 0))
+            return APPLY_OK;
+        a->pending_fence = true;
+        log_info("fence message applied at %X/%X", (unsigned)(c->lsn >> 32), (unsigned)c->lsn);
+    } else {
+        return APPLY_OK;
+    }
+    /* outside a transaction, every earlier commit has been seen: the
+     * message's end is a safe resume point */
+    if (!c->transactional && !a->in_src && c->lsn > a->pending_lsn)
+        a->pending_lsn = c->lsn;
+    return APPLY_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* public                                                                  */
+
+apply_status apply_change(apply_ctx *a, const w2j_change *c)
+{
+    if (a->failure != APPLY_OK)
+        return a->failure;
+    apply_status st = APPLY_OK;
+    switch (c->kind) {
+    case W2J_BEGIN:
+        a->in_src = true;
+        a->src_changes = 0;
+        /* already applied (should not be sent again, but never twice) */
+        a->skipping = c->nextlsn != LSN_INVALID && c->nextlsn <= a->committed_lsn;
+        return APPLY_OK;
+    case W2J_COMMIT:
+        if (!a->skipping) {
+            if ((st = flush_truncates(a)) != APPLY_OK)
+                return st;
+            if (c->nextlsn > a->pending_lsn)
+                a->pending_lsn = c->nextlsn;
+            if (a->src_changes > 0) {
+                a->batch_txns++;
+                snprintf(a->pending_ts, sizeof a->pending_ts, "%s",
+                         c->timestamp ? c->timestamp : "");
+            }
+        }
+        a->in_src = a->skipping = false;
+        if (a->in_txn && batch_full(a))
+            st = commit_batch(a);
+        break;
+    case W2J_MESSAGE:
+        if (!a->skipping)
+            st = apply_message(a, c);
+        break;
+    default:
+        if (!a->skipping)
+            st = apply_row_change(a, c);
+        break;
+    }
+    if (st == APPLY_OK)
+        st = read_results(a, false);
+    return st;
+}
+
+apply_status apply_poll(apply_ctx *a, bool idle)
+{
+    apply_status st = read_results(a, false);
+    if (st != APPLY_OK || a->in_src)
+        return st;
+    double since = (now_s() - a->last_commit) * 1000.0;
+    bool moved = a->pending_lsn > a->committed_lsn || a->pending_hb_ts[0] || a->pending_fence;
+    bool aged = (now_s() - a->batch_started) * 1000.0 >= a->opts.batch_ms / 10.0;
+    if ((a->in_txn && ((idle && aged) || batch_full(a))) ||
+        (idle && moved && since >= IDLE_POSITION_MS) || since >= ALIVE_MS)
+        st = commit_batch(a);
+    return st;
+}
+
+apply_status apply_finish(apply_ctx *a)
+{
+    if (a->failure != APPLY_OK)
+        return a->failure;
+    if (a->in_src) {
+        /* a partial source transaction: drop the whole batch, it is sent again */
+        log_info("rolling back the open batch (a source transaction was only partly received)");
+        a->in_txn = false; /* closing the session rolls it back */
+        return APPLY_OK;
+    }
+    return commit_batch(a);
+}
+
+static bool setup_session(apply_ctx *a)
+{
+    db_conn *db = a->db;
+    if (!db_command(db, "SET session_replication_role = replica") ||
+        !db_command(db, "SET synchronous_commit = on"))
+        return false;
+    if (!db_command(a->catalog, "SET search_path = pg_catalog"))
+        return false;
+    if (!PQenterPipelineMode(db->pg) || PQsetnonblocking(db->pg, 1) != 0) {
+        db_report(db, DB_LOG, NULL, "entering pipeline mode");
+        return false;
+    }
+    return true;
+}
+
+static bool read_position(apply_ctx *a)
+{
+    const char *params[1] = {a->opts.o->name};
+    PGresult *r = db_exec(a->catalog, DB_LOG,
+                          "SELECT applied_lsn::text, phase FROM pgbaton.migration WHERE name = $1",
+                          1, params);
+    if (!r)
+        return false;
+    bool ok = db_check_shape(a->catalog, r, 2, 1, "the migration row");
+    if (ok && !PQgetisnull(r, 0, 0) && !lsn_parse(PQgetvalue(r, 0, 0), &a->committed_lsn))
+        ok = false;
+    if (ok && strcmp(PQgetvalue(r, 0, 1), "done") == 0)
+        a->phase_done = true;
+    PQclear(r);
+    return ok;
+}
+
+apply_ctx *apply_open(const apply_opts *opts, apply_status *st)
+{
+    apply_ctx *a = calloc(1, sizeof *a);
+    a->opts = *opts;
+    if (a->opts.batch_changes <= 0)
+        a->opts.batch_changes = 5000;
+    if (a->opts.batch_txns <= 0)
+        a->opts.batch_txns = 500;
+    if (a->opts.batch_ms <= 0)
+        a->opts.batch_ms = 200;
+    a->queue = calloc(QUEUE_CAP, sizeof(pending));
+    a->last_commit = a->last_sample = now_s();
+    *st = APPLY_RETRY;
+    db_connect_opts co = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton apply", .errmode = DB_LOG};
+    a->db = db_connect(opts->target, DB_TARGET, &co, NULL, NULL);
+    co.application_name = "pgbaton catalog";
+    a->catalog = a->db ? db_connect(opts->target, DB_TARGET, &co, NULL, NULL) : NULL;
+    if (!a->catalog)
+        goto fail;
+    if (!read_position(a)) {
+        *st = APPLY_FATAL;
+        goto fail;
+    }
+    if (!setup_session(a)) {
+        *st = db_sqlstate_is(a->db, "42501") ? APPLY_FATAL : APPLY_RETRY;
+        if (*st == APPLY_FATAL)
+            log_error("target: the role needs superuser or `GRANT SET ON PARAMETER "
+                      "session_replication_role` to apply changes without firing triggers");
+        goto fail;
+    }
+    ensure_scratch(a, 64);
+    *st = APPLY_OK;
+    return a;
+fail:
+    apply_close(a);
+    return NULL;
+}
+
+void apply_close(apply_ctx *a)
+{
+    if (!a)
+        return;
+    db_close(a->db);
+    db_close(a->catalog);
+    for (int i = 0; i < TABLE_BUCKETS; i++) {
+        table_entry *e = a->buckets[i];
+        while (e) {
+            table_entry *next = e->next;
+            free_table(&e->t);
+            free(e);
+            e = next;
+        }
+    }
+    free(a->queue);
+    free(a->trunc);
+    free(a->map);
+    free(a->set);
+    free(a->where);
+    free(a->idmap);
+    free(a->params);
+    free(a->error);
+    free(a);
+}
+
+lsn_t apply_committed_lsn(const apply_ctx *a)
+{
+    return a->committed_lsn;
+}
+
+int apply_socket(const apply_ctx *a)
+{
+    return PQsocket(a->db->pg);
+}
+
+bool apply_wants_write(const apply_ctx *a)
+{
+    return PQflush(a->db->pg) == 1;
+}
+
+bool apply_phase_done(const apply_ctx *a)
+{
+    return a->phase_done;
+}
+
+void apply_set_source_lsn(apply_ctx *a, lsn_t lsn)
+{
+    a->source_lsn = lsn;
+}
+
+const char *apply_error(const apply_ctx *a)
+{
+    return a->error;
+}
+
+void apply_record_error(apply_ctx *a, const char *message)
+{
+    const char *params[2] = {a->opts.o->name, message};
+    if (!db_commandp(a->catalog, "UPDATE pgbaton.migration SET last_error = $2 WHERE name = $1", 2,
+                     params))
+        log_warn("could not record the error in pgbaton.migration.last_error");
+}

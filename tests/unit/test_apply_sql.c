@@ -1,0 +1,98 @@
+/* tests/unit/test_apply_sql.c — statement text built by the apply. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "apply.h"
+
+#include <stdlib.h>
+
+static apply_column cols[] = {
+    {.name = "id", .type = "integer", .identity = 'a', .in_key = true},
+    {.name = "Odd \"col\"", .type = "public.mood"},
+    {.name = "g", .type = "integer", .generated = true},
+    {.name = "j", .type = "json"},
+};
+
+static apply_table table(int nkey)
+{
+    apply_table t = {.schema = "s",
+                     .name = "t",
+                     .qname = "\"s\".\"T x\"",
+                     .relkind = 'r',
+                     .cols = cols,
+                     .ncols = 4,
+                     .nkey = nkey};
+    return t;
+}
+
+static void check(const apply_table *t, const apply_shape *s, const char *want)
+{
+    char *sql = apply_sql_build(t, s);
+    assert_string_equal(sql, want);
+    free(sql);
+}
+
+static void insert_with_identity(void **state)
+{
+    (void)state;
+    apply_table t = table(1);
+    int set[] = {0, 1, 3};
+    apply_shape s = {.op = APPLY_OP_INSERT, .set = set, .nset = 3};
+    check(&t, &s,
+          "INSERT INTO \"s\".\"T x\" (\"id\", \"Odd \"\"col\"\"\", \"j\") OVERRIDING SYSTEM VALUE "
+          "VALUES ($1, $2, $3)");
+    int set2[] = {1};
+    s.set = set2;
+    s.nset = 1;
+    check(&t, &s, "INSERT INTO \"s\".\"T x\" (\"Odd \"\"col\"\"\") VALUES ($1)");
+}
+
+static void update_delete_by_key(void **state)
+{
+    (void)state;
+    apply_table t = table(1);
+    int set[] = {1, 3}, where[] = {0};
+    apply_shape s = {.op = APPLY_OP_UPDATE, .set = set, .nset = 2, .where = where, .nwhere = 1};
+    check(&t, &s,
+          "UPDATE \"s\".\"T x\" SET \"Odd \"\"col\"\"\" = $1, \"j\" = $2 WHERE \"id\" = $3");
+    apply_shape d = {.op = APPLY_OP_DELETE, .where = where, .nwhere = 1};
+    check(&t, &d, "DELETE FROM \"s\".\"T x\" WHERE \"id\" = $1");
+}
+
+static void full_row_matches_one_row(void **state)
+{
+    (void)state;
+    apply_table t = table(0);
+    int where[] = {1, 3};
+    apply_shape d = {.op = APPLY_OP_DELETE, .where = where, .nwhere = 2, .full_row = true};
+    check(&t, &d,
+          "DELETE FROM \"s\".\"T x\" WHERE ctid = (SELECT ctid FROM \"s\".\"T x\" WHERE "
+          "(\"Odd \"\"col\"\"\")::text IS NOT DISTINCT FROM ($1::public.mood)::text AND "
+          "(\"j\")::text IS NOT DISTINCT FROM ($2::json)::text LIMIT 1)");
+}
+
+static void replace_keeps_absent_columns(void **state)
+{
+    (void)state;
+    apply_table t = table(1);
+    int set[] = {0}, where[] = {0};
+    apply_shape s = {.op = APPLY_OP_REPLACE, .set = set, .nset = 1, .where = where, .nwhere = 1};
+    check(&t, &s,
+          "WITH d AS (DELETE FROM \"s\".\"T x\" WHERE \"id\" = $2 RETURNING *) INSERT INTO "
+          "\"s\".\"T x\" (\"id\", \"Odd \"\"col\"\"\", \"j\") OVERRIDING SYSTEM VALUE SELECT "
+          "$1::integer, d.\"Odd \"\"col\"\"\", d.\"j\" FROM d");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(insert_with_identity),
+        cmocka_unit_test(update_delete_by_key),
+        cmocka_unit_test(full_row_matches_one_row),
+        cmocka_unit_test(replace_keeps_absent_columns),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
