@@ -114,6 +114,23 @@ int apply_socket(const apply_ctx *a);
 bool apply_wants_write(const apply_ctx *a);
 
 /* True once pgbaton.migration.phase is 'done' (seen at a commit). */
+/* verify's hold (docs/verify.md): does change C (NULL: the idle stream)
+ * reach the hold point pgbaton.migration.hold_lsn? The hold blocks a source
+ * transaction whose commit starts at or after it, and a non-transactional
+ * message at or after it. */
+bool apply_hold_blocks(const apply_ctx *a, const w2j_change *c);
+
+/* Commit the batch and report held_at = now(): the target holds exactly the
+ * source transactions that commit before the hold point. */
+apply_status apply_commit_held(apply_ctx *a) __attribute__((warn_unused_result));
+
+/* The current hold point (LSN_INVALID: none). */
+lsn_t apply_hold_lsn(const apply_ctx *a);
+
+/* Re-read hold_lsn and the phase (while holding). */
+apply_status apply_refresh_hold(apply_ctx *a) __attribute__((warn_unused_result));
+
+/* The phase is no longer streaming or cutover (done, stopped): stop. */
 bool apply_phase_done(const apply_ctx *a);
 
 /* The source's current WAL position, for lag samples (0 when unknown). */

@@ -108,13 +108,18 @@ struct apply_ctx {
     bool in_txn;
     long batch_changes, batch_txns;
     double batch_started;
-    lsn_t pending_lsn;      /* position the next commit writes */
-    char pending_ts[64];    /* source commit timestamp, "" when none */
-    char pending_hb_ts[64]; /* heartbeat source timestamp, "" when none */
-    bool pending_fence;     /* a fence message was applied in this batch */
-    lsn_t committed_lsn;    /* durable on the target */
-    double last_commit;     /* monotonic seconds */
-    double last_sample;     /* monotonic seconds */
+    lsn_t pending_lsn;       /* position the next commit writes */
+    char pending_ts[64];     /* source commit timestamp, "" when none */
+    char pending_hb_ts[64];  /* heartbeat source timestamp, "" when none */
+    bool pending_fence;      /* a fence message was applied in this batch */
+    lsn_t pending_fence_lsn; /* its LSN (= what pg_logical_emit_message returned) */
+    bool fence_seen;         /* a fence was applied (this run or before): count what follows */
+    long post_fence_batch;   /* data changes applied after the latest fence, this batch */
+    bool pending_held;       /* the next commit reports that the hold point is reached */
+    lsn_t hold_lsn;          /* verify's hold point (pgbaton.migration.hold_lsn), 0 = none */
+    lsn_t committed_lsn;     /* durable on the target */
+    double last_commit;      /* monotonic seconds */
+    double last_sample;      /* monotonic seconds */
     long changes_since_sample;
     lsn_t source_lsn;
 
@@ -388,17 +393,33 @@ static void handle_error_result(apply_ctx *a, const pending *p, const PGresult *
          p->desc, prim, state ? state : "none");
 }
 
+/* The applier goes on while the phase is streaming or cutover; anything
+ * else (done after a cutover, stopped by abort) ends it. */
+static bool phase_ends_streaming(const char *phase)
+{
+    return strcmp(phase, "streaming") != 0 && strcmp(phase, "cutover") != 0;
+}
+
+/* hold_lsn column text (NULL or "X/Y") into a->hold_lsn. */
+static void set_hold(apply_ctx *a, const PGresult *r, int col)
+{
+    a->hold_lsn = LSN_INVALID;
+    if (!PQgetisnull(r, 0, col) && !lsn_parse(PQgetvalue(r, 0, col), &a->hold_lsn))
+        a->hold_lsn = LSN_INVALID;
+}
+
 static void handle_position_result(apply_ctx *a, const PGresult *r)
 {
-    if (PQntuples(r) != 1 || PQnfields(r) != 1) {
+    if (PQntuples(r) != 1 || PQnfields(r) != 2) {
         fail(a, APPLY_FATAL,
              "target: the migration row \"%s\" is missing from pgbaton.migration: was `pgbaton "
              "clean` run?",
              a->opts.o->name);
         return;
     }
-    if (strcmp(PQgetvalue(r, 0, 0), "done") == 0)
+    if (phase_ends_streaming(PQgetvalue(r, 0, 0)))
         a->phase_done = true;
+    set_hold(a, r, 1);
 }
 
 static void handle_result(apply_ctx *a, pending *p, PGresult *r)
@@ -998,9 +1019,15 @@ static const char sql_position[] =
     "heartbeat_source_ts = coalesce($4::timestamptz, heartbeat_source_ts), "
     "changes_applied = changes_applied + $5::bigint, txns_applied = txns_applied + $6::bigint, "
     "alive_at = now(), last_error = NULL, "
-    /* cutover hook: the fence message was applied in this transaction */
-    "fence_applied_at = CASE WHEN $7::bool THEN now() ELSE fence_applied_at END "
-    "WHERE name = $1 RETURNING phase";
+    /* cutover: the fence message was applied in this transaction ($8 its LSN);
+     * post_fence_changes counts the data changes applied after the latest
+     * fence ($9: those of this batch) */
+    "fence_applied_at = CASE WHEN $7::bool THEN now() ELSE fence_applied_at END, "
+    "fence_applied_lsn = CASE WHEN $7::bool THEN $8::pg_lsn ELSE fence_applied_lsn END, "
+    "post_fence_changes = CASE WHEN $7::bool THEN 0 ELSE post_fence_changes END + $9::bigint, "
+    /* verify's hold: this commit reaches the hold point */
+    "held_at = CASE WHEN $10::bool THEN now() ELSE held_at END "
+    "WHERE name = $1 RETURNING phase, hold_lsn::text";
 
 static const char sql_lag_sample[] =
     "INSERT INTO pgbaton.lag_sample (migration, lag_bytes, lag_seconds, apply_rate) "
@@ -1040,14 +1067,20 @@ static apply_status commit_batch(apply_ctx *a)
     lsn_format(pos, lsn, sizeof lsn);
     snprintf(changes, sizeof changes, "%ld", a->batch_changes);
     snprintf(txns, sizeof txns, "%ld", a->batch_txns);
-    const char *params[7] = {a->opts.o->name,
-                             lsn,
-                             a->pending_ts[0] ? a->pending_ts : NULL,
-                             a->pending_hb_ts[0] ? a->pending_hb_ts : NULL,
-                             changes,
-                             txns,
-                             a->pending_fence ? "true" : "false"};
-    if (!PQsendQueryParams(a->db->pg, sql_position, 7, NULL, params, NULL, NULL, 0))
+    char fence_lsn[LSN_STRLEN], post_fence[32];
+    lsn_format(a->pending_fence_lsn, fence_lsn, sizeof fence_lsn);
+    snprintf(post_fence, sizeof post_fence, "%ld", a->post_fence_batch);
+    const char *params[10] = {a->opts.o->name,
+                              lsn,
+                              a->pending_ts[0] ? a->pending_ts : NULL,
+                              a->pending_hb_ts[0] ? a->pending_hb_ts : NULL,
+                              changes,
+                              txns,
+                              a->pending_fence ? "true" : "false",
+                              a->pending_fence ? fence_lsn : NULL,
+                              post_fence,
+                              a->pending_held ? "true" : "false"};
+    if (!PQsendQueryParams(a->db->pg, sql_position, 10, NULL, params, NULL, NULL, 0))
         return conn_lost(a, "sending the position");
     pending *p = queue_push(a, PEND_POSITION);
     snprintf(p->desc, sizeof p->desc, "the position update");
@@ -1071,7 +1104,8 @@ static apply_status commit_batch(apply_ctx *a)
               a->batch_txns, lsn);
     a->batch_changes = a->batch_txns = 0;
     a->pending_ts[0] = a->pending_hb_ts[0] = '\0';
-    a->pending_fence = false;
+    a->pending_fence = a->pending_held = false;
+    a->post_fence_batch = 0;
     return APPLY_OK;
 }
 
@@ -1109,11 +1143,21 @@ static apply_status apply_message(apply_ctx *a, const w2j_change *c)
         if (ts[0])
             snprintf(a->pending_hb_ts, sizeof a->pending_hb_ts, "%s", ts);
     } else if (strcmp(c->prefix, "pgbaton_fence") == 0) {
-        /* cutover hook: fence_applied_at is set in the commit of this batch */
+        /* cutover: fence_applied_at/_lsn are set in the commit of this batch,
+         * which happens at once (the source is frozen: every millisecond
+         * counts), and later data changes are counted as post-fence */
         if (!message_is_ours(a, c->content, NULL, 0))
             return APPLY_OK;
         a->pending_fence = true;
+        a->pending_fence_lsn = c->lsn;
+        a->fence_seen = true;
+        a->post_fence_batch = 0;
         log_info("fence message applied at %X/%X", (unsigned)(c->lsn >> 32), (unsigned)c->lsn);
+        if (!c->transactional && !a->in_src) {
+            if (c->lsn > a->pending_lsn)
+                a->pending_lsn = c->lsn;
+            return commit_batch(a);
+        }
     } else {
         return APPLY_OK;
     }
@@ -1160,8 +1204,11 @@ apply_status apply_change(apply_ctx *a, const w2j_change *c)
             st = apply_message(a, c);
         break;
     default:
-        if (!a->skipping)
+        if (!a->skipping) {
             st = apply_row_change(a, c);
+            if (a->fence_seen)
+                a->post_fence_batch++;
+        }
         break;
     }
     if (st == APPLY_OK)
@@ -1215,14 +1262,19 @@ static bool read_position(apply_ctx *a)
 {
     const char *params[1] = {a->opts.o->name};
     PGresult *r = db_exec(a->catalog, DB_LOG,
-                          "SELECT applied_lsn::text, phase FROM pgbaton.migration WHERE name = $1",
+                          "SELECT applied_lsn::text, phase, hold_lsn::text, "
+                          "fence_applied_lsn IS NOT NULL FROM pgbaton.migration WHERE name = $1",
                           1, params);
     if (!r)
         return false;
-    bool ok = db_check_shape(a->catalog, r, 2, 1, "the migration row");
+    bool ok = db_check_shape(a->catalog, r, 4, 1, "the migration row");
+    if (ok) {
+        set_hold(a, r, 2);
+        a->fence_seen = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+    }
     if (ok && !PQgetisnull(r, 0, 0) && !lsn_parse(PQgetvalue(r, 0, 0), &a->committed_lsn))
         ok = false;
-    if (ok && strcmp(PQgetvalue(r, 0, 1), "done") == 0)
+    if (ok && phase_ends_streaming(PQgetvalue(r, 0, 1)))
         a->phase_done = true;
     PQclear(r);
     return ok;
@@ -1306,6 +1358,49 @@ int apply_socket(const apply_ctx *a)
 bool apply_wants_write(const apply_ctx *a)
 {
     return PQflush(a->db->pg) == 1;
+}
+
+bool apply_hold_blocks(const apply_ctx *a, const w2j_change *c)
+{
+    if (a->hold_lsn == LSN_INVALID || a->in_src)
+        return false;
+    if (!c) { /* idle: has the applier reached the hold point (committed or not)? */
+        lsn_t pos = a->pending_lsn > a->committed_lsn ? a->pending_lsn : a->committed_lsn;
+        return pos >= a->hold_lsn;
+    }
+    if (c->kind == W2J_BEGIN)
+        return c->lsn != LSN_INVALID && c->lsn >= a->hold_lsn;
+    if (c->kind == W2J_MESSAGE && !c->transactional)
+        return c->lsn >= a->hold_lsn;
+    return false;
+}
+
+apply_status apply_commit_held(apply_ctx *a)
+{
+    a->pending_held = true;
+    return commit_batch(a);
+}
+
+lsn_t apply_hold_lsn(const apply_ctx *a)
+{
+    return a->hold_lsn;
+}
+
+apply_status apply_refresh_hold(apply_ctx *a)
+{
+    const char *params[1] = {a->opts.o->name};
+    PGresult *r =
+        db_exec(a->catalog, DB_QUIET,
+                "SELECT phase, hold_lsn::text FROM pgbaton.migration WHERE name = $1", 1, params);
+    if (!r)
+        return APPLY_RETRY;
+    if (PQntuples(r) == 1 && PQnfields(r) == 2) {
+        if (phase_ends_streaming(PQgetvalue(r, 0, 0)))
+            a->phase_done = true;
+        set_hold(a, r, 1);
+    }
+    PQclear(r);
+    return APPLY_OK;
 }
 
 bool apply_phase_done(const apply_ctx *a)

@@ -112,7 +112,7 @@ static void strlist_from_json(strlist *l, json_t *a)
 static void filters_adopt(pgb_options *o, const char *stored)
 {
     json_t *root = stored ? json_loads(stored, 0, NULL) : NULL; /* new reference */
-    json_t *f = root ? json_object_get(root, "filters") : NULL;  /* borrowed */
+    json_t *f = root ? json_object_get(root, "filters") : NULL; /* borrowed */
     if (f) {
         strlist_from_json(&o->include_schema, json_object_get(f, "include_schema"));
         strlist_from_json(&o->exclude_schema, json_object_get(f, "exclude_schema"));

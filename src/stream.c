@@ -222,6 +222,42 @@ static session_end from_apply(session *s, apply_status st)
     return SESSION_RETRY;
 }
 
+static session_end wind_down(session *s, session_end why);
+
+/* verify's hold (docs/verify.md): commit what is applied, report held_at,
+ * and wait until verify lifts or moves the hold past C (NULL: the idle
+ * stream), re-reporting held_at when it moves but still blocks. The
+ * replication session stays alive on feedback; nothing is read from it
+ * meanwhile, so C stays valid. */
+static session_end hold(session *s, const w2j_change *c)
+{
+    session_end e = from_apply(s, apply_commit_held(s->apply));
+    if (e != SESSION_CONTINUE)
+        return e;
+    lsn_t reported = apply_hold_lsn(s->apply);
+    char buf[LSN_STRLEN];
+    log_info("holding at %s for verify", lsn_format(reported, buf, sizeof buf));
+    while (apply_hold_blocks(s->apply, c)) {
+        if (signals_stop_requested())
+            return wind_down(s, SESSION_STOP);
+        struct timespec pause = {0, WAIT_MS * 1000000L};
+        nanosleep(&pause, NULL);
+        if ((e = from_apply(s, apply_refresh_hold(s->apply))) != SESSION_CONTINUE)
+            return e;
+        if (apply_phase_done(s->apply))
+            return wind_down(s, SESSION_DONE);
+        if (!feedback_if_due(s))
+            return SESSION_RETRY;
+        if (apply_hold_lsn(s->apply) != reported && apply_hold_blocks(s->apply, c)) {
+            if ((e = from_apply(s, apply_commit_held(s->apply))) != SESSION_CONTINUE)
+                return e;
+            reported = apply_hold_lsn(s->apply);
+        }
+    }
+    log_info("hold lifted: applying again");
+    return SESSION_CONTINUE;
+}
+
 /* One message of the CopyBoth stream. */
 static session_end handle_copy_data(session *s, const char *buf, int len)
 {
@@ -238,12 +274,22 @@ static session_end handle_copy_data(session *s, const char *buf, int len)
     const char *err = NULL;
     if (!w2j_decode(&s->change, buf + 25, (size_t)(len - 25), &err))
         return fatal_decode(s, err, buf + 25, len - 25);
+    if (apply_hold_blocks(s->apply, &s->change)) {
+        session_end e = hold(s, &s->change);
+        if (e != SESSION_CONTINUE)
+            return e;
+    }
     return from_apply(s, apply_change(s->apply, &s->change));
 }
 
 /* Nothing to read: commit if due, feedback if due, wait on both sockets. */
 static session_end idle_wait(session *s)
 {
+    if (apply_hold_blocks(s->apply, NULL)) {
+        session_end h = hold(s, NULL);
+        if (h != SESSION_CONTINUE)
+            return h;
+    }
     session_end e = from_apply(s, apply_poll(s->apply, true));
     if (e != SESSION_CONTINUE)
         return e;
@@ -398,7 +444,8 @@ int stream_follow(const stream_ctx *ctx)
             break;
         }
         if (e == SESSION_DONE) {
-            log_info("the migration is done (phase 'done'): streaming stopped");
+            log_info("the migration is no longer streaming (cut over, or stopped by abort): "
+                     "streaming stopped");
             break;
         }
         if (e == SESSION_FATAL) {

@@ -16,6 +16,10 @@
  *       imports it, so all readers of one side see one state.
  *   (b) Phase 'streaming' (`pgbaton start` applies the source's changes):
  *       the hold protocol.
+ *         0. verify sets hold_lsn = 0/1 ("pause now") and waits for held_at:
+ *            the applier commits what it has and stops where it is. Without
+ *            this step the applier could already have applied transactions
+ *            past the point L taken next, and no exact hold would exist.
  *         1. verify opens a replication connection to the source and runs
  *            CREATE_REPLICATION_SLOT pgbaton_verify_<pid> TEMPORARY LOGICAL
  *            wal2json (SNAPSHOT 'export'). Its consistent point L is exact:
@@ -23,8 +27,9 @@
  *            commit record starts before L. The source readers import it.
  *         2. verify sets pgbaton.migration.hold_lsn = L (held_at = NULL).
  *         3. The applier commits every source transaction whose commit LSN
- *            is below L, pauses before any transaction at or after L, and
- *            sets held_at = now() (applied_lsn then covers everything < L).
+ *            is below L, pauses before any transaction (or non-transactional
+ *            message) at or after L, and sets held_at = now() (applied_lsn
+ *            then covers everything < L); src/stream.c hold().
  *         4. verify polls until held_at is set (at most HOLD_TIMEOUT_S
  *            seconds: past that, streaming is not keeping up or `start` is
  *            not running), then opens its target snapshot (REPEATABLE READ +
@@ -258,6 +263,9 @@ static void clear_hold(verify_conns *c)
     c->hold_set = false;
 }
 
+/* hold_lsn value meaning "hold where you are": below every real position. */
+#define PAUSE_NOW_LSN "0/1"
+
 /* Poll until the applier reports it holds; false on timeout or error. */
 static bool wait_for_hold(verify_conns *c)
 {
@@ -290,13 +298,37 @@ static bool wait_for_hold(verify_conns *c)
     return false;
 }
 
+/* Ask the applier to hold at LSN (text) and wait until it reports it does. */
+static bool hold_at(verify_conns *c, const char *lsn)
+{
+    const char *params[2] = {c->name, lsn};
+    PGresult *u = db_exec(c->admin, DB_LOG,
+                          "UPDATE pgbaton.migration SET hold_lsn = $2::pg_lsn, held_at = NULL "
+                          "WHERE name = $1 AND phase = 'streaming'",
+                          2, params);
+    bool ok = u && strcmp(PQcmdTuples(u), "1") == 0;
+    if (u && !ok)
+        log_error("the migration left the streaming phase: run verify again");
+    PQclear(u);
+    c->hold_set = c->hold_set || ok;
+    return ok && wait_for_hold(c);
+}
+
 /* The hold protocol (top of file, case b). */
 static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *ctx,
                            verify_result *r)
 {
-    c->repl = connect_side(src_ci, DB_SOURCE, DB_MODE_REPLICATION);
-    if (!c->repl)
+    /* 1. pause the applier where it is: it has then applied nothing at or
+     * after the consistent point the slot below will get */
+    if (!hold_at(c, PAUSE_NOW_LSN)) {
+        clear_hold(c);
         return false;
+    }
+    c->repl = connect_side(src_ci, DB_SOURCE, DB_MODE_REPLICATION);
+    if (!c->repl) {
+        clear_hold(c);
+        return false;
+    }
     char cmd[160];
     snprintf(cmd, sizeof cmd,
              "CREATE_REPLICATION_SLOT pgbaton_verify_%ld TEMPORARY LOGICAL wal2json "
@@ -305,6 +337,7 @@ static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *
     PGresult *res = db_exec(c->repl, DB_LOG, cmd, 0, NULL);
     if (!res || !db_check_shape(c->repl, res, 4, 1, "CREATE_REPLICATION_SLOT")) {
         PQclear(res);
+        clear_hold(c);
         return false;
     }
     char *lsn = strdup(PQgetvalue(res, 0, 1));
@@ -315,21 +348,10 @@ static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *
     char set[128];
     snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT %s", lit);
     free(lit);
-    const char *params[2] = {c->name, lsn};
+    /* 2. let the applier advance to exactly L, then read the target there */
     bool ok = db_command(c->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
-              db_command(c->src, set);
-    if (ok) {
-        PGresult *u = db_exec(c->admin, DB_LOG,
-                              "UPDATE pgbaton.migration SET hold_lsn = $2::pg_lsn, held_at = NULL "
-                              "WHERE name = $1 AND phase = 'streaming'",
-                              2, params);
-        ok = u && strcmp(PQcmdTuples(u), "1") == 0;
-        if (u && !ok)
-            log_error("the migration left the streaming phase: run verify again");
-        c->hold_set = ok;
-        PQclear(u);
-    }
-    ok = ok && wait_for_hold(c) && (ctx->dst_snapshot = begin_and_export(c->dst)) != NULL;
+              db_command(c->src, set) && hold_at(c, lsn) &&
+              (ctx->dst_snapshot = begin_and_export(c->dst)) != NULL;
     clear_hold(c);
     if (ok)
         if (asprintf(&r->consistency,
