@@ -1,0 +1,28 @@
+# The README's demo (short variant), so it cannot rot: two throwaway servers,
+# live load, check, start, status, cutover, refused writes, verify, report.
+use strict;
+use warnings;
+use PgbatonTest;
+use Test::More;
+use IPC::Run;
+
+my $root = $ENV{PGBATON_ROOT} or die "PGBATON_ROOT is not set";
+my $report = PostgreSQL::Test::Utils::tempdir() . '/report';
+my ($out, $err) = ('', '');
+my $h = IPC::Run::start([ "$root/scripts/demo.sh", '--quick', '--keep-report', $report ],
+	'<', '/dev/null', '>&', \$out, IPC::Run::timeout(600));
+$h->finish;
+my $rc = $h->result(0);
+is($rc, 0, 'the demo succeeds') or diag($out);
+like($out, qr/==> \d+\. pgbaton check/, 'it runs check');
+like($out, qr/phase:\s+streaming/, 'it shows status while streaming');
+like($out, qr/cutover of pgbaton complete: the target is ready/, 'the cutover completes');
+like($out, qr/write-unavailable: \d+ ms/, 'the write-unavailability is reported');
+like($out, qr/source said: ERROR:\s+cannot execute INSERT in a read-only transaction/,
+	'the source refuses writes afterwards');
+like($out, qr/^verify: \d+ tables equal, 0 differ; schema equal$/m, 'verify: equal');
+ok(-s "$report/report.md", 'the report is written');
+unlike($out, qr/\Q$PASSWORD\E/, 'no test password in the demo output');
+my @left = grep { /pgbaton-bench\./ } glob('/tmp/pgbaton-bench.*');
+is(scalar(@left), 0, 'the demo removed its servers and files');
+done_testing();
