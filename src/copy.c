@@ -14,11 +14,13 @@
  * target session. Work items, in the order workers take them:
  *   1. urgent: INDEX items — pushed when a table's data is complete, so that
  *      its indexes are built while other tables are still being copied;
- *   2. main: COPY items, largest first. A table no larger than
- *      --split-larger-than is one item, copied as
+ *   2. main: COPY items, largest first. A table no larger than the split
+ *      threshold (--split-larger-than; by default one worker's fair share of
+ *      the whole copy, at least 64 MB) is one item, copied as
  *        target: BEGIN; TRUNCATE ONLY t; COPY t FROM STDIN (FREEZE); COMMIT
  *      (frozen rows: no later VACUUM rewrite on the target). A larger table is
- *      split into ranges of heap pages, each copied with
+ *      split into equal ranges of heap pages, as many as a multiple of
+ *      --jobs (so that the workers finish together), each copied with
  *        COPY (SELECT cols FROM ONLY t WHERE ctid >= '(a,0)' AND ctid <
  *        '(b,0)') TO STDOUT
  *      (a TID range scan from PostgreSQL 14); the last range is open-ended so
@@ -607,23 +609,54 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+#define AUTO_SPLIT_MIN ((int64_t)64 << 20) /* never split a table smaller than this by default */
+#define MAX_PARTS      1024
+
+/* The size above which a table is split: --split-larger-than, or by default
+ * (auto, the option < 0) one worker's fair share of the whole copy, so that
+ * one dominant table does not leave the other workers idle. */
+static int64_t split_threshold(const copy_run_opts *opts, const copy_plan *plan)
+{
+    if (opts->o->split_larger_than > 0)
+        return opts->o->split_larger_than;
+    int64_t total = 0;
+    for (int i = 0; i < plan->ntables; i++)
+        if (plan->tables[i].selected && plan->tables[i].relkind == 'r')
+            total += plan->tables[i].size_bytes;
+    int jobs = opts->o->jobs > 0 ? opts->o->jobs : 1;
+    int64_t share = total / jobs;
+    return share > AUTO_SPLIT_MIN ? share : AUTO_SPLIT_MIN;
+}
+
+/* How many page ranges table T is copied in: 1 (whole, with COPY FREEZE)
+ * unless it is larger than THRESHOLD; then ranges of equal size whose number
+ * is a multiple of --jobs, so that the workers finish together. */
+static int split_parts(const copy_table *t, int64_t threshold, int jobs)
+{
+    if (t->size_bytes <= threshold || t->pages < 2)
+        return 1;
+    int64_t parts = (t->size_bytes + threshold - 1) / threshold;
+    if (jobs > 1)
+        parts = (parts + jobs - 1) / jobs * jobs;
+    if (parts > t->pages)
+        parts = t->pages;
+    return parts > MAX_PARTS ? MAX_PARTS : (int)parts;
+}
+
 /* Queue the COPY items (largest first) and the large objects; returns the
  * number of items. */
 static int fill_queue(copy_shared *sh)
 {
     const copy_run_opts *opts = sh->opts;
     copy_plan *plan = sh->plan;
-    int64_t split_pages = opts->o->split_larger_than / BLOCK_SIZE_DEFAULT;
-    if (split_pages < 1)
-        split_pages = 1;
+    int64_t threshold = split_threshold(opts, plan);
+    int jobs = opts->o->jobs > 0 ? opts->o->jobs : 1;
     int count = 0, cap = 0;
     for (int i = 0; i < plan->ntables; i++) {
         copy_table *t = &plan->tables[i];
         if (!t->selected || t->relkind != 'r')
             continue;
-        bool split = t->size_bytes > opts->o->split_larger_than && t->pages > split_pages;
-        int parts = split ? (int)((t->pages + split_pages - 1) / split_pages) : 1;
-        cap += parts + t->nindexes + 1;
+        cap += split_parts(t, threshold, jobs) + t->nindexes + 1;
     }
     fifo_init(&sh->main, cap + 1);
     fifo_init(&sh->urgent, cap + 1);
@@ -640,18 +673,17 @@ static int fill_queue(copy_shared *sh)
             lo_queued = true;
             count++;
         }
-        bool split = t->size_bytes > opts->o->split_larger_than && t->pages > split_pages;
-        if (!split) {
+        int parts = split_parts(t, threshold, jobs);
+        if (parts == 1) {
             t->parts_left = 1;
             queue_push(sh, &sh->main, (work_item){.kind = ITEM_COPY, .table = i, .whole = true});
             count++;
             continue;
         }
-        int parts = (int)((t->pages + split_pages - 1) / split_pages);
         t->parts_left = parts;
         for (int p = 0; p < parts; p++) {
-            int64_t first = p * split_pages;
-            int64_t end = p == parts - 1 ? -1 : first + split_pages;
+            int64_t first = t->pages * p / parts;
+            int64_t end = p == parts - 1 ? -1 : t->pages * (p + 1) / parts;
             queue_push(
                 sh, &sh->main,
                 (work_item){.kind = ITEM_COPY, .table = i, .first_page = first, .end_page = end});

@@ -77,7 +77,8 @@ static const opt_def opt_defs[OPT_COUNT] = {
     /* start */
     [OPT_JOBS] = {"jobs", 'j', required_argument, "N", "parallel workers (default: CPUs)"},
     [OPT_SPLIT] = {"split-larger-than", 0, required_argument, "SIZE",
-                   "copy tables larger than SIZE in parallel ranges (default 1GB)"},
+                   "copy tables larger than SIZE in parallel ranges (default: tables larger "
+                   "than one worker's share of the copy, at least 64MB)"},
     [OPT_RESTART] = {"restart", 0, no_argument, NULL,
                      "drop an interrupted copy and its slot, and start over"},
     [OPT_ROLES] = {"roles", 0, no_argument, NULL, "also copy roles used by the source database"},
@@ -464,7 +465,7 @@ int main(int argc, char **argv)
         .command = cmd->name,
         .name = "pgbaton",
         .jobs = 0,
-        .split_larger_than = (int64_t)1 << 30,
+        .split_larger_than = -1, /* auto: see src/copy.c */
         .max_lag = 1.0,
         .timeout = 300.0,
         .sample = 10,
