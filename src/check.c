@@ -662,6 +662,39 @@ static void check_slot_name(check_ctx *c)
     PQclear(res);
 }
 
+/* The cutover's freeze needs to ALTER the database and end other sessions:
+ * the copy and the stream work without, so a WARN (before the window). */
+static void check_freeze_privileges(check_ctx *c)
+{
+    const char *id = "freeze-privileges";
+    PGresult *res = query(c, c->src, id, sql_check_freeze_privileges, 0, NULL, 5, 1);
+    if (!res)
+        return;
+    bool super = is_true(res, 0, 0), owner = is_true(res, 0, 1), signal = is_true(res, 0, 2);
+    const char *role = PQgetvalue(res, 0, 3), *db = PQgetvalue(res, 0, 4);
+    if (super || (owner && signal)) {
+        add(c, id, CHECK_PASS, NULL, "the source role can freeze database %s at cutover (%s)", db,
+            super ? "superuser" : "database owner with pg_signal_backend");
+    } else {
+        char *qrole = db_quote_ident(role), *qdb = db_quote_ident(db);
+        char *alter = owner ? strdup("") : strfmt(" ALTER DATABASE %s OWNER TO %s;", qdb, qrole);
+        char *grant = signal ? strdup("") : strfmt(" GRANT pg_signal_backend TO %s;", qrole);
+        char *fix = strfmt("before the cutover, as a superuser (or the provider's admin role):%s%s "
+                           "or run the cutover with a superuser role (sessions of superusers "
+                           "can only be ended by a superuser)",
+                           alter, grant);
+        free(alter);
+        free(grant);
+        add(c, id, CHECK_WARN, fix, "the cutover cannot freeze the source with role %s: it %s%s%s",
+            role, owner ? "" : "does not own the database", !owner && !signal ? " and " : "",
+            signal ? "" : "cannot end other sessions (pg_signal_backend)");
+        free(fix);
+        free(qrole);
+        free(qdb);
+    }
+    PQclear(res);
+}
+
 static void check_source(check_ctx *c)
 {
     check_source_settings(c);
@@ -674,6 +707,7 @@ static void check_source(check_ctx *c)
     source_rels_free(&rels);
     check_large_objects(c);
     check_slot_name(c);
+    check_freeze_privileges(c);
 }
 
 /* --- target ----------------------------------------------------------------- */

@@ -313,6 +313,45 @@ static bool copy_sequences(cutover_ctx *c)
     return ok;
 }
 
+/* Step 5 (continued): REFRESH on the target every materialized view the
+ * source has populated (those the migration left out are skipped). */
+static bool refresh_matviews(cutover_ctx *c)
+{
+    PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_matviews, 0, NULL);
+    if (!r || !db_check_shape(c->src, r, 2, 0, "materialized view list")) {
+        PQclear(r);
+        return fail_db(c, "materialized views", c->src);
+    }
+    int refreshed = 0;
+    bool ok = true;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        char *qs = db_quote_ident(PQgetvalue(r, i, 0)), *qn = db_quote_ident(PQgetvalue(r, i, 1));
+        char *qual = NULL, *sql = NULL;
+        if (asprintf(&qual, "%s.%s", qs, qn) < 0 ||
+            asprintf(&sql, "REFRESH MATERIALIZED VIEW %s", qual) < 0)
+            abort();
+        const char *params[1] = {qual};
+        bool missing = false;
+        char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, params, &missing);
+        if (exists) {
+            ok = !past_deadline(c, "materialized views") &&
+                 (db_command(c->tgt, sql) || fail_db(c, "materialized views", c->tgt));
+            refreshed += ok;
+        } else if (!missing) {
+            ok = fail_db(c, "materialized views", c->tgt);
+        }
+        free(exists);
+        free(qs);
+        free(qn);
+        free(qual);
+        free(sql);
+    }
+    PQclear(r);
+    if (ok && refreshed > 0)
+        log_info("step 5/7: refreshed %d materialized view(s) on the target", refreshed);
+    return ok;
+}
+
 /* --- step 6 -------------------------------------------------------------- */
 
 typedef struct count_job {
@@ -557,8 +596,8 @@ static void print_result(cutover_ctx *c, const char *status, int rc)
 static bool after_freeze(cutover_ctx *c)
 {
     return write_fence(c) && wait_fence(c) && !past_deadline(c, "sequences") && copy_sequences(c) &&
-           !past_deadline(c, "row counts") && compare_counts(c) && !past_deadline(c, "mark done") &&
-           mark_done(c);
+           refresh_matviews(c) && !past_deadline(c, "row counts") && compare_counts(c) &&
+           !past_deadline(c, "mark done") && mark_done(c);
 }
 
 static int finish(cutover_ctx *c)

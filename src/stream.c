@@ -186,8 +186,10 @@ static session_end start_streaming(session *s, lsn_t start)
             continue;
         }
         if (db_sqlstate_is(s->repl, "42704")) {
-            log_error("source: the replication slot \"%s\" does not exist: %s; the migration "
-                      "cannot resume without it (run `pgbaton start --restart` to start over)",
+            log_error("source: the replication slot \"%s\" does not exist: %s; the changes "
+                      "since the last applied position are gone with it, so this migration "
+                      "cannot resume: run `pgbaton clean`, empty the target database, and "
+                      "`pgbaton start` a new migration",
                       s->ctx->slot_name, s->repl->last_error);
             return SESSION_FATAL;
         }

@@ -62,7 +62,6 @@
 #define HOLD_TIMEOUT_S 60
 /* Rows per checksum chunk (PGBATON_VERIFY_CHUNK_ROWS overrides, for tests). */
 #define DEFAULT_CHUNK_ROWS 250000
-#define DEFAULT_JOBS       2
 
 /* ------------------------------------------------------------------ */
 /* shared helpers (declared in verify.h) */
@@ -115,6 +114,14 @@ bool verify_pin_settings(db_conn *db)
 }
 
 /* Wait for the result of the query sent on DB; NULL (reported) on failure. */
+
+/* --jobs default: the number of CPUs, as for start. */
+static int default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (n > 64 ? 64 : (int)n) : 2;
+}
+
 static PGresult *pair_wait(db_conn *db, bool sent)
 {
     if (!sent) {
@@ -641,7 +648,7 @@ int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r
     verify_conns c = {.name = o->name};
     verify_ctx ctx = {.src_ci = src_ci,
                       .dst_ci = dst_ci,
-                      .jobs = o->jobs > 0 ? o->jobs : DEFAULT_JOBS,
+                      .jobs = o->jobs > 0 ? o->jobs : default_jobs(),
                       .sample = o->sample,
                       .chunk_rows = chunk_rows_setting()};
     int rc = EXIT_FAILURE_RUNTIME;

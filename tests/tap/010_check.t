@@ -51,7 +51,7 @@ for my $id (
 	status_is($r, $id, 'PASS', "healthy pair: $id passes");
 }
 unlike($r->{stdout}, qr/^(WARN|FAIL)/m, 'healthy pair: no WARN or FAIL');
-like($r->{stdout}, qr/^check: 21 passed, 0 warnings, 0 failed$/m, 'summary line');
+like($r->{stdout}, qr/^check: 22 passed, 0 warnings, 0 failed$/m, 'summary line');
 like($r->{stdout}, qr{postgres://migrator:\*\*\*\*\@127\.0\.0\.1}, 'URI shown masked');
 is(slots_on_source(), 0, 'check leaves no slot behind on the source');
 
@@ -63,7 +63,7 @@ like($r->{stdout}, qr/password=\*\*\*\*/, 'key=value string shown masked');
 $r = check(args => ['--json']);
 is($r->{rc}, 0, '--json: exit 0');
 my $items = eval { decode_json($r->{stdout}) };
-ok(ref $items eq 'ARRAY' && @$items == 21, '--json: stdout is one array of 21 checks')
+ok(ref $items eq 'ARRAY' && @$items == 22, "--json: stdout is one array of 22 checks")
   or diag($@, $r->{stdout});
 my @bad = grep {
 	!(exists $_->{check} && exists $_->{message} && exists $_->{fix}
@@ -182,6 +182,9 @@ is($r->{rc}, 3, 'role without REPLICATION: exit 3');
 like(line_of($r, 'source-replication-privilege'),
 	qr/^FAIL .*norepl has neither REPLICATION nor superuser.*\n {6}fix: .*ALTER ROLE norepl REPLICATION/,
 	'missing REPLICATION fails with the fix');
+like($r->{stdout},
+	qr/^WARN\s+freeze-privileges\s+the cutover cannot freeze the source with role norepl: it does not own the database and cannot end other sessions.*\n {6}fix: .*ALTER DATABASE "app" OWNER TO "norepl"; GRANT pg_signal_backend TO "norepl";/m,
+	'a role that cannot freeze the source is warned, with the grants');
 is(line_of($r, 'source-wal2json'), '', 'wal2json probe skipped without the privilege');
 
 # --- target roles without privileges ------------------------------------------

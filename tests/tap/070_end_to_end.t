@@ -23,6 +23,7 @@ $src->safe_psql('app', qq{
 	GRANT INSERT, SELECT, UPDATE ON ledger, balance TO alice, bob;
 	GRANT USAGE ON SEQUENCE ledger_id_seq, standalone_seq TO alice, bob;
 	INSERT INTO ledger (who, amount) SELECT 'seed', g FROM generate_series(1, 1000) g;
+	CREATE MATERIALIZED VIEW ledger_totals AS SELECT who, count(*) AS n FROM ledger GROUP BY who;
 });
 my @conns = ('-s', connstr($src), '-t', connstr($dst));
 my $p = start_pgbaton([ 'start', @conns ]);
@@ -100,6 +101,13 @@ is($dst->safe_psql('app', "SELECT last_value FROM standalone_seq"),
 	$src->safe_psql('app', "SELECT last_value FROM standalone_seq"), 'standalone sequence copied');
 is($dst->safe_psql('app', "SELECT last_value FROM ledger_id_seq"),
 	$src->safe_psql('app', "SELECT last_value FROM ledger_id_seq"), 'owned sequence copied');
+
+is($dst->safe_psql('app', "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'ledger_totals'"),
+	't', 'materialized view refreshed on the target at cutover');
+is($dst->safe_psql('app', "SELECT string_agg(who || n, ',' ORDER BY who) FROM ledger_totals"),
+	$dst->safe_psql('app', "SELECT string_agg(who || n, ',' ORDER BY who) FROM "
+		  . "(SELECT who, count(*) AS n FROM ledger GROUP BY who) x"),
+	'materialized view holds the current data');
 
 $r = run_pgbaton([ 'verify', @conns ]);
 is($r->{rc}, 0, 'verify after cutover: equal') or diag($r->{stdout});
