@@ -80,7 +80,9 @@ unit: $(UNIT_BIN)
 tap: $(BUILD)/pgbaton
 	PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton scripts/run-tap.sh $(TAP_TESTS)
 
-check: unit tap
+# deps first: `make check` alone works on a fresh machine
+check: deps
+	$(MAKE) unit tap
 
 # Benchmarks print figures and ratios; they are not tests (see bench/README.md).
 bench: $(BUILD)/pgbaton

@@ -115,7 +115,7 @@ my $objs = q{SELECT
   (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal) || ' ' ||
   (SELECT count(*) FROM pg_rules WHERE schemaname = 'public') || ' ' ||
   (SELECT count(*) FROM pg_views WHERE schemaname = 'public') || ' ' ||
-  (SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY 1) FROM pg_index WHERE indisclustered)};
+  (SELECT string_agg(indexrelid::regclass::text, ',' ORDER BY indexrelid::regclass::text) FROM pg_index WHERE indisclustered)};
 is($dst->safe_psql('app', $objs), $src->safe_psql('app', $objs),
 	'indexes, constraints, triggers, rules, views, CLUSTER ON all present');
 is($dst->safe_psql('app', "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"), '1',

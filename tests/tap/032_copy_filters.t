@@ -18,7 +18,7 @@ CREATE TABLE s2.c (id int PRIMARY KEY);
 INSERT INTO keep VALUES (1), (2); INSERT INTO skip_me VALUES (1);
 INSERT INTO s1.a VALUES (1, 'red'), (2, 'blue'); INSERT INTO s1.b VALUES (1); INSERT INTO s2.c VALUES (1);
 });
-my $tables = q{SELECT string_agg(schemaname || '.' || tablename, ' ' ORDER BY 1) FROM pg_tables
+my $tables = q{SELECT string_agg(schemaname || '.' || tablename, ' ' ORDER BY schemaname || '.' || tablename) FROM pg_tables
   WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pgbaton')};
 
 sub copy_with
@@ -39,7 +39,7 @@ is($dst1->safe_psql('app', "SELECT count(*) FROM pg_namespace WHERE nspname = 's
 	'excluded schema not created');
 is(table_hash($dst1, 's1.a'), table_hash($src, 's1.a'), 's1.a copied');
 is($dst1->safe_psql('app',
-	"SELECT string_agg(schema_name || '.' || table_name, ' ' ORDER BY 1) FROM pgbaton.table_state"),
+	"SELECT string_agg(schema_name || '.' || table_name, ' ' ORDER BY schema_name || '.' || table_name) FROM pgbaton.table_state"),
 	'public.keep s1.a s1.b', 'state lists the selected tables only');
 is($dst1->safe_psql('app', "SELECT options->'filters'->'exclude_table'->>0 FROM pgbaton.migration"),
 	'skip*', 'filters stored in the state');
