@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pgtools.h"
 #include "sql_embed.h"
+#include "strutil.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -54,17 +55,6 @@ typedef struct check_ctx {
 /* --- small helpers ------------------------------------------------------ */
 
 /* printf into a new malloc'd string. */
-static char *strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strfmt(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    return s;
-}
 
 /* Add an item whose message is built with printf; FIX may be NULL. */
 static void add(check_ctx *c, const char *id, check_status st, const char *fix, const char *fmt,
@@ -74,9 +64,7 @@ static void add(check_ctx *c, const char *id, check_status st, const char *fix, 
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = str_vprintf(fmt, ap);
     va_end(ap);
     check_report_add(c->r, id, st, msg, fix);
     free(msg);
@@ -330,8 +318,8 @@ static void check_source_settings(check_ctx *c)
         add(c, "source-replication-privilege", CHECK_PASS, NULL, "role %s %s", user,
             super ? "is a superuser" : "has the REPLICATION attribute");
     } else {
-        char *fix = strfmt("as a superuser on the source, run ALTER ROLE %s REPLICATION",
-                           PQgetvalue(res, 0, 8));
+        char *fix = str_printf("as a superuser on the source, run ALTER ROLE %s REPLICATION",
+                               PQgetvalue(res, 0, 8));
         add(c, "source-replication-privilege", CHECK_FAIL, fix,
             "role %s has neither REPLICATION nor superuser: it cannot create or read a "
             "replication slot",
@@ -476,7 +464,7 @@ static void collect_relations(check_ctx *c, source_rels *sr)
         const char *kind = PQgetvalue(res, i, 0);
         const char *display = PQgetvalue(res, i, 5);
         if (strcmp(kind, "identity") == 0) {
-            char *s = strfmt("%s (%s)", display, PQgetvalue(res, i, 6));
+            char *s = str_printf("%s (%s)", display, PQgetvalue(res, i, 6));
             names_add(&sr->identity, s);
             names_add(&sr->identity_fix, display);
             free(s);
@@ -580,9 +568,9 @@ static void report_relations(check_ctx *c, const source_rels *sr)
             "every selected table has a primary key or a usable replica identity");
     } else {
         char *list = names_join(identity);
-        char *fix = strfmt("add a primary key to each, or run ALTER TABLE %s REPLICA IDENTITY "
-                           "FULL (and likewise for the others)",
-                           sr->identity_fix.names[0]);
+        char *fix = str_printf("add a primary key to each, or run ALTER TABLE %s REPLICA IDENTITY "
+                               "FULL (and likewise for the others)",
+                               sr->identity_fix.names[0]);
         add(c, "replica-identity", CHECK_FAIL, fix,
             "%d table%s whose UPDATE and DELETE cannot be replicated: %s", identity->n,
             identity->n == 1 ? "" : "s", list);
@@ -649,10 +637,10 @@ static void check_slot_name(check_ctx *c)
             "slot %s belongs to migration %s (state on the target); start will resume from it",
             c->o->name, c->o->name);
     } else {
-        char *fix = strfmt("choose another --name, or remove the old migration with "
-                           "pgbaton clean --name %s (or SELECT pg_drop_replication_slot('%s') "
-                           "on the source)",
-                           c->o->name, c->o->name);
+        char *fix = str_printf("choose another --name, or remove the old migration with "
+                               "pgbaton clean --name %s (or SELECT pg_drop_replication_slot('%s') "
+                               "on the source)",
+                               c->o->name, c->o->name);
         add(c, id, CHECK_FAIL, fix,
             "a %s replication slot named %s already exists on the source%s%s%s",
             PQgetvalue(res, 0, 0), c->o->name, *PQgetvalue(res, 0, 1) ? " (plugin " : "",
@@ -677,12 +665,14 @@ static void check_freeze_privileges(check_ctx *c)
             super ? "superuser" : "database owner with pg_signal_backend");
     } else {
         char *qrole = db_quote_ident(role), *qdb = db_quote_ident(db);
-        char *alter = owner ? strdup("") : strfmt(" ALTER DATABASE %s OWNER TO %s;", qdb, qrole);
-        char *grant = signal ? strdup("") : strfmt(" GRANT pg_signal_backend TO %s;", qrole);
-        char *fix = strfmt("before the cutover, as a superuser (or the provider's admin role):%s%s "
-                           "or run the cutover with a superuser role (sessions of superusers "
-                           "can only be ended by a superuser)",
-                           alter, grant);
+        char *alter =
+            owner ? strdup("") : str_printf(" ALTER DATABASE %s OWNER TO %s;", qdb, qrole);
+        char *grant = signal ? strdup("") : str_printf(" GRANT pg_signal_backend TO %s;", qrole);
+        char *fix =
+            str_printf("before the cutover, as a superuser (or the provider's admin role):%s%s "
+                       "or run the cutover with a superuser role (sessions of superusers "
+                       "can only be ended by a superuser)",
+                       alter, grant);
         free(alter);
         free(grant);
         add(c, id, CHECK_WARN, fix, "the cutover cannot freeze the source with role %s: it %s%s%s",
@@ -755,9 +745,10 @@ static void check_target_privileges(check_ctx *c)
             "role %s may create schemas in database %s and objects in schema public",
             PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
     } else {
-        char *fix = strfmt("as a superuser on the target, run GRANT CREATE ON DATABASE %s TO %s; "
-                           "GRANT CREATE ON SCHEMA public TO %s (or make %s the database owner)",
-                           dbname, role, role, role);
+        char *fix =
+            str_printf("as a superuser on the target, run GRANT CREATE ON DATABASE %s TO %s; "
+                       "GRANT CREATE ON SCHEMA public TO %s (or make %s the database owner)",
+                       dbname, role, role, role);
         add(c, id, CHECK_FAIL, fix, "role %s lacks %s on the target", PQgetvalue(res, 0, 3),
             !db_create && !public_create ? "CREATE on the database and on schema public"
             : !db_create                 ? "CREATE on the database"
@@ -792,12 +783,12 @@ static void check_session_replication_role(check_ctx *c)
     } else if (denied) {
         const char *role = c->dst_role_sql ? c->dst_role_sql : user;
         char *fix = db_server_version(c->dst) >= 150000
-                        ? strfmt("as a superuser on the target, run GRANT SET ON PARAMETER "
-                                 "session_replication_role TO %s (or make it a superuser)",
-                                 role)
-                        : strfmt("make %s a superuser on the target (PostgreSQL < 15 has no "
-                                 "GRANT SET ON PARAMETER)",
-                                 role);
+                        ? str_printf("as a superuser on the target, run GRANT SET ON PARAMETER "
+                                     "session_replication_role TO %s (or make it a superuser)",
+                                     role)
+                        : str_printf("make %s a superuser on the target (PostgreSQL < 15 has no "
+                                     "GRANT SET ON PARAMETER)",
+                                     role);
         add(c, id, CHECK_FAIL, fix,
             "role %s may not set session_replication_role = replica (needed to apply changes "
             "without firing triggers and foreign-key checks)",
@@ -908,7 +899,7 @@ static void check_tool(check_ctx *c, const char *name)
             t.path);
     } else {
         char *fix =
-            strfmt("install postgresql-client-%d (or later), which provides %s", major, name);
+            str_printf("install postgresql-client-%d (or later), which provides %s", major, name);
         if (t.path)
             add(c, name, CHECK_FAIL, fix, "%s at %s is version %d, older than the source (%d)",
                 name, t.path, t.major, major);

@@ -36,6 +36,7 @@
 #include "signals.h"
 #include "sql_embed.h"
 #include "status.h"
+#include "strutil.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -326,10 +327,8 @@ static bool refresh_matviews(cutover_ctx *c)
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(r); i++) {
         char *qs = db_quote_ident(PQgetvalue(r, i, 0)), *qn = db_quote_ident(PQgetvalue(r, i, 1));
-        char *qual = NULL, *sql = NULL;
-        if (asprintf(&qual, "%s.%s", qs, qn) < 0 ||
-            asprintf(&sql, "REFRESH MATERIALIZED VIEW %s", qual) < 0)
-            abort();
+        char *qual = str_printf("%s.%s", qs, qn);
+        char *sql = str_printf("REFRESH MATERIALIZED VIEW %s", qual);
         const char *params[1] = {qual};
         bool missing = false;
         char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, params, &missing);

@@ -72,6 +72,7 @@
 #include "cli.h"
 #include "log.h"
 #include "pgtools.h"
+#include "strutil.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -149,22 +150,6 @@ static int text_width(const char *s)
     return w;
 }
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    if (!s) {
-        log_error("out of memory");
-        abort();
-    }
-    return s;
-}
-
 /* --- aligned text tables --------------------------------------------------- */
 
 #define TT_MAXCOLS 8
@@ -192,8 +177,8 @@ static void tt_print_row(const text_table *t, const int *width, const char *cons
     char *line = strdup(" ");
     for (int c = 0; c < t->ncols; c++) {
         int pad = width[c] - text_width(cells[c]);
-        char *next = t->right[c] ? xprintf("%s %*s%s ", line, pad, "", cells[c])
-                                 : xprintf("%s %s%*s ", line, cells[c], pad, "");
+        char *next = t->right[c] ? str_printf("%s %*s%s ", line, pad, "", cells[c])
+                                 : str_printf("%s %s%*s ", line, cells[c], pad, "");
         free(line);
         line = next;
     }
@@ -261,7 +246,7 @@ static void print_count(const char *label, size_t n, const char *detail)
 /* Append NOTE to the comma-separated list *LIST (malloc'd, may be NULL). */
 static void append_note(char **list, const char *note)
 {
-    char *next = *list ? xprintf("%s, %s", *list, note) : strdup(note);
+    char *next = *list ? str_printf("%s, %s", *list, note) : strdup(note);
     free(*list);
     *list = next;
 }
@@ -271,7 +256,7 @@ static void append_count(char **list, size_t n, const char *what)
 {
     if (n == 0)
         return;
-    char *note = xprintf("%zu %s", n, what);
+    char *note = str_printf("%zu %s", n, what);
     append_note(list, note);
     free(note);
 }
@@ -285,7 +270,7 @@ static char *table_kinds(const json_t *tables)
     append_count(&list, count_where(tables, "kind", "partition"), "partitions");
     append_count(&list, count_true(tables, "unlogged"), "unlogged");
     append_count(&list, count_where(tables, "kind", "foreign"), "foreign");
-    char *out = list ? xprintf("(%s)", list) : strdup("");
+    char *out = list ? str_printf("(%s)", list) : strdup("");
     free(list);
     return out;
 }
@@ -383,7 +368,7 @@ static char *table_notes(const json_t *t)
     const json_t *parent = json_object_get(t, "parent");
     if (json_is_object(parent)) {
         char *name = object_name(parent, "name");
-        char *note = xprintf("partition of %s", name);
+        char *note = str_printf("partition of %s", name);
         append_note(&notes, note);
         free(note);
         free(name);
@@ -416,10 +401,10 @@ static void print_tables(const json_t *tables)
         char *cells[8] = {
             object_name(t, "name"),
             strdup(jstr(t, "kind", "?")),
-            json_is_integer(rows) ? xprintf("%lld", (long long)json_integer_value(rows))
+            json_is_integer(rows) ? str_printf("%lld", (long long)json_integer_value(rows))
                                   : strdup("unknown"),
             strdup(size),
-            xprintf("%zu", json_array_size(json_object_get(t, "columns"))),
+            str_printf("%zu", json_array_size(json_object_get(t, "columns"))),
             join_strings(json_object_get(t, "primary_key")),
             strdup(jstr(t, "replica_identity", "?")),
             table_notes(t),
@@ -546,27 +531,27 @@ static char *type_detail(const json_t *t)
     const char *kind = jstr(t, "kind", "");
     if (strcmp(kind, "enum") == 0) {
         char *labels = join_strings(json_object_get(t, "labels"));
-        char *s = xprintf("(%s)", labels);
+        char *s = str_printf("(%s)", labels);
         free(labels);
         return s;
     }
     if (strcmp(kind, "domain") == 0)
-        return xprintf("over %s%s", jstr(t, "base_type", "?"),
-                       jbool(t, "not_null") ? " NOT NULL" : "");
+        return str_printf("over %s%s", jstr(t, "base_type", "?"),
+                          jbool(t, "not_null") ? " NOT NULL" : "");
     if (strcmp(kind, "range") == 0)
-        return xprintf("of %s", jstr(t, "subtype", "?"));
+        return str_printf("of %s", jstr(t, "subtype", "?"));
     if (strcmp(kind, "composite") == 0) {
         size_t i;
         json_t *a;
         char *s = strdup("(");
         json_array_foreach(json_object_get(t, "attributes"), i, a)
         {
-            char *next =
-                xprintf("%s%s%s %s", s, i ? ", " : "", jstr(a, "name", "?"), jstr(a, "type", "?"));
+            char *next = str_printf("%s%s%s %s", s, i ? ", " : "", jstr(a, "name", "?"),
+                                    jstr(a, "type", "?"));
             free(s);
             s = next;
         }
-        char *out = xprintf("%s)", s);
+        char *out = str_printf("%s)", s);
         free(s);
         return out;
     }
@@ -667,7 +652,7 @@ static bool ddl_prepare(ddl_file *d, const char *path)
                   path);
         return false;
     }
-    char *tmp = xprintf("%s.tmp-XXXXXX", path);
+    char *tmp = str_printf("%s.tmp-XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         log_error("cannot write the DDL script to \"%s\": %s; give a path in a writable "
@@ -722,8 +707,8 @@ static int ddl_write(ddl_file *d, const conninfo *ci, int server_version)
         return EXIT_FAILURE_RUNTIME;
 
     char *connstr = pgtool_connstr(ci);
-    char *file_arg = xprintf("--file=%s", d->tmp_path);
-    char *db_arg = xprintf("--dbname=%s", connstr);
+    char *file_arg = str_printf("--file=%s", d->tmp_path);
+    char *db_arg = str_printf("--dbname=%s", connstr);
     const char *argv[] = {tool.path,   "--schema-only", "--no-owner", "--exclude-schema=pgbaton",
                           "--no-sync", file_arg,        db_arg,       NULL};
     log_info("writing the schema script with %s (PostgreSQL %d)", tool.path, tool.major);

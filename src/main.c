@@ -94,9 +94,11 @@ static const opt_def opt_defs[OPT_COUNT] = {
     [OPT_WATCH] = {"watch", 'w', required_argument, "N", "refresh every N seconds"},
     /* cutover */
     [OPT_MAX_LAG] = {"max-lag", 0, required_argument, "DURATION",
-                     "freeze only once lag is below DURATION (default 1s)"},
+                     "freeze only once lag is below DURATION (default 1s; units ms, s, min, "
+                     "h)"},
     [OPT_TIMEOUT] = {"timeout", 0, required_argument, "DURATION",
-                     "give up (and unfreeze) after DURATION (default 5min)"},
+                     "give up (and unfreeze) after DURATION (default 5min; units ms, s, min, "
+                     "h)"},
     [OPT_EXEC] = {"exec", 0, required_argument, "CMD", "run CMD once the target is ready"},
     [OPT_SKIP_COUNT] = {"skip-count", 0, no_argument, NULL,
                         "skip the row-count comparison during cutover"},
@@ -250,28 +252,45 @@ static bool parse_int_opt(const char *opt, const char *arg, int min, int max, in
     return true;
 }
 
-/* DURATION: a number with an optional unit ms, s, min, h (default seconds). */
-static bool parse_duration_opt(const char *opt, const char *arg, double *out)
+/* A unit suffix and what it multiplies by. */
+typedef struct unit {
+    const char *suffix;
+    double mult;
+} unit;
+
+/* "" means no suffix. Compared case-insensitively. */
+static const unit duration_units[] = {{"", 1},   {"s", 1},    {"ms", 0.001}, {"min", 60},
+                                      {"m", 60}, {"h", 3600}, {NULL, 0}};
+static const unit size_units[] = {{"", 1},
+                                  {"B", 1},
+                                  {"kB", 1024.0},
+                                  {"MB", 1024.0 * 1024},
+                                  {"GB", 1024.0 * 1024 * 1024},
+                                  {"TB", 1024.0 * 1024 * 1024 * 1024},
+                                  {NULL, 0}};
+
+/* A non-negative number with one of UNITS; false on anything else. */
+static bool parse_with_unit(const char *arg, const unit *units, double *out)
 {
     char *end;
     errno = 0;
     double v = strtod(arg, &end);
-    double mult = 1;
     if (errno || end == arg || v < 0)
-        goto bad;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        mult = 1;
-    else if (strcmp(end, "ms") == 0)
-        mult = 0.001;
-    else if (strcmp(end, "min") == 0 || strcmp(end, "m") == 0)
-        mult = 60;
-    else if (strcmp(end, "h") == 0)
-        mult = 3600;
-    else
-        goto bad;
-    *out = v * mult;
-    return true;
-bad:
+        return false;
+    for (const unit *u = units; u->suffix; u++) {
+        if (strcasecmp(end, u->suffix) == 0) {
+            *out = v * u->mult;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* DURATION: a number with an optional unit ms, s, min (or m), h (default seconds). */
+static bool parse_duration_opt(const char *opt, const char *arg, double *out)
+{
+    if (parse_with_unit(arg, duration_units, out))
+        return true;
     log_error("invalid duration \"%s\" for --%s: write a number with a unit, like 500ms, 2s, "
               "5min or 1h",
               arg, opt);
@@ -281,27 +300,11 @@ bad:
 /* SIZE: a number with an optional unit kB, MB, GB, TB (default bytes). */
 static bool parse_size_opt(const char *opt, const char *arg, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    double mult = 1;
-    if (errno || end == arg || v < 0)
-        goto bad;
-    if (*end == '\0' || strcasecmp(end, "B") == 0)
-        mult = 1;
-    else if (strcasecmp(end, "kB") == 0)
-        mult = 1024.0;
-    else if (strcasecmp(end, "MB") == 0)
-        mult = 1024.0 * 1024;
-    else if (strcasecmp(end, "GB") == 0)
-        mult = 1024.0 * 1024 * 1024;
-    else if (strcasecmp(end, "TB") == 0)
-        mult = 1024.0 * 1024 * 1024 * 1024;
-    else
-        goto bad;
-    *out = (int64_t)(v * mult);
-    return true;
-bad:
+    double v;
+    if (parse_with_unit(arg, size_units, &v)) {
+        *out = (int64_t)v;
+        return true;
+    }
     log_error("invalid size \"%s\" for --%s: write a number with a unit, like 512MB or 2GB", arg,
               opt);
     return false;

@@ -47,6 +47,7 @@
 #include "verify.h"
 
 #include "log.h"
+#include "strutil.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -70,9 +71,7 @@ void verify_list_add(strlist *l, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    char *s = str_vprintf(fmt, ap);
     va_end(ap);
     if (!s)
         return;
@@ -93,9 +92,7 @@ void verify_table_note(verify_table *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    char *s = str_vprintf(fmt, ap);
     va_end(ap);
     pthread_mutex_lock(t->lock);
     if (s)

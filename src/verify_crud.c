@@ -23,6 +23,7 @@
 #include "verify.h"
 
 #include "log.h"
+#include "strutil.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -123,23 +124,6 @@ static char *fresh_value(const verify_table *t, const verify_column *c)
     return s;
 }
 
-static void append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void append(char **s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *add = NULL;
-    if (vasprintf(&add, fmt, ap) < 0)
-        add = NULL;
-    va_end(ap);
-    if (!add)
-        return;
-    size_t a = *s ? strlen(*s) : 0, b = strlen(add);
-    *s = realloc(*s, a + b + 1);
-    memcpy(*s + a, add, b + 1);
-    free(add);
-}
-
 /* The INSERT ... SELECT building the synthetic row, or NULL with *REASON
  * when no fresh key can be made. */
 static char *build_insert(const verify_table *t, char **reason)
@@ -164,11 +148,11 @@ static char *build_insert(const verify_table *t, char **reason)
         if (!col->on_target || col->generated)
             continue;
         char *v = (c == fresh_key || col->in_unique) ? fresh_value(t, col) : NULL;
-        append(&cols, "%s%s", cols ? ", " : "", col->qname);
+        str_append(&cols, "%s%s", cols ? ", " : "", col->qname);
         if (v)
-            append(&vals, "%s%s", vals ? ", " : "", v);
+            str_append(&vals, "%s%s", vals ? ", " : "", v);
         else
-            append(&vals, "%st.%s", vals ? ", " : "", col->qname);
+            str_append(&vals, "%st.%s", vals ? ", " : "", col->qname);
         free(v);
         overriding = overriding || col->identity == 'a';
     }

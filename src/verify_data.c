@@ -30,6 +30,7 @@
 
 #include "log.h"
 #include "sql_embed.h"
+#include "strutil.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -52,36 +53,6 @@
 static char *xstrdup(const char *s)
 {
     return s ? strdup(s) : NULL;
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    return s;
-}
-
-/* Append to a growing string (*S owned, may be NULL). */
-static void append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void append(char **s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *add = NULL;
-    if (vasprintf(&add, fmt, ap) < 0)
-        add = NULL;
-    va_end(ap);
-    if (!add)
-        return;
-    size_t a = *s ? strlen(*s) : 0, b = strlen(add);
-    *s = realloc(*s, a + b + 1);
-    memcpy(*s + a, add, b + 1);
-    free(add);
 }
 
 static bool is_integer_type(const char *type)
@@ -131,8 +102,8 @@ static void build_expressions(verify_table *t)
     char *row = NULL;
     for (int c = 0; c < t->ncols; c++)
         if (t->cols[c].on_target)
-            append(&row, "%st.%s", row ? ", " : "", t->cols[c].qname);
-    t->row_expr = row ? xasprintf("ROW(%s)::text", row) : strdup("''");
+            str_append(&row, "%st.%s", row ? ", " : "", t->cols[c].qname);
+    t->row_expr = row ? str_printf("ROW(%s)::text", row) : strdup("''");
     free(row);
 
     bool key_ok = t->nkey > 0;
@@ -144,19 +115,19 @@ static void build_expressions(verify_table *t)
     }
     char *order = NULL, *label = NULL;
     for (int k = 0; k < t->nkey; k++) {
-        append(&order, "%st.%s", order ? ", " : "", t->cols[t->key[k]].qname);
-        append(&label, "%s%s", label ? ", " : "", t->cols[t->key[k]].name);
+        str_append(&order, "%st.%s", order ? ", " : "", t->cols[t->key[k]].qname);
+        str_append(&label, "%s%s", label ? ", " : "", t->cols[t->key[k]].name);
     }
     t->key_order = order;
     if (t->nkey == 1) {
         t->key_label = label;
-        t->key_expr = xasprintf("%s::text", order);
+        t->key_expr = str_printf("%s::text", order);
         t->key_kind =
             is_integer_type(t->cols[t->key[0]].type) ? VERIFY_KEY_INTEGER : VERIFY_KEY_OTHER;
     } else {
-        t->key_label = xasprintf("(%s)", label);
+        t->key_label = str_printf("(%s)", label);
         free(label);
-        t->key_expr = xasprintf("ROW(%s)::text", order);
+        t->key_expr = str_printf("ROW(%s)::text", order);
         t->key_kind = VERIFY_KEY_OTHER;
     }
 }
@@ -168,9 +139,9 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
 {
     t->schema = strdup(PQgetvalue(s, i, VC_SCHEMA));
     t->name = strdup(PQgetvalue(s, i, VC_TABLE));
-    t->display = xasprintf("%s.%s", t->schema, t->name);
+    t->display = str_printf("%s.%s", t->schema, t->name);
     char *qs = db_quote_ident(t->schema), *qt = db_quote_ident(t->name);
-    t->qname = xasprintf("%s.%s", qs, qt);
+    t->qname = str_printf("%s.%s", qs, qt);
     free(qs);
     free(qt);
     t->est_rows = strtoll(PQgetvalue(s, i, VC_EST), NULL, 10);
@@ -281,7 +252,7 @@ static char *range_where(const verify_table *t, bool bounded, int64_t lo, int64_
     if (!bounded)
         return strdup("");
     const char *k = t->key_order;
-    return xasprintf(" WHERE %s >= %" PRId64 " AND %s < %" PRId64, k, lo, k, hi);
+    return str_printf(" WHERE %s >= %" PRId64 " AND %s < %" PRId64, k, lo, k, hi);
 }
 
 /* min and max of the integer key over both sides; false on error. *EMPTY
@@ -289,8 +260,8 @@ static char *range_where(const verify_table *t, bool bounded, int64_t lo, int64_
 static bool key_bounds(db_conn *s, db_conn *d, const verify_table *t, int64_t *lo, int64_t *hi,
                        bool *empty)
 {
-    char *sql = xasprintf("SELECT min(%s), max(%s) FROM ONLY %s AS t", t->key_order, t->key_order,
-                          t->qname);
+    char *sql = str_printf("SELECT min(%s), max(%s) FROM ONLY %s AS t", t->key_order, t->key_order,
+                           t->qname);
     PGresult *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(s, sql, d, sql, &rs, &rd);
     free(sql);
@@ -353,9 +324,9 @@ static bool checksum_range(worker *w, verify_table *t, bool bounded, int64_t lo,
                            checksum *out)
 {
     char *where = range_where(t, bounded, lo, hi);
-    char *sql = xasprintf("SELECT count(*), coalesce(sum(hashtextextended(%s, 0)), 0) "
-                          "FROM ONLY %s AS t%s",
-                          t->row_expr, t->qname, where);
+    char *sql = str_printf("SELECT count(*), coalesce(sum(hashtextextended(%s, 0)), 0) "
+                           "FROM ONLY %s AS t%s",
+                           t->row_expr, t->qname, where);
     free(where);
     PGresult *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
@@ -440,8 +411,8 @@ static bool keys_enough(verify_table *t)
 static bool list_keys(worker *w, verify_table *t, bool bounded, int64_t lo, int64_t hi)
 {
     char *where = range_where(t, bounded, lo, hi);
-    char *sql = xasprintf("SELECT %s, hashtextextended(%s, 0) FROM ONLY %s AS t%s", t->key_expr,
-                          t->row_expr, t->qname, where);
+    char *sql = str_printf("SELECT %s, hashtextextended(%s, 0) FROM ONLY %s AS t%s", t->key_expr,
+                           t->row_expr, t->qname, where);
     free(where);
     PGresult *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
@@ -566,7 +537,7 @@ static db_conn *worker_connect(const conninfo *ci, db_side side, const char *sna
     if (!db)
         return NULL;
     char *lit = db_quote_literal(snapshot);
-    char *set = xasprintf("SET TRANSACTION SNAPSHOT %s", lit);
+    char *set = str_printf("SET TRANSACTION SNAPSHOT %s", lit);
     bool ok = verify_pin_settings(db) &&
               db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
               db_command(db, set);
@@ -645,11 +616,11 @@ bool verify_data(verify_ctx *ctx, verify_result *r)
 
 static char *sample_sql(const verify_table *t, int limit)
 {
-    char *sql = xasprintf("SELECT %s", t->key_expr);
+    char *sql = str_printf("SELECT %s", t->key_expr);
     for (int c = 0; c < t->ncols; c++)
         if (t->cols[c].on_target)
-            append(&sql, ", t.%s::text", t->cols[c].qname);
-    append(&sql, " FROM ONLY %s AS t ORDER BY %s LIMIT %d", t->qname, t->key_order, limit);
+            str_append(&sql, ", t.%s::text", t->cols[c].qname);
+    str_append(&sql, " FROM ONLY %s AS t ORDER BY %s LIMIT %d", t->qname, t->key_order, limit);
     return sql;
 }
 
@@ -717,12 +688,12 @@ static char *sequence_values_sql(const PGresult *list)
 {
     char *sql = NULL;
     for (int i = 0; i < PQntuples(list); i++)
-        append(&sql,
-               "%sSELECT %d AS i, CASE WHEN is_called THEN last_value::numeric + %s "
-               "ELSE last_value::numeric END FROM %s",
-               i ? " UNION ALL " : "", i, PQgetvalue(list, i, 2), PQgetvalue(list, i, 1));
+        str_append(&sql,
+                   "%sSELECT %d AS i, CASE WHEN is_called THEN last_value::numeric + %s "
+                   "ELSE last_value::numeric END FROM %s",
+                   i ? " UNION ALL " : "", i, PQgetvalue(list, i, 2), PQgetvalue(list, i, 1));
     if (sql)
-        append(&sql, " ORDER BY 1");
+        str_append(&sql, " ORDER BY 1");
     return sql;
 }
 
