@@ -63,7 +63,8 @@ typedef struct status_snapshot {
     bool cutover_interrupted;    /* phase cutover, frozen, no cutover running */
     double write_unavailable_ms; /* NAN unless done */
     int64_t post_fence_changes;
-    double target_now; /* epoch seconds */
+    double target_now;    /* epoch seconds */
+    double streaming_for; /* seconds since streaming began (NaN: not yet) */
     /* copy */
     int ntables;
     status_table *tables; /* owned */

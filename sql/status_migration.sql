@@ -16,6 +16,7 @@ SELECT m.phase,
        m.freeze_database,
        m.freeze_prev_readonly,
        m.post_fence_changes,
-       extract(epoch FROM now())::float8 AS target_now
+       extract(epoch FROM now())::float8 AS target_now,
+       extract(epoch FROM now() - m.streaming_at)::float8 AS streaming_for
   FROM pgbaton.migration m
  WHERE m.name = $1

@@ -88,7 +88,7 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
 {
     const char *params[1] = {name};
     PGresult *r = db_exec(tgt, DB_LOG, sql_status_migration, 1, params);
-    if (!r || !db_check_shape(tgt, r, 15, 0, "migration state")) {
+    if (!r || !db_check_shape(tgt, r, 16, 0, "migration state")) {
         PQclear(r);
         return false;
     }
@@ -110,6 +110,7 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
         s->freeze_prev_readonly = dup_or_null(r, 0, 12);
         s->post_fence_changes = int_or(r, 0, 13, 0);
         s->target_now = num_or_nan(r, 0, 14);
+        s->streaming_for = num_or_nan(r, 0, 15);
     }
     PQclear(r);
     return true;
@@ -220,6 +221,7 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     s->alive_age = s->heartbeat_epoch = s->applied_epoch = NAN;
     s->write_unavailable_ms = s->copy_percent = s->target_now = s->source_now = NAN;
     s->lag_seconds = s->last_change_age = s->apply_rate = s->eta_seconds = NAN;
+    s->streaming_for = NAN;
     s->lag_bytes = s->wal_retained = -1;
 
     const char *params[1] = {"pgbaton.migration"};
@@ -241,6 +243,10 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     effective_phase(s);
     if (!read_lag_samples(tgt, name, s))
         return false;
+    /* no recent lag sample yet (they come every 10 s): the average since
+     * streaming began */
+    if (isnan(s->apply_rate) && (!prev || !prev->valid) && s->streaming_for >= 1)
+        s->apply_rate = (double)s->changes_applied / s->streaming_for;
     if (prev) {
         if (isnan(s->apply_rate) && prev->valid && s->target_now > prev->at)
             s->apply_rate =
@@ -429,7 +435,10 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
             fprintf(f, ", retains %s of WAL", a);
         fprintf(f, "\n");
         fmt_secs(s->last_change_age, a, sizeof a);
-        fprintf(f, "last applied:    change committed %s ago (source clock)\n", a);
+        if (isnan(s->last_change_age))
+            fprintf(f, "last applied:    nothing applied yet\n");
+        else
+            fprintf(f, "last applied:    change committed %s ago (source clock)\n", a);
     } else {
         fprintf(f, "source:          unreachable: %s\n", s->source_error ? s->source_error : "?");
     }
