@@ -245,6 +245,8 @@ bench_mb() { awk -v b="$1" 'BEGIN { printf "%.1f\n", b / 1048576 }'; }
 
 # bench_le A B: true when A <= B (decimal numbers).
 bench_le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+# bench_lt A B: true when A < B (decimal numbers).
+bench_lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 
 # ---------------------------------------------------------------- pgbaton
 
@@ -625,4 +627,178 @@ bench_json_write() {
     done
     printf ']}\n'
   } >"$file"
+}
+
+# ---------------------------------------------------------------- streaming workloads (W2-W4, V1)
+
+# bench_record WL ID SECONDS: record one successful timed run of ID in WL
+# (for workloads that time runs themselves instead of bench_interleave).
+bench_record() { BENCH_TIMES["$1:$2"]+="$3 "; }
+
+# bench_record_fail WL ID: count one failed run of ID in WL.
+bench_record_fail() { BENCH_FAILS["$1:$2"]=$((${BENCH_FAILS["$1:$2"]:-0} + 1)); }
+
+# bench_declare WL ID...: the contenders WL reports on (bench_report, JSON),
+# for workloads that do not go through bench_interleave.
+bench_declare() {
+  local wl=$1 id
+  shift
+  BENCH_RAN+=("$wl")
+  BENCH_CONTENDERS[$wl]+=""
+  for id in "$@"; do BENCH_CONTENDERS[$wl]+="$id "; done
+}
+
+# bench_timed WL ID CMD...: run CMD, timed; record its seconds under ID (or a
+# failed run if CMD returns non-zero). Returns CMD's status.
+bench_timed() {
+  local wl=$1 id=$2 t0 t1 secs
+  shift 2
+  t0=$(bench_now)
+  if "$@"; then
+    t1=$(bench_now)
+    secs=$(bench_elapsed "$t0" "$t1")
+    bench_record "$wl" "$id" "$secs"
+    bench_log "$wl: ${BENCH_LABEL[$id]}: $secs s"
+    return 0
+  fi
+  bench_record_fail "$wl" "$id"
+  bench_log "$wl: ${BENCH_LABEL[$id]}: FAILED (not counted)"
+  return 1
+}
+
+# bench_percentile P VALUES...: the P-th percentile (nearest rank) of VALUES.
+bench_percentile() {
+  local p=$1
+  shift
+  [ $# -gt 0 ] || return 1
+  printf '%s\n' "$@" | sort -g | awk -v p="$p" '{ v[NR] = $1 }
+    END { r = int((p / 100) * NR + 0.999999); if (r < 1) r = 1; if (r > NR) r = NR;
+          printf "%.3f\n", v[r] }'
+}
+
+# bench_max VALUES...: the largest value.
+bench_max() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+
+# bench_pgbench DB ARGS...: pgbench against DB on the source as "bench".
+bench_pgbench() {
+  local db=$1
+  shift
+  pgbench -h 127.0.0.1 -p "${BENCH_PORT[source]}" -U "$BENCH_ROLE" "$@" "$db"
+}
+
+# bench_pgbench_init DB SCALE LOG: a fresh pgbench database DB on the source
+# (pgbench -i -s SCALE, pgbench_history REPLICA IDENTITY FULL: it has no key).
+bench_pgbench_init() {
+  local db=$1 scale=$2 log=$3
+  bench_reset_db source "$db"
+  bench_pgbench "$db" -i -q -s "$scale" >"$log" 2>&1 || {
+    tail -n 15 "$log" >&2
+    bench_die "pgbench -i -s $scale of $db failed"
+  }
+  bench_psql source "$db" -c "ALTER TABLE pgbench_history REPLICA IDENTITY FULL" ||
+    bench_die "ALTER TABLE pgbench_history of $db failed"
+}
+
+# bench_pgbench_latency LOG: pgbench's "latency average" (ms) from its output.
+bench_pgbench_latency() { awk '/^latency average/ { print $4 }' "$1"; }
+# bench_pgbench_tps LOG: pgbench's tps from its output.
+bench_pgbench_tps() { awk '/^tps = / { print $3; exit }' "$1"; }
+
+# bench_server_passfile: a pgpass file the servers' own user can read, for
+# connections the servers make themselves (native logical replication
+# subscriptions name it with libpq's passfile= parameter: the password is
+# neither in the subscription's catalog row nor on a command line).
+BENCH_SERVER_PASSFILE=""
+bench_server_passfile() {
+  if [ -z "$BENCH_SERVER_PASSFILE" ]; then
+    BENCH_SERVER_PASSFILE="$BENCH_WORK/shared/pgpass.server"
+    # shellcheck disable=SC2016 # $1 is expanded by the inner sh
+    bench_as_server sh -c 'umask 077; cat >"$1"' sh "$BENCH_SERVER_PASSFILE" <"$BENCH_CLIENT/pgpass" ||
+      bench_die "cannot write the servers' pgpass file"
+  fi
+  echo "$BENCH_SERVER_PASSFILE"
+}
+
+# bench_subscription_conn DB: the connection string a subscription on the
+# target uses to reach DB on the source.
+bench_subscription_conn() {
+  echo "$(bench_conn source "$1") passfile=$(bench_server_passfile)"
+}
+
+# bench_pgbaton_status NAME DB MIGRATION: `pgbaton status --json` (one object).
+bench_pgbaton_status() {
+  "$PGBATON_BIN" status --json -q -s "$(bench_conn source "$2")" -t "$(bench_conn "$1" "$2")" -n "$3" 2>/dev/null
+}
+
+# bench_wait_lag_below NAME DB MIGRATION SECONDS TIMEOUT: poll `pgbaton status
+# --json` every 0.5 s until lag_seconds < SECONDS; false after TIMEOUT s.
+bench_wait_lag_below() {
+  local deadline lag
+  deadline=$(($(date +%s) + $5))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    lag=$(bench_pgbaton_status "$1" "$2" "$3" | jq -r '.lag_seconds // empty' 2>/dev/null)
+    if [ -n "$lag" ] && bench_lt "$lag" "$4"; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  bench_log "lag of $3 did not fall below $4 s within $5 s"
+  return 1
+}
+
+# bench_wait_sql NAME DB SQL TIMEOUT: poll SQL (through one open session,
+# every 0.1 s) until it returns t; false after TIMEOUT s or if the session dies.
+bench_wait_sql() {
+  local deadline v rc=1
+  deadline=$(($(date +%s) + $4))
+  bench_poll_open "$1" "$2"
+  while :; do
+    v=$(bench_poll_query "$3") || break
+    if [ "$v" = t ]; then
+      rc=0
+      break
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || {
+      bench_log "still not true after $4 s: $3"
+      break
+    }
+    sleep 0.1
+  done
+  bench_poll_close
+  return $rc
+}
+
+# bench_wait_pgbaton_lsn NAME DB MIGRATION LSN TIMEOUT: poll the target until
+# pgbaton.migration.applied_lsn >= LSN; false if pgbaton exits or time runs out.
+bench_wait_pgbaton_lsn() {
+  local deadline v rc=1
+  deadline=$(($(date +%s) + $5))
+  bench_poll_open "$1" "$2"
+  while :; do
+    v=$(bench_poll_query "SELECT coalesce((SELECT applied_lsn >= '$4'::pg_lsn FROM pgbaton.migration WHERE name = '$3'), false);") || break
+    if [ "$v" = t ]; then
+      rc=0
+      break
+    fi
+    if [ -n "$BENCH_PGBATON_PID" ] && ! kill -0 "$BENCH_PGBATON_PID" 2>/dev/null; then
+      bench_log "pgbaton $3 exited before applying through $4; its log ends with:"
+      tail -n 15 "$BENCH_PGBATON_LOG" >&2
+      break
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || {
+      bench_log "pgbaton $3 did not apply through $4 within $5 s"
+      break
+    }
+    sleep 0.1
+  done
+  bench_poll_close
+  return $rc
+}
+
+# bench_pgbench_sums NAME DB: "history_rows sum(abalance) sum(tbalance) sum(bbalance)".
+bench_pgbench_sums() {
+  bench_scalar "$1" "$2" "SELECT (SELECT count(*) FROM pgbench_history) || ' ' ||
+    (SELECT coalesce(sum(abalance), 0) FROM pgbench_accounts) || ' ' ||
+    (SELECT coalesce(sum(tbalance), 0) FROM pgbench_tellers) || ' ' ||
+    (SELECT coalesce(sum(bbalance), 0) FROM pgbench_branches)"
 }

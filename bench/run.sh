@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh — pgbaton's benchmarks: figures and ratios, never pass/fail.
 #
-#   bench/run.sh [W1a|W1b|all ...] [--rounds N] [--scale S] [--quick]
+#   bench/run.sh [W1a|W1b|V1|W2|W3|W4|all ...] [--rounds N] [--scale S] [--quick]
 #
 # Starts a source and a target PostgreSQL server on 127.0.0.1 (as the user
 # pgbaton-test when run as root), builds each workload's source database,
@@ -31,10 +31,12 @@ $(for w in "${BENCH_WORKLOADS[@]}"; do printf '  %-6s %s\n' "$w" "${BENCH_WL_DES
 
 Options:
   --rounds N     interleaved rounds per workload (default 3); medians of N runs
-  --scale S      pgbench scale of W1a (default 30, about 450 MB)
+                 (W4: cutovers, at least 5; W3: each round is 3 minutes)
+  --scale S      pgbench scale of W1a and V1 (default 30, about 450 MB)
   --table-mb M   size of each W1b table in MB (default 60)
-  --quick        small sizes (W1a scale 3, W1b tables of 5 MB) for a smoke
-                 test of about a minute
+  --quick        small sizes for a smoke test (W1a/V1 scale 3, W1b tables of
+                 5 MB, W2-W4 scale 2, W2 2000 transactions, W3 -T 10,
+                 W4 2 cutovers)
   --timeout SEC  longest a single contender run may take (default 3600)
   --help         this help
 
@@ -113,7 +115,9 @@ HEADER
 
 for wl in "${selected[@]}"; do
   "wl_$wl"
-  bench_report "$wl"
+  # a workload with its own report (report_WN) prints it; the others use
+  # the common table of medians and ratios
+  if declare -F "report_$wl" >/dev/null; then "report_$wl"; else bench_report "$wl"; fi
 done
 
 json="$BENCH_HOME/results/$stamp.json"

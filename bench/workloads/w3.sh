@@ -1,0 +1,211 @@
+# bench/workloads/w3.sh — W3: replication lag under steady load, and the
+# latency replication adds on the source.
+#
+# Source database "w3" (pgbench -i -s W3_SCALE, made once). Each round runs
+# `pgbench -n -c 4 -j 2 -R 1000 -T W3_SECONDS` on the source three times,
+# interleaved, and keeps pgbench's "latency average" (with -R it is measured
+# from each transaction's scheduled start, so it includes any schedule lag):
+#   (a) no replication;
+#   (b) pgbaton streaming: `pgbaton start` copied w3 to the target and is in
+#       the streaming phase with lag < 1 s before pgbench starts; every
+#       0.5 s, `pgbaton status --json` is run and its lag_seconds kept (the
+#       figure a user sees: source clock minus the newer of the last applied
+#       commit's and heartbeat's timestamps, 0 when nothing is behind);
+#   (c) native logical replication: a pg_dump | psql copy w3_native on the
+#       target subscribed (copy_data = false) to a publication FOR ALL
+#       TABLES; its lag is sampled every 0.5 s from the source's
+#       pg_stat_replication.replay_lag (PostgreSQL's own figure, for
+#       comparison only: not the same definition).
+# Reported: pgbaton's lag p50/p99 over all samples of all rounds, the median
+# source latency of each setting, and the latency each replication adds.
+
+bench_workload W3 "lag under pgbench -R 1000, and the source latency pgbaton adds vs native"
+
+W3_DB=w3
+W3_NATIVE_DB=w3_native
+declare -A W3_LAT=()   # setting (none, pgbaton, native) -> latencies (ms) of its runs
+declare -A W3_TPS=()   # setting -> tps of its runs
+W3_LAGS=""             # pgbaton's lag samples (s), all rounds
+W3_NATIVE_LAGS=""      # native's replay_lag samples (s), all rounds
+W3_FAILS=""
+
+# w3_sampler FILE CMD...: in the background, every 0.5 s, append CMD's output
+# (one number) to FILE until FILE.stop exists. Sets W3_SAMPLER_PID.
+w3_sampler() {
+  local file=$1
+  shift
+  rm -f "$file" "$file.stop"
+  (
+    while [ ! -e "$file.stop" ]; do
+      due=$(awk -v t="$(bench_now)" 'BEGIN { printf "%.3f", t + 0.5 }')
+      "$@" >>"$file" 2>/dev/null
+      left=$(awk -v n="$due" -v t="$(bench_now)" 'BEGIN { d = n - t; if (d < 0) d = 0; printf "%.3f\n", d }')
+      sleep "$left"
+    done
+  ) &
+  W3_SAMPLER_PID=$!
+  BENCH_BG_PIDS+=("$W3_SAMPLER_PID")
+}
+w3_sampler_stop() {
+  touch "$1.stop"
+  bench_wait_pid "$W3_SAMPLER_PID" 15 || kill -TERM "$W3_SAMPLER_PID" 2>/dev/null
+  wait "$W3_SAMPLER_PID" 2>/dev/null
+}
+
+w3_pgbaton_lag() {
+  bench_pgbaton_status target "$W3_DB" "$BENCH_PGBATON_NAME" | jq -r '.lag_seconds // "null"'
+}
+w3_native_lag() {
+  bench_scalar source postgres "SELECT coalesce(extract(epoch FROM replay_lag)::numeric(12,3)::text, '0')
+    FROM pg_stat_replication WHERE application_name = 'w3_sub'"
+}
+
+# w3_load SETTING SECONDS: the timed pgbench run; keeps its latency and tps.
+w3_load() {
+  local setting=$1 log="$BENCH_CLIENT/w3_pgbench_$1.log" lat
+  for s in "${BENCH_SERVERS[@]}"; do bench_checkpoint "$s"; done
+  bench_pgbench "$W3_DB" -n -c 4 -j 2 -R 1000 -T "$2" >"$log" 2>&1 || {
+    bench_show_log "$log" "pgbench ($setting)"
+    return 1
+  }
+  lat=$(bench_pgbench_latency "$log")
+  W3_LAT[$setting]+="$lat "
+  W3_TPS[$setting]+="$(bench_pgbench_tps "$log") "
+  bench_log "W3: $setting: source latency average $lat ms, $(bench_pgbench_tps "$log") tps"
+}
+
+w3_round_none() { w3_load none "$1"; }
+
+w3_round_pgbaton() {
+  local secs=$1 samples="$BENCH_CLIENT/w3_lag.samples" rc=0
+  bench_reset_db target "$W3_DB"
+  bench_pgbaton_next_name
+  bench_pgbaton_launch start -s "$(bench_conn source "$W3_DB")" -t "$(bench_conn target "$W3_DB")" \
+    --jobs 2 --name "$BENCH_PGBATON_NAME"
+  if bench_wait_phase target "$W3_DB" "$BENCH_PGBATON_NAME" streaming "$BENCH_TIMEOUT" &&
+    bench_wait_lag_below target "$W3_DB" "$BENCH_PGBATON_NAME" 1 120; then
+    w3_sampler "$samples" w3_pgbaton_lag
+    w3_load pgbaton "$secs" || rc=1
+    w3_sampler_stop "$samples"
+    W3_LAGS+="$(grep -E '^[0-9.eE+-]+$' "$samples" | tr '\n' ' ')"
+    if grep -qv -E '^[0-9.eE+-]+$' "$samples"; then
+      bench_log "W3: $(grep -cv -E '^[0-9.eE+-]+$' "$samples") lag sample(s) without a number (status could not tell)"
+    fi
+  else
+    rc=1
+  fi
+  bench_pgbaton_stop || bench_log "W3: pgbaton ended with status $?"
+  bench_record_rss W3 "$(bench_pgbaton_rss_kb)"
+  bench_drop_slot source "$BENCH_PGBATON_NAME"
+  bench_reset_db target "$W3_DB"
+  return $rc
+}
+
+w3_round_native() {
+  local secs=$1 samples="$BENCH_CLIENT/w3_native_lag.samples" rc=0
+  bench_reset_db target "$W3_NATIVE_DB"
+  pg_dump -d "$(bench_conn source "$W3_DB")" 2>"$BENCH_CLIENT/w3_dump.log" |
+    bench_psql target "$W3_NATIVE_DB" -o /dev/null >>"$BENCH_CLIENT/w3_dump.log" 2>&1 || {
+    bench_show_log "$BENCH_CLIENT/w3_dump.log" "pg_dump | psql (native's target)"
+    return 1
+  }
+  if bench_psql target "$W3_NATIVE_DB" -c "CREATE SUBSCRIPTION w3_sub CONNECTION '$(bench_subscription_conn "$W3_DB")'
+      PUBLICATION w3_pub WITH (copy_data = false)" >/dev/null &&
+    bench_wait_sql source postgres "SELECT EXISTS (SELECT FROM pg_stat_replication
+      WHERE application_name = 'w3_sub' AND state = 'streaming');" 120; then
+    w3_sampler "$samples" w3_native_lag
+    w3_load native "$secs" || rc=1
+    w3_sampler_stop "$samples"
+    W3_NATIVE_LAGS+="$(grep -E '^[0-9.]+$' "$samples" | tr '\n' ' ')"
+  else
+    rc=1
+  fi
+  bench_psql target "$W3_NATIVE_DB" -c "DROP SUBSCRIPTION IF EXISTS w3_sub" >/dev/null 2>&1 ||
+    bench_log "W3: DROP SUBSCRIPTION w3_sub failed"
+  bench_drop_slot source w3_sub
+  bench_reset_db target "$W3_NATIVE_DB"
+  return $rc
+}
+
+wl_W3() {
+  local scale=10 secs=60 r setting
+  [ "$QUICK" = 1 ] && { scale=2; secs=10; }
+  W3_SECONDS=$secs
+  bench_log "W3: pgbench -i -s $scale on the source"
+  bench_pgbench_init "$W3_DB" "$scale" "$BENCH_CLIENT/w3_init.log"
+  bench_psql source "$W3_DB" -c "CREATE PUBLICATION w3_pub FOR ALL TABLES" || bench_die "W3: CREATE PUBLICATION failed"
+  BENCH_TITLE["W3"]="pgbench -i -s $scale; load pgbench -n -c 4 -j 2 -R 1000 -T $secs; $BENCH_ROUNDS rounds (none, pgbaton, native)"
+  bench_log "W3: ${BENCH_TITLE["W3"]}"
+  bench_declare W3
+  for r in $(seq 1 "$BENCH_ROUNDS"); do
+    for setting in none pgbaton native; do
+      if [ "$setting" = pgbaton ] && [ -n "$BENCH_PGBATON_MISSING" ]; then continue; fi
+      bench_log "W3 round $r/$BENCH_ROUNDS: $setting"
+      "w3_round_$setting" "$secs" || {
+        W3_FAILS+="$setting "
+        bench_log "W3 round $r: $setting FAILED (not counted)"
+      }
+    done
+  done
+}
+
+# w3_fmt VALUES...: "p50 p99 n" of the values, or "- - 0".
+w3_pcts() {
+  [ $# -gt 0 ] || { echo "- - 0"; return; }
+  echo "$(bench_percentile 50 "$@") $(bench_percentile 99 "$@") $#"
+}
+
+report_W3() {
+  local p50 p99 n np50 np99 nn s m verdict
+  local -A med=()
+  # shellcheck disable=SC2086
+  read -r p50 p99 n <<<"$(w3_pcts $W3_LAGS)"
+  # shellcheck disable=SC2086
+  read -r np50 np99 nn <<<"$(w3_pcts $W3_NATIVE_LAGS)"
+  echo
+  echo "== W3: ${BENCH_TITLE[W3]}"
+  printf '%-44s %10s %10s %8s\n' "lag (s), sampled every 0.5 s" "p50" "p99" "samples"
+  printf '%-44s %10s %10s %8s\n' "pgbaton (status --json lag_seconds)" "$p50" "$p99" "$n"
+  printf '%-44s %10s %10s %8s\n' "native (pg_stat_replication.replay_lag)" "$np50" "$np99" "$nn"
+  echo
+  printf '%-44s %10s   %s\n' "source latency (pgbench latency average)" "median" "runs (ms, in order) / tps"
+  for s in none pgbaton native; do
+    if [ -n "${W3_LAT[$s]:-}" ]; then
+      # shellcheck disable=SC2086
+      med[$s]=$(bench_median ${W3_LAT[$s]})
+      printf '%-44s %7s ms   %s/ %s\n' "$s" "${med[$s]}" "${W3_LAT[$s]}" "${W3_TPS[$s]}"
+    else
+      printf '%-44s %10s\n' "$s" "-"
+    fi
+  done
+  [ -z "$W3_FAILS" ] || echo "failed runs (not counted): $W3_FAILS"
+  echo
+  if [ "$p99" != "-" ]; then
+    if bench_lt "$p99" 1; then verdict=met; else verdict="NOT met"; fi
+    printf 'pgbaton lag p99: %s s   goal < 1 s   %s\n' "$p99" "$verdict"
+  else
+    echo "pgbaton lag p99: not measured"
+  fi
+  local addp="" addn=""
+  if [ -n "${med[none]:-}" ] && [ -n "${med[pgbaton]:-}" ]; then
+    addp=$(awk -v a="${med[pgbaton]}" -v b="${med[none]}" 'BEGIN { printf "%.3f", a - b }')
+  fi
+  if [ -n "${med[none]:-}" ] && [ -n "${med[native]:-}" ]; then
+    addn=$(awk -v a="${med[native]}" -v b="${med[none]}" 'BEGIN { printf "%.3f", a - b }')
+  fi
+  printf 'added source latency: pgbaton %s ms, native %s ms' "${addp:--}" "${addn:--}"
+  if [ -n "$addp" ] && [ -n "$addn" ]; then
+    if bench_le "${med[pgbaton]}" "${med[native]}"; then verdict=met; else verdict="NOT met"; fi
+    printf '   goal pgbaton <= native   %s (difference %s ms)\n' "$verdict" \
+      "$(awk -v a="$addp" -v b="$addn" 'BEGIN { printf "%.3f", a - b }')"
+  else
+    echo
+  fi
+  if [ -n "${BENCH_RSS[W3]:-}" ]; then
+    echo "pgbaton peak RSS (max over runs): ${BENCH_RSS[W3]} kB = $((BENCH_RSS[W3] / 1024)) MB   goal < 64 MB"
+  fi
+  BENCH_PARAMS["W3"]="\"seconds\": $W3_SECONDS, \"rate\": 1000, \"clients\": 4, \"pgbaton_lag_p50\": $(w3_jnum "$p50"), \"pgbaton_lag_p99\": $(w3_jnum "$p99"), \"pgbaton_lag_samples\": $n, \"native_replay_lag_p50\": $(w3_jnum "$np50"), \"native_replay_lag_p99\": $(w3_jnum "$np99"), \"latency_ms_none\": $(w3_jnum "${med[none]:-}"), \"latency_ms_pgbaton\": $(w3_jnum "${med[pgbaton]:-}"), \"latency_ms_native\": $(w3_jnum "${med[native]:-}")"
+}
+
+# w3_jnum V: V as a JSON number, or null.
+w3_jnum() { if [[ $1 =~ ^[0-9.]+$ ]]; then echo "$1"; else echo null; fi; }
