@@ -70,13 +70,6 @@ static void *run(void *arg)
                                   .application_name = "pgbaton heartbeat",
                                   .errmode = DB_QUIET};
             db = db_connect(h->source, DB_SOURCE, &co, NULL, NULL);
-            /* during a cutover the database defaults to read-only; the
-             * heartbeat writes no user data (a logical message only), so its
-             * own session may stay writable: no warnings in the window */
-            PGresult *r =
-                db ? db_exec(db, DB_QUIET, "SET default_transaction_read_only = off", 0, NULL)
-                   : NULL;
-            PQclear(r);
         }
         if (db && beat(h, db)) {
             if (failing)
