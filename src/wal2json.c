@@ -308,15 +308,24 @@ static bool read_key(reader *r, char key[KEY_MAX])
         return false;
     if (ch != '"')
         return fail(r, "expected a key");
-    size_t mark = r->out->len;
-    if (!read_string(r))
-        return false;
-    size_t n = r->out->len - mark; /* with its NUL */
-    if (n <= KEY_MAX)
-        memcpy(key, r->out->data + mark, n);
-    else
-        key[0] = '\0';
-    r->out->len = mark;
+    const char *b = r->p + 1, *q = b;
+    while (q < r->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+        q++;
+    if (q < r->end && *q == '"') {
+        /* the usual case, no escapes: copied straight from the message */
+        size_t n = (size_t)(q - b);
+        memcpy(key, b, n < KEY_MAX ? n : 0);
+        key[n < KEY_MAX ? n : 0] = '\0';
+        r->p = q + 1;
+    } else {
+        size_t mark = r->out->len;
+        if (!read_string(r))
+            return false;
+        size_t n = r->out->len - mark; /* with its NUL */
+        memcpy(key, r->out->data + mark, n <= KEY_MAX ? n : 0);
+        key[n <= KEY_MAX ? n - 1 : 0] = '\0';
+        r->out->len = mark;
+    }
     return expect(r, ':', "expected ':' after a key");
 }
 
