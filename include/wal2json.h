@@ -2,19 +2,17 @@
  * include/wal2json.h — decode one wal2json (format version 2) message into
  * one change.
  *
- * wal2json 2.5 sends numbers (int, float, numeric) as bare JSON numbers,
- * which jansson cannot keep exact. Before parsing, w2j_quote_numbers()
- * turns every number token outside strings into a string holding the same
- * digits, so no value ever passes through a C double or int64. Decoded
- * values are the column's text form (bytea gets its "\x" back), or NULL for
- * SQL NULL.
+ * wal2json 2.5 sends numbers (int, float, numeric) as bare JSON numbers;
+ * the decoder keeps them as the exact characters sent, so no value ever
+ * passes through a C double or int64. Decoded values are the column's text
+ * form (bytea gets its "\x" back), or NULL for SQL NULL. Decoding allocates
+ * nothing per message once the change's buffers have grown (src/wal2json.c).
  */
 #ifndef PGBATON_WAL2JSON_H
 #define PGBATON_WAL2JSON_H
 
 #include "lsn.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,22 +60,15 @@ typedef struct w2j_change {
     const char *content;   /* M */
 
     /* private */
-    json_t *root;    /* parsed message; owned (new reference) */
-    w2j_buf quoted;  /* the message with numbers quoted */
-    int capcolumns;  /* allocated size of columns */
-    int capidentity; /* allocated size of identity */
-    char **scratch;  /* owned strings made for this message (bytea) */
-    int nscratch, capscratch;
+    w2j_buf text;     /* every kept value of the message, NUL-terminated; owned */
+    int capcolumns;   /* allocated size of columns */
+    int capidentity;  /* allocated size of identity */
+    char errbuf[128]; /* description of the last syntax error */
 } w2j_change;
 
-/* Copy IN (LEN bytes of JSON) to OUT, turning every number token outside
- * strings into a JSON string with exactly the same characters. Strings,
- * true/false/null and structure are copied unchanged. OUT is reset first
- * and NUL-terminated. */
-void w2j_quote_numbers(const char *in, size_t len, w2j_buf *out);
-
-/* Decode MSG (LEN bytes) into C, reusing its buffers. Returns false and sets
- * ERR (a static or C-owned description) on malformed input. */
+/* Decode MSG (LEN bytes, not NUL-terminated) into C, reusing its buffers.
+ * Returns false and sets ERR (a static or C-owned description, valid until
+ * the next call on C) on malformed input. */
 bool w2j_decode(w2j_change *c, const char *msg, size_t len, const char **err)
     __attribute__((warn_unused_result));
 

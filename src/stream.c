@@ -178,7 +178,7 @@ static session_end start_streaming(session *s, lsn_t start)
         PQclear(r);
         if (numeric && *s->numeric == NUMERIC_UNKNOWN && db_sqlstate_is(s->repl, "22023")) {
             log_info("wal2json has no numeric-data-types-as-string (version before 2.6): "
-                     "numbers are kept exact by quoting them before parsing; NaN and Infinity "
+                     "numbers are read as the exact digits sent; NaN and Infinity "
                      "in numeric and float columns arrive as NULL");
             *s->numeric = NUMERIC_NO;
             db_close(s->repl);
