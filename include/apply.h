@@ -81,11 +81,12 @@ typedef enum apply_status {
 } apply_status;
 
 typedef struct apply_opts {
-    const pgb_options *o;   /* name, filters */
-    const conninfo *target; /* borrowed */
-    int batch_changes;      /* commit after this many changes (default 5000) */
-    int batch_txns;         /* ... or this many source transactions (default 500) */
-    int batch_ms;           /* ... or when the batch is this old (default 200 ms) */
+    const pgb_options *o;        /* name, filters */
+    const conninfo *target;      /* borrowed */
+    const char *source_encoding; /* wal2json sends text in the source's encoding */
+    int batch_changes;           /* commit after this many changes (default 5000) */
+    int batch_txns;              /* ... or this many source transactions (default 500) */
+    int batch_ms;                /* ... or when the batch is this old (default 200 ms) */
 } apply_opts;
 
 typedef struct apply_ctx apply_ctx;

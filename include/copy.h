@@ -65,13 +65,14 @@ void copy_plan_free(copy_plan *plan);
 bool copy_plan_builds(const copy_plan *plan, unsigned catalog_oid, unsigned object_oid);
 
 typedef struct copy_run_opts {
-    const pgb_options *o;   /* jobs, split size, migration name */
-    const conninfo *source; /* borrowed */
-    const conninfo *target; /* borrowed */
-    const char *snapshot;   /* exported snapshot name */
-    db_conn *state;         /* target session for progress rows (main thread only) */
-    bool large_objects;     /* copy large objects too */
-    bool lo_owners;         /* restore large object owners */
+    const pgb_options *o;        /* jobs, split size, migration name */
+    const conninfo *source;      /* borrowed */
+    const conninfo *target;      /* borrowed */
+    const char *snapshot;        /* exported snapshot name */
+    db_conn *state;              /* target session for progress rows (main thread only) */
+    bool large_objects;          /* copy large objects too */
+    bool lo_owners;              /* restore large object owners */
+    const char *source_encoding; /* target sessions read the source's text in it */
 } copy_run_opts;
 
 /* Copy every selected table's data, build its indexes, ANALYZE it, copy

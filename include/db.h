@@ -60,6 +60,10 @@ typedef struct db_connect_opts {
     db_mode mode;
     const char *application_name; /* default "pgbaton" */
     db_errmode errmode;           /* log connection failures or not */
+    const char *client_encoding;  /* NULL: the database's own; otherwise the
+                                   * encoding of the text this session sends
+                                   * and reads (the source's, on target
+                                   * sessions: the target server converts) */
 } db_connect_opts;
 
 /* "source" or "target". */

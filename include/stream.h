@@ -10,11 +10,12 @@
 #include "lsn.h"
 
 typedef struct stream_ctx {
-    const pgb_options *o;   /* name, filters */
-    const conninfo *source; /* borrowed */
-    const conninfo *target; /* borrowed */
-    const char *slot_name;  /* borrowed */
-    lsn_t start_lsn;        /* pgbaton.migration.applied_lsn */
+    const pgb_options *o;        /* name, filters */
+    const conninfo *source;      /* borrowed */
+    const conninfo *target;      /* borrowed */
+    const char *slot_name;       /* borrowed */
+    lsn_t start_lsn;             /* pgbaton.migration.applied_lsn */
+    const char *source_encoding; /* the source database's server_encoding */
 } stream_ctx;
 
 /* Follow the slot from ctx->start_lsn (or the applied_lsn committed on the

@@ -1294,10 +1294,13 @@ apply_ctx *apply_open(const apply_opts *opts, apply_status *st)
     a->queue = calloc(QUEUE_CAP, sizeof(pending));
     a->last_commit = a->last_sample = now_s();
     *st = APPLY_RETRY;
-    db_connect_opts co = {
-        .mode = DB_MODE_NORMAL, .application_name = "pgbaton apply", .errmode = DB_LOG};
+    db_connect_opts co = {.mode = DB_MODE_NORMAL,
+                          .application_name = "pgbaton apply",
+                          .errmode = DB_LOG,
+                          .client_encoding = opts->source_encoding};
     a->db = db_connect(opts->target, DB_TARGET, &co, NULL, NULL);
     co.application_name = "pgbaton catalog";
+    co.client_encoding = NULL;
     a->catalog = a->db ? db_connect(opts->target, DB_TARGET, &co, NULL, NULL) : NULL;
     if (!a->catalog)
         goto fail;

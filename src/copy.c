@@ -357,6 +357,7 @@ static bool worker_connect(worker *w)
         log_error("copy worker %d could not import the snapshot on the source (see above)", w->id);
         return false;
     }
+    co.client_encoding = opts->source_encoding;
     w->dst = db_connect(opts->target, DB_TARGET, &co, NULL, NULL);
     return w->dst &&
            db_command(w->dst, "SET synchronous_commit = off; SET DateStyle = ISO; "

@@ -134,8 +134,8 @@ db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opt
     int n = 0;
     while (ci->keys[n])
         n++;
-    const char **keys = calloc((size_t)n + 8, sizeof(char *));
-    const char **vals = calloc((size_t)n + 8, sizeof(char *));
+    const char **keys = calloc((size_t)n + 9, sizeof(char *));
+    const char **vals = calloc((size_t)n + 9, sizeof(char *));
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (opts->mode == DB_MODE_REPLICATION &&
@@ -146,6 +146,10 @@ db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opt
     }
     keys[k] = "fallback_application_name";
     vals[k++] = opts->application_name ? opts->application_name : "pgbaton";
+    if (opts->client_encoding) {
+        keys[k] = "client_encoding";
+        vals[k++] = opts->client_encoding;
+    }
     if (!conninfo_get(ci, "connect_timeout")) {
         keys[k] = "connect_timeout";
         vals[k++] = "10";

@@ -48,15 +48,18 @@
 
 /* Everything a start holds; freed by start_ctx_free. */
 typedef struct start_ctx {
-    pgb_options o;    /* copy of the options, jobs resolved */
-    conninfo *src;    /* owned */
-    conninfo *dst;    /* owned */
-    db_conn *state;   /* target session: state rows, advisory lock; owned */
-    db_conn *src_db;  /* plain source session (versions, roles); owned */
-    db_conn *snap;    /* source session at the snapshot; owned */
-    slot_export slot; /* the slot and its exporting connection */
-    char tmpdir[256]; /* temporary directory for the schema archive, "" when none */
-    bool row_created; /* the migration row exists: failures are recorded */
+    pgb_options o;            /* copy of the options, jobs resolved */
+    conninfo *src;            /* owned */
+    conninfo *dst;            /* owned */
+    db_conn *state;           /* target session: state rows, advisory lock; owned */
+    db_conn *src_db;          /* plain source session (versions, roles); owned */
+    char source_encoding[64]; /* the source database's encoding: target sessions
+                               * that receive the source's text declare it as
+                               * their client_encoding, so the target converts */
+    db_conn *snap;            /* source session at the snapshot; owned */
+    slot_export slot;         /* the slot and its exporting connection */
+    char tmpdir[256];         /* temporary directory for the schema archive, "" when none */
+    bool row_created;         /* the migration row exists: failures are recorded */
 } start_ctx;
 
 /* ---- options as stored in pgbaton.migration.options ------------------------ */
@@ -378,9 +381,17 @@ static int run_copy(start_ctx *c)
     if (!open_snapshot_session(c))
         return copy_failed(c, "could not open a source session at the snapshot");
 
+    /* binary COPY moves text bytes unconverted: only between the same major
+     * version and the same database encoding */
     bool same_major = db_server_version(c->src_db) / 10000 == db_server_version(c->state) / 10000;
+    const char *dst_enc = PQparameterStatus(c->state->pg, "server_encoding");
+    bool same_encoding = dst_enc && strcmp(c->source_encoding, dst_enc) == 0;
+    if (!same_encoding)
+        log_info("source encoding %s, target %s: text is converted by the target (COPY in "
+                 "text format)",
+                 c->source_encoding, dst_enc ? dst_enc : "unknown");
     copy_plan plan;
-    if (!copy_plan_load(c->snap, &c->o, same_major, &plan))
+    if (!copy_plan_load(c->snap, &c->o, same_major && same_encoding, &plan))
         return copy_failed(c, "could not read the source's tables at the snapshot");
     int rc = EXIT_FAILURE_RUNTIME;
     namelist ex_schemas = {0}, ex_tables = {0};
@@ -419,7 +430,8 @@ static int run_copy(start_ctx *c)
                         .snapshot = c->slot.snapshot_name,
                         .state = c->state,
                         .large_objects = filter_is_empty(&c->o) || c->o.include_schema.n == 0,
-                        .lo_owners = owners == SCHEMA_WITH_OWNERS};
+                        .lo_owners = owners == SCHEMA_WITH_OWNERS,
+                        .source_encoding = c->source_encoding};
     if (!copy_run(&ro, &plan)) {
         rc = copy_failed(c, signals_stop_requested() ? "the copy was interrupted by a stop signal"
                                                      : "the data copy failed");
@@ -457,8 +469,12 @@ static int follow(start_ctx *c, const char *slot_name, lsn_t from)
     /* the copy's sessions are no longer needed */
     db_close(c->src_db);
     c->src_db = NULL;
-    stream_ctx sc = {
-        .o = &c->o, .source = c->src, .target = c->dst, .slot_name = slot_name, .start_lsn = from};
+    stream_ctx sc = {.o = &c->o,
+                     .source = c->src,
+                     .target = c->dst,
+                     .slot_name = slot_name,
+                     .start_lsn = from,
+                     .source_encoding = c->source_encoding};
     return stream_follow(&sc);
 }
 
@@ -555,6 +571,8 @@ int cmd_start(const pgb_options *o)
     rc = EXIT_FAILURE_RUNTIME;
     if (!(c.state = connect_side(c.dst, DB_TARGET)) || !(c.src_db = connect_side(c.src, DB_SOURCE)))
         goto out;
+    const char *enc = PQparameterStatus(c.src_db->pg, "server_encoding");
+    snprintf(c.source_encoding, sizeof c.source_encoding, "%s", enc ? enc : "UTF8");
     if (!lock_migration(&c))
         goto out;
     state_migration m;

@@ -371,7 +371,8 @@ static session_end stream_loop(session *s)
 
 static session_end run_session(session *s)
 {
-    apply_opts ao = {.o = s->ctx->o, .target = s->ctx->target};
+    apply_opts ao = {
+        .o = s->ctx->o, .target = s->ctx->target, .source_encoding = s->ctx->source_encoding};
     apply_status ast;
     s->apply = apply_open(&ao, &ast);
     if (!s->apply)

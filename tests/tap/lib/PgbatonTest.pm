@@ -180,7 +180,7 @@ sub wait_phase
 	poll_until(
 		sub {
 			my $out = '';
-			$target->psql('app', "SELECT phase FROM pgbaton.migration WHERE name = '$name'",
+			$target->psql($o{dbname} // 'app', "SELECT phase FROM pgbaton.migration WHERE name = '$name'",
 				stdout => \$out);
 			$reached = ($out // '') eq $phase;
 			return 1 if $reached;
