@@ -4,7 +4,14 @@
 -- One row per column, in table then column order.
 -- Columns: schema, table, est_rows, column, type, key_position (NULL when
 -- not part of the key), generated ('s' or ''), identity ('a', 'd' or ''),
--- in_unique (part of a unique index other than the key).
+-- in_unique (part of a unique index other than the key), hash_class (how
+-- the column enters the row hash, see src/verify_data.c: 'direct' when the
+-- type's own hash function separates exactly the values whose text output
+-- differs; 'int8' for bigint, whose hash folds 64 bits to 32 (the high half
+-- is hashed too); 'bpchar' for character(n), whose hash and cast to text
+-- ignore trailing spaces (its octet length is hashed too); 'text' for
+-- everything else, hashed as text). Domains are resolved to their base type; collatable types qualify
+-- only with a deterministic collation.
 WITH ext_owned AS (
     SELECT objid FROM pg_depend WHERE deptype = 'e' AND classid = 'pg_class'::regclass
 ), tab AS (
@@ -29,7 +36,27 @@ SELECT t.nspname, t.relname, t.est_rows, a.attname,
        a.attgenerated::text, a.attidentity::text,
        EXISTS (SELECT 1 FROM pg_index u
                WHERE u.indrelid = t.oid AND u.indisunique AND u.indexrelid IS DISTINCT FROM t.keyidx
-                 AND a.attnum = ANY (u.indkey))
+                 AND a.attnum = ANY (u.indkey)),
+       CASE WHEN b.base = 'bpchar'::regtype THEN 'bpchar'
+            WHEN a.attcollation <> 0
+                 AND NOT coalesce((SELECT co.collisdeterministic FROM pg_collation co
+                                   WHERE co.oid = a.attcollation), false) THEN 'text'
+            WHEN b.base IN ('bool'::regtype, 'int2'::regtype, 'int4'::regtype, 'oid'::regtype,
+                            'bytea'::regtype, 'uuid'::regtype, 'date'::regtype,
+                            'text'::regtype, 'varchar'::regtype, '"char"'::regtype,
+                            'name'::regtype) THEN 'direct'
+            WHEN b.base = 'int8'::regtype THEN 'int8'
+            ELSE 'text' END
 FROM tab t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+CROSS JOIN LATERAL (
+    WITH RECURSIVE dom (typ, kind, next, depth) AS (
+        SELECT ty.oid, ty.typtype, ty.typbasetype, 0 FROM pg_type ty WHERE ty.oid = a.atttypid
+        UNION ALL
+        SELECT ty.oid, ty.typtype, ty.typbasetype, d.depth + 1
+        FROM dom d JOIN pg_type ty ON ty.oid = d.next
+        WHERE d.kind = 'd' AND d.depth < 100
+    )
+    SELECT (SELECT typ FROM dom WHERE kind <> 'd') AS base
+) b
 ORDER BY t.nspname COLLATE "C", t.relname COLLATE "C", a.attnum;

@@ -79,6 +79,7 @@ enum {
     VC_GEN,
     VC_IDENT,
     VC_UNIQUE,
+    VC_HASH,
     VC_NCOLS
 };
 
@@ -96,15 +97,52 @@ static int rows_of_table(const PGresult *res, int i)
     return n;
 }
 
-/* Build the expressions a table's queries use, from its columns. */
-static void build_expressions(verify_table *t)
+/* How column C enters the row hash: its element(s) of the ROW. */
+static void append_hash_element(char **row, const verify_column *c)
+{
+    const char *sep = *row ? ", " : "";
+    switch (c->hash) {
+    case VERIFY_HASH_DIRECT:
+        str_append(row, "%st.%s", sep, c->qname);
+        break;
+    case VERIFY_HASH_INT8:
+        str_append(row, "%st.%s, t.%s >> 32", sep, c->qname, c->qname);
+        break;
+    case VERIFY_HASH_BPCHAR:
+        str_append(row, "%st.%s::text COLLATE \"C\", octet_length(t.%s)", sep, c->qname, c->qname);
+        break;
+    case VERIFY_HASH_TEXT:
+        str_append(row, "%st.%s::text COLLATE \"C\"", sep, c->qname);
+        break;
+    }
+}
+
+/* The bigint hash of a row (see the top of the file). MODERN: both servers
+ * have hash_record_extended (PostgreSQL 14+). */
+static char *row_hash_expr(const verify_table *t, bool modern)
 {
     char *row = NULL;
-    for (int c = 0; c < t->ncols; c++)
-        if (t->cols[c].on_target)
+    for (int c = 0; c < t->ncols; c++) {
+        if (!t->cols[c].on_target)
+            continue;
+        if (modern)
+            append_hash_element(&row, &t->cols[c]);
+        else
             str_append(&row, "%st.%s", row ? ", " : "", t->cols[c].qname);
-    t->row_expr = row ? str_printf("ROW(%s)::text", row) : strdup("''");
+    }
+    char *e = !row     ? strdup("0::bigint")
+              : modern ? str_printf("hash_numeric_extended("
+                                    "hash_record_extended(ROW(%s), 0)::numeric, 0)",
+                                    row)
+                       : str_printf("hashtextextended(ROW(%s)::text, 0)", row);
     free(row);
+    return e;
+}
+
+/* Build the expressions a table's queries use, from its columns. */
+static void build_expressions(verify_table *t, bool modern)
+{
+    t->row_expr = row_hash_expr(t, modern);
 
     bool key_ok = t->nkey > 0;
     for (int k = 0; k < t->nkey; k++)
@@ -132,10 +170,30 @@ static void build_expressions(verify_table *t)
     }
 }
 
+static verify_hash_class hash_class_of(const char *v)
+{
+    return strcmp(v, "direct") == 0   ? VERIFY_HASH_DIRECT
+           : strcmp(v, "int8") == 0   ? VERIFY_HASH_INT8
+           : strcmp(v, "bpchar") == 0 ? VERIFY_HASH_BPCHAR
+                                      : VERIFY_HASH_TEXT;
+}
+
+/* How column C (row SI of S) enters the row hash: the source's class when
+ * the target's column (row DI of D) has the same type and class, else as
+ * text (a type difference is a schema difference; the text comparison
+ * decides whether the values differ). */
+static verify_hash_class column_hash_class(const PGresult *s, int si, const PGresult *d, int di)
+{
+    if (strcmp(PQgetvalue(s, si, VC_TYPE), PQgetvalue(d, di, VC_TYPE)) != 0 ||
+        strcmp(PQgetvalue(s, si, VC_HASH), PQgetvalue(d, di, VC_HASH)) != 0)
+        return VERIFY_HASH_TEXT;
+    return hash_class_of(PQgetvalue(s, si, VC_HASH));
+}
+
 /* Describe the table at S[i..i+n), with the target's columns at D[j..j+m)
- * (m == 0 when the target lacks the table). */
+ * (m == 0 when the target lacks the table). MODERN: see row_hash_expr. */
 static void describe_table(verify_table *t, const PGresult *s, int i, int n, const PGresult *d,
-                           int j, int m)
+                           int j, int m, bool modern)
 {
     t->schema = strdup(PQgetvalue(s, i, VC_SCHEMA));
     t->name = strdup(PQgetvalue(s, i, VC_TABLE));
@@ -159,8 +217,11 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
         col->generated = PQgetvalue(s, i + c, VC_GEN)[0] == 's';
         col->identity = PQgetvalue(s, i + c, VC_IDENT)[0];
         col->in_unique = PQgetvalue(s, i + c, VC_UNIQUE)[0] == 't';
-        for (int k = 0; k < m && !col->on_target; k++)
+        for (int k = 0; k < m && !col->on_target; k++) {
             col->on_target = strcmp(col->name, PQgetvalue(d, j + k, VC_COLUMN)) == 0;
+            if (col->on_target)
+                col->hash = column_hash_class(s, i + c, d, j + k);
+        }
         if (col->key_position > 0 && col->key_position <= n) {
             t->key[col->key_position - 1] = c;
             if (col->key_position > t->nkey)
@@ -169,7 +230,7 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
     }
     t->lock = malloc(sizeof(pthread_mutex_t));
     pthread_mutex_init(t->lock, NULL);
-    build_expressions(t);
+    build_expressions(t, modern);
 }
 
 bool verify_load_tables(verify_ctx *ctx, verify_result *r)
@@ -183,6 +244,7 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
         PQclear(d);
         return false;
     }
+    bool modern = db_server_version(ctx->src) >= 140000 && db_server_version(ctx->dst) >= 140000;
     int ns = PQntuples(s), nd = PQntuples(d), i = 0, j = 0;
     r->tables = calloc((size_t)ns + 1, sizeof *r->tables);
     while (i < ns || j < nd) {
@@ -194,7 +256,7 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
             j += m;
             continue;
         }
-        describe_table(&r->tables[r->ntables++], s, i, n, d, j, c == 0 ? m : 0);
+        describe_table(&r->tables[r->ntables++], s, i, n, d, j, c == 0 ? m : 0, modern);
         i += n;
         if (c == 0)
             j += m;
@@ -324,9 +386,8 @@ static bool checksum_range(worker *w, verify_table *t, bool bounded, int64_t lo,
                            checksum *out)
 {
     char *where = range_where(t, bounded, lo, hi);
-    char *sql = str_printf("SELECT count(*), coalesce(sum(hashtextextended(%s, 0)), 0) "
-                           "FROM ONLY %s AS t%s",
-                           t->row_expr, t->qname, where);
+    char *sql = str_printf("SELECT count(*), coalesce(sum(%s), 0) FROM ONLY %s AS t%s", t->row_expr,
+                           t->qname, where);
     free(where);
     PGresult *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
@@ -411,8 +472,8 @@ static bool keys_enough(verify_table *t)
 static bool list_keys(worker *w, verify_table *t, bool bounded, int64_t lo, int64_t hi)
 {
     char *where = range_where(t, bounded, lo, hi);
-    char *sql = str_printf("SELECT %s, hashtextextended(%s, 0) FROM ONLY %s AS t%s", t->key_expr,
-                           t->row_expr, t->qname, where);
+    char *sql =
+        str_printf("SELECT %s, %s FROM ONLY %s AS t%s", t->key_expr, t->row_expr, t->qname, where);
     free(where);
     PGresult *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
