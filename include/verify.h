@@ -25,13 +25,20 @@
 /* How many differing keys are named per table, at most. */
 #define VERIFY_MAX_KEYS 10
 
-/* How a column enters the row hash (see the top of src/verify_data.c). */
+/* How a column enters the row hash (see the top of src/verify_data.c): as
+ * its text, or as the value itself for these base types. */
 typedef enum verify_hash_class {
-    VERIFY_HASH_TEXT,   /* its text output, hashed as text (the safe default) */
-    VERIFY_HASH_DIRECT, /* the value itself: its type's hash separates exactly
-                         * the values whose text output differs */
-    VERIFY_HASH_INT8,   /* bigint: the value and its high 32 bits */
-    VERIFY_HASH_BPCHAR, /* character(n): trimmed text and octet length */
+    VERIFY_HASH_TEXT, /* its text (the safe default: any other type) */
+    VERIFY_HASH_BOOL,
+    VERIFY_HASH_INT2,
+    VERIFY_HASH_INT4,
+    VERIFY_HASH_INT8, /* the value and its high 32 bits (its hash folds them) */
+    VERIFY_HASH_OID,
+    VERIFY_HASH_UUID,
+    VERIFY_HASH_CHAR, /* "char" */
+    VERIFY_HASH_NAME,
+    VERIFY_HASH_BPCHAR, /* character(n): the value and its octet length (its
+                         * hash ignores trailing spaces) */
 } verify_hash_class;
 
 /* One column of a table, as seen on the source. */
@@ -44,7 +51,8 @@ typedef struct verify_column {
     char identity;          /* 'a' (always), 'd' (by default) or 0 */
     bool in_unique;         /* part of a unique index other than the key */
     bool on_target;         /* the target has a column of that name */
-    verify_hash_class hash; /* TEXT unless both sides agree on type and class */
+    verify_hash_class hash; /* TEXT unless both sides have the same type */
+    bool not_null;          /* NOT NULL on both sides */
 } verify_column;
 
 typedef enum verify_key_kind {

@@ -5,13 +5,9 @@
 -- Columns: schema, table, est_rows, column, type, key_position (NULL when
 -- not part of the key), generated ('s' or ''), identity ('a', 'd' or ''),
 -- in_unique (part of a unique index other than the key), hash_class (how
--- the column enters the row hash, see src/verify_data.c: 'direct' when the
--- type's own hash function separates exactly the values whose text output
--- differs; 'int8' for bigint, whose hash folds 64 bits to 32 (the high half
--- is hashed too); 'bpchar' for character(n), whose hash and cast to text
--- ignore trailing spaces (its octet length is hashed too); 'text' for
--- everything else, hashed as text). Domains are resolved to their base type; collatable types qualify
--- only with a deterministic collation.
+-- the column enters the row hash, see src/verify_data.c: the base type, domains
+-- resolved, for the types hashed as themselves; 'text' for all others),
+-- not_null.
 WITH ext_owned AS (
     SELECT objid FROM pg_depend WHERE deptype = 'e' AND classid = 'pg_class'::regclass
 ), tab AS (
@@ -37,16 +33,12 @@ SELECT t.nspname, t.relname, t.est_rows, a.attname,
        EXISTS (SELECT 1 FROM pg_index u
                WHERE u.indrelid = t.oid AND u.indisunique AND u.indexrelid IS DISTINCT FROM t.keyidx
                  AND a.attnum = ANY (u.indkey)),
-       CASE WHEN b.base = 'bpchar'::regtype THEN 'bpchar'
-            WHEN a.attcollation <> 0
-                 AND NOT coalesce((SELECT co.collisdeterministic FROM pg_collation co
-                                   WHERE co.oid = a.attcollation), false) THEN 'text'
-            WHEN b.base IN ('bool'::regtype, 'int2'::regtype, 'int4'::regtype, 'oid'::regtype,
-                            'bytea'::regtype, 'uuid'::regtype, 'date'::regtype,
-                            'text'::regtype, 'varchar'::regtype, '"char"'::regtype,
-                            'name'::regtype) THEN 'direct'
-            WHEN b.base = 'int8'::regtype THEN 'int8'
-            ELSE 'text' END
+       CASE b.base WHEN 'bool'::regtype THEN 'bool' WHEN 'int2'::regtype THEN 'int2'
+                   WHEN 'int4'::regtype THEN 'int4' WHEN 'int8'::regtype THEN 'int8'
+                   WHEN 'oid'::regtype THEN 'oid' WHEN 'uuid'::regtype THEN 'uuid'
+                   WHEN '"char"'::regtype THEN 'char' WHEN 'name'::regtype THEN 'name'
+                   WHEN 'bpchar'::regtype THEN 'bpchar' ELSE 'text' END,
+       a.attnotnull
 FROM tab t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 CROSS JOIN LATERAL (

@@ -80,6 +80,7 @@ enum {
     VC_IDENT,
     VC_UNIQUE,
     VC_HASH,
+    VC_NOTNULL,
     VC_NCOLS
 };
 
@@ -97,52 +98,93 @@ static int rows_of_table(const PGresult *res, int i)
     return n;
 }
 
-/* How column C enters the row hash: its element(s) of the ROW. */
-static void append_hash_element(char **row, const verify_column *c)
+/* Above this many hashed columns a row is hashed as ROW(...)::text (the
+ * chain of hash calls would nest too deep). */
+#define CHAIN_MAX_COLS 100
+
+/* How a value of each hash class is hashed: FN(VALUE, seed), where VALUE
+ * is a format of the column reference and NULLV stands for NULL (the
+ * NULL-ness itself goes into the seed). Indexed by verify_hash_class. */
+static const struct hasher {
+    const char *fn, *value, *nullv;
+} hashers[] = {
+    [VERIFY_HASH_TEXT] = {"hashtextextended", "%s::text", "''"},
+    [VERIFY_HASH_BOOL] = {"hashint4extended", "%s::int", "0"},
+    [VERIFY_HASH_INT2] = {"hashint2extended", "%s", "0::int2"},
+    [VERIFY_HASH_INT4] = {"hashint4extended", "%s", "0"},
+    [VERIFY_HASH_INT8] = {"hashint8extended", "%s", "0::int8"},
+    [VERIFY_HASH_OID] = {"hashoidextended", "%s", "0::oid"},
+    [VERIFY_HASH_UUID] = {"uuid_hash_extended", "%s", "'00000000-0000-0000-0000-000000000000'"},
+    [VERIFY_HASH_CHAR] = {"hashcharextended", "%s", "''"},
+    [VERIFY_HASH_NAME] = {"hashnameextended", "%s", "''"},
+    [VERIFY_HASH_BPCHAR] = {"hashbpcharextended", "%s", "''"},
+};
+
+/* One link of the chain: the hash of column C seeded with SEED (consumed). */
+static char *hash_link(const verify_column *c, char *seed)
 {
-    const char *sep = *row ? ", " : "";
+    const struct hasher *h = &hashers[c->hash];
+    char *ref = str_printf("t.%s", c->qname);
+    char *v = str_printf(h->value, ref);
+    if (!c->not_null) { /* NULL: a default value, and the seed's low bit flipped */
+        char *nv = str_printf("coalesce(%s, %s)", v, h->nullv);
+        free(v);
+        v = nv;
+        char *ns = str_printf("(%s # CASE WHEN %s IS NULL THEN 1 ELSE 0 END)", seed, ref);
+        free(seed);
+        seed = ns;
+    }
+    char *link;
     switch (c->hash) {
-    case VERIFY_HASH_DIRECT:
-        str_append(row, "%st.%s", sep, c->qname);
+    case VERIFY_HASH_TEXT: /* bytes: the same whatever the collation */
+        link = str_printf("%s(%s COLLATE \"C\", %s)", h->fn, v, seed);
         break;
     case VERIFY_HASH_INT8:
-        str_append(row, "%st.%s, t.%s >> 32", sep, c->qname, c->qname);
+        link = str_printf("hashint4extended((%s >> 32)::int, %s(%s, %s))", v, h->fn, v, seed);
         break;
     case VERIFY_HASH_BPCHAR:
-        str_append(row, "%st.%s::text COLLATE \"C\", octet_length(t.%s)", sep, c->qname, c->qname);
+        link = str_printf("hashint4extended(coalesce(octet_length(%s), 0), %s(%s COLLATE \"C\", "
+                          "%s))",
+                          ref, h->fn, v, seed);
         break;
-    case VERIFY_HASH_TEXT:
-        str_append(row, "%st.%s::text COLLATE \"C\"", sep, c->qname);
+    default:
+        link = str_printf("%s(%s, %s)", h->fn, v, seed);
         break;
     }
+    free(ref);
+    free(v);
+    free(seed);
+    return link;
 }
 
-/* The bigint hash of a row (see the top of the file). MODERN: both servers
- * have hash_record_extended (PostgreSQL 14+). */
-static char *row_hash_expr(const verify_table *t, bool modern)
+/* The bigint hash of a row of "t" (see the top of the file). */
+static char *row_hash_expr(const verify_table *t)
 {
-    char *row = NULL;
-    for (int c = 0; c < t->ncols; c++) {
-        if (!t->cols[c].on_target)
-            continue;
-        if (modern)
-            append_hash_element(&row, &t->cols[c]);
-        else
-            str_append(&row, "%st.%s", row ? ", " : "", t->cols[c].qname);
+    int n = 0;
+    for (int c = 0; c < t->ncols; c++)
+        n += t->cols[c].on_target;
+    if (n == 0)
+        return strdup("0::bigint");
+    char *e = NULL;
+    if (n > CHAIN_MAX_COLS) {
+        for (int c = 0; c < t->ncols; c++)
+            if (t->cols[c].on_target)
+                str_append(&e, "%st.%s", e ? ", " : "", t->cols[c].qname);
+        char *row = str_printf("hashtextextended(ROW(%s)::text, 0)", e);
+        free(e);
+        return row;
     }
-    char *e = !row     ? strdup("0::bigint")
-              : modern ? str_printf("hash_numeric_extended("
-                                    "hash_record_extended(ROW(%s), 0)::numeric, 0)",
-                                    row)
-                       : str_printf("hashtextextended(ROW(%s)::text, 0)", row);
-    free(row);
+    e = strdup("0::bigint");
+    for (int c = 0; c < t->ncols; c++)
+        if (t->cols[c].on_target)
+            e = hash_link(&t->cols[c], e);
     return e;
 }
 
 /* Build the expressions a table's queries use, from its columns. */
-static void build_expressions(verify_table *t, bool modern)
+static void build_expressions(verify_table *t)
 {
-    t->row_expr = row_hash_expr(t, modern);
+    t->row_expr = row_hash_expr(t);
 
     bool key_ok = t->nkey > 0;
     for (int k = 0; k < t->nkey; k++)
@@ -172,28 +214,36 @@ static void build_expressions(verify_table *t, bool modern)
 
 static verify_hash_class hash_class_of(const char *v)
 {
-    return strcmp(v, "direct") == 0   ? VERIFY_HASH_DIRECT
-           : strcmp(v, "int8") == 0   ? VERIFY_HASH_INT8
-           : strcmp(v, "bpchar") == 0 ? VERIFY_HASH_BPCHAR
-                                      : VERIFY_HASH_TEXT;
+    static const char *names[] = {
+        [VERIFY_HASH_TEXT] = "text",     [VERIFY_HASH_BOOL] = "bool", [VERIFY_HASH_INT2] = "int2",
+        [VERIFY_HASH_INT4] = "int4",     [VERIFY_HASH_INT8] = "int8", [VERIFY_HASH_OID] = "oid",
+        [VERIFY_HASH_UUID] = "uuid",     [VERIFY_HASH_CHAR] = "char", [VERIFY_HASH_NAME] = "name",
+        [VERIFY_HASH_BPCHAR] = "bpchar",
+    };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(v, names[k]) == 0)
+            return (verify_hash_class)k;
+    return VERIFY_HASH_TEXT;
 }
 
-/* How column C (row SI of S) enters the row hash: the source's class when
- * the target's column (row DI of D) has the same type and class, else as
- * text (a type difference is a schema difference; the text comparison
- * decides whether the values differ). */
-static verify_hash_class column_hash_class(const PGresult *s, int si, const PGresult *d, int di)
+/* How column C (row SI of S, row DI of D on the target) enters the row
+ * hash: as its class when both sides have the same type and class, else as
+ * text (a type difference is a schema difference; whether the values
+ * differ is then decided on their text). */
+static void column_hash_class(verify_column *c, const PGresult *s, int si, const PGresult *d,
+                              int di)
 {
-    if (strcmp(PQgetvalue(s, si, VC_TYPE), PQgetvalue(d, di, VC_TYPE)) != 0 ||
-        strcmp(PQgetvalue(s, si, VC_HASH), PQgetvalue(d, di, VC_HASH)) != 0)
-        return VERIFY_HASH_TEXT;
-    return hash_class_of(PQgetvalue(s, si, VC_HASH));
+    bool same = strcmp(PQgetvalue(s, si, VC_TYPE), PQgetvalue(d, di, VC_TYPE)) == 0 &&
+                strcmp(PQgetvalue(s, si, VC_HASH), PQgetvalue(d, di, VC_HASH)) == 0;
+    c->hash = same ? hash_class_of(PQgetvalue(s, si, VC_HASH)) : VERIFY_HASH_TEXT;
+    c->not_null =
+        PQgetvalue(s, si, VC_NOTNULL)[0] == 't' && PQgetvalue(d, di, VC_NOTNULL)[0] == 't';
 }
 
 /* Describe the table at S[i..i+n), with the target's columns at D[j..j+m)
- * (m == 0 when the target lacks the table). MODERN: see row_hash_expr. */
+ * (m == 0 when the target lacks the table). */
 static void describe_table(verify_table *t, const PGresult *s, int i, int n, const PGresult *d,
-                           int j, int m, bool modern)
+                           int j, int m)
 {
     t->schema = strdup(PQgetvalue(s, i, VC_SCHEMA));
     t->name = strdup(PQgetvalue(s, i, VC_TABLE));
@@ -220,7 +270,7 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
         for (int k = 0; k < m && !col->on_target; k++) {
             col->on_target = strcmp(col->name, PQgetvalue(d, j + k, VC_COLUMN)) == 0;
             if (col->on_target)
-                col->hash = column_hash_class(s, i + c, d, j + k);
+                column_hash_class(col, s, i + c, d, j + k);
         }
         if (col->key_position > 0 && col->key_position <= n) {
             t->key[col->key_position - 1] = c;
@@ -230,7 +280,7 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
     }
     t->lock = malloc(sizeof(pthread_mutex_t));
     pthread_mutex_init(t->lock, NULL);
-    build_expressions(t, modern);
+    build_expressions(t);
 }
 
 bool verify_load_tables(verify_ctx *ctx, verify_result *r)
@@ -244,7 +294,6 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
         PQclear(d);
         return false;
     }
-    bool modern = db_server_version(ctx->src) >= 140000 && db_server_version(ctx->dst) >= 140000;
     int ns = PQntuples(s), nd = PQntuples(d), i = 0, j = 0;
     r->tables = calloc((size_t)ns + 1, sizeof *r->tables);
     while (i < ns || j < nd) {
@@ -256,7 +305,7 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
             j += m;
             continue;
         }
-        describe_table(&r->tables[r->ntables++], s, i, n, d, j, c == 0 ? m : 0, modern);
+        describe_table(&r->tables[r->ntables++], s, i, n, d, j, c == 0 ? m : 0);
         i += n;
         if (c == 0)
             j += m;

@@ -19,13 +19,17 @@ CREATE DOMAIN bigdom AS bigint;
 CREATE TABLE typed (id int PRIMARY KEY, n numeric, f float8, iv interval, j jsonb,
                     na numeric[], t text, ci text COLLATE ci, ts timestamptz, by bytea,
                     e text, bp bpchar, bpn char(4), big bigint, bd bigdom, i int,
-                    vc varchar(20), u uuid);
+                    vc varchar(20), u uuid, bo bool, sm smallint, ch "char", nm name,
+                    nn text NOT NULL, d date, o oid);
 INSERT INTO typed
   SELECT i, i * 1.5, i * 0.25, i * interval '1 hour', jsonb_build_object('k', i),
          ARRAY[i * 1.5, i], 'text' || i, 'Ci' || i, '2024-01-01 00:00:00+00'::timestamptz + i * interval '1 minute',
          decode(md5(i::text), 'hex'), 'e' || i, 'bp' || i, 'b' || (i % 100), i * 1000000007::bigint, i, i,
-         'vc' || i, md5(i::text)::uuid
+         'vc' || i, md5(i::text)::uuid, i % 2 = 0, i, 'c', 'n' || i, 'nn' || i, date '2024-01-01' + i, i
   FROM generate_series(1, 200) i;
+CREATE TABLE wide (id int PRIMARY KEY);
+SELECT format('ALTER TABLE wide %s', string_agg(format('ADD c%s int', i), ', ')) FROM generate_series(1, 120) i \gexec
+INSERT INTO wide (id, c7, c120) SELECT i, i, i FROM generate_series(1, 100) i;
 CREATE TABLE nokey (a numeric, b text);
 INSERT INTO nokey SELECT i * 1.5, 'x' || i FROM generate_series(1, 50) i;
 ANALYZE;
@@ -65,6 +69,22 @@ my @cases = (
 	[ 'bd',  "0",                                    "4294967297" ],
 	[ 'i',   "1",                                    "2" ],
 	[ 'u',   "'00000000-0000-0000-0000-000000000001'", "'00000000-0000-0000-0000-000000000002'" ],
+	[ 'u',   "NULL",                                 "'00000000-0000-0000-0000-000000000000'" ],
+	[ 'i',   "NULL",                                 "0" ],
+	[ 'big', "NULL",                                 "0" ],
+	[ 'bp',  "NULL",                                 "''" ],
+	[ 'bo',  "NULL",                                 "false" ],
+	[ 'bo',  "true",                                 "false" ],
+	[ 'sm',  "1",                                    "-1" ],
+	[ 'ch',  "'a'",                                  "'b'" ],
+	[ 'ch',  "NULL",                                 "''" ],
+	[ 'nm',  "'Abc'",                                "'abc'" ],
+	[ 'nm',  "NULL",                                 "''" ],
+	[ 'nn',  "'Abc'",                                "'abc'" ],
+	[ 'd',   "'2024-01-01'",                         "'2024-01-02'" ],
+	[ 'd',   "'infinity'",                           "'-infinity'" ],
+	[ 'o',   "NULL",                                 "0" ],
+	[ 'o',   "1",                                    "2" ],
 );
 for my $c (@cases)
 {
@@ -92,6 +112,12 @@ my ($changed) = $r->{stdout} =~ /^table public\.typed: DIFFERENT: changed: (.*)$
 is(join(',', sort { $a <=> $b } map { /id=(\d+)/ } split /, /, $changed // ''),
 	'1,2,4,5,7,8,10,11,13,14', 'values swapped between rows: every key named') or diag($r->{stdout});
 $dst->safe_psql('app', "UPDATE typed SET i = id WHERE id <= 14");
+
+# a table too wide for the chain of hash calls: hashed as ROW(...)::text
+$dst->safe_psql('app', "UPDATE wide SET c120 = 0 WHERE id = 42");
+$r = verify();
+like($r->{stdout}, qr/^table public\.wide: DIFFERENT: changed: id=42$/m, 'wide table: difference found');
+$dst->safe_psql('app', "UPDATE wide SET c120 = 42 WHERE id = 42");
 
 # keyless table: the whole-table checksum
 $dst->safe_psql('app', "UPDATE nokey SET a = 3.00 WHERE a = 3.0");
