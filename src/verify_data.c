@@ -11,9 +11,29 @@
  *     each; otherwise one chunk holding the whole table (a table without a
  *     key cannot be cut the same way on both servers: ctid ranges follow the
  *     physical layout, which differs; its whole-table checksum is compared).
- *   - The checksum of a chunk is count(*) and sum(hashtextextended(ROW(columns)
- *     ::text, 0)) — a numeric sum, so it neither overflows nor depends on row
- *     order. Both sides print values the same way because every session pins
+ *   - The checksum of a chunk is count(*) and the sum of the row hashes — a
+ *     numeric sum, so it neither overflows nor depends on row order.
+ *   - The row hash (row_hash_expr) is a chain of the types' own 64-bit hash
+ *     functions, each call seeded with the previous one's result:
+ *     h0 = 0, h(i) = hashfn_i(value_i, h(i-1)), in column order. Each call
+ *     mixes its seed completely, so the row hash is not a linear combination
+ *     of column hashes (with one, values swapped between two rows would
+ *     leave the sum unchanged). Only types whose hash separates exactly the
+ *     values whose text output differs are hashed as themselves: bool (as
+ *     0/1), smallint, integer, bigint (plus its high 32 bits: hashint8
+ *     folds 64 bits to 32), oid, uuid, "char", name, character(n) (hashed
+ *     trimmed under the "C" collation, plus octet_length: the hash ignores
+ *     trailing spaces). Every other type — numeric (1.0 = 1.00), float
+ *     (0 = -0), interval ('1 day' = '24 hours'), json(b), arrays, records,
+ *     ranges, timestamps (their hash folds 64 bits to 32 too), text and
+ *     varchar, user types — is hashed as its text (::text) under "C": bytes,
+ *     whatever the column's collation. Domains count as their base type. A
+ *     column whose type differs between the sides is hashed as text on both.
+ *     A nullable column's NULL is hashed as a fixed value of its type with
+ *     the seed's low bit flipped, so NULL differs from every value, the
+ *     empty string included. Rows of more than CHAIN_MAX_COLS columns are
+ *     hashed as hashtextextended(ROW(columns)::text, 0) (a chain would nest
+ *     too deep). Text is the same on both sides because every session pins
  *     DateStyle, TimeZone, extra_float_digits, bytea_output and
  *     IntervalStyle (verify_pin_settings).
  *   - --jobs workers each hold one connection per side, inside the same
@@ -23,7 +43,8 @@
  *   - A chunk whose checksums differ is narrowed: an integer range is cut into
  *     sub-ranges, checksummed again, and the differing ones followed down
  *     until a range is small enough to list (key, row hash) on both sides and
- *     merge. Only keys are kept: missing on target, extra on target, changed.
+ *     merge (the same row hash as the checksums). Only keys are kept:
+ *     missing on target, extra on target, changed.
  *     Column values never leave the servers.
  */
 #include "verify.h"
