@@ -25,16 +25,34 @@
 /* How many differing keys are named per table, at most. */
 #define VERIFY_MAX_KEYS 10
 
+/* How a column enters the row hash (see the top of src/verify_data.c): as
+ * its text, or as the value itself for these base types. */
+typedef enum verify_hash_class {
+    VERIFY_HASH_TEXT, /* its text (the safe default: any other type) */
+    VERIFY_HASH_BOOL,
+    VERIFY_HASH_INT2,
+    VERIFY_HASH_INT4,
+    VERIFY_HASH_INT8, /* the value and its high 32 bits (its hash folds them) */
+    VERIFY_HASH_OID,
+    VERIFY_HASH_UUID,
+    VERIFY_HASH_CHAR, /* "char" */
+    VERIFY_HASH_NAME,
+    VERIFY_HASH_BPCHAR, /* character(n): the value and its octet length (its
+                         * hash ignores trailing spaces) */
+} verify_hash_class;
+
 /* One column of a table, as seen on the source. */
 typedef struct verify_column {
-    char *name;       /* attname; owned */
-    char *qname;      /* quoted identifier; owned */
-    char *type;       /* format_type(); owned */
-    int key_position; /* 1-based position in the row key, 0 when not a key column */
-    bool generated;   /* stored generated column */
-    char identity;    /* 'a' (always), 'd' (by default) or 0 */
-    bool in_unique;   /* part of a unique index other than the key */
-    bool on_target;   /* the target has a column of that name */
+    char *name;             /* attname; owned */
+    char *qname;            /* quoted identifier; owned */
+    char *type;             /* format_type(); owned */
+    int key_position;       /* 1-based position in the row key, 0 when not a key column */
+    bool generated;         /* stored generated column */
+    char identity;          /* 'a' (always), 'd' (by default) or 0 */
+    bool in_unique;         /* part of a unique index other than the key */
+    bool on_target;         /* the target has a column of that name */
+    verify_hash_class hash; /* TEXT unless both sides have the same type */
+    bool not_null;          /* NOT NULL on both sides */
 } verify_column;
 
 typedef enum verify_key_kind {
@@ -62,7 +80,8 @@ typedef struct verify_table {
     int nkey;
     verify_key_kind key_kind;
     bool on_target;  /* the table exists on the target */
-    char *row_expr;  /* "ROW(t.a, t.b)::text" over columns present on both sides; owned */
+    char *row_expr;  /* bigint hash of a row of "t", over the columns present on
+                      * both sides; owned */
     char *key_expr;  /* text of the key: "t.id::text" or "ROW(t.a, t.b)::text"; owned */
     char *key_order; /* "t.a, t.b"; owned */
     char *key_label; /* how a key is named in messages: "id" or "(a, b)"; owned */

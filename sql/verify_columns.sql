@@ -4,7 +4,10 @@
 -- One row per column, in table then column order.
 -- Columns: schema, table, est_rows, column, type, key_position (NULL when
 -- not part of the key), generated ('s' or ''), identity ('a', 'd' or ''),
--- in_unique (part of a unique index other than the key).
+-- in_unique (part of a unique index other than the key), hash_class (how
+-- the column enters the row hash, see src/verify_data.c: the base type, domains
+-- resolved, for the types hashed as themselves; 'text' for all others),
+-- not_null.
 WITH ext_owned AS (
     SELECT objid FROM pg_depend WHERE deptype = 'e' AND classid = 'pg_class'::regclass
 ), tab AS (
@@ -29,7 +32,23 @@ SELECT t.nspname, t.relname, t.est_rows, a.attname,
        a.attgenerated::text, a.attidentity::text,
        EXISTS (SELECT 1 FROM pg_index u
                WHERE u.indrelid = t.oid AND u.indisunique AND u.indexrelid IS DISTINCT FROM t.keyidx
-                 AND a.attnum = ANY (u.indkey))
+                 AND a.attnum = ANY (u.indkey)),
+       CASE b.base WHEN 'bool'::regtype THEN 'bool' WHEN 'int2'::regtype THEN 'int2'
+                   WHEN 'int4'::regtype THEN 'int4' WHEN 'int8'::regtype THEN 'int8'
+                   WHEN 'oid'::regtype THEN 'oid' WHEN 'uuid'::regtype THEN 'uuid'
+                   WHEN '"char"'::regtype THEN 'char' WHEN 'name'::regtype THEN 'name'
+                   WHEN 'bpchar'::regtype THEN 'bpchar' ELSE 'text' END,
+       a.attnotnull
 FROM tab t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+CROSS JOIN LATERAL (
+    WITH RECURSIVE dom (typ, kind, next, depth) AS (
+        SELECT ty.oid, ty.typtype, ty.typbasetype, 0 FROM pg_type ty WHERE ty.oid = a.atttypid
+        UNION ALL
+        SELECT ty.oid, ty.typtype, ty.typbasetype, d.depth + 1
+        FROM dom d JOIN pg_type ty ON ty.oid = d.next
+        WHERE d.kind = 'd' AND d.depth < 100
+    )
+    SELECT (SELECT typ FROM dom WHERE kind <> 'd') AS base
+) b
 ORDER BY t.nspname COLLATE "C", t.relname COLLATE "C", a.attnum;

@@ -11,9 +11,29 @@
  *     each; otherwise one chunk holding the whole table (a table without a
  *     key cannot be cut the same way on both servers: ctid ranges follow the
  *     physical layout, which differs; its whole-table checksum is compared).
- *   - The checksum of a chunk is count(*) and sum(hashtextextended(ROW(columns)
- *     ::text, 0)) — a numeric sum, so it neither overflows nor depends on row
- *     order. Both sides print values the same way because every session pins
+ *   - The checksum of a chunk is count(*) and the sum of the row hashes — a
+ *     numeric sum, so it neither overflows nor depends on row order.
+ *   - The row hash (row_hash_expr) is a chain of the types' own 64-bit hash
+ *     functions, each call seeded with the previous one's result:
+ *     h0 = 0, h(i) = hashfn_i(value_i, h(i-1)), in column order. Each call
+ *     mixes its seed completely, so the row hash is not a linear combination
+ *     of column hashes (with one, values swapped between two rows would
+ *     leave the sum unchanged). Only types whose hash separates exactly the
+ *     values whose text output differs are hashed as themselves: bool (as
+ *     0/1), smallint, integer, bigint (plus its high 32 bits: hashint8
+ *     folds 64 bits to 32), oid, uuid, "char", name, character(n) (hashed
+ *     trimmed under the "C" collation, plus octet_length: the hash ignores
+ *     trailing spaces). Every other type — numeric (1.0 = 1.00), float
+ *     (0 = -0), interval ('1 day' = '24 hours'), json(b), arrays, records,
+ *     ranges, timestamps (their hash folds 64 bits to 32 too), text and
+ *     varchar, user types — is hashed as its text (::text) under "C": bytes,
+ *     whatever the column's collation. Domains count as their base type. A
+ *     column whose type differs between the sides is hashed as text on both.
+ *     A nullable column's NULL is hashed as a fixed value of its type with
+ *     the seed's low bit flipped, so NULL differs from every value, the
+ *     empty string included. Rows of more than CHAIN_MAX_COLS columns are
+ *     hashed as hashtextextended(ROW(columns)::text, 0) (a chain would nest
+ *     too deep). Text is the same on both sides because every session pins
  *     DateStyle, TimeZone, extra_float_digits, bytea_output and
  *     IntervalStyle (verify_pin_settings).
  *   - --jobs workers each hold one connection per side, inside the same
@@ -23,7 +43,8 @@
  *   - A chunk whose checksums differ is narrowed: an integer range is cut into
  *     sub-ranges, checksummed again, and the differing ones followed down
  *     until a range is small enough to list (key, row hash) on both sides and
- *     merge. Only keys are kept: missing on target, extra on target, changed.
+ *     merge (the same row hash as the checksums). Only keys are kept:
+ *     missing on target, extra on target, changed.
  *     Column values never leave the servers.
  */
 #include "verify.h"
@@ -79,6 +100,8 @@ enum {
     VC_GEN,
     VC_IDENT,
     VC_UNIQUE,
+    VC_HASH,
+    VC_NOTNULL,
     VC_NCOLS
 };
 
@@ -96,15 +119,93 @@ static int rows_of_table(const PGresult *res, int i)
     return n;
 }
 
+/* Above this many hashed columns a row is hashed as ROW(...)::text (the
+ * chain of hash calls would nest too deep). */
+#define CHAIN_MAX_COLS 100
+
+/* How a value of each hash class is hashed: FN(VALUE, seed), where VALUE
+ * is a format of the column reference and NULLV stands for NULL (the
+ * NULL-ness itself goes into the seed). Indexed by verify_hash_class. */
+static const struct hasher {
+    const char *fn, *value, *nullv;
+} hashers[] = {
+    [VERIFY_HASH_TEXT] = {"hashtextextended", "%s::text", "''"},
+    [VERIFY_HASH_BOOL] = {"hashint4extended", "%s::int", "0"},
+    [VERIFY_HASH_INT2] = {"hashint2extended", "%s", "0::int2"},
+    [VERIFY_HASH_INT4] = {"hashint4extended", "%s", "0"},
+    [VERIFY_HASH_INT8] = {"hashint8extended", "%s", "0::int8"},
+    [VERIFY_HASH_OID] = {"hashoidextended", "%s", "0::oid"},
+    [VERIFY_HASH_UUID] = {"uuid_hash_extended", "%s", "'00000000-0000-0000-0000-000000000000'"},
+    [VERIFY_HASH_CHAR] = {"hashcharextended", "%s", "''"},
+    [VERIFY_HASH_NAME] = {"hashnameextended", "%s", "''"},
+    [VERIFY_HASH_BPCHAR] = {"hashbpcharextended", "%s", "''"},
+};
+
+/* One link of the chain: the hash of column C seeded with SEED (consumed). */
+static char *hash_link(const verify_column *c, char *seed)
+{
+    const struct hasher *h = &hashers[c->hash];
+    char *ref = str_printf("t.%s", c->qname);
+    char *v = str_printf(h->value, ref);
+    if (!c->not_null) { /* NULL: a default value, and the seed's low bit flipped */
+        char *nv = str_printf("coalesce(%s, %s)", v, h->nullv);
+        free(v);
+        v = nv;
+        char *ns = str_printf("(%s # CASE WHEN %s IS NULL THEN 1 ELSE 0 END)", seed, ref);
+        free(seed);
+        seed = ns;
+    }
+    char *link;
+    switch (c->hash) {
+    case VERIFY_HASH_TEXT: /* bytes: the same whatever the collation */
+        link = str_printf("%s(%s COLLATE \"C\", %s)", h->fn, v, seed);
+        break;
+    case VERIFY_HASH_INT8:
+        link = str_printf("hashint4extended((%s >> 32)::int, %s(%s, %s))", v, h->fn, v, seed);
+        break;
+    case VERIFY_HASH_BPCHAR:
+        link = str_printf("hashint4extended(coalesce(octet_length(%s), 0), %s(%s COLLATE \"C\", "
+                          "%s))",
+                          ref, h->fn, v, seed);
+        break;
+    default:
+        link = str_printf("%s(%s, %s)", h->fn, v, seed);
+        break;
+    }
+    free(ref);
+    free(v);
+    free(seed);
+    return link;
+}
+
+/* The bigint hash of a row of "t" (see the top of the file). */
+static char *row_hash_expr(const verify_table *t)
+{
+    int n = 0;
+    for (int c = 0; c < t->ncols; c++)
+        n += t->cols[c].on_target;
+    if (n == 0)
+        return strdup("0::bigint");
+    char *e = NULL;
+    if (n > CHAIN_MAX_COLS) {
+        for (int c = 0; c < t->ncols; c++)
+            if (t->cols[c].on_target)
+                str_append(&e, "%st.%s", e ? ", " : "", t->cols[c].qname);
+        char *row = str_printf("hashtextextended(ROW(%s)::text, 0)", e);
+        free(e);
+        return row;
+    }
+    e = strdup("0::bigint");
+    for (int c = 0; c < t->ncols; c++)
+        if (t->cols[c].on_target)
+            e = hash_link(&t->cols[c], e);
+    return e;
+}
+
 /* Build the expressions a table's queries use, from its columns. */
 static void build_expressions(verify_table *t)
 {
-    char *row = NULL;
-    for (int c = 0; c < t->ncols; c++)
-        if (t->cols[c].on_target)
-            str_append(&row, "%st.%s", row ? ", " : "", t->cols[c].qname);
-    t->row_expr = row ? str_printf("ROW(%s)::text", row) : strdup("''");
-    free(row);
+    t->row_expr = row_hash_expr(t);
 
     bool key_ok = t->nkey > 0;
     for (int k = 0; k < t->nkey; k++)
@@ -130,6 +231,34 @@ static void build_expressions(verify_table *t)
         t->key_expr = str_printf("ROW(%s)::text", order);
         t->key_kind = VERIFY_KEY_OTHER;
     }
+}
+
+static verify_hash_class hash_class_of(const char *v)
+{
+    static const char *names[] = {
+        [VERIFY_HASH_TEXT] = "text",     [VERIFY_HASH_BOOL] = "bool", [VERIFY_HASH_INT2] = "int2",
+        [VERIFY_HASH_INT4] = "int4",     [VERIFY_HASH_INT8] = "int8", [VERIFY_HASH_OID] = "oid",
+        [VERIFY_HASH_UUID] = "uuid",     [VERIFY_HASH_CHAR] = "char", [VERIFY_HASH_NAME] = "name",
+        [VERIFY_HASH_BPCHAR] = "bpchar",
+    };
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strcmp(v, names[k]) == 0)
+            return (verify_hash_class)k;
+    return VERIFY_HASH_TEXT;
+}
+
+/* How column C (row SI of S, row DI of D on the target) enters the row
+ * hash: as its class when both sides have the same type and class, else as
+ * text (a type difference is a schema difference; whether the values
+ * differ is then decided on their text). */
+static void column_hash_class(verify_column *c, const PGresult *s, int si, const PGresult *d,
+                              int di)
+{
+    bool same = strcmp(PQgetvalue(s, si, VC_TYPE), PQgetvalue(d, di, VC_TYPE)) == 0 &&
+                strcmp(PQgetvalue(s, si, VC_HASH), PQgetvalue(d, di, VC_HASH)) == 0;
+    c->hash = same ? hash_class_of(PQgetvalue(s, si, VC_HASH)) : VERIFY_HASH_TEXT;
+    c->not_null =
+        PQgetvalue(s, si, VC_NOTNULL)[0] == 't' && PQgetvalue(d, di, VC_NOTNULL)[0] == 't';
 }
 
 /* Describe the table at S[i..i+n), with the target's columns at D[j..j+m)
@@ -159,8 +288,11 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
         col->generated = PQgetvalue(s, i + c, VC_GEN)[0] == 's';
         col->identity = PQgetvalue(s, i + c, VC_IDENT)[0];
         col->in_unique = PQgetvalue(s, i + c, VC_UNIQUE)[0] == 't';
-        for (int k = 0; k < m && !col->on_target; k++)
+        for (int k = 0; k < m && !col->on_target; k++) {
             col->on_target = strcmp(col->name, PQgetvalue(d, j + k, VC_COLUMN)) == 0;
+            if (col->on_target)
+                column_hash_class(col, s, i + c, d, j + k);
+        }
         if (col->key_position > 0 && col->key_position <= n) {
             t->key[col->key_position - 1] = c;
             if (col->key_position > t->nkey)
@@ -324,9 +456,8 @@ static bool checksum_range(worker *w, verify_table *t, bool bounded, int64_t lo,
                            checksum *out)
 {
     char *where = range_where(t, bounded, lo, hi);
-    char *sql = str_printf("SELECT count(*), coalesce(sum(hashtextextended(%s, 0)), 0) "
-                           "FROM ONLY %s AS t%s",
-                           t->row_expr, t->qname, where);
+    char *sql = str_printf("SELECT count(*), coalesce(sum(%s), 0) FROM ONLY %s AS t%s", t->row_expr,
+                           t->qname, where);
     free(where);
     PGresult *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
@@ -411,8 +542,8 @@ static bool keys_enough(verify_table *t)
 static bool list_keys(worker *w, verify_table *t, bool bounded, int64_t lo, int64_t hi)
 {
     char *where = range_where(t, bounded, lo, hi);
-    char *sql = str_printf("SELECT %s, hashtextextended(%s, 0) FROM ONLY %s AS t%s", t->key_expr,
-                           t->row_expr, t->qname, where);
+    char *sql =
+        str_printf("SELECT %s, %s FROM ONLY %s AS t%s", t->key_expr, t->row_expr, t->qname, where);
     free(where);
     PGresult *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
