@@ -114,6 +114,8 @@ int db_server_version(const db_conn *db);
 
 /* Quote an identifier / a literal for SQL text; malloc'd. */
 char *db_quote_ident(const char *name);
+/* "schema"."name", both quoted; malloc'd. */
+char *db_quote_qualified(const char *schema, const char *name);
 char *db_quote_literal(const char *value);
 
 #endif

@@ -615,12 +615,7 @@ static apply_table *get_table(apply_ctx *a, const char *schema, const char *tabl
     apply_table *t = &e->t;
     t->schema = strdup(schema);
     t->name = strdup(table);
-    char *qs = db_quote_ident(schema), *qt = db_quote_ident(table);
-    size_t len = strlen(qs) + strlen(qt) + 2;
-    t->qname = malloc(len);
-    snprintf(t->qname, len, "%s.%s", qs, qt);
-    free(qs);
-    free(qt);
+    t->qname = db_quote_qualified(schema, table);
     t->selected = filter_table_selected(a->opts.o, schema, table);
     if (t->selected && !load_table(a, t)) {
         free(t->schema);

@@ -64,17 +64,6 @@
 
 /* ---- plan ---------------------------------------------------------------- */
 
-static char *qualified(const char *schema, const char *name)
-{
-    char *qs = db_quote_ident(schema), *qn = db_quote_ident(name);
-    size_t n = strlen(qs) + strlen(qn) + 2;
-    char *out = malloc(n);
-    snprintf(out, n, "%s.%s", qs, qn);
-    free(qs);
-    free(qn);
-    return out;
-}
-
 static copy_table *find_table(copy_plan *plan, unsigned oid)
 {
     for (int i = 0; i < plan->ntables; i++)
@@ -99,7 +88,7 @@ static bool load_tables(db_conn *snap, const pgb_options *o, bool binary_allowed
         t->oid = (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10);
         t->schema = strdup(PQgetvalue(res, i, 1));
         t->name = strdup(PQgetvalue(res, i, 2));
-        t->qname = qualified(t->schema, t->name);
+        t->qname = db_quote_qualified(t->schema, t->name);
         t->relkind = PQgetvalue(res, i, 3)[0];
         t->size_bytes = strtoll(PQgetvalue(res, i, 4), NULL, 10);
         t->pages = strtoll(PQgetvalue(res, i, 5), NULL, 10);

@@ -258,11 +258,8 @@ static bool wait_fence(cutover_ctx *c)
 
 static bool copy_one_sequence(cutover_ctx *c, const char *schema, const char *name)
 {
-    char *qs = db_quote_ident(schema), *qn = db_quote_ident(name);
-    size_t n = strlen(qs) + strlen(qn) + 64;
-    char *qual = malloc(n), *sql = malloc(n + 64);
-    snprintf(qual, n, "%s.%s", qs, qn);
-    snprintf(sql, n + 64, "SELECT last_value::text, is_called FROM %s", qual);
+    char *qual = db_quote_qualified(schema, name);
+    char *sql = str_printf("SELECT last_value::text, is_called FROM %s", qual);
     bool ok = false;
     PGresult *r = db_exec(c->src, DB_LOG, sql, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 1, "sequence value")) {
@@ -286,8 +283,6 @@ static bool copy_one_sequence(cutover_ctx *c, const char *schema, const char *na
     free(exists);
 out:
     PQclear(r);
-    free(qs);
-    free(qn);
     free(qual);
     free(sql);
     return ok;
@@ -326,8 +321,7 @@ static bool refresh_matviews(cutover_ctx *c)
     int refreshed = 0;
     bool ok = true;
     for (int i = 0; ok && i < PQntuples(r); i++) {
-        char *qs = db_quote_ident(PQgetvalue(r, i, 0)), *qn = db_quote_ident(PQgetvalue(r, i, 1));
-        char *qual = str_printf("%s.%s", qs, qn);
+        char *qual = db_quote_qualified(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
         char *sql = str_printf("REFRESH MATERIALIZED VIEW %s", qual);
         const char *params[1] = {qual};
         bool missing = false;
@@ -340,8 +334,6 @@ static bool refresh_matviews(cutover_ctx *c)
             ok = fail_db(c, "materialized views", c->tgt);
         }
         free(exists);
-        free(qs);
-        free(qn);
         free(qual);
         free(sql);
     }
@@ -365,15 +357,11 @@ static void *count_worker(void *arg)
     count_job *j = arg;
     j->failed_at = -1;
     for (int i = 0; i < PQntuples(j->tables); i++) {
-        char *qs = db_quote_ident(PQgetvalue(j->tables, i, 0));
-        char *qt = db_quote_ident(PQgetvalue(j->tables, i, 1));
-        size_t n = strlen(qs) + strlen(qt) + 48;
-        char *sql = malloc(n);
-        snprintf(sql, n, "SELECT count(*) FROM ONLY %s.%s", qs, qt);
+        char *qual = db_quote_qualified(PQgetvalue(j->tables, i, 0), PQgetvalue(j->tables, i, 1));
+        char *sql = str_printf("SELECT count(*) FROM ONLY %s", qual);
         char *v = db_scalar(j->db, sql, 0, NULL, NULL);
         free(sql);
-        free(qs);
-        free(qt);
+        free(qual);
         if (!v) {
             j->failed_at = i;
             break;

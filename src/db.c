@@ -324,6 +324,17 @@ char *db_quote_ident(const char *name)
     return out;
 }
 
+char *db_quote_qualified(const char *schema, const char *name)
+{
+    char *qs = db_quote_ident(schema), *qn = db_quote_ident(name);
+    size_t n = strlen(qs) + strlen(qn) + 2;
+    char *out = malloc(n);
+    snprintf(out, n, "%s.%s", qs, qn);
+    free(qs);
+    free(qn);
+    return out;
+}
+
 char *db_quote_literal(const char *value)
 {
     /* standard_conforming_strings is on in every supported server; an E''

@@ -193,10 +193,10 @@ static long long count_rows(db_conn *db, const char *display)
 {
     const char *dot = strchr(display, '.');
     char *schema = strndup(display, (size_t)(dot - display));
-    char *qs = db_quote_ident(schema), *qt = db_quote_ident(dot + 1);
+    char *qual = db_quote_qualified(schema, dot + 1);
     char *sql = NULL;
     long long n = -1;
-    if (asprintf(&sql, "SELECT count(*) FROM ONLY %s.%s", qs, qt) >= 0) {
+    if (asprintf(&sql, "SELECT count(*) FROM ONLY %s", qual) >= 0) {
         PGresult *res = db_exec(db, DB_QUIET, sql, 0, NULL);
         if (res && PQntuples(res) == 1)
             n = atoll(PQgetvalue(res, 0, 0));
@@ -204,8 +204,7 @@ static long long count_rows(db_conn *db, const char *display)
     }
     free(sql);
     free(schema);
-    free(qs);
-    free(qt);
+    free(qual);
     return n;
 }
 

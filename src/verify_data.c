@@ -269,10 +269,7 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
     t->schema = strdup(PQgetvalue(s, i, VC_SCHEMA));
     t->name = strdup(PQgetvalue(s, i, VC_TABLE));
     t->display = str_printf("%s.%s", t->schema, t->name);
-    char *qs = db_quote_ident(t->schema), *qt = db_quote_ident(t->name);
-    t->qname = str_printf("%s.%s", qs, qt);
-    free(qs);
-    free(qt);
+    t->qname = db_quote_qualified(t->schema, t->name);
     t->est_rows = strtoll(PQgetvalue(s, i, VC_EST), NULL, 10);
     t->on_target = m > 0;
     t->cols = calloc((size_t)n, sizeof *t->cols);

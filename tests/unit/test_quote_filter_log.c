@@ -40,6 +40,12 @@ static void quoting(void **state)
     check_literal("back\\slash", "E'back\\\\slash'");
     check_literal("", "''");
     check_literal("é ü", "'é ü'");
+    char *q = db_quote_qualified("sales data", "Order");
+    assert_string_equal(q, "\"sales data\".\"Order\"");
+    free(q);
+    q = db_quote_qualified("a.b", "c\"d");
+    assert_string_equal(q, "\"a.b\".\"c\"\"d\"");
+    free(q);
 }
 
 static void globs(void **state)
