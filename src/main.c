@@ -78,7 +78,7 @@ static const opt_def opt_defs[OPT_COUNT] = {
     [OPT_JOBS] = {"jobs", 'j', required_argument, "N", "parallel workers (default: CPUs)"},
     [OPT_SPLIT] = {"split-larger-than", 0, required_argument, "SIZE",
                    "copy tables larger than SIZE in parallel ranges (default: tables larger "
-                   "than one worker's share of the copy, at least 64MB)"},
+                   "than one worker's share of the copy, at least 1GB)"},
     [OPT_RESTART] = {"restart", 0, no_argument, NULL,
                      "drop an interrupted copy and its slot, and start over"},
     [OPT_ROLES] = {"roles", 0, no_argument, NULL, "also copy roles used by the source database"},
