@@ -9,6 +9,12 @@
  * together with the position update (pgbaton.migration.applied_lsn) when
  * the batch is full, old, or the stream is idle. apply_committed_lsn() is
  * the only position that may be confirmed to the source.
+ *
+ * Grouping: consecutive inserts into one table, and consecutive updates or
+ * deletes by key of one table, are held back and sent as one statement
+ * over arrays of values (unnest), at the latest when another kind of change
+ * reaches the same table, before a TRUNCATE, and before the commit. See
+ * the top of src/apply.c for why that order is equivalent.
  */
 #ifndef PGBATON_APPLY_H
 #define PGBATON_APPLY_H
@@ -23,13 +29,18 @@
 /* ---- table metadata and statement text (pure, unit-tested) ------------ */
 
 typedef struct apply_column {
-    char *name;      /* owned */
-    char *type;      /* format_type(type, typmod), schema-qualified; owned */
-    uint32_t typoid; /* target type OID */
-    bool generated;  /* stored generated column: never written */
-    char identity;   /* 'a' (ALWAYS), 'd' (BY DEFAULT) or 0 */
-    bool in_key;     /* part of the key that finds rows (PK or replica identity index) */
+    char *name;       /* owned */
+    char *type;       /* format_type(type, typmod), schema-qualified; owned */
+    uint32_t typoid;  /* target type OID */
+    bool generated;   /* stored generated column: never written */
+    char identity;    /* 'a' (ALWAYS), 'd' (BY DEFAULT) or 0 */
+    bool in_key;      /* part of the key that finds rows (PK or replica identity index) */
+    char *array_type; /* its array type, qualified, no typmod ("pg_catalog._int4"); NULL: the
+                         column cannot be part of a grouped statement; owned */
+    char delim;       /* the type's array element delimiter */
 } apply_column;
+
+struct apply_group;
 
 struct apply_stmt;
 
@@ -42,8 +53,11 @@ typedef struct apply_table {
     bool selected; /* passes the table filters */
     apply_column *cols;
     int ncols;
-    int nkey;                 /* columns with in_key; 0: rows are matched on the whole old row */
-    struct apply_stmt *stmts; /* statement cache of this table; owned */
+    int nkey;                  /* columns with in_key; 0: rows are matched on the whole old row */
+    bool barrier;              /* triggers or rules fire in a replica session: never grouped */
+    bool other_unique;         /* a unique index or exclusion other than the key */
+    struct apply_group *group; /* changes held back to be sent together; owned */
+    struct apply_stmt *stmts;  /* statement cache of this table; owned */
     int nstmts, capstmts;
 } apply_table;
 
@@ -67,17 +81,24 @@ typedef struct apply_shape {
     const int *where;
     int nwhere;
     bool full_row;
+    bool grouped; /* many rows at once: each parameter is an array of one column's values */
 } apply_shape;
 
-/* Statement text for SHAPE on table T; malloc'd. */
+/* Statement text for SHAPE on table T; malloc'd. A grouped INSERT is
+ *   INSERT INTO t (c...) SELECT * FROM unnest($1::A1, ...)
+ * a grouped UPDATE / DELETE joins the key columns to unnest(...) AS
+ * pgb_v(p1, ...): the SET values come first, then the key values. */
 char *apply_sql_build(const apply_table *t, const apply_shape *shape);
 
 /* ---- the applier ------------------------------------------------------- */
 
 typedef enum apply_status {
     APPLY_OK = 0,
-    APPLY_RETRY, /* connection lost (or transient): reconnect and resume */
-    APPLY_FATAL, /* a change was rejected or does not fit: stop, exit 1 */
+    APPLY_RETRY,  /* connection lost (or transient): reconnect and resume */
+    APPLY_FATAL,  /* a change was rejected or does not fit: stop, exit 1 */
+    APPLY_REPLAY, /* a grouped statement was rejected: stream again from the committed
+                     position, one change at a time up to *ungrouped_until, to name the
+                     change the target rejects */
 } apply_status;
 
 typedef struct apply_opts {
@@ -87,6 +108,8 @@ typedef struct apply_opts {
     int batch_changes;           /* commit after this many changes (default 5000) */
     int batch_txns;              /* ... or this many source transactions (default 500) */
     int batch_ms;                /* ... or when the batch is this old (default 200 ms) */
+    lsn_t *ungrouped_until;      /* no grouping until this position is committed (kept by
+                                    the caller across sessions; NULL: always group) */
 } apply_opts;
 
 typedef struct apply_ctx apply_ctx;

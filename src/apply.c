@@ -33,6 +33,36 @@
  *   UPDATE/DELETE must touch exactly one row (the command tag is checked).
  *   Any rejected change stops the apply: the batch is not committed, the
  *   error names the table, the operation and the key values only.
+ *
+ *   Grouping. Most of the target's cost per change is per statement (bind,
+ *   executor start, end), not per row. So changes are held back per table
+ *   and sent as one statement over arrays (apply_sql_build, grouped):
+ *   consecutive INSERTs into a table; consecutive UPDATEs by key that do not
+ *   change the key (an UPDATE of a key already held replaces the held values:
+ *   same columns, last one wins); consecutive DELETEs by key. A table's held
+ *   changes are sent before any other kind of change to it, before a
+ *   TRUNCATE, and before the commit; at most GROUP_ROWS rows or GROUP_BYTES
+ *   of values wait. Why the target ends the same as applying one by one:
+ *     - within a table, the order of changes is kept (INSERT ... SELECT FROM
+ *       unnest inserts in array order);
+ *     - changes to different tables commute inside one target transaction:
+ *       the session runs with session_replication_role = replica, so
+ *       foreign keys and ordinary triggers do not look across tables; a
+ *       table with triggers or rules that fire in a replica session
+ *       (ENABLE ALWAYS / REPLICA) is never grouped, and everything held is
+ *       sent before a change to it;
+ *     - rows of one grouped UPDATE are updated in no set order, so they
+ *       must not collide on a unique index while in between: UPDATEs are
+ *       grouped only on tables whose one unique index is the key (and no
+ *       exclusion constraint), and only when the key does not change;
+ *     - values are parsed by the array type without typmod, then assigned
+ *       to the column like a parameter would be: a value too long for the
+ *       target column fails in both forms (never silently cut);
+ *     - a grouped UPDATE/DELETE must touch as many rows as it holds keys.
+ *   When the target rejects a grouped statement, the batch is rolled back
+ *   and streamed again from the committed position with grouping off up to
+ *   the last change seen (APPLY_REPLAY): the error then names the one change
+ *   and its key, exactly as without grouping.
  */
 #include "apply.h"
 
@@ -58,10 +88,20 @@
 #define IDLE_POSITION_MS 500  /* position-only commit at most this often */
 #define ALIVE_MS         2000 /* alive_at refreshed at least this often */
 #define LAG_SAMPLE_MS    10000
+#define GROUP_ROWS       1000      /* rows held per table before they are sent */
+#define GROUP_BYTES      (8 << 20) /* bytes of values held, all tables together */
+#define GROUP_VALUE_MAX  (1 << 20) /* a row with more bytes than this is not held */
+#define GROUP_NULL       ((size_t)-1)
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
 
 typedef struct apply_stmt {
     apply_op op;
     bool full_row;
+    bool grouped;
     int *set; /* owned */
     int nset;
     int *where; /* owned */
@@ -78,12 +118,28 @@ typedef enum pend_kind {
 
 typedef struct pending {
     pend_kind kind;
-    bool check_one;     /* the command must report exactly one row */
+    long expect;        /* PEND_CHANGE: rows the command must report; -1: any */
+    bool grouped;       /* a grouped statement: a rejection is replayed one by one */
     bool got;           /* its result was read (awaiting the NULL) */
     lsn_t lsn;          /* PEND_SYNC: position this group commits */
     long changes, txns; /* PEND_SYNC: counters this group commits */
     char desc[DESC_LEN];
 } pending;
+
+/* Changes of one table held back to be sent as one statement. */
+typedef struct apply_group {
+    apply_op op;                    /* 0: nothing held */
+    int *set, nset, *where, nwhere; /* the shape; capacity: the table's columns */
+    int width;                      /* nset + nwhere values per row */
+    size_t *off; /* value i of row r: offset in text of off[r * width + i], or GROUP_NULL */
+    int nrows, caprows;
+    char *text; /* the values, each NUL-terminated */
+    size_t tlen, tcap;
+    int *slot; /* UPDATE/DELETE: open addressing on the key values, row + 1 (0: free) */
+    int nslot;
+    bool listed;               /* in apply_ctx.held */
+    char first_desc[DESC_LEN]; /* the first held change, for messages */
+} apply_group;
 
 typedef struct table_entry {
     apply_table t;
@@ -124,6 +180,13 @@ struct apply_ctx {
     long changes_since_sample;
     lsn_t source_lsn;
 
+    /* tables holding grouped changes */
+    apply_table **held;
+    int nheld, capheld;
+    size_t held_bytes;
+    lsn_t seen_lsn; /* the latest change's LSN (where a replay must reach) */
+    sbuf arrays;    /* scratch: the array parameters of one grouped statement */
+
     /* truncates of one source TRUNCATE statement, applied together */
     apply_table **trunc;
     int ntrunc, captrunc;
@@ -133,6 +196,8 @@ struct apply_ctx {
     int *map; /* change column -> target column */
     int *set, *where, *idmap;
     const char **params;
+    const char **gparams; /* parameters of a grouped statement being sent */
+    size_t *goff;         /* their offsets in arrays */
     int capscratch;
 
     bool phase_done;
@@ -149,11 +214,6 @@ static double now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
 
 static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_add(sbuf *b, const char *fmt, ...)
@@ -280,9 +340,72 @@ static void sql_replace(sbuf *b, const apply_table *t, const apply_shape *s)
     sb_add(b, " FROM d");
 }
 
+/* unnest($1::A1, ...) over the SET columns then the key columns of S. */
+static void sql_unnest(sbuf *b, const apply_table *t, const apply_shape *s)
+{
+    sb_add(b, "unnest(");
+    for (int i = 0; i < s->nset + s->nwhere; i++) {
+        const apply_column *c = &t->cols[i < s->nset ? s->set[i] : s->where[i - s->nset]];
+        sb_add(b, "%s$%d::%s", i > 0 ? ", " : "", i + 1, c->array_type);
+    }
+    sb_add(b, ")");
+}
+
+/* " AS pgb_v(p1, ...)" and, for UPDATE/DELETE, the key join. */
+static void sql_grouped_join(sbuf *b, const apply_table *t, const apply_shape *s)
+{
+    sb_add(b, " AS pgb_v(");
+    for (int i = 0; i < s->nset + s->nwhere; i++)
+        sb_add(b, "%sp%d", i > 0 ? ", " : "", i + 1);
+    sb_add(b, ") WHERE ");
+    for (int i = 0; i < s->nwhere; i++) {
+        sb_add(b, "%spgb_t.", i > 0 ? " AND " : "");
+        sb_ident(b, t->cols[s->where[i]].name);
+        sb_add(b, " = pgb_v.p%d", s->nset + i + 1);
+    }
+}
+
+static void sql_grouped(sbuf *b, const apply_table *t, const apply_shape *s)
+{
+    switch (s->op) {
+    case APPLY_OP_INSERT:
+        sb_add(b, "INSERT INTO %s (", t->qname);
+        for (int i = 0; i < s->nset; i++) {
+            sb_add(b, "%s", i > 0 ? ", " : "");
+            sb_ident(b, t->cols[s->set[i]].name);
+        }
+        sb_add(b, ")%s SELECT * FROM ",
+               writes_identity_always(t, s->set, s->nset) ? " OVERRIDING SYSTEM VALUE" : "");
+        sql_unnest(b, t, s);
+        break;
+    case APPLY_OP_UPDATE:
+        sb_add(b, "UPDATE %s AS pgb_t SET ", t->qname);
+        for (int i = 0; i < s->nset; i++) {
+            sb_add(b, "%s", i > 0 ? ", " : "");
+            sb_ident(b, t->cols[s->set[i]].name);
+            sb_add(b, " = pgb_v.p%d", i + 1);
+        }
+        sb_add(b, " FROM ");
+        sql_unnest(b, t, s);
+        sql_grouped_join(b, t, s);
+        break;
+    case APPLY_OP_DELETE:
+        sb_add(b, "DELETE FROM %s AS pgb_t USING ", t->qname);
+        sql_unnest(b, t, s);
+        sql_grouped_join(b, t, s);
+        break;
+    case APPLY_OP_REPLACE:
+        abort(); /* never grouped */
+    }
+}
+
 char *apply_sql_build(const apply_table *t, const apply_shape *s)
 {
     sbuf b = {0};
+    if (s->grouped) {
+        sql_grouped(&b, t, s);
+        return b.s;
+    }
     switch (s->op) {
     case APPLY_OP_INSERT:
         sql_insert(&b, t, s);
@@ -361,7 +484,8 @@ static pending *queue_push(apply_ctx *a, pend_kind kind)
     pending *p = &a->queue[(a->qhead + a->qlen) % QUEUE_CAP];
     a->qlen++;
     p->kind = kind;
-    p->check_one = false;
+    p->expect = -1;
+    p->grouped = false;
     p->got = false;
     p->lsn = LSN_INVALID;
     p->changes = p->txns = 0;
@@ -375,6 +499,19 @@ static void queue_pop(apply_ctx *a)
     a->qlen--;
 }
 
+/* A grouped statement failed: roll back, and stream the batch again one
+ * change at a time up to the last change seen, so that the error names the
+ * change (apply.h, APPLY_REPLAY). */
+static void fail_grouped(apply_ctx *a, const pending *p, const char *why)
+{
+    if (a->opts.ungrouped_until && *a->opts.ungrouped_until < a->seen_lsn)
+        *a->opts.ungrouped_until = a->seen_lsn;
+    fail(a, APPLY_REPLAY,
+         "target rejected %s: %s; nothing of this batch was committed: applying it again one "
+         "change at a time to name the change it rejects",
+         p->desc, why);
+}
+
 static void handle_error_result(apply_ctx *a, const pending *p, const PGresult *r)
 {
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -385,6 +522,12 @@ static void handle_error_result(apply_ctx *a, const pending *p, const PGresult *
     if (sqlstate_transient(state) || PQstatus(a->db->pg) == CONNECTION_BAD) {
         fail(a, APPLY_RETRY, "target: %s (SQLSTATE %s) while applying %s", prim,
              state ? state : "none", p->desc);
+        return;
+    }
+    if (p->grouped && a->opts.ungrouped_until) {
+        char why[600];
+        snprintf(why, sizeof why, "%s (SQLSTATE %s)", prim, state ? state : "none");
+        fail_grouped(a, p, why);
         return;
     }
     fail(a, APPLY_FATAL,
@@ -435,7 +578,14 @@ static void handle_result(apply_ctx *a, pending *p, PGresult *r)
     }
     if (p->kind == PEND_POSITION) {
         handle_position_result(a, r);
-    } else if (p->check_one && strcmp(PQcmdTuples(r), "1") != 0) {
+    } else if (p->expect >= 0 && strtol(PQcmdTuples(r), NULL, 10) != p->expect) {
+        if (p->grouped && a->opts.ungrouped_until) {
+            char why[100];
+            snprintf(why, sizeof why, "it affected %s rows instead of %ld", PQcmdTuples(r),
+                     p->expect);
+            fail_grouped(a, p, why);
+            return;
+        }
         fail(a, APPLY_FATAL,
              "target: %s affected %s rows instead of 1: the target has diverged from the source "
              "(was the row changed or deleted on the target?); fix the row on the target, then "
@@ -579,8 +729,8 @@ static bool load_table(apply_ctx *a, apply_table *t)
     PGresult *r = db_exec(a->catalog, DB_LOG, sql_apply_table, 2, params);
     if (!r)
         return false;
-    if (PQnfields(r) != 7) {
-        db_check_shape(a->catalog, r, 7, 0, "table columns");
+    if (PQnfields(r) != 11) {
+        db_check_shape(a->catalog, r, 11, 0, "table columns");
         PQclear(r);
         return false;
     }
@@ -599,6 +749,10 @@ static bool load_table(apply_ctx *a, apply_table *t)
         if (c->in_key)
             t->nkey++;
         t->relkind = PQgetvalue(r, i, 6)[0];
+        c->array_type = PQgetisnull(r, i, 7) ? NULL : strdup(PQgetvalue(r, i, 7));
+        c->delim = PQgetvalue(r, i, 8)[0] ? PQgetvalue(r, i, 8)[0] : ',';
+        t->barrier = PQgetvalue(r, i, 9)[0] == 't';
+        t->other_unique = PQgetvalue(r, i, 10)[0] == 't';
     }
     PQclear(r);
     return true;
@@ -630,12 +784,26 @@ static apply_table *get_table(apply_ctx *a, const char *schema, const char *tabl
     return t;
 }
 
+static void free_group(apply_group *g)
+{
+    if (!g)
+        return;
+    free(g->set);
+    free(g->where);
+    free(g->off);
+    free(g->text);
+    free(g->slot);
+    free(g);
+}
+
 static void free_table(apply_table *t)
 {
     for (int i = 0; i < t->ncols; i++) {
         free(t->cols[i].name);
         free(t->cols[i].type);
+        free(t->cols[i].array_type);
     }
+    free_group(t->group);
     free(t->cols);
     for (int i = 0; i < t->nstmts; i++) {
         free(t->stmts[i].set);
@@ -669,7 +837,7 @@ static apply_stmt *get_stmt(apply_ctx *a, apply_table *t, const apply_shape *s)
 {
     for (int i = 0; i < t->nstmts; i++) {
         apply_stmt *st = &t->stmts[i];
-        if (st->op == s->op && st->full_row == s->full_row &&
+        if (st->op == s->op && st->full_row == s->full_row && st->grouped == s->grouped &&
             same_ints(st->set, st->nset, s->set, s->nset) &&
             same_ints(st->where, st->nwhere, s->where, s->nwhere))
             return st;
@@ -687,8 +855,8 @@ static apply_stmt *get_stmt(apply_ctx *a, apply_table *t, const apply_shape *s)
         return NULL;
     }
     pending *p = queue_push(a, PEND_CMD);
-    snprintf(p->desc, sizeof p->desc, "the preparation of a %c statement for %s", (char)s->op,
-             t->qname);
+    snprintf(p->desc, sizeof p->desc, "the preparation of a %s%c statement for %s",
+             s->grouped ? "grouped " : "", (char)s->op, t->qname);
     if (t->nstmts == t->capstmts) {
         t->capstmts = t->capstmts ? 2 * t->capstmts : 4;
         t->stmts = realloc(t->stmts, (size_t)t->capstmts * sizeof(apply_stmt));
@@ -696,6 +864,7 @@ static apply_stmt *get_stmt(apply_ctx *a, apply_table *t, const apply_shape *s)
     apply_stmt *st = &t->stmts[t->nstmts++];
     st->op = s->op;
     st->full_row = s->full_row;
+    st->grouped = s->grouped;
     st->set = dup_ints(s->set, s->nset);
     st->nset = s->nset;
     st->where = dup_ints(s->where, s->nwhere);
@@ -718,6 +887,8 @@ static void ensure_scratch(apply_ctx *a, int n)
     a->where = realloc(a->where, cap * sizeof(int));
     a->idmap = realloc(a->idmap, cap * sizeof(int));
     a->params = realloc(a->params, 2 * cap * sizeof(char *));
+    a->gparams = realloc(a->gparams, 2 * cap * sizeof(char *));
+    a->goff = realloc(a->goff, 2 * cap * sizeof(size_t));
 }
 
 static int find_column(const apply_table *t, const char *name, int hint)
@@ -851,7 +1022,7 @@ static apply_status send_change(apply_ctx *a, apply_table *t, const apply_shape 
     if (!PQsendQueryPrepared(a->db->pg, st->name, s->nset + s->nwhere, a->params, NULL, NULL, 0))
         return conn_lost(a, "sending a change");
     pending *p = queue_push(a, PEND_CHANGE);
-    p->check_one = s->op != APPLY_OP_INSERT;
+    p->expect = s->op != APPLY_OP_INSERT ? 1 : -1;
     char key[DESC_LEN - 40];
     describe_key(t, keycols, nkeycols, keymap, key, sizeof key);
     snprintf(p->desc, sizeof p->desc, "%s on %s with key %s", op_name(c->kind), t->qname, key);
@@ -859,6 +1030,309 @@ static apply_status send_change(apply_ctx *a, apply_table *t, const apply_shape 
     a->src_changes++;
     a->changes_since_sample++;
     return APPLY_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* grouping (see the top of the file)                                     */
+
+static const char *apply_op_name(apply_op op)
+{
+    return op == APPLY_OP_INSERT ? "INSERT" : op == APPLY_OP_UPDATE ? "UPDATE" : "DELETE";
+}
+
+static bool group_allowed(const apply_ctx *a, const apply_table *t)
+{
+    return !t->barrier &&
+           (!a->opts.ungrouped_until || a->committed_lsn >= *a->opts.ungrouped_until);
+}
+
+static bool cols_groupable(const apply_table *t, const int *cols, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!t->cols[cols[i]].array_type)
+            return false;
+    return true;
+}
+
+static void sb_reserve(sbuf *b, size_t n)
+{
+    if (b->len + n < b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap <= b->len + n)
+        cap *= 2;
+    b->s = realloc(b->s, cap);
+    if (!b->s)
+        abort();
+    b->cap = cap;
+}
+
+static void sb_putc(sbuf *b, char c)
+{
+    sb_reserve(b, 1);
+    b->s[b->len++] = c;
+}
+
+/* One array element: NULL, or the value in double quotes with \ and "
+ * escaped (array_in then hands the type's input function the exact text). */
+static void sb_array_element(sbuf *b, const char *v)
+{
+    if (!v) {
+        sb_reserve(b, 4);
+        memcpy(b->s + b->len, "NULL", 4);
+        b->len += 4;
+        return;
+    }
+    size_t n = strlen(v);
+    sb_reserve(b, 2 * n + 2);
+    char *o = b->s + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == '"' || v[i] == '\\')
+            *o++ = '\\';
+        *o++ = v[i];
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->s);
+}
+
+static const char *group_value(const apply_group *g, int row, int i)
+{
+    size_t o = g->off[(size_t)row * (size_t)g->width + (size_t)i];
+    return o == GROUP_NULL ? NULL : g->text + o;
+}
+
+static size_t group_store(apply_group *g, const char *v)
+{
+    if (!v)
+        return GROUP_NULL;
+    size_t n = strlen(v) + 1;
+    if (g->tlen + n > g->tcap) {
+        size_t cap = g->tcap ? g->tcap : 4096;
+        while (cap < g->tlen + n)
+            cap *= 2;
+        g->text = realloc(g->text, cap);
+        if (!g->text)
+            abort();
+        g->tcap = cap;
+    }
+    memcpy(g->text + g->tlen, v, n);
+    size_t o = g->tlen;
+    g->tlen += n;
+    return o;
+}
+
+static unsigned key_hash(const char *const *vals, int n)
+{
+    unsigned h = 2166136261u;
+    for (int i = 0; i < n; i++) {
+        for (const char *p = vals[i] ? vals[i] : ""; *p; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        h = (h ^ (vals[i] ? 1u : 2u)) * 16777619u;
+    }
+    return h;
+}
+
+/* The held row whose key values are KEY, or -1; *SLOT: where it is or would go. */
+static int group_find(const apply_group *g, const char *const *key, int *slot)
+{
+    unsigned mask = (unsigned)g->nslot - 1;
+    unsigned i = key_hash(key, g->nwhere) & mask;
+    for (; g->slot[i]; i = (i + 1) & mask) {
+        int r = g->slot[i] - 1;
+        bool eq = true;
+        for (int k = 0; k < g->nwhere && eq; k++)
+            eq = same_value(group_value(g, r, g->nset + k), key[k]);
+        if (eq) {
+            *slot = (int)i;
+            return r;
+        }
+    }
+    *slot = (int)i;
+    return -1;
+}
+
+static void group_reset(apply_ctx *a, apply_group *g)
+{
+    a->held_bytes -= g->tlen;
+    g->tlen = 0;
+    g->nrows = 0;
+    g->op = 0;
+    if (g->slot)
+        memset(g->slot, 0, (size_t)g->nslot * sizeof(int));
+}
+
+/* Send the changes T holds: one row as the ordinary statement, more as one
+ * grouped statement whose parameters are arrays. */
+static apply_status group_flush(apply_ctx *a, apply_table *t)
+{
+    apply_group *g = t->group;
+    if (!g || g->nrows == 0)
+        return a->failure;
+    apply_shape s = {.op = g->op,
+                     .set = g->set,
+                     .nset = g->nset,
+                     .where = g->where,
+                     .nwhere = g->nwhere,
+                     .grouped = g->nrows > 1};
+    apply_stmt *st = get_stmt(a, t, &s);
+    if (!st)
+        return a->failure ? a->failure : APPLY_RETRY;
+    if (make_room(a) != APPLY_OK)
+        return a->failure;
+    if (g->nrows == 1) {
+        for (int i = 0; i < g->width; i++)
+            a->gparams[i] = group_value(g, 0, i);
+    } else {
+        sbuf *b = &a->arrays;
+        b->len = 0;
+        for (int i = 0; i < g->width; i++) {
+            int col = i < g->nset ? g->set[i] : g->where[i - g->nset];
+            char delim = t->cols[col].delim;
+            a->goff[i] = b->len;
+            sb_putc(b, '{');
+            for (int r = 0; r < g->nrows; r++) {
+                if (r > 0)
+                    sb_putc(b, delim);
+                sb_array_element(b, group_value(g, r, i));
+            }
+            sb_putc(b, '}');
+            sb_putc(b, '\0');
+        }
+        for (int i = 0; i < g->width; i++)
+            a->gparams[i] = b->s + a->goff[i];
+    }
+    if (!PQsendQueryPrepared(a->db->pg, st->name, g->width, a->gparams, NULL, NULL, 0))
+        return conn_lost(a, "sending changes");
+    pending *p = queue_push(a, PEND_CHANGE);
+    p->expect = g->op == APPLY_OP_INSERT ? -1 : g->nrows;
+    p->grouped = g->nrows > 1;
+    if (g->nrows == 1)
+        snprintf(p->desc, sizeof p->desc, "%s", g->first_desc);
+    else
+        snprintf(p->desc, sizeof p->desc, "a grouped %s of %d rows on %.60s (the first: %.120s)",
+                 apply_op_name(g->op), g->nrows, t->qname, g->first_desc);
+    group_reset(a, g);
+    if (a->arrays.cap > (size_t)4 * GROUP_BYTES) { /* do not keep a huge scratch */
+        free(a->arrays.s);
+        a->arrays = (sbuf){0};
+    }
+    return APPLY_OK;
+}
+
+/* Send everything held, every table. */
+static apply_status group_flush_all(apply_ctx *a)
+{
+    apply_status st = a->failure;
+    for (int i = 0; i < a->nheld; i++) {
+        if (st == APPLY_OK)
+            st = group_flush(a, a->held[i]);
+        a->held[i]->group->listed = false;
+    }
+    a->nheld = 0;
+    return st;
+}
+
+/* Hold the change of shape S (its values in a->params, the SET columns then
+ * the key) to send it with the next ones of the same shape on T. */
+static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s,
+                              const w2j_change *c, const w2j_column *keycols, int nkeycols,
+                              const int *keymap)
+{
+    apply_group *g = t->group;
+    if (!g) {
+        g = t->group = calloc(1, sizeof *g);
+        g->set = malloc((size_t)t->ncols * sizeof(int));
+        g->where = malloc((size_t)t->ncols * sizeof(int));
+    }
+    int width = s->nset + s->nwhere;
+    if (g->nrows > 0 && (g->op != s->op || !same_ints(g->set, g->nset, s->set, s->nset) ||
+                         !same_ints(g->where, g->nwhere, s->where, s->nwhere))) {
+        apply_status st = group_flush(a, t);
+        if (st != APPLY_OK)
+            return st;
+    }
+    if (g->nrows == 0) {
+        g->op = s->op;
+        memcpy(g->set, s->set, (size_t)s->nset * sizeof(int));
+        g->nset = s->nset;
+        if (s->nwhere > 0)
+            memcpy(g->where, s->where, (size_t)s->nwhere * sizeof(int));
+        g->nwhere = s->nwhere;
+        g->width = width;
+        char key[DESC_LEN - 40];
+        describe_key(t, keycols, nkeycols, keymap, key, sizeof key);
+        snprintf(g->first_desc, sizeof g->first_desc, "%s on %s with key %s", op_name(c->kind),
+                 t->qname, key);
+    }
+    int row = -1, slot = 0;
+    if (s->op != APPLY_OP_INSERT) {
+        if (!g->slot) {
+            g->nslot = 2 * GROUP_ROWS;
+            g->nslot = 1 << (32 - __builtin_clz((unsigned)g->nslot - 1));
+            g->slot = calloc((size_t)g->nslot, sizeof(int));
+        }
+        row = group_find(g, a->params + s->nset, &slot);
+        if (row >= 0 && s->op == APPLY_OP_DELETE) {
+            /* the same key deleted twice: send the first delete first */
+            apply_status st = group_flush(a, t);
+            if (st != APPLY_OK)
+                return st;
+            return group_add(a, t, s, c, keycols, nkeycols, keymap);
+        }
+    }
+    size_t before = g->tlen;
+    if (row >= 0) { /* an UPDATE of a held row: its latest values win */
+        for (int i = 0; i < s->nset; i++)
+            g->off[(size_t)row * (size_t)width + (size_t)i] = group_store(g, a->params[i]);
+    } else {
+        if (g->nrows == g->caprows) {
+            g->caprows = g->caprows ? 2 * g->caprows : 64;
+            g->off = realloc(g->off, (size_t)g->caprows * (size_t)t->ncols * 2 * sizeof(size_t));
+        }
+        row = g->nrows++;
+        for (int i = 0; i < width; i++)
+            g->off[(size_t)row * (size_t)width + (size_t)i] = group_store(g, a->params[i]);
+        if (s->op != APPLY_OP_INSERT)
+            g->slot[slot] = row + 1;
+    }
+    a->held_bytes += g->tlen - before;
+    if (!g->listed) {
+        if (a->nheld == a->capheld) {
+            a->capheld = a->capheld ? 2 * a->capheld : 16;
+            a->held = realloc(a->held, (size_t)a->capheld * sizeof(apply_table *));
+        }
+        a->held[a->nheld++] = t;
+        g->listed = true;
+    }
+    a->batch_changes++;
+    a->src_changes++;
+    a->changes_since_sample++;
+    if (g->nrows >= GROUP_ROWS)
+        return group_flush(a, t);
+    if (a->held_bytes >= GROUP_BYTES)
+        return group_flush_all(a);
+    return APPLY_OK;
+}
+
+/* Whether the change in a->params (shape S) may be held, else send what T
+ * holds first, so that T's changes stay in order. */
+static apply_status group_or_send(apply_ctx *a, apply_table *t, const apply_shape *s,
+                                  bool groupable, const w2j_change *c, const w2j_column *keycols,
+                                  int nkeycols, const int *keymap)
+{
+    if (groupable) {
+        size_t bytes = 0;
+        for (int i = 0; i < s->nset + s->nwhere; i++)
+            bytes += a->params[i] ? strlen(a->params[i]) : 0;
+        groupable = bytes <= GROUP_VALUE_MAX;
+    }
+    if (groupable)
+        return group_add(a, t, s, c, keycols, nkeycols, keymap);
+    apply_status st = group_flush(a, t);
+    if (st != APPLY_OK)
+        return st;
+    return send_change(a, t, s, c, keycols, nkeycols, keymap);
 }
 
 static apply_status ensure_txn(apply_ctx *a)
@@ -895,7 +1369,8 @@ static apply_status apply_insert(apply_ctx *a, apply_table *t, const w2j_change 
                             "on the source");
         }
     apply_shape s = {.op = APPLY_OP_INSERT, .set = a->set, .nset = nset};
-    return send_change(a, t, &s, c, c->columns, c->ncolumns, a->map);
+    bool groupable = nset > 0 && group_allowed(a, t) && cols_groupable(t, a->set, nset);
+    return group_or_send(a, t, &s, groupable, c, c->columns, c->ncolumns, a->map);
 }
 
 static apply_status apply_update_delete(apply_ctx *a, apply_table *t, const w2j_change *c)
@@ -942,7 +1417,16 @@ static apply_status apply_update_delete(apply_ctx *a, apply_table *t, const w2j_
     s.nset = nset;
     s.where = a->where;
     s.nwhere = nwhere;
-    st = send_change(a, t, &s, c, c->identity, c->nidentity, idmap);
+    /* grouped by key: DELETEs; UPDATEs that keep the key, on a table whose
+     * only unique index is the key (see the top of the file) */
+    bool groupable = !s.full_row && group_allowed(a, t) &&
+                     (s.op == APPLY_OP_DELETE || (s.op == APPLY_OP_UPDATE && !t->other_unique)) &&
+                     cols_groupable(t, a->set, nset) && cols_groupable(t, a->where, nwhere);
+    for (int j = 0; groupable && s.op == APPLY_OP_UPDATE && j < nwhere; j++)
+        for (int i = 0; i < nset; i++)
+            if (a->set[i] == a->where[j] && !same_value(a->params[i], a->params[nset + j]))
+                groupable = false; /* the key changes */
+    st = group_or_send(a, t, &s, groupable, c, c->identity, c->nidentity, idmap);
 out:
     return st;
 }
@@ -987,6 +1471,10 @@ static apply_status apply_row_change(apply_ctx *a, const w2j_change *c)
     ensure_scratch(a, (c->ncolumns > c->nidentity ? c->ncolumns : c->nidentity) + t->ncols + 1);
     apply_status st = ensure_txn(a);
     if (st != APPLY_OK)
+        return st;
+    /* a TRUNCATE, or a table whose triggers fire here, comes after
+     * everything held, in every table */
+    if ((c->kind == W2J_TRUNCATE || t->barrier) && (st = group_flush_all(a)) != APPLY_OK)
         return st;
     if (c->kind == W2J_TRUNCATE) {
         if (a->ntrunc > 0 && a->trunc_lsn != c->lsn && (st = flush_truncates(a)) != APPLY_OK)
@@ -1048,16 +1536,41 @@ static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
     return APPLY_OK;
 }
 
+/* Is a result with a row count to check still unread? */
+static bool counts_unchecked(const apply_ctx *a)
+{
+    for (int i = 0; i < a->qlen; i++) {
+        const pending *p = &a->queue[(a->qhead + i) % QUEUE_CAP];
+        if (p->kind == PEND_CHANGE && p->expect >= 0 && !p->got)
+            return true;
+    }
+    return false;
+}
+
 /* Commit the batch with the position and wait until it is durable. */
 static apply_status commit_batch(apply_ctx *a)
 {
-    apply_status st = flush_truncates(a);
+    apply_status st = group_flush_all(a);
+    if (st == APPLY_OK)
+        st = flush_truncates(a);
     if (st == APPLY_OK)
         st = ensure_txn(a);
     if (st == APPLY_OK)
         st = make_room(a);
     if (st != APPLY_OK)
         return st;
+    /* A row count that does not match is no server error: it would not stop
+     * the pipeline, and a COMMIT sent behind it would commit the batch and
+     * its position. So when the batch has counts to check, its results are
+     * all read before the position and COMMIT are sent (on a mismatch, the
+     * open transaction holds no lock on pgbaton.migration, and closing the
+     * session rolls it back). */
+    if (counts_unchecked(a)) {
+        if (!PQsendFlushRequest(a->db->pg))
+            return conn_lost(a, "asking for results");
+        if ((st = read_results(a, true)) != APPLY_OK)
+            return st;
+    }
     lsn_t pos = a->pending_lsn > a->committed_lsn ? a->pending_lsn : a->committed_lsn;
     char lsn[LSN_STRLEN], changes[32], txns[32];
     lsn_format(pos, lsn, sizeof lsn);
@@ -1171,6 +1684,10 @@ apply_status apply_change(apply_ctx *a, const w2j_change *c)
 {
     if (a->failure != APPLY_OK)
         return a->failure;
+    if (c->lsn != LSN_INVALID && c->lsn > a->seen_lsn)
+        a->seen_lsn = c->lsn;
+    if (c->nextlsn != LSN_INVALID && c->nextlsn > a->seen_lsn)
+        a->seen_lsn = c->nextlsn;
     apply_status st = APPLY_OK;
     switch (c->kind) {
     case W2J_BEGIN:
@@ -1340,6 +1857,10 @@ void apply_close(apply_ctx *a)
     free(a->where);
     free(a->idmap);
     free(a->params);
+    free(a->gparams);
+    free(a->goff);
+    free(a->held);
+    free(a->arrays.s);
     free(a->error);
     free(a);
 }

@@ -60,6 +60,7 @@ typedef enum session_end {
     SESSION_STOP,     /* stop requested: clean exit */
     SESSION_DONE,     /* the migration's phase is 'done' */
     SESSION_RETRY,    /* connection lost: reconnect */
+    SESSION_REPLAY,   /* a grouped change was rejected: stream again, one by one */
     SESSION_FATAL,    /* stop with exit 1 */
 } session_end;
 
@@ -78,7 +79,8 @@ typedef struct session {
     lsn_t fed_back;       /* last position sent as feedback */
     double last_feedback; /* monotonic seconds */
     numeric_option *numeric;
-    bool streaming; /* START_REPLICATION succeeded */
+    bool streaming;        /* START_REPLICATION succeeded */
+    lsn_t ungrouped_until; /* apply one change at a time until this is committed */
 } session;
 
 static double now_s(void)
@@ -221,7 +223,7 @@ static session_end from_apply(session *s, apply_status st)
             apply_record_error(s->apply, apply_error(s->apply));
         return SESSION_FATAL;
     }
-    return SESSION_RETRY;
+    return st == APPLY_REPLAY ? SESSION_REPLAY : SESSION_RETRY;
 }
 
 static session_end wind_down(session *s, session_end why);
@@ -371,8 +373,10 @@ static session_end stream_loop(session *s)
 
 static session_end run_session(session *s)
 {
-    apply_opts ao = {
-        .o = s->ctx->o, .target = s->ctx->target, .source_encoding = s->ctx->source_encoding};
+    apply_opts ao = {.o = s->ctx->o,
+                     .target = s->ctx->target,
+                     .source_encoding = s->ctx->source_encoding,
+                     .ungrouped_until = &s->ungrouped_until};
     apply_status ast;
     s->apply = apply_open(&ao, &ast);
     if (!s->apply)
@@ -454,6 +458,10 @@ int stream_follow(const stream_ctx *ctx)
         if (e == SESSION_FATAL) {
             rc = EXIT_FAILURE_RUNTIME;
             break;
+        }
+        if (e == SESSION_REPLAY) {
+            log_info("streaming again from the committed position, one change at a time");
+            continue;
         }
         if (streamed)
             backoff = BACKOFF_FIRST_S;

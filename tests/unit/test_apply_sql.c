@@ -10,10 +10,14 @@
 #include <stdlib.h>
 
 static apply_column cols[] = {
-    {.name = "id", .type = "integer", .identity = 'a', .in_key = true},
-    {.name = "Odd \"col\"", .type = "public.mood"},
+    {.name = "id",
+     .type = "integer",
+     .identity = 'a',
+     .in_key = true,
+     .array_type = "pg_catalog._int4"},
+    {.name = "Odd \"col\"", .type = "public.mood", .array_type = "public._mood"},
     {.name = "g", .type = "integer", .generated = true},
-    {.name = "j", .type = "json"},
+    {.name = "j", .type = "json", .array_type = "pg_catalog._json"},
 };
 
 static apply_table table(int nkey)
@@ -86,13 +90,37 @@ static void replace_keeps_absent_columns(void **state)
           "$1::integer, d.\"Odd \"\"col\"\"\", d.\"j\" FROM d");
 }
 
+static void grouped_statements(void **state)
+{
+    (void)state;
+    apply_table t = table(1);
+    int set[] = {0, 1, 3}, where[] = {0};
+    apply_shape i = {.op = APPLY_OP_INSERT, .set = set, .nset = 3, .grouped = true};
+    check(&t, &i,
+          "INSERT INTO \"s\".\"T x\" (\"id\", \"Odd \"\"col\"\"\", \"j\") OVERRIDING SYSTEM VALUE "
+          "SELECT * FROM unnest($1::pg_catalog._int4, $2::public._mood, $3::pg_catalog._json)");
+    apply_shape u = {.op = APPLY_OP_UPDATE,
+                     .set = set + 1,
+                     .nset = 2,
+                     .where = where,
+                     .nwhere = 1,
+                     .grouped = true};
+    check(&t, &u,
+          "UPDATE \"s\".\"T x\" AS pgb_t SET \"Odd \"\"col\"\"\" = pgb_v.p1, \"j\" = pgb_v.p2 FROM "
+          "unnest($1::public._mood, $2::pg_catalog._json, $3::pg_catalog._int4) AS pgb_v(p1, p2, "
+          "p3) WHERE pgb_t.\"id\" = pgb_v.p3");
+    apply_shape d = {.op = APPLY_OP_DELETE, .where = where, .nwhere = 1, .grouped = true};
+    check(&t, &d,
+          "DELETE FROM \"s\".\"T x\" AS pgb_t USING unnest($1::pg_catalog._int4) AS pgb_v(p1) "
+          "WHERE pgb_t.\"id\" = pgb_v.p1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(insert_with_identity),
-        cmocka_unit_test(update_delete_by_key),
-        cmocka_unit_test(full_row_matches_one_row),
-        cmocka_unit_test(replace_keeps_absent_columns),
+        cmocka_unit_test(insert_with_identity),     cmocka_unit_test(update_delete_by_key),
+        cmocka_unit_test(full_row_matches_one_row), cmocka_unit_test(replace_keeps_absent_columns),
+        cmocka_unit_test(grouped_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
