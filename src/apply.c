@@ -926,24 +926,47 @@ static apply_status ddl_fail(apply_ctx *a, const apply_table *t, w2j_kind k, con
                 op_name(k), t->qname, diff, fix);
 }
 
+/* The source type of column COL, for messages: wal2json is asked for type
+ * OIDs only (names cost the source's decoding time), and built-in type
+ * OIDs are the same on every server, so the target names them. */
+static void source_type(apply_ctx *a, const w2j_column *col, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s", col->type ? col->type : "?");
+    if (col->type || col->typeoid == 0)
+        return;
+    if (col->typeoid >= FIRST_NORMAL_OID) {
+        snprintf(out, outsz, "a user-defined type (OID %u on the source)", col->typeoid);
+        return;
+    }
+    char oid[16];
+    snprintf(oid, sizeof oid, "%u", col->typeoid);
+    const char *params[1] = {oid};
+    PGresult *r = db_exec(a->catalog, DB_QUIET, "SELECT format_type($1::oid, NULL)", 1, params);
+    if (r && PQntuples(r) == 1 && PQnfields(r) == 1)
+        snprintf(out, outsz, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+}
+
 /* Map each column of COLS to the target column; check names and types. */
 static apply_status map_columns(apply_ctx *a, const apply_table *t, const w2j_change *c,
                                 const w2j_column *cols, int n)
 {
-    char diff[512];
+    char diff[512], type[160];
     for (int i = 0; i < n; i++) {
         int k = find_column(t, cols[i].name, i);
         if (k < 0) {
+            source_type(a, &cols[i], type, sizeof type);
             snprintf(diff, sizeof diff, "column \"%s\" (%s) is not on the target", cols[i].name,
-                     cols[i].type ? cols[i].type : "?");
+                     type);
             return ddl_fail(a, t, c->kind, diff,
                             "apply the same ALTER TABLE ... ADD COLUMN (or RENAME) that was run on "
                             "the source");
         }
         uint32_t so = cols[i].typeoid;
         if (so != 0 && so < FIRST_NORMAL_OID && t->cols[k].typoid != so) {
+            source_type(a, &cols[i], type, sizeof type);
             snprintf(diff, sizeof diff, "column \"%s\" is %s on the source but %s on the target",
-                     cols[i].name, cols[i].type ? cols[i].type : "?", t->cols[k].type);
+                     cols[i].name, type, t->cols[k].type);
             return ddl_fail(a, t, c->kind, diff,
                             "apply the same ALTER TABLE ... ALTER COLUMN ... TYPE that was run on "
                             "the source");

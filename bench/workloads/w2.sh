@@ -49,7 +49,7 @@ c_w2_native() {
 c_w2_floor() {
   pg_recvlogical -d "$(bench_conn source "$W2_DB")" --slot "$W2_SLOT_FLOOR" --start \
     --endpos="$W2_END_LSN" -o format-version=2 -o include-xids=1 -o include-timestamp=1 \
-    -o include-lsn=1 -o include-type-oids=1 -f /dev/null >"$BENCH_CLIENT/w2_recvlogical.log" 2>&1 || {
+    -o include-lsn=1 -o include-type-oids=1 -o include-types=0 -f /dev/null >"$BENCH_CLIENT/w2_recvlogical.log" 2>&1 || {
     bench_show_log "$BENCH_CLIENT/w2_recvlogical.log" "pg_recvlogical"
     return 1
   }
