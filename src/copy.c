@@ -519,6 +519,13 @@ static bool run_copy(worker *w, const work_item *it)
     return ok;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool run_item(worker *w, const work_item *it)
 {
     copy_shared *sh = w->sh;
@@ -528,12 +535,21 @@ static bool run_item(worker *w, const work_item *it)
     case ITEM_INDEX: {
         const copy_index *ix = &sh->plan->tables[it->table].indexes[it->index];
         log_debug("building %s on the target", ix->name);
-        return db_command(w->dst, ix->sql);
+        int64_t t0 = now_ms();
+        bool ok = db_command(w->dst, ix->sql);
+        if (ok)
+            log_debug("built %s in %" PRId64 " ms", ix->name, now_ms() - t0);
+        return ok;
     }
     case ITEM_ANALYZE: {
         char sql[1024];
         snprintf(sql, sizeof sql, "ANALYZE %s", sh->plan->tables[it->table].qname);
-        return db_command(w->dst, sql);
+        int64_t t0 = now_ms();
+        bool ok = db_command(w->dst, sql);
+        if (ok)
+            log_debug("analyzed %s in %" PRId64 " ms", sh->plan->tables[it->table].qname,
+                      now_ms() - t0);
+        return ok;
     }
     case ITEM_LARGEOBJ: {
         int64_t count = 0;
@@ -591,13 +607,6 @@ static void *worker_main(void *arg)
 }
 
 /* ---- main thread: queue, progress, state ------------------------------------ */
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Never split a table smaller than this by default: a range cannot use COPY
  * FREEZE, so its rows arrive without hint bits and the first scan of the
