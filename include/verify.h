@@ -88,6 +88,7 @@ typedef struct verify_table {
 
     /* results */
     int64_t rows_source, rows_target;
+    bool narrowing; /* its checksums differ and its keys are looked for */
     verify_table_status status;
     strlist notes;     /* differences and remarks, human sentences */
     strlist missing;   /* keys present on the source only */

@@ -101,9 +101,10 @@ for my $c (@cases)
 $r = verify();
 is($r->{rc}, 0, 'every case undone (the special values on both sides): exit 0') or diag($r->{stdout});
 
-# values of one column swapped between two rows, in five chunks of three
-# keys (the chunk checksum alone must see each swap: a sum of row hashes
-# linear in the column hashes would not)
+# values of one column swapped between two rows: the whole-table checksum
+# must see the swaps, and so must each key range of two keys that holds
+# both rows of one (narrowing with 2 rows per range); a sum of row hashes
+# linear in the column hashes would see neither
 my $pairs = "(1, 2), (4, 5), (7, 8), (10, 11), (13, 14)";
 $dst->safe_psql('app', "UPDATE typed SET i = CASE WHEN id % 3 = 1 THEN id + 1 ELSE id - 1 END "
 	  . "WHERE (id, id + 1) IN ($pairs) OR (id - 1, id) IN ($pairs)");
