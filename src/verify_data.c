@@ -20,21 +20,24 @@
  *     leave the sum unchanged). Only types whose hash separates exactly the
  *     values whose text output differs are hashed as themselves: bool (as
  *     0/1), smallint, integer, bigint (plus its high 32 bits: hashint8
- *     folds 64 bits to 32), oid, uuid, "char", name, character(n) (hashed
- *     trimmed under the "C" collation, plus octet_length: the hash ignores
- *     trailing spaces). Every other type — numeric (1.0 = 1.00), float
- *     (0 = -0), interval ('1 day' = '24 hours'), json(b), arrays, records,
- *     ranges, timestamps (their hash folds 64 bits to 32 too), text and
- *     varchar, user types — is hashed as its text (::text) under "C": bytes,
- *     whatever the column's collation. Domains count as their base type. A
- *     column whose type differs between the sides is hashed as text on both.
- *     A nullable column's NULL is hashed as a fixed value of its type with
- *     the seed's low bit flipped, so NULL differs from every value, the
- *     empty string included. Rows of more than CHAIN_MAX_COLS columns are
- *     hashed as hashtextextended(ROW(columns)::text, 0) (a chain would nest
- *     too deep). Text is the same on both sides because every session pins
- *     DateStyle, TimeZone, extra_float_digits, bytea_output and
- *     IntervalStyle (verify_pin_settings).
+ *     folds 64 bits to 32), oid, uuid, "char", name, bpchar (its hash, under
+ *     the "C" collation, ignores trailing spaces: a character(n) value always
+ *     has n characters, so for it that is all; bpchar without a length and
+ *     domains over bpchar add the octet length). Every other type — numeric
+ *     (1.0 = 1.00), float (0 = -0), interval ('1 day' = '24 hours'),
+ *     json(b), arrays, records, ranges, timestamps (their hash folds 64 bits
+ *     to 32 too), text and varchar, user types — is hashed as its text
+ *     (::text) under "C": bytes, whatever the column's collation. Domains
+ *     count as their base type. A column whose type differs between the
+ *     sides is hashed as text on both. A nullable column's NULL is hashed as
+ *     a fixed value of its type with the seed's low bit flipped (or, where
+ *     the octet length is hashed, with octet length -1), so NULL differs
+ *     from every value, the empty string included. Rows of more than
+ *     CHAIN_MAX_COLS columns are hashed as
+ *     hashtextextended(ROW(columns)::text, 0) (a chain would nest too deep).
+ *     Text is the same on both sides because every session pins DateStyle,
+ *     TimeZone, extra_float_digits, bytea_output and IntervalStyle
+ *     (verify_pin_settings).
  *   - --jobs workers each hold one session per side, inside the same exported
  *     snapshots (the first worker uses the control connections, the others
  *     connect in their threads), and take tables from a shared queue,
@@ -146,6 +149,7 @@ static const struct hasher {
     [VERIFY_HASH_CHAR] = {"hashcharextended", "%s", "''"},
     [VERIFY_HASH_NAME] = {"hashnameextended", "%s", "''"},
     [VERIFY_HASH_BPCHAR] = {"hashbpcharextended", "%s", "''"},
+    [VERIFY_HASH_BPCHAR_N] = {"hashbpcharextended", "%s", "''"},
 };
 
 /* One link of the chain: the hash of column C seeded with SEED (consumed). */
@@ -154,27 +158,34 @@ static char *hash_link(const verify_column *c, char *seed)
     const struct hasher *h = &hashers[c->hash];
     char *ref = str_printf("t.%s", c->qname);
     char *v = str_printf(h->value, ref);
-    if (!c->not_null) { /* NULL: a default value, and the seed's low bit flipped */
+    /* NULL: a default value, and the seed's low bit flipped (for bpchar, the
+     * octet length that follows the value's hash says it instead: -1) */
+    if (!c->not_null) {
         char *nv = str_printf("coalesce(%s, %s)", v, h->nullv);
         free(v);
         v = nv;
+    }
+    if (!c->not_null && c->hash != VERIFY_HASH_BPCHAR) {
         char *ns = str_printf("(%s # CASE WHEN %s IS NULL THEN 1 ELSE 0 END)", seed, ref);
         free(seed);
         seed = ns;
     }
     char *link;
     switch (c->hash) {
-    case VERIFY_HASH_TEXT: /* bytes: the same whatever the collation */
+    case VERIFY_HASH_TEXT:     /* bytes: the same whatever the collation */
+    case VERIFY_HASH_BPCHAR_N: /* always n characters: the trimmed value says all */
         link = str_printf("%s(%s COLLATE \"C\", %s)", h->fn, v, seed);
         break;
     case VERIFY_HASH_INT8:
         link = str_printf("hashint4extended((%s >> 32)::int, %s(%s, %s))", v, h->fn, v, seed);
         break;
-    case VERIFY_HASH_BPCHAR:
-        link = str_printf("hashint4extended(coalesce(octet_length(%s), 0), %s(%s COLLATE \"C\", "
-                          "%s))",
-                          ref, h->fn, v, seed);
+    case VERIFY_HASH_BPCHAR: {
+        char *len =
+            str_printf(c->not_null ? "octet_length(%s)" : "coalesce(octet_length(%s), -1)", ref);
+        link = str_printf("hashint4extended(%s, %s(%s COLLATE \"C\", %s))", len, h->fn, v, seed);
+        free(len);
         break;
+    }
     default:
         link = str_printf("%s(%s, %s)", h->fn, v, seed);
         break;
@@ -243,10 +254,12 @@ static void build_expressions(verify_table *t)
 static verify_hash_class hash_class_of(const char *v)
 {
     static const char *names[] = {
-        [VERIFY_HASH_TEXT] = "text",     [VERIFY_HASH_BOOL] = "bool", [VERIFY_HASH_INT2] = "int2",
-        [VERIFY_HASH_INT4] = "int4",     [VERIFY_HASH_INT8] = "int8", [VERIFY_HASH_OID] = "oid",
-        [VERIFY_HASH_UUID] = "uuid",     [VERIFY_HASH_CHAR] = "char", [VERIFY_HASH_NAME] = "name",
-        [VERIFY_HASH_BPCHAR] = "bpchar",
+        [VERIFY_HASH_TEXT] = "text",        [VERIFY_HASH_BOOL] = "bool",
+        [VERIFY_HASH_INT2] = "int2",        [VERIFY_HASH_INT4] = "int4",
+        [VERIFY_HASH_INT8] = "int8",        [VERIFY_HASH_OID] = "oid",
+        [VERIFY_HASH_UUID] = "uuid",        [VERIFY_HASH_CHAR] = "char",
+        [VERIFY_HASH_NAME] = "name",        [VERIFY_HASH_BPCHAR] = "bpchar",
+        [VERIFY_HASH_BPCHAR_N] = "bpcharn",
     };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (strcmp(v, names[k]) == 0)
