@@ -570,7 +570,9 @@ static json_t *json_list(const strlist *l)
 static json_t *json_table(const verify_table *t, bool crud)
 {
     static const char *const status[] = {"equal", "different", "error"};
-    static const char *const method[] = {"whole table (no key)", "key ranges", "whole table"};
+    /* how the checksum is taken, and how a difference is narrowed to keys */
+    static const char *const method[] = {"whole table (no key)",
+                                         "whole table, narrowed by key ranges", "whole table"};
     json_t *o = json_object();
     json_object_set_new(o, "schema", json_string(t->schema));
     json_object_set_new(o, "table", json_string(t->name));
