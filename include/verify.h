@@ -37,8 +37,11 @@ typedef enum verify_hash_class {
     VERIFY_HASH_UUID,
     VERIFY_HASH_CHAR, /* "char" */
     VERIFY_HASH_NAME,
-    VERIFY_HASH_BPCHAR, /* character(n): the value and its octet length (its
-                         * hash ignores trailing spaces) */
+    VERIFY_HASH_BPCHAR,   /* bpchar of no fixed length, or a domain over
+                           * bpchar: the value and its octet length (its hash
+                           * ignores trailing spaces) */
+    VERIFY_HASH_BPCHAR_N, /* character(n): always n characters, so the value
+                           * without its trailing spaces says all */
 } verify_hash_class;
 
 /* One column of a table, as seen on the source. */
@@ -88,6 +91,7 @@ typedef struct verify_table {
 
     /* results */
     int64_t rows_source, rows_target;
+    bool narrowing; /* its checksums differ and its keys are looked for */
     verify_table_status status;
     strlist notes;     /* differences and remarks, human sentences */
     strlist missing;   /* keys present on the source only */

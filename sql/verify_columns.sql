@@ -6,7 +6,8 @@
 -- not part of the key), generated ('s' or ''), identity ('a', 'd' or ''),
 -- in_unique (part of a unique index other than the key), hash_class (how
 -- the column enters the row hash, see src/verify_data.c: the base type, domains
--- resolved, for the types hashed as themselves; 'text' for all others),
+-- resolved, for the types hashed as themselves, 'bpcharn' for character(n);
+-- 'text' for all others),
 -- not_null.
 WITH ext_owned AS (
     SELECT objid FROM pg_depend WHERE deptype = 'e' AND classid = 'pg_class'::regclass
@@ -37,7 +38,11 @@ SELECT t.nspname, t.relname, t.est_rows, a.attname,
                    WHEN 'int4'::regtype THEN 'int4' WHEN 'int8'::regtype THEN 'int8'
                    WHEN 'oid'::regtype THEN 'oid' WHEN 'uuid'::regtype THEN 'uuid'
                    WHEN '"char"'::regtype THEN 'char' WHEN 'name'::regtype THEN 'name'
-                   WHEN 'bpchar'::regtype THEN 'bpchar' ELSE 'text' END,
+                   WHEN 'bpchar'::regtype THEN
+                       -- character(n) itself (no domain): always n characters
+                       CASE WHEN a.atttypid = 'bpchar'::regtype AND a.atttypmod >= 0
+                            THEN 'bpcharn' ELSE 'bpchar' END
+                   ELSE 'text' END,
        a.attnotnull
 FROM tab t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped

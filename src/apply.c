@@ -27,8 +27,10 @@
  *   A non-transactional logical message with prefix "pgbaton" (the
  *   heartbeat) moves the position to its own LSN (the end of its record:
  *   every transaction committed before it has been seen) and records its
- *   source timestamp; prefix "pgbaton_fence" (cutover) sets
- *   fence_applied_at in the same target transaction.
+ *   source timestamp; one with "wake": true (verify asking for a hold,
+ *   docs/verify.md) is committed at once, as the commit reads the hold;
+ *   prefix "pgbaton_fence" (cutover) sets fence_applied_at in the same
+ *   target transaction.
  *
  *   UPDATE/DELETE must touch exactly one row (the command tag is checked).
  *   Any rejected change stops the apply: the batch is not committed, the
@@ -1650,7 +1652,8 @@ static bool batch_full(const apply_ctx *a)
 /* ---------------------------------------------------------------------- */
 /* messages                                                                */
 
-static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, size_t tssz)
+static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, size_t tssz,
+                            bool *wake)
 {
     json_error_t err;
     json_t *j = content ? json_loads(content, JSON_DECODE_ANY, &err) : NULL; /* new reference */
@@ -1661,6 +1664,8 @@ static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, s
         ours = !name || strcmp(name, a->opts.o->name) == 0;
         if (ours && t && ts)
             snprintf(ts, tssz, "%s", t);
+        if (ours && wake)
+            *wake = json_is_true(json_object_get(j, "wake"));
     }
     json_decref(j);
     return ours;
@@ -1669,8 +1674,9 @@ static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, s
 static apply_status apply_message(apply_ctx *a, const w2j_change *c)
 {
     char ts[64] = "";
+    bool wake = false; /* verify's wake-up call: commit at once (the commit reads its hold) */
     if (strcmp(c->prefix, "pgbaton") == 0) {
-        if (!message_is_ours(a, c->content, ts, sizeof ts))
+        if (!message_is_ours(a, c->content, ts, sizeof ts, &wake))
             return APPLY_OK;
         if (ts[0])
             snprintf(a->pending_hb_ts, sizeof a->pending_hb_ts, "%s", ts);
@@ -1678,7 +1684,7 @@ static apply_status apply_message(apply_ctx *a, const w2j_change *c)
         /* cutover: fence_applied_at/_lsn are set in the commit of this batch,
          * which happens at once (the source is frozen: every millisecond
          * counts), and later data changes are counted as post-fence */
-        if (!message_is_ours(a, c->content, NULL, 0))
+        if (!message_is_ours(a, c->content, NULL, 0, NULL))
             return APPLY_OK;
         a->pending_fence = true;
         a->pending_fence_lsn = c->lsn;
@@ -1697,7 +1703,7 @@ static apply_status apply_message(apply_ctx *a, const w2j_change *c)
      * message's end is a safe resume point */
     if (!c->transactional && !a->in_src && c->lsn > a->pending_lsn)
         a->pending_lsn = c->lsn;
-    return APPLY_OK;
+    return wake && !c->transactional && !a->in_src ? commit_batch(a) : APPLY_OK;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -182,11 +182,12 @@ static const command_def commands[] = {
      CONNS | COMMON, cmd_clean},
     {"verify", "compare source and target: schema, rows, checksums, sequences",
      "-s SRC -t DST [--jobs N] [--sample N] [--crud] [--json]",
-     "Compares the structure, row counts and content checksums of every table (by key\n"
-     "ranges, in parallel), the first --sample rows value by value and the sequences,\n"
-     "at one consistent point even while streaming. Names each difference (keys only,\n"
-     "never other values). --crud also runs a rolled-back INSERT/SELECT/UPDATE/DELETE\n"
-     "on every target table. Exit 0 when all is equal, 1 when anything differs.",
+     "Compares the structure, row counts and content checksums of every table (tables\n"
+     "in parallel; a differing one narrowed down by key ranges), the first --sample\n"
+     "rows value by value and the sequences, at one consistent point even while\n"
+     "streaming. Names each difference (keys only, never other values). --crud also\n"
+     "runs a rolled-back INSERT/SELECT/UPDATE/DELETE on every target table. Exit 0\n"
+     "when all is equal, 1 when anything differs.",
      CONNS | BIT(OPT_JOBS) | BIT(OPT_SAMPLE) | BIT(OPT_CRUD) | BIT(OPT_JSON) | COMMON, cmd_verify},
     {"report", "final report for the change ticket (Markdown or JSON)",
      "-s SRC -t DST [--format md|json] [-o FILE]",

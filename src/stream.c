@@ -57,6 +57,7 @@
 #define BACKOFF_MAX_S   10.0
 #define PG_EPOCH_OFFSET 946684800LL /* 2000-01-01 - 1970-01-01, seconds */
 #define WAIT_MS         100
+#define HOLD_POLL_MS    20 /* verify waits on a hold: look for its move this often */
 
 typedef enum session_end {
     SESSION_CONTINUE, /* internal: go on */
@@ -248,7 +249,7 @@ static session_end hold(session *s, const w2j_change *c)
     while (apply_hold_blocks(s->apply, c)) {
         if (signals_stop_requested())
             return wind_down(s, SESSION_STOP);
-        struct timespec pause = {0, WAIT_MS * 1000000L};
+        struct timespec pause = {0, HOLD_POLL_MS * 1000000L};
         nanosleep(&pause, NULL);
         if ((e = from_apply(s, apply_refresh_hold(s->apply))) != SESSION_CONTINUE)
             return e;
@@ -294,9 +295,9 @@ static session_end handle_copy_data(session *s, const char *buf, int len)
 static session_end idle_wait(session *s)
 {
     if (apply_hold_blocks(s->apply, NULL)) {
-        session_end h = hold(s, NULL);
-        if (h != SESSION_CONTINUE)
-            return h;
+        /* after the hold, read at once what came meanwhile (verify's next
+         * hold point may be in it), rather than wait on the socket */
+        return hold(s, NULL);
     }
     session_end e = from_apply(s, apply_poll(s->apply, true));
     if (e != SESSION_CONTINUE)

@@ -24,7 +24,8 @@
  *            CREATE_REPLICATION_SLOT pgbaton_verify_<pid> TEMPORARY LOGICAL
  *            wal2json (SNAPSHOT 'export'). Its consistent point L is exact:
  *            the exported snapshot sees exactly the source transactions whose
- *            commit record starts before L. The source readers import it.
+ *            commit record starts before L. The source readers import it
+ *            (after step 4: it stays valid while that connection is idle).
  *         2. verify sets pgbaton.migration.hold_lsn = L (held_at = NULL).
  *         3. The applier commits every source transaction whose commit LSN
  *            is below L, pauses before any transaction (or non-transactional
@@ -35,6 +36,10 @@
  *            not running), then opens its target snapshot (REPEATABLE READ +
  *            pg_export_snapshot) and at once clears the hold (hold_lsn =
  *            NULL, held_at = NULL): the applier resumes.
+ *       After setting hold_lsn (steps 0 and 2) verify wakes the applier
+ *       (wake_applier): a message streamed to it at once, which makes it
+ *       commit, reading the hold, and which, being after L, is where an idle
+ *       stream pauses; otherwise it would wait for the next heartbeat.
  *       Both snapshots now show the same logical state, whatever the source
  *       and the applier do afterwards. The replication connection stays
  *       idle until the end (the exported snapshot lives as long as it does);
@@ -61,6 +66,8 @@
 
 /* How long verify waits for the applier to reach the hold point. */
 #define HOLD_TIMEOUT_S 60
+/* How often verify looks whether the applier holds (one cheap query). */
+#define HOLD_POLL_MS 20
 /* Rows per checksum chunk (PGBATON_VERIFY_CHUNK_ROWS overrides, for tests). */
 #define DEFAULT_CHUNK_ROWS 250000
 
@@ -111,6 +118,14 @@ bool verify_pin_settings(db_conn *db)
 }
 
 /* Wait for the result of the query sent on DB; NULL (reported) on failure. */
+
+/* Seconds on the monotonic clock (phase durations in the debug log). */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* --jobs default: the number of CPUs, as for start. */
 static int default_jobs(void)
@@ -267,6 +282,15 @@ static void clear_hold(verify_conns *c)
     c->hold_set = false;
 }
 
+/* The applier's wake-up call (see wake_applier). A non-transactional
+ * message is streamed only once its WAL is flushed, which the WAL writer
+ * would do within wal_writer_delay (200 ms by default): a transaction id
+ * makes this statement's commit flush it at once. */
+static const char sql_wake[] =
+    "SELECT pg_catalog.pg_logical_emit_message(false, 'pgbaton', "
+    "pg_catalog.json_build_object('name', $1::text, 'wake', true)::text), "
+    "pg_catalog.set_config('synchronous_commit', 'local', true), pg_catalog.pg_current_xact_id()";
+
 /* hold_lsn value meaning "hold where you are": below every real position. */
 #define PAUSE_NOW_LSN "0/1"
 
@@ -294,12 +318,30 @@ static bool wait_for_hold(verify_conns *c)
                       "again");
             return false;
         }
-        usleep(100 * 1000);
+        usleep(HOLD_POLL_MS * 1000);
     }
     log_error("streaming did not reach the verify point within %d s: \"pgbaton start\" is not "
               "running or is not keeping up; check \"pgbaton status\" and run verify again",
               HOLD_TIMEOUT_S);
     return false;
+}
+
+/* Wake the applier at once rather than at the next heartbeat: a
+ * non-transactional "pgbaton" message naming the migration (the heartbeat's
+ * kind, with "wake": true instead of a timestamp) on the source control
+ * connection, which must be outside a transaction. The applier commits as
+ * soon as it receives it, and that commit reads the hold (step 0); being
+ * after the hold point, it is also where an idle stream pauses (step 2). A
+ * failure (no privilege to emit it) only costs time: the next heartbeat
+ * does the same, later. */
+static void wake_applier(verify_conns *c)
+{
+    const char *params[1] = {c->name};
+    PGresult *res = db_exec(c->src, DB_QUIET, sql_wake, 1, params);
+    if (!res)
+        log_debug("verify: could not wake the applier (%s): waiting for the next heartbeat",
+                  c->src->last_error ? c->src->last_error : "error");
+    PQclear(res);
 }
 
 /* Ask the applier to hold at LSN (text) and wait until it reports it does. */
@@ -315,6 +357,8 @@ static bool hold_at(verify_conns *c, const char *lsn)
         log_error("the migration left the streaming phase: run verify again");
     PQclear(u);
     c->hold_set = c->hold_set || ok;
+    if (ok)
+        wake_applier(c);
     return ok && wait_for_hold(c);
 }
 
@@ -352,11 +396,14 @@ static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *
     char set[128];
     snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT %s", lit);
     free(lit);
-    /* 2. let the applier advance to exactly L, then read the target there */
-    bool ok = db_command(c->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
-              db_command(c->src, set) && hold_at(c, lsn) &&
-              (ctx->dst_snapshot = begin_and_export(c->dst)) != NULL;
+    /* 2. let the applier advance to exactly L, then read the target there;
+     * the source control connection imports the slot's snapshot only then
+     * (it stays valid while the replication connection is idle), so that
+     * it can wake the applier outside a transaction */
+    bool ok = hold_at(c, lsn) && (ctx->dst_snapshot = begin_and_export(c->dst)) != NULL;
     clear_hold(c);
+    ok = ok && db_command(c->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
+         db_command(c->src, set);
     if (ok)
         if (asprintf(&r->consistency,
                      "streaming held at source LSN %s: the target had applied every source "
@@ -523,7 +570,9 @@ static json_t *json_list(const strlist *l)
 static json_t *json_table(const verify_table *t, bool crud)
 {
     static const char *const status[] = {"equal", "different", "error"};
-    static const char *const method[] = {"whole table (no key)", "key ranges", "whole table"};
+    /* how the checksum is taken, and how a difference is narrowed to keys */
+    static const char *const method[] = {"whole table (no key)",
+                                         "whole table, narrowed by key ranges", "whole table"};
     json_t *o = json_object();
     json_object_set_new(o, "schema", json_string(t->schema));
     json_object_set_new(o, "table", json_string(t->name));
@@ -608,11 +657,19 @@ static int64_t chunk_rows_setting(void)
 /* Everything after the snapshots are open; returns an exit code. */
 static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const verify_run_opts *ro)
 {
-    if (!verify_schema(ctx, r) || !verify_load_tables(ctx, r) || !verify_data(ctx, r) ||
-        !verify_samples(ctx, r) || (r->seqs_checked && !verify_sequences(ctx, r))) {
+    double t0 = now_s();
+    bool ok = verify_schema(ctx, r) && verify_load_tables(ctx, r);
+    double t1 = now_s();
+    ok = ok && verify_data(ctx, r);
+    double t2 = now_s();
+    ok = ok && verify_samples(ctx, r) && (!r->seqs_checked || verify_sequences(ctx, r));
+    if (!ok) {
         log_error("verify could not complete: see the errors above");
         return EXIT_FAILURE_RUNTIME;
     }
+    log_debug("verify: schema and table list %.3f s, row checksums %.3f s, first rows and "
+              "sequences %.3f s",
+              t1 - t0, t2 - t1, now_s() - t2);
     /* the snapshots are no longer needed: end them before the CRUD test */
     if (!db_command(c->src, "COMMIT") || !db_command(c->dst, "COMMIT"))
         return EXIT_FAILURE_RUNTIME;
@@ -636,6 +693,7 @@ static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const ver
 
 int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r)
 {
+    double start = now_s();
     conninfo *src_ci = cli_conninfo(o, DB_SOURCE);
     conninfo *dst_ci = src_ci ? cli_conninfo(o, DB_TARGET) : NULL;
     if (!dst_ci) {
@@ -656,8 +714,11 @@ int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r
     if (c.admin) {
         ctx.src = c.src;
         ctx.dst = c.dst;
+        double t0 = now_s();
         rc = open_snapshots(&c, src_ci, &ctx, r);
         if (rc == EXIT_OK) {
+            log_debug("verify: connected in %.3f s, snapshots open in %.3f s", t0 - start,
+                      now_s() - t0);
             log_info("verify: %s", r->consistency ? r->consistency : "");
             rc = compare(&c, &ctx, r, ro);
         }

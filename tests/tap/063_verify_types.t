@@ -16,16 +16,18 @@ use Test::More;
 my $schema = <<'SQL';
 CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 CREATE DOMAIN bigdom AS bigint;
+CREATE DOMAIN bpdom AS bpchar;
 CREATE TABLE typed (id int PRIMARY KEY, n numeric, f float8, iv interval, j jsonb,
                     na numeric[], t text, ci text COLLATE ci, ts timestamptz, by bytea,
                     e text, bp bpchar, bpn char(4), big bigint, bd bigdom, i int,
                     vc varchar(20), u uuid, bo bool, sm smallint, ch "char", nm name,
-                    nn text NOT NULL, d date, o oid);
+                    nn text NOT NULL, d date, o oid, bpnn char(3) NOT NULL, bpd bpdom);
 INSERT INTO typed
   SELECT i, i * 1.5, i * 0.25, i * interval '1 hour', jsonb_build_object('k', i),
          ARRAY[i * 1.5, i], 'text' || i, 'Ci' || i, '2024-01-01 00:00:00+00'::timestamptz + i * interval '1 minute',
          decode(md5(i::text), 'hex'), 'e' || i, 'bp' || i, 'b' || (i % 100), i * 1000000007::bigint, i, i,
-         'vc' || i, md5(i::text)::uuid, i % 2 = 0, i, 'c', 'n' || i, 'nn' || i, date '2024-01-01' + i, i
+         'vc' || i, md5(i::text)::uuid, i % 2 = 0, i, 'c', 'n' || i, 'nn' || i, date '2024-01-01' + i, i,
+         'p' || (i % 10), 'd' || i
   FROM generate_series(1, 200) i;
 CREATE TABLE wide (id int PRIMARY KEY);
 SELECT format('ALTER TABLE wide %s', string_agg(format('ADD c%s int', i), ', ')) FROM generate_series(1, 120) i \gexec
@@ -65,6 +67,13 @@ my @cases = (
 	[ 'e',   "''",                                   "NULL" ],
 	[ 'bp',  "'a'",                                  "'a '" ],
 	[ 'bpn', "'a'",                                  "'A'" ],
+	[ 'bpn', "NULL",                                 "''" ],
+	[ 'bpn', "''",                                   "NULL" ],
+	[ 'bpnn', "'a b'",                               "'a'" ],
+	[ 'bp',  "' '",                                  "''" ],
+	[ 'bp',  "''",                                   "NULL" ],
+	[ 'bpd', "'a'",                                  "'a '" ],
+	[ 'bpd', "NULL",                                 "''" ],
 	[ 'big', "0",                                    "4294967297" ],
 	[ 'bd',  "0",                                    "4294967297" ],
 	[ 'i',   "1",                                    "2" ],
@@ -101,9 +110,24 @@ for my $c (@cases)
 $r = verify();
 is($r->{rc}, 0, 'every case undone (the special values on both sides): exit 0') or diag($r->{stdout});
 
-# values of one column swapped between two rows, in five chunks of three
-# keys (the chunk checksum alone must see each swap: a sum of row hashes
-# linear in the column hashes would not)
+# a row whose nullable columns are all NULL on both sides still has a row
+# hash (a NULL one would drop out of the sum): a change in a NOT NULL
+# column is found
+my $nulls = join(', ', map { "$_ = NULL" }
+	  qw(n f iv j na t ci ts by e bp bpn big bd i vc u bo sm ch nm d o bpd));
+$_->safe_psql('app', "UPDATE typed SET $nulls WHERE id = 60") for ($src, $dst);
+$r = verify();
+is($r->{rc}, 0, 'a row of NULLs on both sides: equal') or diag($r->{stdout});
+$dst->safe_psql('app', "UPDATE typed SET bpnn = 'zz' WHERE id = 60");
+$r = verify();
+like($r->{stdout}, qr/^table public\.typed: DIFFERENT: changed: id=60$/m,
+	'a row of NULLs: a change in its other column found') or diag($r->{stdout});
+$dst->safe_psql('app', "UPDATE typed SET bpnn = 'p0' WHERE id = 60");
+
+# values of one column swapped between two rows: the whole-table checksum
+# must see the swaps, and so must each key range of two keys that holds
+# both rows of one (narrowing with 2 rows per range); a sum of row hashes
+# linear in the column hashes would see neither
 my $pairs = "(1, 2), (4, 5), (7, 8), (10, 11), (13, 14)";
 $dst->safe_psql('app', "UPDATE typed SET i = CASE WHEN id % 3 = 1 THEN id + 1 ELSE id - 1 END "
 	  . "WHERE (id, id + 1) IN ($pairs) OR (id - 1, id) IN ($pairs)");
