@@ -92,6 +92,7 @@ typedef struct verify_table {
     /* results */
     int64_t rows_source, rows_target;
     bool narrowing; /* its checksums differ and its keys are looked for */
+    bool split;     /* checksummed in key ranges from the start (a very large table) */
     verify_table_status status;
     strlist notes;     /* differences and remarks, human sentences */
     strlist missing;   /* keys present on the source only */
@@ -149,6 +150,7 @@ typedef struct verify_ctx {
     int jobs;
     int sample;
     int64_t chunk_rows; /* rows per checksum chunk */
+    int64_t split_rows; /* a table with more rows may be checksummed in key ranges */
 } verify_ctx;
 
 /* The settings pinned on every verify session (both sides print values the

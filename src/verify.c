@@ -70,6 +70,10 @@
 #define HOLD_POLL_MS 20
 /* Rows per checksum chunk (PGBATON_VERIFY_CHUNK_ROWS overrides, for tests). */
 #define DEFAULT_CHUNK_ROWS 250000
+/* A table with more rows (estimated) than this, and more than one job's
+ * share of all rows, is checksummed in key ranges by all workers (see
+ * src/verify_data.c); below it one sequential scan per side is cheaper. */
+#define DEFAULT_SPLIT_ROWS 10000000
 
 /* ------------------------------------------------------------------ */
 /* shared helpers (declared in verify.h) */
@@ -580,7 +584,8 @@ static json_t *json_table(const verify_table *t, bool crud)
     json_object_set_new(o, "rows_source", json_integer(t->rows_source));
     json_object_set_new(o, "rows_target", json_integer(t->rows_target));
     json_object_set_new(o, "key", t->key_label ? json_string(t->key_label) : json_null());
-    json_object_set_new(o, "checksum_method", json_string(method[t->key_kind]));
+    json_object_set_new(o, "checksum_method",
+                        json_string(t->split ? "key ranges" : method[t->key_kind]));
     json_object_set_new(o, "differences", json_list(&t->notes));
     json_object_set_new(o, "missing_on_target", json_list(&t->missing));
     json_object_set_new(o, "extra_on_target", json_list(&t->extra));
@@ -654,6 +659,15 @@ static int64_t chunk_rows_setting(void)
     return v > 0 ? v : DEFAULT_CHUNK_ROWS;
 }
 
+/* Rows from which a table may be checksummed in key ranges by all workers
+ * (PGBATON_VERIFY_SPLIT_ROWS overrides, for tests). */
+static int64_t split_rows_setting(void)
+{
+    const char *env = getenv("PGBATON_VERIFY_SPLIT_ROWS");
+    long long v = env ? atoll(env) : 0;
+    return v > 0 ? v : DEFAULT_SPLIT_ROWS;
+}
+
 /* Everything after the snapshots are open; returns an exit code. */
 static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const verify_run_opts *ro)
 {
@@ -705,7 +719,8 @@ int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r
                       .dst_ci = dst_ci,
                       .jobs = o->jobs > 0 ? o->jobs : default_jobs(),
                       .sample = o->sample,
-                      .chunk_rows = chunk_rows_setting()};
+                      .chunk_rows = chunk_rows_setting(),
+                      .split_rows = split_rows_setting()};
     int rc = EXIT_FAILURE_RUNTIME;
 
     c.src = connect_side(src_ci, DB_SOURCE, DB_MODE_NORMAL);

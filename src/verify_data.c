@@ -8,7 +8,14 @@
  *     (primary key, else replica identity index).
  *   - Every table is checksummed whole, one query per side: a sequential
  *     scan reads each row for the least (key ranges through the index cost a
- *     third to a half more per row, ctid ranges nearly as much).
+ *     third to a half more per row, ctid ranges nearly as much). Except a
+ *     very large table (more than split_rows rows, 10 million by default
+ *     (verify.c), and more than one
+ *     job's share of all rows, by the source's estimate) with a one-column
+ *     integer key and --jobs > 1: one scan would leave the other workers
+ *     idle for long, so it is cut into key ranges (a multiple of --jobs)
+ *     that every worker takes, each checksummed and, when it differs,
+ *     narrowed like any differing range.
  *   - The checksum is count(*) and the sum of the row hashes — sum(bigint),
  *     which adds in 128 bits and returns a numeric, so it neither overflows
  *     nor depends on row order.
@@ -75,6 +82,8 @@
 #define KEYLIST_ROWS 5000
 /* A table without an integer key is listed key by key only up to this size. */
 #define KEYLIST_MAX_ROWS 2000000
+/* Key ranges per worker for such a table. */
+#define SPLIT_PER_JOB 4
 /* Sub-ranges a differing integer range is cut into. */
 #define NARROW_FANOUT 16
 
@@ -359,12 +368,14 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
 typedef enum chunk_kind {
     CHUNK_TABLE, /* a whole table: its row counts and content checksum */
     CHUNK_RANGE, /* a key range [lo, hi) of a table whose checksums differ */
+    CHUNK_SPLIT, /* a very large table to cut into CHUNK_PARTs */
+    CHUNK_PART,  /* a key range [lo, hi) of a very large table: counts and checksum */
 } chunk_kind;
 
 typedef struct chunk {
     verify_table *t;
     chunk_kind kind;
-    int64_t lo, hi; /* CHUNK_RANGE only */
+    int64_t lo, hi; /* CHUNK_RANGE and CHUNK_PART */
 } chunk;
 
 /* The work queue: the tables first, then the ranges that narrowing adds
@@ -745,15 +756,51 @@ static bool set_parallel(worker *w, int spare)
     return ok;
 }
 
+/* A very large table (CHUNK_SPLIT): queue its key span as equal ranges, a
+ * multiple of the workers, for all of them; false on error. *WHOLE: the
+ * table has no span to cut (empty, or its key reaches INT64_MAX): check
+ * it whole instead. */
+static bool split_table(worker *w, verify_table *t, bool *whole)
+{
+    int64_t lo = 0, hi = 0;
+    bool empty = true;
+    if (!key_bounds(w->src, w->dst, t, &lo, &hi, &empty))
+        return false;
+    *whole = empty || hi <= lo;
+    if (*whole)
+        return true;
+    uint64_t parts = (uint64_t)w->q->workers * SPLIT_PER_JOB;
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    uint64_t step = span / parts + 1;
+    pthread_mutex_lock(t->lock);
+    t->split = true;
+    pthread_mutex_unlock(t->lock);
+    for (uint64_t off = 0; off < span; off += step) {
+        int64_t a = (int64_t)((uint64_t)lo + off);
+        int64_t b = off + step >= span ? hi : (int64_t)((uint64_t)lo + off + step);
+        queue_add(w->q, (chunk){.t = t, .kind = CHUNK_PART, .lo = a, .hi = b});
+    }
+    return true;
+}
+
 static bool run_chunk(worker *w, const chunk *ch, int spare)
 {
     verify_table *t = ch->t;
     if (ch->kind == CHUNK_RANGE && keys_enough(t))
         return true;
+    if (ch->kind == CHUNK_SPLIT) {
+        bool whole = false;
+        if (!split_table(w, t, &whole))
+            return false;
+        if (!whole)
+            return true;
+        chunk c = {.t = t, .kind = CHUNK_TABLE};
+        return run_chunk(w, &c, spare);
+    }
     if (!set_parallel(w, spare))
         return false;
     checksum c = {0};
-    if (!checksum_range(w, t, ch->kind == CHUNK_RANGE, ch->lo, ch->hi, &c))
+    if (!checksum_range(w, t, ch->kind != CHUNK_TABLE, ch->lo, ch->hi, &c))
         return false;
     bool ok = true;
     if (ch->kind == CHUNK_TABLE) {
@@ -763,6 +810,19 @@ static bool run_chunk(worker *w, const chunk *ch, int spare)
         pthread_mutex_unlock(t->lock);
         if (!checksum_equal(&c))
             ok = narrow_table(w, t, &c);
+    } else if (ch->kind == CHUNK_PART) {
+        bool eq = checksum_equal(&c);
+        pthread_mutex_lock(t->lock);
+        t->rows_source += c.count[0];
+        t->rows_target += c.count[1];
+        if (!eq) {
+            t->status = VERIFY_DIFFERENT;
+            t->narrowing = true; /* read once all workers are done */
+        }
+        pthread_mutex_unlock(t->lock);
+        if (!eq)
+            ok =
+                narrow_int(w, t, ch->lo, ch->hi, c.count[0] > c.count[1] ? c.count[0] : c.count[1]);
     } else if (!checksum_equal(&c)) {
         ok = narrow_int(w, t, ch->lo, ch->hi, c.count[0] > c.count[1] ? c.count[0] : c.count[1]);
     }
@@ -829,12 +889,23 @@ bool verify_data(verify_ctx *ctx, verify_result *r)
     chunk_queue q = {0};
     pthread_mutex_init(&q.lock, NULL);
     pthread_cond_init(&q.changed, NULL);
+    int64_t total = 0;
     for (int i = 0; i < r->ntables; i++)
-        if (r->tables[i].on_target)
-            queue_push(&q, (chunk){.t = &r->tables[i], .kind = CHUNK_TABLE});
+        if (r->tables[i].on_target && r->tables[i].est_rows > 0)
+            total += r->tables[i].est_rows;
+    bool split = false;
+    for (int i = 0; i < r->ntables; i++) {
+        verify_table *t = &r->tables[i];
+        if (!t->on_target)
+            continue;
+        bool big = ctx->jobs > 1 && t->key_kind == VERIFY_KEY_INTEGER &&
+                   t->est_rows > ctx->split_rows && t->est_rows > total / ctx->jobs;
+        split = split || big;
+        queue_push(&q, (chunk){.t = t, .kind = big ? CHUNK_SPLIT : CHUNK_TABLE});
+    }
     if (q.n > 1)
         qsort(q.items, (size_t)q.n, sizeof *q.items, cmp_chunk_size);
-    int jobs = ctx->jobs < q.n ? ctx->jobs : q.n;
+    int jobs = ctx->jobs < q.n || split ? ctx->jobs : q.n;
     q.workers = jobs;
     worker *ws = calloc((size_t)(jobs > 0 ? jobs : 1), sizeof *ws);
     int started = 0;

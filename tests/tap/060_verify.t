@@ -71,7 +71,10 @@ is($r->{rc}, 0, 'equal pair, 8 workers: exit 0');
 # 2. changed value (found through the sub-ranges of one key range, and in
 # small key ranges that three workers narrow at once)
 $dst->safe_psql('app', "UPDATE orders SET note = 'other' WHERE id = 12345");
-for my $run ([ {} ], [ { PGBATON_VERIFY_CHUNK_ROWS => 1500 }, '--jobs', '3' ])
+# (and, third, with orders checksummed in key ranges from the start, as a
+# very large table would be)
+my $split = { PGBATON_VERIFY_SPLIT_ROWS => 1000, PGBATON_VERIFY_CHUNK_ROWS => 1500 };
+for my $run ([ {} ], [ { PGBATON_VERIFY_CHUNK_ROWS => 1500 }, '--jobs', '3' ], [ $split, '--jobs', '3' ])
 {
 	$r = verify(@$run);
 	is($r->{rc}, 1, 'changed value: exit 1');
@@ -96,6 +99,11 @@ $r = verify();
 is($r->{rc}, 1, 'missing row: exit 1');
 like($r->{stdout}, qr/^table public\.orders: DIFFERENT: rows: 20000 on source, 19999 on target; missing on target: id=777$/m,
 	'missing row: named');
+$r = verify($split, '--jobs', '2', '--json');
+is($r->{rc}, 1, 'missing row, key ranges: exit 1');
+my ($orders) = grep { $_->{table} eq 'orders' } @{ decode_json($r->{stdout})->{tables} };
+is_deeply([ @$orders{qw(checksum_method rows_source rows_target)}, $orders->{missing_on_target} ],
+	[ 'key ranges', 20000, 19999, ['id=777'] ], 'missing row, key ranges: counts summed, key named');
 $dst->safe_psql('app', "INSERT INTO orders SELECT i, 1 + i % 200, (i * 1.25)::numeric(12,2), '$SECRET-' || i, i % 17, NULL FROM generate_series(777, 777) i");
 
 # 4. extra row
