@@ -38,7 +38,7 @@ c_dir_j2() {
 c_dir_j2_after() { rm -rf "$BENCH_CLIENT/dump.d"; }
 
 # (3) pgbaton start in the background; done when the target's
-# pgbaton.migration.phase becomes 'streaming' (polled every 0.1 s). Afterwards
+# pgbaton.migration.phase becomes 'streaming' (polled every 0.02 s). Afterwards
 # (untimed) it gets SIGTERM, is waited for, its peak RSS is kept, and its slot
 # is dropped on the source.
 c_pgbaton() {
