@@ -178,6 +178,7 @@ struct apply_ctx {
     lsn_t hold_lsn;          /* verify's hold point (pgbaton.migration.hold_lsn), 0 = none */
     lsn_t committed_lsn;     /* durable on the target */
     double last_commit;      /* monotonic seconds */
+    double last_alive;       /* monotonic seconds: alive_at last written */
     double last_sample;      /* monotonic seconds */
     long changes_since_sample;
     lsn_t source_lsn;
@@ -602,13 +603,42 @@ static void handle_sync(apply_ctx *a, const pending *p)
         return;
     if (p->lsn > a->committed_lsn)
         a->committed_lsn = p->lsn;
-    a->last_commit = now_s();
+    a->last_commit = a->last_alive = now_s();
+}
+
+/* start's sign of life, pgbaton.migration.alive_at, is written by every
+ * commit; but a batch holds whole source transactions, so a long one (a
+ * batch job's million-row UPDATE) keeps the batch open for as long as it
+ * takes, and status and cutover would think start is gone. So while
+ * applying or waiting, alive_at is refreshed at least every ALIVE_MS from
+ * the catalog session, in its own short transaction. It never waits for
+ * the row: the apply transaction locks it at its very end (the position
+ * update, just before COMMIT), possibly while its results wait for this
+ * very process to read them, so a locked row is skipped (SKIP LOCKED; the
+ * commit under way writes alive_at itself). */
+static const char sql_alive[] =
+    "UPDATE pgbaton.migration SET alive_at = clock_timestamp() WHERE name = (SELECT name FROM "
+    "pgbaton.migration WHERE name = $1 FOR NO KEY UPDATE SKIP LOCKED)";
+
+static void refresh_alive(apply_ctx *a)
+{
+    double now = now_s();
+    if ((now - a->last_alive) * 1000.0 < ALIVE_MS)
+        return;
+    a->last_alive = now;
+    const char *params[1] = {a->opts.o->name};
+    PGresult *r = db_exec(a->catalog, DB_QUIET, sql_alive, 1, params);
+    if (!r)
+        log_debug("target: could not refresh alive_at: %s",
+                  a->catalog->last_error ? a->catalog->last_error : "error");
+    PQclear(r);
 }
 
 /* Wait up to MS for the apply socket to be readable (or writable when
  * output is pending). False when the socket is gone. */
 static bool wait_socket(apply_ctx *a, int ms)
 {
+    refresh_alive(a);
     int fd = PQsocket(a->db->pg);
     if (fd < 0)
         return false;
@@ -1527,7 +1557,7 @@ static const char sql_position[] =
     "applied_source_ts = coalesce($3::timestamptz, applied_source_ts), "
     "heartbeat_source_ts = coalesce($4::timestamptz, heartbeat_source_ts), "
     "changes_applied = changes_applied + $5::bigint, txns_applied = txns_applied + $6::bigint, "
-    "alive_at = now(), last_error = NULL, "
+    "alive_at = clock_timestamp(), last_error = NULL, "
     /* cutover: the fence message was applied in this transaction ($8 its LSN);
      * post_fence_changes counts the data changes applied after the latest
      * fence ($9: those of this batch) */
@@ -1746,6 +1776,8 @@ apply_status apply_change(apply_ctx *a, const w2j_change *c)
             st = apply_message(a, c);
         break;
     default:
+        if (a->in_txn)
+            refresh_alive(a);
         if (!a->skipping) {
             st = apply_row_change(a, c);
             if (a->fence_seen)
@@ -1833,7 +1865,7 @@ apply_ctx *apply_open(const apply_opts *opts, apply_status *st)
     if (a->opts.batch_ms <= 0)
         a->opts.batch_ms = 200;
     a->queue = calloc(QUEUE_CAP, sizeof(pending));
-    a->last_commit = a->last_sample = now_s();
+    a->last_commit = a->last_sample = a->last_alive = now_s();
     *st = APPLY_RETRY;
     db_connect_opts co = {.mode = DB_MODE_NORMAL,
                           .application_name = "pgbaton apply",
