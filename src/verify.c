@@ -116,9 +116,13 @@ void verify_table_note(verify_table *t, const char *fmt, ...)
 
 bool verify_pin_settings(db_conn *db)
 {
-    return db_command(db, "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET extra_float_digits = 3; "
-                          "SET bytea_output = hex; SET IntervalStyle = postgres; "
-                          "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
+    /* UTF8 to the client: values and keys read from both sides compare as
+     * the same bytes even when the two databases' encodings differ */
+    return db_command(db,
+                      "SET client_encoding = 'UTF8'; SET DateStyle = ISO; SET TimeZone = 'UTC'; "
+                      "SET extra_float_digits = 3; "
+                      "SET bytea_output = hex; SET IntervalStyle = postgres; "
+                      "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
 }
 
 /* Wait for the result of the query sent on DB; NULL (reported) on failure. */

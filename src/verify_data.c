@@ -44,7 +44,9 @@
  *     hashtextextended(ROW(columns)::text, 0) (a chain would nest too deep).
  *     Text is the same on both sides because every session pins DateStyle,
  *     TimeZone, extra_float_digits, bytea_output and IntervalStyle
- *     (verify_pin_settings).
+ *     (verify_pin_settings). When the two databases' encodings differ, the
+ *     text-like classes (text, name, bpchar) are hashed instead as the hex
+ *     of their UTF8 bytes (hash_link_conv), the same on both sides.
  *   - --jobs workers each hold one session per side, inside the same exported
  *     snapshots (the first worker uses the control connections, the others
  *     connect in their threads), and take tables from a shared queue,
@@ -161,9 +163,43 @@ static const struct hasher {
     [VERIFY_HASH_BPCHAR_N] = {"hashbpcharextended", "%s", "''"},
 };
 
-/* One link of the chain: the hash of column C seeded with SEED (consumed). */
-static char *hash_link(const verify_column *c, char *seed)
+/* Across database encodings (CONV), text is hashed as the hex of its UTF8
+ * bytes, the same on both sides whatever each server stores; a bpchar's
+ * trailing spaces (which its text drops) are counted in bytes of its own
+ * encoding, where a space is one byte on both sides. */
+static char *hash_link_conv(const verify_column *c, char *seed)
 {
+    char *ref = str_printf("t.%s", c->qname);
+    char *v = str_printf(c->not_null ? "%s::text" : "coalesce(%s::text, '')", ref);
+    if (!c->not_null) {
+        char *ns = str_printf("(%s # CASE WHEN %s IS NULL THEN 1 ELSE 0 END)", seed, ref);
+        free(seed);
+        seed = ns;
+    }
+    char *link = str_printf(
+        "hashtextextended(pg_catalog.encode(pg_catalog.convert_to(%s, 'UTF8'), 'hex'), %s)", v,
+        seed);
+    if (c->hash == VERIFY_HASH_BPCHAR || c->hash == VERIFY_HASH_BPCHAR_N) {
+        char *spaces =
+            str_printf("coalesce(octet_length(%s) - octet_length(%s::text), -1)", ref, ref);
+        char *l2 = str_printf("hashint4extended(%s, %s)", spaces, link);
+        free(spaces);
+        free(link);
+        link = l2;
+    }
+    free(ref);
+    free(v);
+    free(seed);
+    return link;
+}
+
+/* One link of the chain: the hash of column C seeded with SEED (consumed);
+ * CONV: the two databases have different encodings. */
+static char *hash_link(const verify_column *c, char *seed, bool conv)
+{
+    if (conv && (c->hash == VERIFY_HASH_TEXT || c->hash == VERIFY_HASH_NAME ||
+                 c->hash == VERIFY_HASH_BPCHAR || c->hash == VERIFY_HASH_BPCHAR_N))
+        return hash_link_conv(c, seed);
     const struct hasher *h = &hashers[c->hash];
     char *ref = str_printf("t.%s", c->qname);
     char *v = str_printf(h->value, ref);
@@ -206,7 +242,7 @@ static char *hash_link(const verify_column *c, char *seed)
 }
 
 /* The bigint hash of a row of "t" (see the top of the file). */
-static char *row_hash_expr(const verify_table *t)
+static char *row_hash_expr(const verify_table *t, bool conv)
 {
     int n = 0;
     for (int c = 0; c < t->ncols; c++)
@@ -218,21 +254,24 @@ static char *row_hash_expr(const verify_table *t)
         for (int c = 0; c < t->ncols; c++)
             if (t->cols[c].on_target)
                 str_append(&e, "%st.%s", e ? ", " : "", t->cols[c].qname);
-        char *row = str_printf("hashtextextended(ROW(%s)::text, 0)", e);
+        char *row = str_printf(conv ? "hashtextextended(pg_catalog.encode(pg_catalog.convert_to("
+                                      "ROW(%s)::text, 'UTF8'), 'hex'), 0)"
+                                    : "hashtextextended(ROW(%s)::text, 0)",
+                               e);
         free(e);
         return row;
     }
     e = strdup("0::bigint");
     for (int c = 0; c < t->ncols; c++)
         if (t->cols[c].on_target)
-            e = hash_link(&t->cols[c], e);
+            e = hash_link(&t->cols[c], e, conv);
     return e;
 }
 
 /* Build the expressions a table's queries use, from its columns. */
-static void build_expressions(verify_table *t)
+static void build_expressions(verify_table *t, bool conv)
 {
-    t->row_expr = row_hash_expr(t);
+    t->row_expr = row_hash_expr(t, conv);
 
     bool key_ok = t->nkey > 0;
     for (int k = 0; k < t->nkey; k++)
@@ -292,8 +331,8 @@ static void column_hash_class(verify_column *c, const PGresult *s, int si, const
 
 /* Describe the table at S[i..i+n), with the target's columns at D[j..j+m)
  * (m == 0 when the target lacks the table). */
-static void describe_table(verify_table *t, const PGresult *s, int i, int n, const PGresult *d,
-                           int j, int m)
+static void describe_table(verify_table *t, bool conv, const PGresult *s, int i, int n,
+                           const PGresult *d, int j, int m)
 {
     t->schema = strdup(PQgetvalue(s, i, VC_SCHEMA));
     t->name = strdup(PQgetvalue(s, i, VC_TABLE));
@@ -327,7 +366,7 @@ static void describe_table(verify_table *t, const PGresult *s, int i, int n, con
     }
     t->lock = malloc(sizeof(pthread_mutex_t));
     pthread_mutex_init(t->lock, NULL);
-    build_expressions(t);
+    build_expressions(t, conv);
 }
 
 bool verify_load_tables(verify_ctx *ctx, verify_result *r)
@@ -343,6 +382,11 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
     }
     int ns = PQntuples(s), nd = PQntuples(d), i = 0, j = 0;
     r->tables = calloc((size_t)ns + 1, sizeof *r->tables);
+    const char *es = PQparameterStatus(ctx->src->pg, "server_encoding");
+    const char *ed = PQparameterStatus(ctx->dst->pg, "server_encoding");
+    bool conv = es && ed && strcmp(es, ed) != 0;
+    if (conv)
+        log_info("verify: source encoding %s, target %s: text is compared as UTF8", es, ed);
     while (i < ns || j < nd) {
         int c = i >= ns ? 1 : j >= nd ? -1 : cmp_table_at(s, i, d, j);
         int n = i < ns ? rows_of_table(s, i) : 0, m = j < nd ? rows_of_table(d, j) : 0;
@@ -352,7 +396,7 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
             j += m;
             continue;
         }
-        describe_table(&r->tables[r->ntables++], s, i, n, d, j, c == 0 ? m : 0);
+        describe_table(&r->tables[r->ntables++], conv, s, i, n, d, j, c == 0 ? m : 0);
         i += n;
         if (c == 0)
             j += m;
