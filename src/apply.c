@@ -71,6 +71,7 @@
 #include "db.h"
 #include "filter.h"
 #include "log.h"
+#include "mono.h"
 #include "signals.h"
 #include "sql_embed.h"
 
@@ -210,13 +211,6 @@ struct apply_ctx {
 
 /* ---------------------------------------------------------------------- */
 /* small helpers                                                           */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_add(sbuf *b, const char *fmt, ...)
@@ -603,7 +597,7 @@ static void handle_sync(apply_ctx *a, const pending *p)
         return;
     if (p->lsn > a->committed_lsn)
         a->committed_lsn = p->lsn;
-    a->last_commit = a->last_alive = now_s();
+    a->last_commit = a->last_alive = mono_now();
 }
 
 /* start's sign of life, pgbaton.migration.alive_at, is written by every
@@ -622,7 +616,7 @@ static const char sql_alive[] =
 
 static void refresh_alive(apply_ctx *a)
 {
-    double now = now_s();
+    double now = mono_now();
     if ((now - a->last_alive) * 1000.0 < ALIVE_MS)
         return;
     a->last_alive = now;
@@ -1398,7 +1392,7 @@ static apply_status ensure_txn(apply_ctx *a)
     if (st != APPLY_OK)
         return st;
     a->in_txn = true;
-    a->batch_started = now_s();
+    a->batch_started = mono_now();
     return APPLY_OK;
 }
 
@@ -1575,7 +1569,7 @@ static const char sql_lag_sample[] =
 
 static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
 {
-    double now = now_s();
+    double now = mono_now();
     double rate = (double)a->changes_since_sample / (now - a->last_sample);
     char bytes[32], rate_s[64];
     snprintf(bytes, sizeof bytes, "%llu",
@@ -1648,7 +1642,7 @@ static apply_status commit_batch(apply_ctx *a)
         return conn_lost(a, "sending the position");
     pending *p = queue_push(a, PEND_POSITION);
     snprintf(p->desc, sizeof p->desc, "the position update");
-    if (now_s() - a->last_sample >= LAG_SAMPLE_MS / 1000.0 &&
+    if (mono_now() - a->last_sample >= LAG_SAMPLE_MS / 1000.0 &&
         (st = send_lag_sample(a, pos)) != APPLY_OK)
         return st;
     if ((st = send_cmd(a, "COMMIT", "COMMIT")) != APPLY_OK)
@@ -1676,7 +1670,7 @@ static apply_status commit_batch(apply_ctx *a)
 static bool batch_full(const apply_ctx *a)
 {
     return a->batch_changes >= a->opts.batch_changes || a->batch_txns >= a->opts.batch_txns ||
-           (now_s() - a->batch_started) * 1000.0 >= a->opts.batch_ms;
+           (mono_now() - a->batch_started) * 1000.0 >= a->opts.batch_ms;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1795,9 +1789,9 @@ apply_status apply_poll(apply_ctx *a, bool idle)
     apply_status st = read_results(a, false);
     if (st != APPLY_OK || a->in_src)
         return st;
-    double since = (now_s() - a->last_commit) * 1000.0;
+    double since = (mono_now() - a->last_commit) * 1000.0;
     bool moved = a->pending_lsn > a->committed_lsn || a->pending_hb_ts[0] || a->pending_fence;
-    bool aged = (now_s() - a->batch_started) * 1000.0 >= a->opts.batch_ms / 10.0;
+    bool aged = (mono_now() - a->batch_started) * 1000.0 >= a->opts.batch_ms / 10.0;
     if ((a->in_txn && ((idle && aged) || batch_full(a))) ||
         (idle && moved && since >= IDLE_POSITION_MS) || since >= ALIVE_MS)
         st = commit_batch(a);
@@ -1865,7 +1859,7 @@ apply_ctx *apply_open(const apply_opts *opts, apply_status *st)
     if (a->opts.batch_ms <= 0)
         a->opts.batch_ms = 200;
     a->queue = calloc(QUEUE_CAP, sizeof(pending));
-    a->last_commit = a->last_sample = a->last_alive = now_s();
+    a->last_commit = a->last_sample = a->last_alive = mono_now();
     *st = APPLY_RETRY;
     db_connect_opts co = {.mode = DB_MODE_NORMAL,
                           .application_name = "pgbaton apply",

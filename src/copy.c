@@ -43,6 +43,7 @@
 #include "filter.h"
 #include "largeobj.h"
 #include "log.h"
+#include "mono.h"
 #include "signals.h"
 #include "sql_embed.h"
 #include "state.h"
@@ -521,9 +522,7 @@ static bool run_copy(worker *w, const work_item *it)
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)(mono_now() * 1000.0);
 }
 
 static bool run_item(worker *w, const work_item *it)

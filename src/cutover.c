@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "freeze.h"
 #include "log.h"
+#include "mono.h"
 #include "signals.h"
 #include "sql_embed.h"
 #include "status.h"
@@ -68,13 +69,6 @@ typedef struct cutover_ctx {
     char error[1024]; /* why it failed */
     const char *step; /* the step that failed */
 } cutover_ctx;
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void nap(void)
 {

@@ -11,19 +11,13 @@
 #include "freeze.h"
 
 #include "log.h"
+#include "mono.h"
 #include "sql_embed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 bool freeze_session_writable(db_conn *src)
 {

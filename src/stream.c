@@ -41,6 +41,7 @@
 #include "db.h"
 #include "heartbeat.h"
 #include "log.h"
+#include "mono.h"
 #include "signals.h"
 #include "wal2json.h"
 
@@ -87,13 +88,6 @@ typedef struct session {
     lsn_t ungrouped_until; /* apply one change at a time until this is committed */
 } session;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Microseconds since 2000-01-01 UTC (the protocol's clock). */
 static int64_t pg_now(void)
 {
@@ -127,13 +121,13 @@ static bool send_feedback(session *s, bool reply_requested)
         return false;
     }
     s->fed_back = pos;
-    s->last_feedback = now_s();
+    s->last_feedback = mono_now();
     return true;
 }
 
 static bool feedback_if_due(session *s)
 {
-    double since = now_s() - s->last_feedback;
+    double since = mono_now() - s->last_feedback;
     bool moved = apply_committed_lsn(s->apply) != s->fed_back;
     if (since >= FEEDBACK_MAX_S || (moved && since >= FEEDBACK_MIN_S))
         return send_feedback(s, false);
@@ -420,8 +414,8 @@ static void end_session(session *s)
 
 static void sleep_interruptible(double seconds)
 {
-    double until = now_s() + seconds;
-    while (!signals_stop_requested() && now_s() < until) {
+    double until = mono_now() + seconds;
+    while (!signals_stop_requested() && mono_now() < until) {
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }

@@ -52,6 +52,7 @@
 #include "verify.h"
 
 #include "log.h"
+#include "mono.h"
 #include "strutil.h"
 
 #include <inttypes.h>
@@ -128,12 +129,6 @@ bool verify_pin_settings(db_conn *db)
 /* Wait for the result of the query sent on DB; NULL (reported) on failure. */
 
 /* Seconds on the monotonic clock (phase durations in the debug log). */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* --jobs default: the number of CPUs, as for start. */
 static int default_jobs(void)
@@ -675,11 +670,11 @@ static int64_t split_rows_setting(void)
 /* Everything after the snapshots are open; returns an exit code. */
 static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const verify_run_opts *ro)
 {
-    double t0 = now_s();
+    double t0 = mono_now();
     bool ok = verify_schema(ctx, r) && verify_load_tables(ctx, r);
-    double t1 = now_s();
+    double t1 = mono_now();
     ok = ok && verify_data(ctx, r);
-    double t2 = now_s();
+    double t2 = mono_now();
     ok = ok && verify_samples(ctx, r) && (!r->seqs_checked || verify_sequences(ctx, r));
     if (!ok) {
         log_error("verify could not complete: see the errors above");
@@ -687,7 +682,7 @@ static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const ver
     }
     log_debug("verify: schema and table list %.3f s, row checksums %.3f s, first rows and "
               "sequences %.3f s",
-              t1 - t0, t2 - t1, now_s() - t2);
+              t1 - t0, t2 - t1, mono_now() - t2);
     /* the snapshots are no longer needed: end them before the CRUD test */
     if (!db_command(c->src, "COMMIT") || !db_command(c->dst, "COMMIT"))
         return EXIT_FAILURE_RUNTIME;
@@ -711,7 +706,7 @@ static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const ver
 
 int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r)
 {
-    double start = now_s();
+    double start = mono_now();
     conninfo *src_ci = cli_conninfo(o, DB_SOURCE);
     conninfo *dst_ci = src_ci ? cli_conninfo(o, DB_TARGET) : NULL;
     if (!dst_ci) {
@@ -733,11 +728,11 @@ int verify_run(const pgb_options *o, const verify_run_opts *ro, verify_result *r
     if (c.admin) {
         ctx.src = c.src;
         ctx.dst = c.dst;
-        double t0 = now_s();
+        double t0 = mono_now();
         rc = open_snapshots(&c, src_ci, &ctx, r);
         if (rc == EXIT_OK) {
             log_debug("verify: connected in %.3f s, snapshots open in %.3f s", t0 - start,
-                      now_s() - t0);
+                      mono_now() - t0);
             log_info("verify: %s", r->consistency ? r->consistency : "");
             rc = compare(&c, &ctx, r, ro);
         }
