@@ -525,6 +525,16 @@ static int64_t now_ms(void)
     return (int64_t)(mono_now() * 1000.0);
 }
 
+/* Run SQL on DB; with -v, log "VERB WHAT in N ms" when it succeeds. */
+static bool timed_command(db_conn *db, const char *sql, const char *verb, const char *what)
+{
+    int64_t t0 = now_ms();
+    bool ok = db_command(db, sql);
+    if (ok)
+        log_debug("%s %s in %" PRId64 " ms", verb, what, now_ms() - t0);
+    return ok;
+}
+
 static bool run_item(worker *w, const work_item *it)
 {
     copy_shared *sh = w->sh;
@@ -534,21 +544,12 @@ static bool run_item(worker *w, const work_item *it)
     case ITEM_INDEX: {
         const copy_index *ix = &sh->plan->tables[it->table].indexes[it->index];
         log_debug("building %s on the target", ix->name);
-        int64_t t0 = now_ms();
-        bool ok = db_command(w->dst, ix->sql);
-        if (ok)
-            log_debug("built %s in %" PRId64 " ms", ix->name, now_ms() - t0);
-        return ok;
+        return timed_command(w->dst, ix->sql, "built", ix->name);
     }
     case ITEM_ANALYZE: {
         char sql[1024];
         snprintf(sql, sizeof sql, "ANALYZE %s", sh->plan->tables[it->table].qname);
-        int64_t t0 = now_ms();
-        bool ok = db_command(w->dst, sql);
-        if (ok)
-            log_debug("analyzed %s in %" PRId64 " ms", sh->plan->tables[it->table].qname,
-                      now_ms() - t0);
-        return ok;
+        return timed_command(w->dst, sql, "analyzed", sh->plan->tables[it->table].qname);
     }
     case ITEM_LARGEOBJ: {
         int64_t count = 0;
