@@ -136,8 +136,7 @@ typedef struct apply_group {
     int width;                      /* nset + nwhere values per row */
     size_t *off; /* value i of row r: offset in text of off[r * width + i], or GROUP_NULL */
     int nrows, caprows;
-    char *text; /* the values, each NUL-terminated */
-    size_t tlen, tcap;
+    sbuf text; /* the values, each NUL-terminated */
     int *slot; /* UPDATE/DELETE: open addressing on the key values, row + 1 (0: free) */
     int nslot;
     bool listed;               /* in apply_ctx.held */
@@ -738,15 +737,19 @@ static apply_status send_cmd(apply_ctx *a, const char *sql, const char *desc)
 /* ---------------------------------------------------------------------- */
 /* table metadata                                                          */
 
+#define FNV_BASIS 2166136261u
+
+/* FNV-1a of the bytes of S, continuing from H. */
+static unsigned fnv(unsigned h, const char *s)
+{
+    for (const char *p = s; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
 static unsigned hash_name(const char *schema, const char *table)
 {
-    unsigned h = 2166136261u;
-    for (const char *p = schema; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    h = (h ^ '.') * 16777619u;
-    for (const char *p = table; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return h % TABLE_BUCKETS;
+    return fnv(fnv(fnv(FNV_BASIS, schema), "."), table) % TABLE_BUCKETS;
 }
 
 static bool load_table(apply_ctx *a, apply_table *t)
@@ -817,7 +820,7 @@ static void free_group(apply_group *g)
     free(g->set);
     free(g->where);
     free(g->off);
-    free(g->text);
+    free(g->text.s);
     free(g->slot);
     free(g);
 }
@@ -1002,12 +1005,14 @@ static apply_status map_columns(apply_ctx *a, const apply_table *t, const w2j_ch
     return APPLY_OK;
 }
 
-/* "(k1, k2)=(v1, v2)" from the key columns of COLS (values truncated). */
-static void describe_key(const apply_table *t, const w2j_column *cols, int n, const int *map,
-                         char *out, size_t outsz)
+/* "OP on T with key (k1, k2)=(v1, v2)" from the key columns of COLS
+ * (values truncated): how messages name a change. */
+static void describe_change(const apply_table *t, w2j_kind kind, const w2j_column *cols, int n,
+                            const int *map, char *out, size_t outsz)
 {
     if (t->nkey == 0) {
-        snprintf(out, outsz, "(no key: row matched on all its columns)");
+        snprintf(out, outsz, "%s on %s with key (no key: row matched on all its columns)",
+                 op_name(kind), t->qname);
         return;
     }
     sbuf names = {0}, vals = {0};
@@ -1021,7 +1026,7 @@ static void describe_key(const apply_table *t, const w2j_column *cols, int n, co
         sb_add(&vals, "%s%.60s", first ? "" : ", ", cols[i].value ? cols[i].value : "NULL");
         first = false;
     }
-    snprintf(out, outsz, "(%s)=(%s)", names.s, vals.s);
+    snprintf(out, outsz, "%s on %s with key (%s)=(%s)", op_name(kind), t->qname, names.s, vals.s);
     free(names.s);
     free(vals.s);
 }
@@ -1059,6 +1064,15 @@ static apply_status build_where(apply_ctx *a, apply_table *t, const w2j_change *
     return APPLY_OK;
 }
 
+/* One more data change in the batch, the source transaction and the
+ * current lag sample. */
+static void count_change(apply_ctx *a)
+{
+    a->batch_changes++;
+    a->src_changes++;
+    a->changes_since_sample++;
+}
+
 static apply_status send_change(apply_ctx *a, apply_table *t, const apply_shape *s,
                                 const w2j_change *c, const w2j_column *keycols, int nkeycols,
                                 const int *keymap)
@@ -1072,12 +1086,8 @@ static apply_status send_change(apply_ctx *a, apply_table *t, const apply_shape 
         return conn_lost(a, "sending a change");
     pending *p = queue_push(a, PEND_CHANGE);
     p->expect = s->op != APPLY_OP_INSERT ? 1 : -1;
-    char key[DESC_LEN - 40];
-    describe_key(t, keycols, nkeycols, keymap, key, sizeof key);
-    snprintf(p->desc, sizeof p->desc, "%s on %s with key %s", op_name(c->kind), t->qname, key);
-    a->batch_changes++;
-    a->src_changes++;
-    a->changes_since_sample++;
+    describe_change(t, c->kind, keycols, nkeycols, keymap, p->desc, sizeof p->desc);
+    count_change(a);
     return APPLY_OK;
 }
 
@@ -1148,7 +1158,7 @@ static void sb_array_element(sbuf *b, const char *v)
 static const char *group_value(const apply_group *g, int row, int i)
 {
     size_t o = g->off[(size_t)row * (size_t)g->width + (size_t)i];
-    return o == GROUP_NULL ? NULL : g->text + o;
+    return o == GROUP_NULL ? NULL : g->text.s + o;
 }
 
 static size_t group_store(apply_group *g, const char *v)
@@ -1156,29 +1166,18 @@ static size_t group_store(apply_group *g, const char *v)
     if (!v)
         return GROUP_NULL;
     size_t n = strlen(v) + 1;
-    if (g->tlen + n > g->tcap) {
-        size_t cap = g->tcap ? g->tcap : 4096;
-        while (cap < g->tlen + n)
-            cap *= 2;
-        g->text = realloc(g->text, cap);
-        if (!g->text)
-            abort();
-        g->tcap = cap;
-    }
-    memcpy(g->text + g->tlen, v, n);
-    size_t o = g->tlen;
-    g->tlen += n;
+    sb_reserve(&g->text, n);
+    memcpy(g->text.s + g->text.len, v, n);
+    size_t o = g->text.len;
+    g->text.len += n;
     return o;
 }
 
 static unsigned key_hash(const char *const *vals, int n)
 {
-    unsigned h = 2166136261u;
-    for (int i = 0; i < n; i++) {
-        for (const char *p = vals[i] ? vals[i] : ""; *p; p++)
-            h = (h ^ (unsigned char)*p) * 16777619u;
-        h = (h ^ (vals[i] ? 1u : 2u)) * 16777619u;
-    }
+    unsigned h = FNV_BASIS;
+    for (int i = 0; i < n; i++)
+        h = fnv(fnv(h, vals[i] ? vals[i] : ""), vals[i] ? "\x01" : "\x02");
     return h;
 }
 
@@ -1203,8 +1202,8 @@ static int group_find(const apply_group *g, const char *const *key, int *slot)
 
 static void group_reset(apply_ctx *a, apply_group *g)
 {
-    a->held_bytes -= g->tlen;
-    g->tlen = 0;
+    a->held_bytes -= g->text.len;
+    g->text.len = 0;
     g->nrows = 0;
     g->op = 0;
     if (g->slot)
@@ -1309,10 +1308,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
             memcpy(g->where, s->where, (size_t)s->nwhere * sizeof(int));
         g->nwhere = s->nwhere;
         g->width = width;
-        char key[DESC_LEN - 40];
-        describe_key(t, keycols, nkeycols, keymap, key, sizeof key);
-        snprintf(g->first_desc, sizeof g->first_desc, "%s on %s with key %s", op_name(c->kind),
-                 t->qname, key);
+        describe_change(t, c->kind, keycols, nkeycols, keymap, g->first_desc, sizeof g->first_desc);
     }
     int row = -1, slot = 0;
     if (s->op != APPLY_OP_INSERT) {
@@ -1330,7 +1326,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
             return group_add(a, t, s, c, keycols, nkeycols, keymap);
         }
     }
-    size_t before = g->tlen;
+    size_t before = g->text.len;
     if (row >= 0) { /* an UPDATE of a held row: its latest values win */
         for (int i = 0; i < s->nset; i++)
             g->off[(size_t)row * (size_t)width + (size_t)i] = group_store(g, a->params[i]);
@@ -1345,7 +1341,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
         if (s->op != APPLY_OP_INSERT)
             g->slot[slot] = row + 1;
     }
-    a->held_bytes += g->tlen - before;
+    a->held_bytes += g->text.len - before;
     if (!g->listed) {
         if (a->nheld == a->capheld) {
             a->capheld = a->capheld ? 2 * a->capheld : 16;
@@ -1354,9 +1350,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
         a->held[a->nheld++] = t;
         g->listed = true;
     }
-    a->batch_changes++;
-    a->src_changes++;
-    a->changes_since_sample++;
+    count_change(a);
     if (g->nrows >= GROUP_ROWS)
         return group_flush(a, t);
     if (a->held_bytes >= GROUP_BYTES)
