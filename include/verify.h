@@ -42,6 +42,9 @@ typedef enum verify_hash_class {
                            * ignores trailing spaces) */
     VERIFY_HASH_BPCHAR_N, /* character(n): always n characters, so the value
                            * without its trailing spaces says all */
+    /* the two databases' encodings differ: */
+    VERIFY_HASH_UTF8,        /* a text-like value (text, name): its UTF8 bytes */
+    VERIFY_HASH_UTF8_BPCHAR, /* bpchar: its UTF8 bytes and its trailing spaces */
 } verify_hash_class;
 
 /* One column of a table, as seen on the source. */

@@ -46,7 +46,8 @@
  *     TimeZone, extra_float_digits, bytea_output and IntervalStyle
  *     (verify_pin_settings). When the two databases' encodings differ, the
  *     text-like classes (text, name, bpchar) are hashed instead as the hex
- *     of their UTF8 bytes (hash_link_conv), the same on both sides.
+ *     of their UTF8 bytes (VERIFY_HASH_UTF8, _UTF8_BPCHAR: column_hash_class),
+ *     the same on both sides.
  *   - --jobs workers each hold one session per side, inside the same exported
  *     snapshots (the first worker uses the control connections, the others
  *     connect in their threads), and take tables from a shared queue,
@@ -161,56 +162,29 @@ static const struct hasher {
     [VERIFY_HASH_NAME] = {"hashnameextended", "%s", "''"},
     [VERIFY_HASH_BPCHAR] = {"hashbpcharextended", "%s", "''"},
     [VERIFY_HASH_BPCHAR_N] = {"hashbpcharextended", "%s", "''"},
+    [VERIFY_HASH_UTF8] = {"hashtextextended",
+                          "pg_catalog.encode(pg_catalog.convert_to(%s::text, 'UTF8'), 'hex')",
+                          "''"},
+    [VERIFY_HASH_UTF8_BPCHAR] =
+        {"hashtextextended", "pg_catalog.encode(pg_catalog.convert_to(%s::text, 'UTF8'), 'hex')",
+         "''"},
 };
 
-/* Across database encodings (CONV), text is hashed as the hex of its UTF8
- * bytes, the same on both sides whatever each server stores; a bpchar's
- * trailing spaces (which its text drops) are counted in bytes of its own
- * encoding, where a space is one byte on both sides. */
-static char *hash_link_conv(const verify_column *c, char *seed)
+/* One link of the chain: the hash of column C seeded with SEED (consumed). */
+static char *hash_link(const verify_column *c, char *seed)
 {
-    char *ref = str_printf("t.%s", c->qname);
-    char *v = str_printf(c->not_null ? "%s::text" : "coalesce(%s::text, '')", ref);
-    if (!c->not_null) {
-        char *ns = str_printf("(%s # CASE WHEN %s IS NULL THEN 1 ELSE 0 END)", seed, ref);
-        free(seed);
-        seed = ns;
-    }
-    char *link = str_printf(
-        "hashtextextended(pg_catalog.encode(pg_catalog.convert_to(%s, 'UTF8'), 'hex'), %s)", v,
-        seed);
-    if (c->hash == VERIFY_HASH_BPCHAR || c->hash == VERIFY_HASH_BPCHAR_N) {
-        char *spaces =
-            str_printf("coalesce(octet_length(%s) - octet_length(%s::text), -1)", ref, ref);
-        char *l2 = str_printf("hashint4extended(%s, %s)", spaces, link);
-        free(spaces);
-        free(link);
-        link = l2;
-    }
-    free(ref);
-    free(v);
-    free(seed);
-    return link;
-}
-
-/* One link of the chain: the hash of column C seeded with SEED (consumed);
- * CONV: the two databases have different encodings. */
-static char *hash_link(const verify_column *c, char *seed, bool conv)
-{
-    if (conv && (c->hash == VERIFY_HASH_TEXT || c->hash == VERIFY_HASH_NAME ||
-                 c->hash == VERIFY_HASH_BPCHAR || c->hash == VERIFY_HASH_BPCHAR_N))
-        return hash_link_conv(c, seed);
     const struct hasher *h = &hashers[c->hash];
     char *ref = str_printf("t.%s", c->qname);
     char *v = str_printf(h->value, ref);
     /* NULL: a default value, and the seed's low bit flipped (for bpchar, the
-     * octet length that follows the value's hash says it instead: -1) */
+     * octet length or trailing spaces that follow the value's hash say it
+     * instead: -1) */
     if (!c->not_null) {
         char *nv = str_printf("coalesce(%s, %s)", v, h->nullv);
         free(v);
         v = nv;
     }
-    if (!c->not_null && c->hash != VERIFY_HASH_BPCHAR) {
+    if (!c->not_null && c->hash != VERIFY_HASH_BPCHAR && c->hash != VERIFY_HASH_UTF8_BPCHAR) {
         char *ns = str_printf("(%s # CASE WHEN %s IS NULL THEN 1 ELSE 0 END)", seed, ref);
         free(seed);
         seed = ns;
@@ -229,6 +203,15 @@ static char *hash_link(const verify_column *c, char *seed, bool conv)
             str_printf(c->not_null ? "octet_length(%s)" : "coalesce(octet_length(%s), -1)", ref);
         link = str_printf("hashint4extended(%s, %s(%s COLLATE \"C\", %s))", len, h->fn, v, seed);
         free(len);
+        break;
+    }
+    case VERIFY_HASH_UTF8_BPCHAR: {
+        /* its text drops the trailing spaces: count them, in bytes of the
+         * server's own encoding, where a space is one byte on both sides */
+        char *spaces =
+            str_printf("coalesce(octet_length(%s) - octet_length(%s::text), -1)", ref, ref);
+        link = str_printf("hashint4extended(%s, %s(%s, %s))", spaces, h->fn, v, seed);
+        free(spaces);
         break;
     }
     default:
@@ -264,7 +247,7 @@ static char *row_hash_expr(const verify_table *t, bool conv)
     e = strdup("0::bigint");
     for (int c = 0; c < t->ncols; c++)
         if (t->cols[c].on_target)
-            e = hash_link(&t->cols[c], e, conv);
+            e = hash_link(&t->cols[c], e);
     return e;
 }
 
@@ -318,13 +301,18 @@ static verify_hash_class hash_class_of(const char *v)
 /* How column C (row SI of S, row DI of D on the target) enters the row
  * hash: as its class when both sides have the same type and class, else as
  * text (a type difference is a schema difference; whether the values
- * differ is then decided on their text). */
-static void column_hash_class(verify_column *c, const PGresult *s, int si, const PGresult *d,
-                              int di)
+ * differ is then decided on their text); CONV (the databases' encodings
+ * differ): a text-like class as its UTF8 bytes. */
+static void column_hash_class(verify_column *c, bool conv, const PGresult *s, int si,
+                              const PGresult *d, int di)
 {
     bool same = strcmp(PQgetvalue(s, si, VC_TYPE), PQgetvalue(d, di, VC_TYPE)) == 0 &&
                 strcmp(PQgetvalue(s, si, VC_HASH), PQgetvalue(d, di, VC_HASH)) == 0;
     c->hash = same ? hash_class_of(PQgetvalue(s, si, VC_HASH)) : VERIFY_HASH_TEXT;
+    if (conv && (c->hash == VERIFY_HASH_TEXT || c->hash == VERIFY_HASH_NAME))
+        c->hash = VERIFY_HASH_UTF8;
+    else if (conv && (c->hash == VERIFY_HASH_BPCHAR || c->hash == VERIFY_HASH_BPCHAR_N))
+        c->hash = VERIFY_HASH_UTF8_BPCHAR;
     c->not_null =
         PQgetvalue(s, si, VC_NOTNULL)[0] == 't' && PQgetvalue(d, di, VC_NOTNULL)[0] == 't';
 }
@@ -356,7 +344,7 @@ static void describe_table(verify_table *t, bool conv, const PGresult *s, int i,
         for (int k = 0; k < m && !col->on_target; k++) {
             col->on_target = strcmp(col->name, PQgetvalue(d, j + k, VC_COLUMN)) == 0;
             if (col->on_target)
-                column_hash_class(col, s, i + c, d, j + k);
+                column_hash_class(col, conv, s, i + c, d, j + k);
         }
         if (col->key_position > 0 && col->key_position <= n) {
             t->key[col->key_position - 1] = c;
@@ -585,6 +573,12 @@ static bool checksum_equal(const checksum *c)
     return c->count[0] == c->count[1] && strcmp(c->sum[0], c->sum[1]) == 0;
 }
 
+/* Rows the range holds on the side with more. */
+static int64_t checksum_rows(const checksum *c)
+{
+    return c->count[0] > c->count[1] ? c->count[0] : c->count[1];
+}
+
 static void checksum_free(checksum *c)
 {
     free(c->sum[0]);
@@ -694,12 +688,26 @@ static bool narrow_int(worker *w, verify_table *t, int64_t lo, int64_t hi, int64
         if (!checksum_range(w, t, true, a, b, &c))
             return false;
         bool eq = checksum_equal(&c);
-        int64_t n = c.count[0] > c.count[1] ? c.count[0] : c.count[1];
+        int64_t n = checksum_rows(&c);
         checksum_free(&c);
         if (!eq && !narrow_int(w, t, a, b, n))
             return false;
     }
     return true;
+}
+
+/* Queue the key span [LO, HI) as PARTS ranges of equal width, of KIND,
+ * for every worker. */
+static void queue_span(worker *w, verify_table *t, chunk_kind kind, int64_t lo, int64_t hi,
+                       int64_t parts)
+{
+    uint64_t span = (uint64_t)hi - (uint64_t)lo;
+    uint64_t step = span / (uint64_t)parts + 1;
+    for (uint64_t off = 0; off < span; off += step) {
+        int64_t a = (int64_t)((uint64_t)lo + off);
+        int64_t b = off + step >= span ? hi : (int64_t)((uint64_t)lo + off + step);
+        queue_add(w->q, (chunk){.t = t, .kind = kind, .lo = a, .hi = b});
+    }
 }
 
 /* Narrow the differing key span [LO, HI) of ROWS rows: at most chunk_rows
@@ -709,14 +717,7 @@ static bool narrow_span(worker *w, verify_table *t, int64_t lo, int64_t hi, int6
 {
     if (rows <= w->ctx->chunk_rows)
         return narrow_int(w, t, lo, hi, rows);
-    int64_t nchunks = (rows + w->ctx->chunk_rows - 1) / w->ctx->chunk_rows;
-    uint64_t span = (uint64_t)hi - (uint64_t)lo;
-    uint64_t step = span / (uint64_t)nchunks + 1;
-    for (uint64_t off = 0; off < span; off += step) {
-        int64_t a = (int64_t)((uint64_t)lo + off);
-        int64_t b = off + step >= span ? hi : (int64_t)((uint64_t)lo + off + step);
-        queue_add(w->q, (chunk){.t = t, .kind = CHUNK_RANGE, .lo = a, .hi = b});
-    }
+    queue_span(w, t, CHUNK_RANGE, lo, hi, (rows + w->ctx->chunk_rows - 1) / w->ctx->chunk_rows);
     return true;
 }
 
@@ -725,7 +726,7 @@ static bool narrow_span(worker *w, verify_table *t, int64_t lo, int64_t hi, int6
  * can take; the other keyed tables are listed here. */
 static bool narrow_table(worker *w, verify_table *t, const checksum *c)
 {
-    int64_t rows = c->count[0] > c->count[1] ? c->count[0] : c->count[1];
+    int64_t rows = checksum_rows(c);
     pthread_mutex_lock(t->lock);
     t->status = VERIFY_DIFFERENT;
     pthread_mutex_unlock(t->lock);
@@ -813,17 +814,10 @@ static bool split_table(worker *w, verify_table *t, bool *whole)
     *whole = empty || hi <= lo;
     if (*whole)
         return true;
-    uint64_t parts = (uint64_t)w->q->workers * SPLIT_PER_JOB;
-    uint64_t span = (uint64_t)hi - (uint64_t)lo;
-    uint64_t step = span / parts + 1;
     pthread_mutex_lock(t->lock);
     t->split = true;
     pthread_mutex_unlock(t->lock);
-    for (uint64_t off = 0; off < span; off += step) {
-        int64_t a = (int64_t)((uint64_t)lo + off);
-        int64_t b = off + step >= span ? hi : (int64_t)((uint64_t)lo + off + step);
-        queue_add(w->q, (chunk){.t = t, .kind = CHUNK_PART, .lo = a, .hi = b});
-    }
+    queue_span(w, t, CHUNK_PART, lo, hi, (int64_t)w->q->workers * SPLIT_PER_JOB);
     return true;
 }
 
@@ -854,21 +848,20 @@ static bool run_chunk(worker *w, const chunk *ch, int spare)
         pthread_mutex_unlock(t->lock);
         if (!checksum_equal(&c))
             ok = narrow_table(w, t, &c);
-    } else if (ch->kind == CHUNK_PART) {
+    } else {
         bool eq = checksum_equal(&c);
-        pthread_mutex_lock(t->lock);
-        t->rows_source += c.count[0];
-        t->rows_target += c.count[1];
-        if (!eq) {
-            t->status = VERIFY_DIFFERENT;
-            t->narrowing = true; /* read once all workers are done */
+        if (ch->kind == CHUNK_PART) {
+            pthread_mutex_lock(t->lock);
+            t->rows_source += c.count[0];
+            t->rows_target += c.count[1];
+            if (!eq) {
+                t->status = VERIFY_DIFFERENT;
+                t->narrowing = true; /* read once all workers are done */
+            }
+            pthread_mutex_unlock(t->lock);
         }
-        pthread_mutex_unlock(t->lock);
         if (!eq)
-            ok =
-                narrow_int(w, t, ch->lo, ch->hi, c.count[0] > c.count[1] ? c.count[0] : c.count[1]);
-    } else if (!checksum_equal(&c)) {
-        ok = narrow_int(w, t, ch->lo, ch->hi, c.count[0] > c.count[1] ? c.count[0] : c.count[1]);
+            ok = narrow_int(w, t, ch->lo, ch->hi, checksum_rows(&c));
     }
     checksum_free(&c);
     return ok;
