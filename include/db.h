@@ -90,6 +90,10 @@ bool db_command(db_conn *db, const char *sql) __attribute__((warn_unused_result)
 bool db_commandp(db_conn *db, const char *sql, int nparams, const char *const *params)
     __attribute__((warn_unused_result));
 
+/* BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY and import SNAPSHOT (an
+ * exported snapshot's name): DB then reads exactly what its exporter saw. */
+bool db_begin_snapshot(db_conn *db, const char *snapshot) __attribute__((warn_unused_result));
+
 /* Single value of a one-row, one-column query, malloc'd; NULL on error, or
  * when the value is SQL NULL (then *ISNULL is set when given). */
 char *db_scalar(db_conn *db, const char *sql, int nparams, const char *const *params, bool *isnull);

@@ -332,17 +332,10 @@ static bool worker_connect(worker *w)
     w->src = db_connect(opts->source, DB_SOURCE, &co, NULL, NULL);
     if (!w->src)
         return false;
-    char *snap = db_quote_literal(opts->snapshot);
-    size_t n = strlen(snap) + 64;
-    char *set = malloc(n);
-    snprintf(set, n, "SET TRANSACTION SNAPSHOT %s", snap);
-    bool ok = db_command(w->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
-              db_command(w->src, set) &&
+    bool ok = db_begin_snapshot(w->src, opts->snapshot) &&
               db_command(w->src, "SET LOCAL extra_float_digits = 3; SET LOCAL DateStyle = ISO; "
                                  "SET LOCAL IntervalStyle = postgres; SET LOCAL TimeZone = UTC; "
                                  "SET LOCAL bytea_output = hex; SET LOCAL statement_timeout = 0");
-    free(snap);
-    free(set);
     if (!ok) {
         log_error("copy worker %d could not import the snapshot on the source (see above)", w->id);
         return false;

@@ -261,6 +261,19 @@ bool db_command(db_conn *db, const char *sql)
     return db_commandp(db, sql, 0, NULL);
 }
 
+bool db_begin_snapshot(db_conn *db, const char *snapshot)
+{
+    char *lit = db_quote_literal(snapshot);
+    size_t n = strlen(lit) + 32;
+    char *set = malloc(n);
+    snprintf(set, n, "SET TRANSACTION SNAPSHOT %s", lit);
+    bool ok =
+        db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") && db_command(db, set);
+    free(lit);
+    free(set);
+    return ok;
+}
+
 bool db_commandp(db_conn *db, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res = db_exec(db, DB_LOG, sql, nparams, params);

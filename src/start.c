@@ -271,12 +271,8 @@ static bool open_snapshot_session(start_ctx *c)
     c->snap = connect_side(c->src, DB_SOURCE);
     if (!c->snap)
         return false;
-    char *lit = db_quote_literal(c->slot.snapshot_name);
-    char sql[256];
-    snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT %s", lit);
-    free(lit);
-    return db_command(c->snap, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
-           db_command(c->snap, sql) && db_command(c->snap, "SET LOCAL search_path = pg_catalog");
+    return db_begin_snapshot(c->snap, c->slot.snapshot_name) &&
+           db_command(c->snap, "SET LOCAL search_path = pg_catalog");
 }
 
 /* Schemas and tables the filters leave out (for pg_dump). */

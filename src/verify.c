@@ -395,18 +395,13 @@ static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *
     ctx->src_snapshot = strdup(PQgetvalue(res, 0, 2));
     PQclear(res);
 
-    char *lit = db_quote_literal(ctx->src_snapshot);
-    char set[128];
-    snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT %s", lit);
-    free(lit);
     /* 2. let the applier advance to exactly L, then read the target there;
      * the source control connection imports the slot's snapshot only then
      * (it stays valid while the replication connection is idle), so that
      * it can wake the applier outside a transaction */
     bool ok = hold_at(c, lsn) && (ctx->dst_snapshot = begin_and_export(c->dst)) != NULL;
     clear_hold(c);
-    ok = ok && db_command(c->src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
-         db_command(c->src, set);
+    ok = ok && db_begin_snapshot(c->src, ctx->src_snapshot);
     if (ok)
         if (asprintf(&r->consistency,
                      "streaming held at source LSN %s: the target had applied every source "

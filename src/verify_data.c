@@ -875,13 +875,7 @@ static db_conn *worker_connect(const conninfo *ci, db_side side, const char *sna
     db_conn *db = db_connect(ci, side, &opts, NULL, NULL);
     if (!db)
         return NULL;
-    char *lit = db_quote_literal(snapshot);
-    char *set = str_printf("SET TRANSACTION SNAPSHOT %s", lit);
-    bool ok = verify_pin_settings(db) &&
-              db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") &&
-              db_command(db, set);
-    free(lit);
-    free(set);
+    bool ok = verify_pin_settings(db) && db_begin_snapshot(db, snapshot);
     if (!ok) {
         db_close(db);
         return NULL;
