@@ -160,23 +160,33 @@ static void add_owner_args(argv_builder *a, schema_owners owners)
     }
 }
 
+/* pg_restore ARCHIVE into TARGET with the options OPTS (NULL-terminated),
+ * then --exit-on-error and the ownership options. */
+static bool run_restore(const pgtool *tool, const conninfo *target, const char *const *opts,
+                        schema_owners owners, const char *archive)
+{
+    char *conn = pgtool_connstr(target);
+    argv_builder a = {0};
+    arg_add(&a, tool->path);
+    arg_add2(&a, "--dbname", conn);
+    for (const char *const *o = opts; *o; o++)
+        arg_add(&a, *o);
+    arg_add(&a, "--exit-on-error");
+    add_owner_args(&a, owners);
+    arg_add(&a, archive);
+    bool ok = pgtool_run((const char *const *)a.v, target, -1, -1, "pg_restore (target)");
+    arg_free(&a);
+    free(conn);
+    return ok;
+}
+
 bool schema_restore_pre(const conninfo *target, const char *path, schema_owners owners)
 {
     pgtool tool;
     if (!find_tool("pg_restore", &tool))
         return false;
-    char *conn = pgtool_connstr(target);
-    argv_builder a = {0};
-    arg_add(&a, tool.path);
-    arg_add2(&a, "--dbname", conn);
-    arg_add(&a, "--section=pre-data");
-    arg_add(&a, "--single-transaction");
-    arg_add(&a, "--exit-on-error");
-    add_owner_args(&a, owners);
-    arg_add(&a, path);
-    bool ok = pgtool_run((const char *const *)a.v, target, -1, -1, "pg_restore (target)");
-    arg_free(&a);
-    free(conn);
+    const char *opts[] = {"--section=pre-data", "--single-transaction", NULL};
+    bool ok = run_restore(&tool, target, opts, owners, path);
     pgtool_free(&tool);
     if (!ok)
         log_error("could not create the schema on the target (pg_restore's messages are above); "
@@ -242,21 +252,10 @@ bool schema_restore_post(const conninfo *target, const char *path, const char *t
         pgtool_free(&tool);
         return false;
     }
-    char *conn = pgtool_connstr(target);
     char jobs_s[16];
     snprintf(jobs_s, sizeof jobs_s, "%d", jobs);
-    argv_builder a = {0};
-    arg_add(&a, tool.path);
-    arg_add2(&a, "--dbname", conn);
-    arg_add(&a, "--section=post-data");
-    arg_add2(&a, "--use-list", list);
-    arg_add2(&a, "--jobs", jobs_s);
-    arg_add(&a, "--exit-on-error");
-    add_owner_args(&a, owners);
-    arg_add(&a, path);
-    bool ok = pgtool_run((const char *const *)a.v, target, -1, -1, "pg_restore (target)");
-    arg_free(&a);
-    free(conn);
+    const char *opts[] = {"--section=post-data", "--use-list", list, "--jobs", jobs_s, NULL};
+    bool ok = run_restore(&tool, target, opts, owners, path);
     pgtool_free(&tool);
     if (!ok)
         log_error("could not create the post-data objects (foreign keys, triggers, ...) on the "
