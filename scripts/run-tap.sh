@@ -7,8 +7,9 @@
 # tree in a temporary directory that user owns.
 #
 #   scripts/run-tap.sh [tests/tap/010_foo.t ...]
-# Environment: PGBATON_BIN (the binary under test), PROVE_FLAGS (extra
-# flags for prove, for example "-j2" or "-v").
+# Environment: PGBATON_BIN (the binary under test), PGBATON_PLAIN_BIN (a
+# build without sanitizers, for the tests that measure memory; optional),
+# PROVE_FLAGS (extra flags for prove, for example "-j2" or "-v").
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +43,11 @@ tar -C "$root" --exclude=./.git --exclude=./build --exclude=./build-san \
     --exclude='./tests/tap/tmp_check' -cf - . | tar -C "$work" -xf -
 mkdir -p "$work/bin"
 cp "$BIN" "$work/bin/pgbaton"
+plain=""
+if [ -n "${PGBATON_PLAIN_BIN:-}" ] && [ -x "$PGBATON_PLAIN_BIN" ]; then
+  cp "$PGBATON_PLAIN_BIN" "$work/bin/pgbaton-plain"
+  plain="$work/bin/pgbaton-plain"
+fi
 mkdir -p "$work/tmp"
 
 runas=()
@@ -61,6 +67,7 @@ status=0
   PATH="$PGBIN:$PATH" \
   PG_REGRESS="$PGXS/src/test/regress/pg_regress" \
   PGBATON_BIN="$work/bin/pgbaton" \
+  PGBATON_PLAIN_BIN="$plain" \
   PGBATON_ROOT="$work" \
   TESTDIR="$work/tmp" \
   HOME="$work/tmp" \

@@ -35,8 +35,6 @@ CREATE TABLE IF NOT EXISTS pgbaton.migration (
     hold_lsn             pg_lsn,          -- verify asks the applier to pause before this source LSN
     held_at              timestamptz      -- set by the applier once it holds there (docs/verify.md)
 );
-ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS hold_lsn pg_lsn;
-ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS held_at timestamptz;
 
 -- One row per table of the migration.
 CREATE TABLE IF NOT EXISTS pgbaton.table_state (
@@ -51,6 +49,7 @@ CREATE TABLE IF NOT EXISTS pgbaton.table_state (
     started_at   timestamptz,
     copied_at    timestamptz,
     indexed_at   timestamptz,
+    analyzed_at  timestamptz,  -- statistics gathered (src/analyze.c); NULL: still to do
     PRIMARY KEY (migration, schema_name, table_name)
 );
 
@@ -81,8 +80,30 @@ CREATE TABLE IF NOT EXISTS pgbaton.lag_sample (
 --     read-only and its database-level default_transaction_read_only before
 --     (NULL: none, so unfreeze RESETs it); recorded before the freeze;
 --   count_ms: time spent comparing row counts (part of write-unavailability).
-ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS post_fence_changes bigint NOT NULL DEFAULT 0;
-ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS fence_applied_lsn pg_lsn;
-ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS freeze_database text;
-ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS freeze_prev_readonly text;
-ALTER TABLE pgbaton.migration ADD COLUMN IF NOT EXISTS count_ms double precision;
+--   hold_lsn / held_at: verify's hold (docs/verify.md);
+--   table_state.analyzed_at: ANALYZE after the copy (src/analyze.c).
+-- A column is added only when missing: ALTER TABLE takes an ACCESS EXCLUSIVE
+-- lock even when IF NOT EXISTS finds the column, and every command runs this
+-- file, so it would queue behind (and block) anyone using the table.
+DO $pgbaton$
+DECLARE
+    c record;
+BEGIN
+    FOR c IN SELECT * FROM (VALUES
+        ('migration', 'hold_lsn', 'pg_lsn'),
+        ('migration', 'held_at', 'timestamptz'),
+        ('migration', 'post_fence_changes', 'bigint NOT NULL DEFAULT 0'),
+        ('migration', 'fence_applied_lsn', 'pg_lsn'),
+        ('migration', 'freeze_database', 'text'),
+        ('migration', 'freeze_prev_readonly', 'text'),
+        ('migration', 'count_ms', 'double precision'),
+        ('table_state', 'analyzed_at', 'timestamptz')) AS v (tbl, col, def)
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
+                       WHERE attrelid = pg_catalog.to_regclass('pgbaton.' || c.tbl)
+                         AND attname = c.col AND NOT attisdropped) THEN
+            EXECUTE pg_catalog.format('ALTER TABLE pgbaton.%I ADD COLUMN %I %s', c.tbl, c.col, c.def);
+        END IF;
+    END LOOP;
+END
+$pgbaton$;

@@ -25,7 +25,9 @@
  *        '(b,0)') TO STDOUT
  *      (a TID range scan from PostgreSQL 14); the last range is open-ended so
  *      that no page is missed;
- *   3. late: ANALYZE of each copied table, and the large objects.
+ *   3. late: the large objects.
+ * ANALYZE is not part of the copy: it would hold up the key builds (the two
+ * lock each other out); start runs it while streaming (src/analyze.c).
  * COPY data flows source -> worker -> target: each row returned by
  * PQgetCopyData is appended to a 256 kB buffer sent with PQputCopyData, so
  * memory stays bounded whatever the table size (no files, no processes).
@@ -185,7 +187,6 @@ bool copy_plan_builds(const copy_plan *plan, unsigned catalog_oid, unsigned obje
 typedef enum item_kind {
     ITEM_COPY,     /* a whole table, or one page range of it */
     ITEM_INDEX,    /* one index or key constraint */
-    ITEM_ANALYZE,  /* ANALYZE one table */
     ITEM_LARGEOBJ, /* every large object */
 } item_kind;
 
@@ -300,7 +301,6 @@ static void item_done(copy_shared *sh, const work_item *it)
         for (int j = 0; j < t->nindexes; j++)
             queue_push(sh, &sh->urgent,
                        (work_item){.kind = ITEM_INDEX, .table = it->table, .index = j});
-        queue_push(sh, &sh->late, (work_item){.kind = ITEM_ANALYZE, .table = it->table});
     } else if (it->kind == ITEM_INDEX && --t->indexes_left == 0) {
         t->state = "indexed";
         t->dirty = true;
@@ -539,11 +539,6 @@ static bool run_item(worker *w, const work_item *it)
         log_debug("building %s on the target", ix->name);
         return timed_command(w->dst, ix->sql, "built", ix->name);
     }
-    case ITEM_ANALYZE: {
-        char sql[1024];
-        snprintf(sql, sizeof sql, "ANALYZE %s", sh->plan->tables[it->table].qname);
-        return timed_command(w->dst, sql, "analyzed", sh->plan->tables[it->table].qname);
-    }
     case ITEM_LARGEOBJ: {
         int64_t count = 0;
         bool ok = largeobj_copy(w->src, w->dst,
@@ -764,16 +759,25 @@ static void supervise(copy_shared *sh)
 {
     int64_t start = now_ms(), last_state = start, last_log = start;
     progress_totals pt;
-    const struct timespec step = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
     for (;;) {
+        /* wake every 100 ms for signals and progress, and at once when the
+         * last worker leaves (it broadcasts) */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 100 * 1000 * 1000;
+        if (until.tv_nsec >= 1000 * 1000 * 1000) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000 * 1000 * 1000;
+        }
         pthread_mutex_lock(&sh->lock);
+        if (sh->workers_left > 0)
+            pthread_cond_timedwait(&sh->cond, &sh->lock, &until);
         int left = sh->workers_left;
         pthread_mutex_unlock(&sh->lock);
         if (left == 0)
             break;
         if (signals_stop_requested() && !sh->abort_flag)
             fail_run(sh, "the copy was interrupted by a stop signal");
-        nanosleep(&step, NULL);
         int64_t now = now_ms();
         if (now - last_state >= STATE_EVERY_MS) {
             flush_state(sh, &pt);
@@ -794,7 +798,11 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
 {
     copy_shared sh = {.plan = plan, .opts = opts};
     pthread_mutex_init(&sh.lock, NULL);
-    pthread_cond_init(&sh.cond, NULL);
+    pthread_condattr_t ca; /* timed waits on the monotonic clock */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&sh.cond, &ca);
+    pthread_condattr_destroy(&ca);
     int nitems = fill_queue(&sh);
     int nworkers = opts->o->jobs;
     if (nworkers > nitems)

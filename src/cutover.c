@@ -30,6 +30,7 @@
  * After 'done' the source stays frozen: the target is authoritative. A
  * failing --exec hook then exits 1 (the target is ready nonetheless).
  */
+#include "analyze.h"
 #include "cli.h"
 #include "freeze.h"
 #include "log.h"
@@ -695,6 +696,11 @@ static int cutover_run(cutover_ctx *c)
             return rc;
         }
     } else {
+        /* statistics start has not gathered yet: now, while the source is
+         * still writable, not in the write-unavailable window */
+        if (!analyze_pending(c->tgt, c->o->name, NULL))
+            log_warn("could not read which tables still need ANALYZE on the target; run "
+                     "ANALYZE there after the cutover");
         rc = wait_for_lag(c);
         if (rc != EXIT_OK) {
             print_result(c, "not_started", rc);

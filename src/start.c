@@ -12,9 +12,11 @@
  *   4. at the snapshot: the plan (tables, indexes), roles, pg_dump of the
  *      schema; pre-data restored on the target;
  *   5. the data copy with N workers, indexes built as tables complete
- *      (src/copy.c); large objects; ANALYZE;
+ *      (src/copy.c); large objects;
  *   6. phase 'indexing': the rest of post-data (pg_restore -j N);
- *   7. phase 'streaming', applied_lsn = consistent point: stream_follow().
+ *   7. phase 'streaming', applied_lsn = consistent point: stream_follow(),
+ *      with ANALYZE of the copied tables in a thread beside it
+ *      (src/analyze.c; cutover does what is left of it).
  *
  * Running start again:
  *   - phase copying/indexing (or failed before the copy completed): an
@@ -27,6 +29,7 @@
  *   - done: nothing to do.
  * One advisory lock on the target keeps two `start` of one migration apart.
  */
+#include "analyze.h"
 #include "check.h"
 #include "cli.h"
 #include "conninfo.h"
@@ -471,7 +474,11 @@ static int follow(start_ctx *c, const char *slot_name, lsn_t from)
                      .slot_name = slot_name,
                      .start_lsn = from,
                      .source_encoding = c->source_encoding};
-    return stream_follow(&sc);
+    /* the copy's statistics, gathered while the stream catches up */
+    analyzer *an = analyze_start(c->dst, c->o.name);
+    int rc = stream_follow(&sc);
+    analyze_stop(an);
+    return rc;
 }
 
 static int fresh_start(start_ctx *c)

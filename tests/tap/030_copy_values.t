@@ -88,6 +88,15 @@ my $name = 'vals';
 my $p = start_pgbaton(
 	[ 'start', '-s', connstr($src), '-t', connstr($dst), '--name', $name, '--jobs', '4' ]);
 ok(wait_phase($dst, $name, 'streaming', process => $p), 'copy completes (phase streaming)');
+# statistics are gathered beside the stream, not during the copy
+ok(poll_until(sub {
+			$dst->safe_psql('app',
+				"SELECT count(*) FROM pgbaton.table_state WHERE migration = '$name' AND analyzed_at IS NULL")
+			  eq '0' }),
+	'start analyzes every copied table once streaming');
+is($dst->safe_psql('app',
+		q{SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('vals', 'big', 'child') AND last_analyze IS NOT NULL}),
+	'3', 'the copied tables have statistics on the target');
 my $r = finish_pgbaton($p, signal => 'TERM');
 is($r->{rc}, 0, 'start exits 0 after SIGTERM while streaming');
 like($r->{stderr}, qr/copy complete/, 'copy completion is logged');

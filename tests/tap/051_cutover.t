@@ -110,6 +110,15 @@ is($r->{rc}, 0, 'cutover exits 0') or diag($r->{stderr});
 like($r->{stdout}, qr/^write-unavailable: \d+ ms/m, 'write-unavailability printed');
 like($r->{stdout}, qr/target is ready/, 'final line says the target is ready');
 like($r->{stderr}, qr/row counts of 2 table\(s\) equal/, 'row counts compared');
+# the (fake) start gathered no statistics: cutover does, before the freeze
+like($r->{stderr}, qr/ANALYZE of 2 copied tables.*step 2\/7: freezing/s,
+	'cutover analyzes the tables start had not analyzed, before the freeze');
+is($tgt->safe_psql('app',
+		q{SELECT count(*) FROM pgbaton.table_state WHERE analyzed_at IS NULL}),
+	'0', 'every table marked analyzed');
+isnt($tgt->safe_psql('app',
+		q{SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'items'}),
+	'', 'items analyzed on the target');
 
 # let the writers run on the frozen source a little, then stop them
 ok(poll_until(sub { acked('alice'); ${ $writer{alice}{out} } =~ /read-only transaction/ }, 30),
