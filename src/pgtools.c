@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,40 @@ static int tool_version(const char *path)
     return maj >= 10 ? maj * 10000 + min : 0;
 }
 
+/* Versions already asked, by path: one start asks for pg_dump's and
+ * pg_restore's several times (preflight, dump, restores), and each
+ * `--version` is a process start. */
+#define VERSION_CACHE 16
+static struct {
+    char *path;
+    int version;
+} version_cache[VERSION_CACHE];
+static int version_cached;
+static pthread_mutex_t version_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int cached_version(const char *path)
+{
+    pthread_mutex_lock(&version_lock);
+    for (int i = 0; i < version_cached; i++)
+        if (strcmp(version_cache[i].path, path) == 0) {
+            int v = version_cache[i].version;
+            pthread_mutex_unlock(&version_lock);
+            return v;
+        }
+    int v = tool_version(path);
+    if (version_cached < VERSION_CACHE) {
+        version_cache[version_cached].path = strdup(path);
+        version_cache[version_cached++].version = v;
+    }
+    pthread_mutex_unlock(&version_lock);
+    return v;
+}
+
 static void consider(const char *path, int min_major, pgtool *best)
 {
     if (access(path, X_OK) != 0)
         return;
-    int v = tool_version(path);
+    int v = cached_version(path);
     if (v == 0 || (best->path && best->version_num >= v))
         return;
     free(best->path);

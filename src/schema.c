@@ -194,10 +194,11 @@ bool schema_restore_pre(const conninfo *target, const char *path, schema_owners 
     return ok;
 }
 
-/* Write pg_restore's list of ARCHIVE into OUT_PATH, commenting out the
- * entries the copy built already. */
+/* Write pg_restore's list of ARCHIVE's post-data entries into OUT_PATH,
+ * commenting out the entries the copy built already; *LEFT = how many are
+ * still to restore. */
 static bool write_post_list(const pgtool *tool, const conninfo *target, const char *archive,
-                            const char *out_path, const copy_plan *plan)
+                            const char *out_path, const copy_plan *plan, int *left)
 {
     char full[4200];
     snprintf(full, sizeof full, "%s.full", out_path);
@@ -206,7 +207,7 @@ static bool write_post_list(const pgtool *tool, const conninfo *target, const ch
         log_error("cannot write %s: %m", full);
         return false;
     }
-    const char *argv[] = {tool->path, "--list", archive, NULL};
+    const char *argv[] = {tool->path, "--section=post-data", "--list", archive, NULL};
     bool ok = pgtool_run(argv, target, -1, fd, "pg_restore --list");
     close(fd);
     if (!ok)
@@ -222,21 +223,26 @@ static bool write_post_list(const pgtool *tool, const conninfo *target, const ch
     }
     char line[8192];
     int skipped = 0;
+    *left = 0;
     while (fgets(line, sizeof line, in)) {
         int id;
         unsigned cat, oid;
         char desc[64];
-        if (line[0] != ';' && sscanf(line, "%d; %u %u %63s", &id, &cat, &oid, desc) == 4 &&
-            (strcmp(desc, "INDEX") == 0 || strcmp(desc, "CONSTRAINT") == 0) &&
-            copy_plan_builds(plan, cat, oid)) {
-            fputc(';', out);
-            skipped++;
+        if (line[0] != ';' && sscanf(line, "%d; %u %u %63s", &id, &cat, &oid, desc) == 4) {
+            if ((strcmp(desc, "INDEX") == 0 || strcmp(desc, "CONSTRAINT") == 0) &&
+                copy_plan_builds(plan, cat, oid)) {
+                fputc(';', out);
+                skipped++;
+            } else {
+                (*left)++;
+            }
         }
         fputs(line, out);
     }
     fclose(in);
     bool wrote = fclose(out) == 0;
-    log_debug("post-data: %d indexes and constraints already built by the copy", skipped);
+    log_debug("post-data: %d indexes and constraints already built by the copy, %d entries left",
+              skipped, *left);
     return wrote;
 }
 
@@ -248,9 +254,11 @@ bool schema_restore_post(const conninfo *target, const char *path, const char *t
         return false;
     char list[4096];
     snprintf(list, sizeof list, "%s/post-data.list", tmpdir);
-    if (!write_post_list(&tool, target, path, list, plan)) {
+    int left = 0;
+    bool listed = write_post_list(&tool, target, path, list, plan, &left);
+    if (!listed || left == 0) {
         pgtool_free(&tool);
-        return false;
+        return listed; /* nothing left: no pg_restore to start */
     }
     char jobs_s[16];
     snprintf(jobs_s, sizeof jobs_s, "%d", jobs);
