@@ -119,7 +119,7 @@ sub run_pgbaton
 	my ($out, $err) = ('', '');
 	local %ENV = (%ENV, %{ $o{env} // {} });
 	my $in = $o{stdin} // '';
-	my $h = IPC::Run::start([ $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
+	my $h = IPC::Run::start([ $o{bin} // $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
 		IPC::Run::timeout($o{timeout} // 180));
 	$h->finish;
 	my $rc = $h->result(0);
@@ -231,7 +231,7 @@ sub setup_streaming
 	return $lsn;
 }
 
-# Run `pgbaton start` from SRC to DST (or ARGS) in the background. Returns a
+# Run `pgbaton start` from SRC to DST (or ARGS; with BIN, that binary) in the background. Returns a
 # handle hash: { h, out, err } (out/err are scalar refs filled as it runs);
 # stop it with stop_pgbaton.
 sub spawn_start
@@ -241,7 +241,7 @@ sub spawn_start
 		@{ $o{extra} // [] } ];
 	my ($out, $err) = ('', '');
 	my $in = '';
-	my $h = IPC::Run::start([ $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
+	my $h = IPC::Run::start([ $o{bin} // $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
 		IPC::Run::timeout($o{timeout} // 600));
 	return { h => $h, out => \$out, err => \$err };
 }
