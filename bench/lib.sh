@@ -748,6 +748,14 @@ bench_wait_lag_below() {
   return 1
 }
 
+# bench_wait_analyzed NAME DB MIGRATION: wait (untimed, up to 300 s) until
+# start has analyzed every copied table (it does so beside the stream, after
+# the copy), so that no later measurement shares the machine with ANALYZE.
+bench_wait_analyzed() {
+  bench_wait_sql "$1" "$2" "SELECT NOT EXISTS (SELECT 1 FROM pgbaton.table_state WHERE migration = '$3' AND analyzed_at IS NULL);" 300 ||
+    bench_log "$3: ANALYZE after the copy not finished within 300 s"
+}
+
 # bench_wait_sql NAME DB SQL TIMEOUT: poll SQL (through one open session,
 # every 0.1 s) until it returns t; false after TIMEOUT s or if the session dies.
 bench_wait_sql() {

@@ -62,6 +62,7 @@ wl_V1() {
   bench_pgbaton_launch start -s "$(bench_conn source "$W1A_DB")" -t "$(bench_conn target "$W1A_DB")" \
     --jobs 2 --name "$V1_NAME"
   bench_wait_phase target "$W1A_DB" "$V1_NAME" streaming "$BENCH_TIMEOUT" || bench_die "V1: the pgbaton copy failed"
+  bench_wait_analyzed target "$W1A_DB" "$V1_NAME"
   for r in $(seq 1 "$BENCH_ROUNDS"); do
     for id in c_v1_verify c_v1_counts; do
       for s in "${BENCH_SERVERS[@]}"; do bench_checkpoint "$s"; done

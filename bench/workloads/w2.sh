@@ -90,6 +90,7 @@ w2_prepare_round() {
   bench_pgbaton_launch start -s "$(bench_conn source "$W2_DB")" -t "$(bench_conn target "$W2_DB")" \
     --jobs 2 --name "$BENCH_PGBATON_NAME"
   bench_wait_phase target "$W2_DB" "$BENCH_PGBATON_NAME" streaming "$BENCH_TIMEOUT" || return 1
+  bench_wait_analyzed target "$W2_DB" "$BENCH_PGBATON_NAME"
   bench_pgbaton_stop || bench_log "W2: pgbaton (copy) ended with status $?"
   # 2. native: the same data, a pgoutput slot, a disabled subscription
   pg_dump -d "$(bench_conn source "$W2_DB")" 2>"$BENCH_CLIENT/w2_dump.log" |

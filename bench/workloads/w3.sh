@@ -83,6 +83,7 @@ w3_round_pgbaton() {
   bench_pgbaton_launch start -s "$(bench_conn source "$W3_DB")" -t "$(bench_conn target "$W3_DB")" \
     --jobs 2 --name "$BENCH_PGBATON_NAME"
   if bench_wait_phase target "$W3_DB" "$BENCH_PGBATON_NAME" streaming "$BENCH_TIMEOUT" &&
+    bench_wait_analyzed target "$W3_DB" "$BENCH_PGBATON_NAME" &&
     bench_wait_lag_below target "$W3_DB" "$BENCH_PGBATON_NAME" 1 120; then
     w3_sampler "$samples" w3_pgbaton_lag
     w3_load pgbaton "$secs" || rc=1

@@ -44,6 +44,7 @@ w4_run() {
   bench_pgbaton_launch start -s "$(bench_conn source "$W4_DB")" -t "$(bench_conn target "$W4_DB")" \
     --jobs 2 --name "$BENCH_PGBATON_NAME"
   bench_wait_phase target "$W4_DB" "$BENCH_PGBATON_NAME" streaming "$BENCH_TIMEOUT" || return 1
+  bench_wait_analyzed target "$W4_DB" "$BENCH_PGBATON_NAME"
   bench_pgbench "$W4_DB" -n -c 4 -j 2 -R 500 -T 3600 >"$log" 2>&1 &
   pgb_pid=$!
   BENCH_BG_PIDS+=("$pgb_pid")
