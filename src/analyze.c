@@ -101,7 +101,7 @@ static void *run(void *arg)
     pthread_mutex_lock(&a->lock);
     a->cancel = PQgetCancel(db->pg);
     pthread_mutex_unlock(&a->lock);
-    if (!db_command(db, "SET statement_timeout = 0; SET maintenance_work_mem = '256MB'") ||
+    if (!db_command(db, "SET statement_timeout = 0") ||
         !run_pending(db, a->migration, &a->stop, NULL))
         log_warn("the copied tables could not all be analyzed now; cutover will finish it");
     pthread_mutex_lock(&a->lock);
