@@ -69,6 +69,7 @@ typedef struct status_snapshot {
     int ntables;
     status_table *tables; /* owned */
     int tables_copied;
+    int tables_analyzed; /* ANALYZE done after the copy (src/analyze.c) */
     int64_t rows_copied, bytes_copied, bytes_total;
     double copy_percent; /* NAN when there are no tables */
     /* stream */

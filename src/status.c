@@ -120,7 +120,7 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
 {
     const char *params[1] = {name};
     PGresult *r = db_exec(tgt, DB_LOG, sql_status_tables, 1, params);
-    if (!r || !db_check_shape(tgt, r, 7, 0, "table progress")) {
+    if (!r || !db_check_shape(tgt, r, 8, 0, "table progress")) {
         PQclear(r);
         return false;
     }
@@ -138,6 +138,7 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
         t->size_bytes = int_or(r, i, 5, 0);
         bool copied = strcmp(t->state, "copied") == 0 || strcmp(t->state, "indexed") == 0;
         s->tables_copied += copied;
+        s->tables_analyzed += strcmp(PQgetvalue(r, i, 7), "t") == 0;
         s->rows_copied += t->rows_copied;
         s->bytes_copied += t->bytes_copied;
         s->bytes_total += t->size_bytes;
@@ -306,6 +307,7 @@ json_t *status_to_json(const char *name, const status_snapshot *s)
     json_object_set_new(o, "heartbeat_age_seconds", jreal(s->alive_age));
     json_object_set_new(o, "tables_total", json_integer(s->ntables));
     json_object_set_new(o, "tables_copied", json_integer(s->tables_copied));
+    json_object_set_new(o, "tables_analyzed", json_integer(s->tables_analyzed));
     json_object_set_new(o, "rows_copied", json_integer(s->rows_copied));
     json_object_set_new(o, "bytes_total", json_integer(s->bytes_total));
     json_object_set_new(o, "bytes_copied", json_integer(s->bytes_copied));
@@ -383,6 +385,11 @@ static void print_copy(FILE *f, const status_snapshot *s)
     if (!isnan(s->copy_percent))
         fprintf(f, " (%.1f%%)", s->copy_percent);
     fprintf(f, "\n");
+    if (s->tables_copied == s->ntables && s->tables_analyzed < s->ntables)
+        fprintf(f,
+                "statistics:      ANALYZE done on %d of %d tables (start runs it beside the "
+                "stream; cutover finishes it before the freeze)\n",
+                s->tables_analyzed, s->ntables);
     bool detail =
         strcmp(s->stored_phase, "copying") == 0 || strcmp(s->stored_phase, "indexing") == 0;
     for (int i = 0; detail && i < s->ntables; i++) {
