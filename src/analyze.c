@@ -13,10 +13,10 @@
 
 #include "log.h"
 #include "mono.h"
+#include "strutil.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct analyzer {
     const conninfo *target; /* borrowed */
@@ -35,32 +35,33 @@ static const char sql_pending[] =
 static const char sql_mark[] = "UPDATE pgbaton.table_state SET analyzed_at = now() "
                                "WHERE migration = $1 AND schema_name = $2 AND table_name = $3";
 
+static bool stopped(const int *stop)
+{
+    return stop && __atomic_load_n(stop, __ATOMIC_SEQ_CST);
+}
+
 /* Analyze the pending tables of MIGRATION on DB until done or *STOP. */
-static bool run_pending(db_conn *db, const char *migration, const int *stop, int *count)
+static bool run_pending(db_conn *db, const char *migration, const int *stop)
 {
     const char *params[] = {migration};
     PGresult *r = db_exec(db, DB_LOG, sql_pending, 1, params);
     if (!r)
         return false;
     int n = PQntuples(r);
-    if (count)
-        *count = n;
     int done = 0;
     double t0 = mono_now();
     if (n > 0)
         log_info("gathering statistics on the target: ANALYZE of %d copied table%s", n,
                  n == 1 ? "" : "s");
-    for (int i = 0; i < n && !(stop && __atomic_load_n(stop, __ATOMIC_SEQ_CST)); i++) {
+    for (int i = 0; i < n && !stopped(stop); i++) {
         const char *qname = PQgetvalue(r, i, 0);
-        char *sql = malloc(strlen(qname) + 16);
-        strcpy(sql, "ANALYZE ");
-        strcat(sql, qname);
+        char *sql = str_printf("ANALYZE %s", qname);
         double t = mono_now();
         PGresult *ar = db_exec(db, DB_QUIET, sql, 0, NULL);
         bool ok = ar != NULL;
         PQclear(ar);
         free(sql);
-        if (stop && __atomic_load_n(stop, __ATOMIC_SEQ_CST))
+        if (stopped(stop))
             break; /* cancelled: the table stays pending */
         if (!ok) {
             log_warn("could not ANALYZE %s on the target: %s; cutover will try again (or run "
@@ -83,9 +84,9 @@ static bool run_pending(db_conn *db, const char *migration, const int *stop, int
     return true;
 }
 
-bool analyze_pending(db_conn *db, const char *migration, int *count)
+bool analyze_pending(db_conn *db, const char *migration)
 {
-    return run_pending(db, migration, NULL, count);
+    return run_pending(db, migration, NULL);
 }
 
 static void *run(void *arg)
@@ -101,8 +102,7 @@ static void *run(void *arg)
     pthread_mutex_lock(&a->lock);
     a->cancel = PQgetCancel(db->pg);
     pthread_mutex_unlock(&a->lock);
-    if (!db_command(db, "SET statement_timeout = 0") ||
-        !run_pending(db, a->migration, &a->stop, NULL))
+    if (!db_command(db, "SET statement_timeout = 0") || !run_pending(db, a->migration, &a->stop))
         log_warn("the copied tables could not all be analyzed now; cutover will finish it");
     pthread_mutex_lock(&a->lock);
     PQfreeCancel(a->cancel);

@@ -698,7 +698,7 @@ static int cutover_run(cutover_ctx *c)
     } else {
         /* statistics start has not gathered yet: now, while the source is
          * still writable, not in the write-unavailable window */
-        if (!analyze_pending(c->tgt, c->o->name, NULL))
+        if (!analyze_pending(c->tgt, c->o->name))
             log_warn("could not read which tables still need ANALYZE on the target; run "
                      "ANALYZE there after the cutover");
         rc = wait_for_lag(c);
