@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "conninfo.h"
+#include "db.h"
 
 #include <stdbool.h>
 
@@ -37,9 +38,20 @@ typedef struct check_report {
     int n;
 } check_report;
 
+/* Sessions the caller already has open, for check_run to use instead of
+ * connecting again (each SCRAM connection costs a round of hashing on both
+ * ends). Borrowed; the checks only read, and what they try on the target
+ * (SET LOCAL) is rolled back, so each is left as it was. NULL: check_run
+ * connects that side itself. */
+typedef struct check_sessions {
+    db_conn *src;
+    db_conn *dst;
+} check_sessions;
+
 /* Run every check. Options used: name (slot, state row) and the table
- * filters. Never NULL. The caller frees the report. */
-check_report *check_run(const pgb_options *o, const conninfo *src, const conninfo *dst);
+ * filters. GIVEN may be NULL. Never NULL. The caller frees the report. */
+check_report *check_run(const pgb_options *o, const conninfo *src, const conninfo *dst,
+                        const check_sessions *given);
 
 /* How many items have status ST. */
 int check_report_count(const check_report *r, check_status st);

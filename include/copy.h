@@ -73,10 +73,16 @@ typedef struct copy_run_opts {
     bool large_objects;          /* copy large objects too */
     bool lo_owners;              /* restore large object owners */
     const char *source_encoding; /* target sessions read the source's text in it */
+    /* Run on the calling thread after the workers are started and before
+     * any data moves (start copies the schema there), so that the workers'
+     * connections and snapshot imports overlap it. False cancels the copy:
+     * copy_run then returns false without a message of its own. NULL: none. */
+    bool (*before_data)(void *arg);
+    void *before_data_arg;
 } copy_run_opts;
 
-/* Copy every selected table's data, build its indexes, ANALYZE it, copy
- * large objects. False on failure or on a stop signal (logged). */
+/* Copy every selected table's data, build its indexes, copy large objects.
+ * False on failure or on a stop signal (logged). */
 bool copy_run(const copy_run_opts *opts, copy_plan *plan) __attribute__((warn_unused_result));
 
 #endif

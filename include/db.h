@@ -76,6 +76,20 @@ db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opt
                     db_conn_failure *why, char **errmsg) __attribute__((warn_unused_result));
 void db_close(db_conn *db);
 
+/* A connection being made in a background thread, so that its network
+ * round trips and SCRAM hashing overlap the caller's work. */
+typedef struct db_pending db_pending;
+
+/* Start connecting (OPTS copied; its strings must outlive the connection
+ * attempt; NULL: defaults). Never NULL: when no thread can be started, the
+ * connection is made at db_connect_finish. */
+db_pending *db_connect_start(const conninfo *ci, db_side side, const db_connect_opts *opts);
+
+/* Wait for the connection and free P: what db_connect would have returned,
+ * with *WHY and *ERRMSG (each may be NULL) as db_connect sets them. */
+db_conn *db_connect_finish(db_pending *p, db_conn_failure *why, char **errmsg)
+    __attribute__((warn_unused_result));
+
 /* One sentence: what to do about a connection failure of class WHY. */
 const char *db_conn_failure_hint(db_conn_failure why);
 

@@ -28,6 +28,11 @@ typedef struct pgtool {
 bool pgtool_find(const char *name, int min_major, pgtool *out);
 void pgtool_free(pgtool *t);
 
+/* Start asking, in a background thread, the versions pgtool_find(NAME)
+ * will need, so that the `--version` processes run while the caller does
+ * something else; a later pgtool_find uses (or waits for) the answers. */
+void pgtool_prefetch(const char *name);
+
 /* key=value connection string for CI without its password; malloc'd. */
 char *pgtool_connstr(const conninfo *ci);
 

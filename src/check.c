@@ -3,7 +3,8 @@
  * `pgbaton start`).
  *
  * How it works: check_run() connects to the source and the target (quietly:
- * a connection failure becomes a FAIL item with its own message and fix),
+ * a connection failure becomes a FAIL item with its own message and fix;
+ * `start` lends the sessions it already has),
  * then runs the checks of each side that answered, then the checks that
  * need both, then the local ones (pg_dump, pg_restore). A side that cannot
  * connect has its dependent checks skipped, never reported as PASS. Each
@@ -50,6 +51,8 @@ typedef struct check_ctx {
     bool dst_has_state;     /* target holds pgbaton.migration row for o->name */
     char *dst_state_slot;   /* that row's slot_name, owned, or NULL */
     char *dst_role_sql;     /* target role, quoted for SQL, owned, or NULL */
+    db_pending *probe;      /* the wal2json probe's session, connecting since
+                             * the start; NULL once taken */
 } check_ctx;
 
 /* --- small helpers ------------------------------------------------------ */
@@ -263,6 +266,16 @@ bool check_plugin_listed(const char *setting, const char *library)
 /* --- connections ------------------------------------------------------------ */
 
 /* Connect to one side; on failure add its FAIL item and return NULL. */
+/* Report the session DB of SIDE as connected. */
+static void report_connected(check_ctx *c, db_side side, db_conn *db)
+{
+    const conninfo *ci = side == DB_SOURCE ? c->src_ci : c->dst_ci;
+    char ver[64];
+    add(c, side == DB_SOURCE ? "source-connection" : "target-connection", CHECK_PASS, NULL,
+        "connected to %s as %s (PostgreSQL %s)", ci->masked, PQuser(db->pg),
+        version_text(db, ver, sizeof ver));
+}
+
 static db_conn *connect_side(check_ctx *c, db_side side)
 {
     const conninfo *ci = side == DB_SOURCE ? c->src_ci : c->dst_ci;
@@ -273,9 +286,7 @@ static db_conn *connect_side(check_ctx *c, db_side side)
     char *err = NULL;
     db_conn *db = db_connect(ci, side, &opts, &why, &err);
     if (db) {
-        char ver[64];
-        add(c, id, CHECK_PASS, NULL, "connected to %s as %s (PostgreSQL %s)", ci->masked,
-            PQuser(db->pg), version_text(db, ver, sizeof ver));
+        report_connected(c, side, db);
         return db;
     }
     /* db_connect's message ends with "; <hint>": the hint becomes the fix */
@@ -506,10 +517,9 @@ static void report_numeric(check_ctx *c, bool supported, const namelist *numeric
 static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
 {
     const char *id = "source-wal2json";
-    db_connect_opts opts = {
-        .mode = DB_MODE_NORMAL, .application_name = "pgbaton check probe", .errmode = DB_QUIET};
     char *err = NULL;
-    db_conn *p = db_connect(c->src_ci, DB_SOURCE, &opts, NULL, &err);
+    db_conn *p = db_connect_finish(c->probe, NULL, &err);
+    c->probe = NULL;
     if (!p) {
         add(c, id, CHECK_FAIL,
             "make sure the source accepts one more connection from this role "
@@ -913,12 +923,29 @@ static void check_tool(check_ctx *c, const char *name)
 
 /* --- entry points ------------------------------------------------------------ */
 
-check_report *check_run(const pgb_options *o, const conninfo *src, const conninfo *dst)
+check_report *check_run(const pgb_options *o, const conninfo *src, const conninfo *dst,
+                        const check_sessions *given)
 {
+    /* the client programs' versions are asked (a process each) while the
+     * servers answer */
+    pgtool_prefetch("pg_dump");
+    pgtool_prefetch("pg_restore");
     check_report *r = calloc(1, sizeof *r);
     check_ctx c = {.o = o, .src_ci = src, .dst_ci = dst, .r = r};
-    c.src = connect_side(&c, DB_SOURCE);
-    c.dst = connect_side(&c, DB_TARGET);
+    db_conn *own_src = NULL, *own_dst = NULL;
+    if (given && given->src)
+        report_connected(&c, DB_SOURCE, c.src = given->src);
+    else
+        c.src = own_src = connect_side(&c, DB_SOURCE);
+    /* the wal2json probe's own session connects while the other checks run */
+    static const db_connect_opts probe_opts = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton check probe", .errmode = DB_QUIET};
+    if (c.src)
+        c.probe = db_connect_start(src, DB_SOURCE, &probe_opts);
+    if (given && given->dst)
+        report_connected(&c, DB_TARGET, c.dst = given->dst);
+    else
+        c.dst = own_dst = connect_side(&c, DB_TARGET);
     if (c.dst)
         read_target_state(&c);
     if (c.src)
@@ -933,8 +960,10 @@ check_report *check_run(const pgb_options *o, const conninfo *src, const conninf
         check_tool(&c, "pg_dump");
         check_tool(&c, "pg_restore");
     }
-    db_close(c.src);
-    db_close(c.dst);
+    if (c.probe) /* not needed after all */
+        db_close(db_connect_finish(c.probe, NULL, NULL));
+    db_close(own_src);
+    db_close(own_dst);
     free(c.dst_state_slot);
     free(c.dst_role_sql);
     return r;
@@ -950,7 +979,7 @@ int cmd_check(const pgb_options *o)
         conninfo_free(src);
         return EXIT_USAGE;
     }
-    check_report *r = check_run(o, src, dst);
+    check_report *r = check_run(o, src, dst, NULL);
     check_report_print(r, o->json);
     int rc = check_report_count(r, CHECK_FAIL) > 0 ? EXIT_PREFLIGHT : EXIT_OK;
     check_report_free(r);

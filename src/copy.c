@@ -213,6 +213,7 @@ typedef struct copy_shared {
     volatile int abort_flag; /* set on the first failure or a stop signal */
     char *first_error;       /* owned; the failure that aborted the run */
     int workers_left;        /* workers still running */
+    bool gate_open;          /* before_data is done: items may be taken */
     copy_plan *plan;
     const copy_run_opts *opts;
     int64_t lo_bytes_done; /* large objects: bytes copied (approximate) */
@@ -259,6 +260,10 @@ static bool queue_take(copy_shared *sh, work_item *out)
         if (sh->abort_flag) {
             pthread_mutex_unlock(&sh->lock);
             return false;
+        }
+        if (!sh->gate_open) {
+            pthread_cond_wait(&sh->cond, &sh->lock);
+            continue;
         }
         if (fifo_pop(&sh->urgent, out) || fifo_pop(&sh->main, out) || fifo_pop(&sh->late, out)) {
             pthread_mutex_unlock(&sh->lock);
@@ -807,7 +812,6 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
     int nworkers = opts->o->jobs;
     if (nworkers > nitems)
         nworkers = nitems > 0 ? nitems : 0;
-    log_info("copying %d items with %d workers", nitems, nworkers);
     worker *workers = calloc((size_t)nworkers + 1, sizeof(worker));
     sh.workers_left = 0;
     for (int i = 0; i < nworkers; i++) {
@@ -824,11 +828,21 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
             break;
         }
     }
+    /* the workers connect and import the snapshot while before_data runs */
+    bool prepared = !opts->before_data || opts->before_data(opts->before_data_arg);
+    pthread_mutex_lock(&sh.lock);
+    if (!prepared)
+        sh.abort_flag = 1;
+    sh.gate_open = true;
+    pthread_cond_broadcast(&sh.cond);
+    pthread_mutex_unlock(&sh.lock);
+    if (prepared)
+        log_info("copying %d items with %d workers", nitems, nworkers);
     supervise(&sh);
     for (int i = 0; i < nworkers; i++)
         pthread_join(workers[i].thread, NULL);
     bool ok = !sh.abort_flag && sh.outstanding == 0;
-    if (!ok)
+    if (!ok && prepared)
         log_error("%s", sh.first_error ? sh.first_error : "the copy did not complete");
     free(sh.first_error);
     free(sh.main.items);

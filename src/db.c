@@ -9,6 +9,7 @@
 
 #include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,51 @@ db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opt
     db->side = side;
     db->mode = opts->mode;
     PQsetNoticeProcessor(pg, notice_processor, db);
+    return db;
+}
+
+struct db_pending {
+    const conninfo *ci;
+    db_side side;
+    db_connect_opts opts;
+    bool threaded;
+    pthread_t thread;
+    db_conn *db;
+    db_conn_failure why;
+    char *errmsg;
+};
+
+static void *pending_main(void *arg)
+{
+    db_pending *p = arg;
+    p->db = db_connect(p->ci, p->side, &p->opts, &p->why, &p->errmsg);
+    return NULL;
+}
+
+db_pending *db_connect_start(const conninfo *ci, db_side side, const db_connect_opts *opts)
+{
+    db_pending *p = calloc(1, sizeof *p);
+    p->ci = ci;
+    p->side = side;
+    p->opts = opts ? *opts : (db_connect_opts){.mode = DB_MODE_NORMAL, .errmode = DB_LOG};
+    p->threaded = pthread_create(&p->thread, NULL, pending_main, p) == 0;
+    return p;
+}
+
+db_conn *db_connect_finish(db_pending *p, db_conn_failure *why, char **errmsg)
+{
+    if (p->threaded)
+        pthread_join(p->thread, NULL);
+    else
+        pending_main(p);
+    db_conn *db = p->db;
+    if (why)
+        *why = p->why;
+    if (errmsg)
+        *errmsg = p->errmsg;
+    else
+        free(p->errmsg);
+    free(p);
     return db;
 }
 

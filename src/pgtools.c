@@ -21,7 +21,9 @@ extern char **environ;
 static int tool_version(const char *path)
 {
     int fds[2];
-    if (pipe(fds) != 0)
+    /* close-on-exec: a program another thread starts meanwhile must not
+     * hold the write end (the read below would wait for it to exit) */
+    if (pipe2(fds, O_CLOEXEC) != 0)
         return 0;
     pid_t pid = fork();
     if (pid < 0) {
@@ -57,31 +59,69 @@ static int tool_version(const char *path)
 
 /* Versions already asked, by path: one start asks for pg_dump's and
  * pg_restore's several times (preflight, dump, restores), and each
- * `--version` is a process start. */
+ * `--version` is a process start. An entry is added before its process
+ * runs (ready = false), so a second asker waits for the first instead of
+ * starting another. */
 #define VERSION_CACHE 16
 static struct {
     char *path;
     int version;
+    bool ready;
 } version_cache[VERSION_CACHE];
 static int version_cached;
 static pthread_mutex_t version_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t version_ready = PTHREAD_COND_INITIALIZER;
 
 static int cached_version(const char *path)
 {
     pthread_mutex_lock(&version_lock);
     for (int i = 0; i < version_cached; i++)
         if (strcmp(version_cache[i].path, path) == 0) {
+            while (!version_cache[i].ready)
+                pthread_cond_wait(&version_ready, &version_lock);
             int v = version_cache[i].version;
             pthread_mutex_unlock(&version_lock);
             return v;
         }
-    int v = tool_version(path);
-    if (version_cached < VERSION_CACHE) {
-        version_cache[version_cached].path = strdup(path);
-        version_cache[version_cached++].version = v;
+    if (version_cached == VERSION_CACHE) {
+        pthread_mutex_unlock(&version_lock);
+        return tool_version(path);
     }
+    int i = version_cached++;
+    version_cache[i].path = strdup(path);
+    version_cache[i].ready = false;
+    pthread_mutex_unlock(&version_lock);
+    int v = tool_version(path);
+    pthread_mutex_lock(&version_lock);
+    version_cache[i].version = v;
+    version_cache[i].ready = true;
+    pthread_cond_broadcast(&version_ready);
     pthread_mutex_unlock(&version_lock);
     return v;
+}
+
+static void *prefetch_main(void *arg)
+{
+    pgtool t;
+    pgtool_find(arg, 0, &t);
+    pgtool_free(&t);
+    free(arg);
+    return NULL;
+}
+
+void pgtool_prefetch(const char *name)
+{
+    pthread_attr_t attr;
+    pthread_t th;
+    char *copy = strdup(name);
+    if (!copy || pthread_attr_init(&attr) != 0) {
+        free(copy);
+        return;
+    }
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, prefetch_main, copy) != 0)
+        free(copy); /* no harm: pgtool_find asks when it needs to */
+    pthread_attr_destroy(&attr);
 }
 
 static void consider(const char *path, int min_major, pgtool *best)
@@ -116,7 +156,8 @@ bool pgtool_find(const char *name, int min_major, pgtool *out)
     if (!out->path || out->major < min_major) {
         const char *envpath = getenv("PATH");
         char *copy = strdup(envpath ? envpath : "/usr/bin:/bin");
-        for (char *dir = strtok(copy, ":"); dir; dir = strtok(NULL, ":")) {
+        char *save = NULL;
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
             snprintf(path, sizeof path, "%s/%s", dir, name);
             consider(path, min_major, out);
         }

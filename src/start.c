@@ -172,10 +172,12 @@ static void start_ctx_free(start_ctx *c)
     conninfo_free(c->dst);
 }
 
+static const db_connect_opts start_conn_opts = {.mode = DB_MODE_NORMAL,
+                                                .application_name = "pgbaton start"};
+
 static db_conn *connect_side(const conninfo *ci, db_side side)
 {
-    db_connect_opts co = {.mode = DB_MODE_NORMAL, .application_name = "pgbaton start"};
-    return db_connect(ci, side, &co, NULL, NULL);
+    return db_connect(ci, side, &start_conn_opts, NULL, NULL);
 }
 
 /* Take the per-migration advisory lock on the target (session level). */
@@ -269,12 +271,10 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
 
 /* ---- the copy ----------------------------------------------------------------- */
 
+/* C->snap, connected meanwhile (NULL: failed, logged), joins the snapshot. */
 static bool open_snapshot_session(start_ctx *c)
 {
-    c->snap = connect_side(c->src, DB_SOURCE);
-    if (!c->snap)
-        return false;
-    return db_begin_snapshot(c->snap, c->slot.snapshot_name) &&
+    return c->snap && db_begin_snapshot(c->snap, c->slot.snapshot_name) &&
            db_command(c->snap, "SET LOCAL search_path = pg_catalog");
 }
 
@@ -370,10 +370,34 @@ static bool create_row(start_ctx *c)
     return ok;
 }
 
+/* The pre-data schema, restored while the copy workers connect. */
+typedef struct pre_data {
+    start_ctx *c;
+    const schema_dump_opts *dump;
+    const copy_plan *plan;
+    schema_owners owners;
+    const char *failure; /* what failed, for copy_failed; NULL if nothing */
+} pre_data;
+
+static bool copy_pre_data(void *arg)
+{
+    pre_data *p = arg;
+    log_info("copying the schema (pre-data) at the snapshot");
+    if (!schema_dump(p->dump) || !schema_restore_pre(p->c->dst, p->dump->path, p->owners))
+        p->failure = "the schema copy failed";
+    else if (!record_tables(p->c, p->plan))
+        p->failure = "could not record the tables in the target's state";
+    return p->failure == NULL;
+}
+
 /* Steps 3 to 6 of the story; returns an exit code (EXIT_OK: go stream). */
 static int run_copy(start_ctx *c)
 {
-    if (!slot_create_exported(c->src, c->o.name, &c->slot))
+    /* the snapshot session connects while the slot is created */
+    db_pending *snap = db_connect_start(c->src, DB_SOURCE, &start_conn_opts);
+    bool slot_made = slot_create_exported(c->src, c->o.name, &c->slot);
+    c->snap = db_connect_finish(snap, NULL, NULL);
+    if (!slot_made)
         return copy_failed(c, "could not create the replication slot on the source");
     if (!state_set_consistent_lsn(c->state, c->o.name, c->slot.consistent_lsn))
         return copy_failed(c, "could not record the slot's consistent point");
@@ -414,15 +438,7 @@ static int run_copy(start_ctx *c)
                           .path = dump,
                           .exclude_schemas = &ex_schemas,
                           .exclude_tables = &ex_tables};
-    log_info("copying the schema (pre-data) at the snapshot");
-    if (!schema_dump(&d) || !schema_restore_pre(c->dst, dump, owners)) {
-        rc = copy_failed(c, "the schema copy failed");
-        goto out;
-    }
-    if (!record_tables(c, &plan)) {
-        rc = copy_failed(c, "could not record the tables in the target's state");
-        goto out;
-    }
+    pre_data pd = {.c = c, .dump = &d, .plan = &plan, .owners = owners};
     copy_run_opts ro = {.o = &c->o,
                         .source = c->src,
                         .target = c->dst,
@@ -430,10 +446,14 @@ static int run_copy(start_ctx *c)
                         .state = c->state,
                         .large_objects = filter_is_empty(&c->o) || c->o.include_schema.n == 0,
                         .lo_owners = owners == SCHEMA_WITH_OWNERS,
-                        .source_encoding = c->source_encoding};
+                        .source_encoding = c->source_encoding,
+                        .before_data = copy_pre_data,
+                        .before_data_arg = &pd};
     if (!copy_run(&ro, &plan)) {
-        rc = copy_failed(c, signals_stop_requested() ? "the copy was interrupted by a stop signal"
-                                                     : "the data copy failed");
+        rc = pd.failure ? copy_failed(c, pd.failure)
+                        : copy_failed(c, signals_stop_requested()
+                                             ? "the copy was interrupted by a stop signal"
+                                             : "the data copy failed");
         goto out;
     }
     /* every importer is done: the snapshot may go, the slot stays */
@@ -483,7 +503,8 @@ static int follow(start_ctx *c, const char *slot_name, lsn_t from)
 
 static int fresh_start(start_ctx *c)
 {
-    check_report *r = check_run(&c->o, c->src, c->dst);
+    check_sessions given = {.src = c->src_db, .dst = c->state};
+    check_report *r = check_run(&c->o, c->src, c->dst, &given);
     if (!r) {
         log_error("start refused: the preflight could not run (see above)");
         return EXIT_PREFLIGHT;
@@ -504,8 +525,6 @@ static int fresh_start(start_ctx *c)
     int rc = run_copy(c);
     if (rc != EXIT_OK)
         return rc;
-    char buf[LSN_STRLEN];
-    (void)buf;
     state_migration m;
     if (state_migration_load(c->state, c->o.name, &m) != 1)
         return EXIT_FAILURE_RUNTIME;
@@ -572,7 +591,10 @@ int cmd_start(const pgb_options *o)
     if (!(c.src = cli_conninfo(o, DB_SOURCE)) || !(c.dst = cli_conninfo(o, DB_TARGET)))
         goto out;
     rc = EXIT_FAILURE_RUNTIME;
-    if (!(c.state = connect_side(c.dst, DB_TARGET)) || !(c.src_db = connect_side(c.src, DB_SOURCE)))
+    db_pending *src_db = db_connect_start(c.src, DB_SOURCE, &start_conn_opts);
+    c.state = connect_side(c.dst, DB_TARGET);
+    c.src_db = db_connect_finish(src_db, NULL, NULL);
+    if (!c.state || !c.src_db)
         goto out;
     const char *enc = PQparameterStatus(c.src_db->pg, "server_encoding");
     snprintf(c.source_encoding, sizeof c.source_encoding, "%s", enc ? enc : "UTF8");

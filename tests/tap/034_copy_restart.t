@@ -93,4 +93,23 @@ $r = run_pgbaton([ 'start', @conn, '--restart' ]);
 is($r->{rc}, 2, '--restart after the copy: exit 2');
 like($r->{stderr}, qr/only applies to an interrupted copy/, 'explained');
 
+# 4. the pre-data restore fails (the copy workers, already connected and
+# waiting for the schema, must leave): a target database that has no table
+# but already has a schema of the source's name passes the preflight, and
+# CREATE SCHEMA extra then fails in pg_restore
+$dst->safe_psql('postgres', 'CREATE DATABASE clash OWNER migrator');
+$dst->safe_psql('clash', 'CREATE SCHEMA extra AUTHORIZATION migrator');
+my @clash = ('-s', connstr($src), '-t', connstr($dst, dbname => 'clash'), '--name', 'clash');
+$r = run_pgbaton([ 'start', @clash, '--jobs', '2' ]);
+is($r->{rc}, 1, 'failed schema copy: exit 1');
+like($r->{stderr},
+	qr/the schema copy failed; the copy cannot be resumed: run pgbaton start --restart/,
+	'says the schema copy failed and how to start over');
+unlike($r->{stderr}, qr/copying \d+ items/, 'no data was copied');
+is($dst->safe_psql('clash', "SELECT phase FROM pgbaton.migration WHERE name = 'clash'"),
+	'failed', 'phase failed');
+is($dst->safe_psql('clash', "SELECT count(*) FROM pg_class WHERE relname = 't'"),
+	'0', 'nothing of the pre-data was left (one transaction)');
+$src->safe_psql('app', "SELECT pg_drop_replication_slot('clash')");
+
 done_testing();
