@@ -265,7 +265,6 @@ bool check_plugin_listed(const char *setting, const char *library)
 
 /* --- connections ------------------------------------------------------------ */
 
-/* Connect to one side; on failure add its FAIL item and return NULL. */
 /* Report the session DB of SIDE as connected. */
 static void report_connected(check_ctx *c, db_side side, db_conn *db)
 {
@@ -276,6 +275,7 @@ static void report_connected(check_ctx *c, db_side side, db_conn *db)
         version_text(db, ver, sizeof ver));
 }
 
+/* Connect to one side; on failure add its FAIL item and return NULL. */
 static db_conn *connect_side(check_ctx *c, db_side side)
 {
     const conninfo *ci = side == DB_SOURCE ? c->src_ci : c->dst_ci;
