@@ -220,6 +220,16 @@ bench_reset_db() {
 
 bench_checkpoint() { bench_psql "$1" postgres -c "CHECKPOINT" >/dev/null; }
 
+# bench_quiesce: before a timed run, both servers checkpoint and the kernel
+# writes out every dirty page (sync). With fsync=off, the WAL and data of the
+# previous run would otherwise be written back by the kernel's flusher about
+# 30 s later, in the middle of whichever run is being timed then.
+bench_quiesce() {
+  local s
+  for s in "${BENCH_SERVERS[@]}"; do bench_checkpoint "$s"; done
+  sync
+}
+
 bench_server_version() { bench_scalar "$1" postgres "SHOW server_version"; }
 
 # ---------------------------------------------------------------- timing
@@ -468,8 +478,8 @@ bench_goal() { BENCH_GOALS[$1]+="$2:$3:$4 "; }
 
 # bench_interleave WL ROUNDS TARGET DB ID...: ROUNDS rounds of the contenders
 # in the given order (A B C A B C ...). Before each run, untimed: DB on server
-# TARGET is dropped and re-created empty, both servers checkpoint, and
-# ID_before runs if defined. Then ID is timed (it gets WL, TARGET, DB as
+# TARGET is dropped and re-created empty, bench_quiesce, and ID_before runs
+# if defined. Then ID is timed (it gets WL, TARGET, DB as
 # arguments; non-zero means the run failed). Then ID_after runs, untimed, if
 # defined (cleanup, RSS collection). Contenders marked by bench_skip are
 # listed but not run.
@@ -482,7 +492,7 @@ bench_interleave() {
     for id in "$@"; do
       [ -z "${BENCH_SKIP["$wl:$id"]:-}" ] || continue
       bench_reset_db "$target" "$db" || bench_die "cannot re-create $db on $target"
-      for s in "${BENCH_SERVERS[@]}"; do bench_checkpoint "$s"; done
+      bench_quiesce
       if declare -F "${id}_before" >/dev/null; then
         "${id}_before" "$wl" "$target" "$db" || bench_die "$wl: preparing ${BENCH_LABEL[$id]} failed"
       fi

@@ -65,7 +65,7 @@ wl_V1() {
   bench_wait_analyzed target "$W1A_DB" "$V1_NAME"
   for r in $(seq 1 "$BENCH_ROUNDS"); do
     for id in c_v1_verify c_v1_counts; do
-      for s in "${BENCH_SERVERS[@]}"; do bench_checkpoint "$s"; done
+      bench_quiesce
       bench_log "V1 round $r/$BENCH_ROUNDS"
       bench_timed V1 "$id" "$id" || true
     done

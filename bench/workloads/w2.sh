@@ -141,7 +141,7 @@ wl_W2() {
     for k in 0 1 2; do
       i=$(((k + r - 1) % 3))
       id=${order[$i]}
-      for s in "${BENCH_SERVERS[@]}"; do bench_checkpoint "$s"; done
+      bench_quiesce
       bench_timed W2 "$id" "$id" || true
       case $id in
         c_w2_pgbaton)

@@ -68,7 +68,7 @@ W3_NATIVE_LAG_SQL="SELECT coalesce((SELECT coalesce(extract(epoch FROM replay_la
 # w3_load SETTING SECONDS: the timed pgbench run; keeps its latency and tps.
 w3_load() {
   local setting=$1 log="$BENCH_CLIENT/w3_pgbench_$1.log" lat
-  for s in "${BENCH_SERVERS[@]}"; do bench_checkpoint "$s"; done
+  bench_quiesce
   bench_pgbench "$W3_DB" -n -c 4 -j 2 -R 1000 -T "$2" >"$log" 2>&1 || {
     bench_show_log "$log" "pgbench ($setting)"
     return 1
