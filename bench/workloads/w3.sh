@@ -66,9 +66,10 @@ w3_pgbaton_lag_sql() {
 W3_NATIVE_LAG_SQL="SELECT coalesce((SELECT coalesce(extract(epoch FROM replay_lag)::numeric(12,3)::text, '0') FROM pg_stat_replication WHERE application_name = 'w3_sub'), 'null');"
 
 # w3_load SETTING SECONDS: the timed pgbench run; keeps its latency and tps.
+# (Each round calls bench_quiesce before starting its lag sampler, so that
+# the sync's stall of the servers' writes is neither sampled nor timed.)
 w3_load() {
   local setting=$1 log="$BENCH_CLIENT/w3_pgbench_$1.log" lat
-  bench_quiesce
   bench_pgbench "$W3_DB" -n -c 4 -j 2 -R 1000 -T "$2" >"$log" 2>&1 || {
     bench_show_log "$log" "pgbench ($setting)"
     return 1
@@ -79,7 +80,10 @@ w3_load() {
   bench_log "W3: $setting: source latency average $lat ms, $(bench_pgbench_tps "$log") tps"
 }
 
-w3_round_none() { w3_load none "$1"; }
+w3_round_none() {
+  bench_quiesce
+  w3_load none "$1"
+}
 
 w3_round_pgbaton() {
   local secs=$1 samples="$BENCH_CLIENT/w3_lag.samples" rc=0
@@ -89,6 +93,7 @@ w3_round_pgbaton() {
     --jobs 2 --name "$BENCH_PGBATON_NAME"
   if bench_wait_phase target "$W3_DB" "$BENCH_PGBATON_NAME" streaming "$BENCH_TIMEOUT" &&
     bench_wait_analyzed target "$W3_DB" "$BENCH_PGBATON_NAME" &&
+    bench_quiesce &&
     bench_wait_lag_below target "$W3_DB" "$BENCH_PGBATON_NAME" 1 120; then
     w3_sampler "$samples" target "$W3_DB" "$(w3_pgbaton_lag_sql)"
     w3_load pgbaton "$secs" || rc=1
@@ -118,7 +123,8 @@ w3_round_native() {
   if bench_psql target "$W3_NATIVE_DB" -c "CREATE SUBSCRIPTION w3_sub CONNECTION '$(bench_subscription_conn "$W3_DB")'
       PUBLICATION w3_pub WITH (copy_data = false)" >/dev/null &&
     bench_wait_sql source postgres "SELECT EXISTS (SELECT FROM pg_stat_replication
-      WHERE application_name = 'w3_sub' AND state = 'streaming');" 120; then
+      WHERE application_name = 'w3_sub' AND state = 'streaming');" 120 &&
+    bench_quiesce; then
     w3_sampler "$samples" source postgres "$W3_NATIVE_LAG_SQL"
     w3_load native "$secs" || rc=1
     w3_sampler_stop "$samples"
