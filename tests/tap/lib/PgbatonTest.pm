@@ -119,7 +119,7 @@ sub run_pgbaton
 	my ($out, $err) = ('', '');
 	local %ENV = (%ENV, %{ $o{env} // {} });
 	my $in = $o{stdin} // '';
-	my $h = IPC::Run::start([ $o{bin} // $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
+	my $h = IPC::Run::start([ $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
 		IPC::Run::timeout($o{timeout} // 180));
 	$h->finish;
 	my $rc = $h->result(0);
