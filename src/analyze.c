@@ -43,6 +43,9 @@ static bool stopped(const int *stop)
 /* Analyze the pending tables of MIGRATION on DB until done or *STOP. */
 static bool run_pending(db_conn *db, const char *migration, const int *stop)
 {
+    /* a large table's ANALYZE may outlast a statement_timeout the role has */
+    if (!db_command(db, "SET statement_timeout = 0"))
+        return false;
     const char *params[] = {migration};
     PGresult *r = db_exec(db, DB_LOG, sql_pending, 1, params);
     if (!r)
@@ -102,7 +105,7 @@ static void *run(void *arg)
     pthread_mutex_lock(&a->lock);
     a->cancel = PQgetCancel(db->pg);
     pthread_mutex_unlock(&a->lock);
-    if (!db_command(db, "SET statement_timeout = 0") || !run_pending(db, a->migration, &a->stop))
+    if (!run_pending(db, a->migration, &a->stop))
         log_warn("the copied tables could not all be analyzed now; cutover will finish it");
     pthread_mutex_lock(&a->lock);
     PQfreeCancel(a->cancel);

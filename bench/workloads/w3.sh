@@ -3,8 +3,9 @@
 #
 # Source database "w3" (pgbench -i -s W3_SCALE, made once). Each round runs
 # `pgbench -n -c 4 -j 2 -R 1000 -T W3_SECONDS` on the source three times,
-# interleaved, and keeps pgbench's "latency average" (with -R it is measured
-# from each transaction's scheduled start, so it includes any schedule lag):
+# once per setting, in an order that rotates by round, and keeps pgbench's
+# "latency average" (with -R it is measured from each transaction's
+# scheduled start, so it includes any schedule lag):
 #   (a) no replication;
 #   (b) pgbaton streaming: `pgbaton start` copied w3 to the target and is in
 #       the streaming phase with lag < 1 s before pgbench starts; every
@@ -66,8 +67,8 @@ w3_pgbaton_lag_sql() {
 W3_NATIVE_LAG_SQL="SELECT coalesce((SELECT coalesce(extract(epoch FROM replay_lag)::numeric(12,3)::text, '0') FROM pg_stat_replication WHERE application_name = 'w3_sub'), 'null');"
 
 # w3_load SETTING SECONDS: the timed pgbench run; keeps its latency and tps.
-# (Each round calls bench_quiesce before starting its lag sampler, so that
-# the sync's stall of the servers' writes is neither sampled nor timed.)
+# (Each round calls w3_settle before starting its lag sampler, so that the
+# sync's stall of the servers' writes is neither sampled nor timed.)
 w3_load() {
   local setting=$1 log="$BENCH_CLIENT/w3_pgbench_$1.log" lat
   bench_pgbench "$W3_DB" -n -c 4 -j 2 -R 1000 -T "$2" >"$log" 2>&1 || {
@@ -80,8 +81,21 @@ w3_load() {
   bench_log "W3: $setting: source latency average $lat ms, $(bench_pgbench_tps "$log") tps"
 }
 
-w3_round_none() {
+# w3_settle [TARGET_DB]: before a timed load, VACUUM the source's w3 (the
+# earlier loads' dead rows: otherwise autovacuum of pgbench_accounts lands
+# in whichever run crosses its threshold) and the target database the
+# setting applies to (a fresh copy: otherwise autovacuum processes it during
+# the load), then a CHECKPOINT of both servers and a sync. The same for
+# every setting, so that the background work of the servers is not charged
+# to one of them.
+w3_settle() {
+  bench_psql source "$W3_DB" -c "VACUUM" >/dev/null || return 1
+  if [ -n "${1:-}" ]; then bench_psql target "$1" -c "VACUUM" >/dev/null || return 1; fi
   bench_quiesce
+}
+
+w3_round_none() {
+  w3_settle || return 1
   w3_load none "$1"
 }
 
@@ -93,7 +107,7 @@ w3_round_pgbaton() {
     --jobs 2 --name "$BENCH_PGBATON_NAME"
   if bench_wait_phase target "$W3_DB" "$BENCH_PGBATON_NAME" streaming "$BENCH_TIMEOUT" &&
     bench_wait_analyzed target "$W3_DB" "$BENCH_PGBATON_NAME" &&
-    bench_quiesce &&
+    w3_settle "$W3_DB" &&
     bench_wait_lag_below target "$W3_DB" "$BENCH_PGBATON_NAME" 1 120; then
     w3_sampler "$samples" target "$W3_DB" "$(w3_pgbaton_lag_sql)"
     w3_load pgbaton "$secs" || rc=1
@@ -124,7 +138,7 @@ w3_round_native() {
       PUBLICATION w3_pub WITH (copy_data = false)" >/dev/null &&
     bench_wait_sql source postgres "SELECT EXISTS (SELECT FROM pg_stat_replication
       WHERE application_name = 'w3_sub' AND state = 'streaming');" 120 &&
-    bench_quiesce; then
+    w3_settle "$W3_NATIVE_DB"; then
     w3_sampler "$samples" source postgres "$W3_NATIVE_LAG_SQL"
     w3_load native "$secs" || rc=1
     w3_sampler_stop "$samples"
@@ -146,11 +160,16 @@ wl_W3() {
   bench_log "W3: pgbench -i -s $scale on the source"
   bench_pgbench_init "$W3_DB" "$scale" "$BENCH_CLIENT/w3_init.log"
   bench_psql source "$W3_DB" -c "CREATE PUBLICATION w3_pub FOR ALL TABLES" || bench_die "W3: CREATE PUBLICATION failed"
-  BENCH_TITLE["W3"]="pgbench -i -s $scale; load pgbench -n -c 4 -j 2 -R 1000 -T $secs; $BENCH_ROUNDS rounds (none, pgbaton, native)"
+  BENCH_TITLE["W3"]="pgbench -i -s $scale; load pgbench -n -c 4 -j 2 -R 1000 -T $secs; $BENCH_ROUNDS rounds of none, pgbaton, native (order rotated by round)"
   bench_log "W3: ${BENCH_TITLE["W3"]}"
   bench_declare W3
+  local settings=(none pgbaton native) k
   for r in $(seq 1 "$BENCH_ROUNDS"); do
-    for setting in none pgbaton native; do
+    # the order rotates by round: none, pgbaton, native; then pgbaton,
+    # native, none; ... so that no setting always runs in the same place
+    # (after the same setting's teardown, or first after a copy)
+    for k in 0 1 2; do
+      setting=${settings[$(((k + r - 1) % 3))]}
       if [ "$setting" = pgbaton ] && [ -n "$BENCH_PGBATON_MISSING" ]; then continue; fi
       bench_log "W3 round $r/$BENCH_ROUNDS: $setting"
       "w3_round_$setting" "$secs" || {
