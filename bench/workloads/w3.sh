@@ -69,8 +69,14 @@ W3_NATIVE_LAG_SQL="SELECT coalesce((SELECT coalesce(extract(epoch FROM replay_la
 # w3_load SETTING SECONDS: the timed pgbench run; keeps its latency and tps.
 # (Each round calls w3_settle before starting its lag sampler, so that the
 # sync's stall of the servers' writes is neither sampled nor timed.)
+# w3_steal: the machine's CPU time stolen by its hypervisor so far (s, all
+# CPUs; /proc/stat). A run during which the host took CPU away is slower
+# for reasons outside this machine; the log says so.
+w3_steal() { awk '$1 == "cpu" { printf "%.2f\n", $9 / 100 }' /proc/stat; }
+
 w3_load() {
-  local setting=$1 log="$BENCH_CLIENT/w3_pgbench_$1.log" lat
+  local setting=$1 log="$BENCH_CLIENT/w3_pgbench_$1.log" lat steal0
+  steal0=$(w3_steal)
   bench_pgbench "$W3_DB" -n -c 4 -j 2 -R 1000 -T "$2" >"$log" 2>&1 || {
     bench_show_log "$log" "pgbench ($setting)"
     return 1
@@ -78,7 +84,8 @@ w3_load() {
   lat=$(bench_pgbench_latency "$log")
   W3_LAT[$setting]+="$lat "
   W3_TPS[$setting]+="$(bench_pgbench_tps "$log") "
-  bench_log "W3: $setting: source latency average $lat ms, $(bench_pgbench_tps "$log") tps"
+  bench_log "W3: $setting: source latency average $lat ms, $(bench_pgbench_tps "$log") tps," \
+    "CPU stolen by the host $(awk -v a="$steal0" -v b="$(w3_steal)" 'BEGIN { printf "%.2f", b - a }') s"
 }
 
 # w3_settle [TARGET_DB]: before a timed load, VACUUM the source's w3 (the
