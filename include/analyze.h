@@ -28,9 +28,10 @@ analyzer *analyze_start(const conninfo *target, const char *migration);
  * (NULL is fine). Tables not finished stay pending. */
 void analyze_stop(analyzer *a);
 
-/* Run, on DB, ANALYZE of MIGRATION's tables not analyzed yet. A table that
- * fails is logged as a WARN and left pending. False only when the list could
- * not be read (or a table could not be marked done). */
+/* Run, on DB, ANALYZE of MIGRATION's tables not analyzed yet, without a
+ * statement timeout (DB's own is restored afterwards). A table that fails is
+ * logged as a WARN and left pending. False only when the list could not be
+ * read (or a table could not be marked done). */
 bool analyze_pending(db_conn *db, const char *migration);
 
 #endif

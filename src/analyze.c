@@ -89,7 +89,10 @@ static bool run_pending(db_conn *db, const char *migration, const int *stop)
 
 bool analyze_pending(db_conn *db, const char *migration)
 {
-    return run_pending(db, migration, NULL);
+    /* DB is the caller's session: give it back with the statement_timeout
+     * it had (run_pending set 0 for the ANALYZEs) */
+    bool ok = run_pending(db, migration, NULL);
+    return db_command(db, "RESET statement_timeout") && ok;
 }
 
 static void *run(void *arg)

@@ -66,14 +66,14 @@ w3_pgbaton_lag_sql() {
 }
 W3_NATIVE_LAG_SQL="SELECT coalesce((SELECT coalesce(extract(epoch FROM replay_lag)::numeric(12,3)::text, '0') FROM pg_stat_replication WHERE application_name = 'w3_sub'), 'null');"
 
-# w3_load SETTING SECONDS: the timed pgbench run; keeps its latency and tps.
-# (Each round calls w3_settle before starting its lag sampler, so that the
-# sync's stall of the servers' writes is neither sampled nor timed.)
 # w3_steal: the machine's CPU time stolen by its hypervisor so far (s, all
 # CPUs; /proc/stat). A run during which the host took CPU away is slower
 # for reasons outside this machine; the log says so.
 w3_steal() { awk '$1 == "cpu" { printf "%.2f\n", $9 / 100 }' /proc/stat; }
 
+# w3_load SETTING SECONDS: the timed pgbench run; keeps its latency and tps.
+# (Each round calls w3_settle before starting its lag sampler, so that the
+# sync's stall of the servers' writes is neither sampled nor timed.)
 w3_load() {
   local setting=$1 log="$BENCH_CLIENT/w3_pgbench_$1.log" lat steal0
   steal0=$(w3_steal)
