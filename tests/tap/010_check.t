@@ -176,7 +176,8 @@ $src->safe_psql('app', q{SELECT pg_drop_replication_slot('pgbaton')});
 $dst->safe_psql('app', 'DROP SCHEMA pgbaton CASCADE; DROP TABLE existing');
 
 # --- source role without REPLICATION ----------------------------------------
-$src->safe_psql('app', "CREATE ROLE norepl LOGIN PASSWORD '$PASSWORD'");
+$src->safe_psql('app', "CREATE ROLE norepl LOGIN");
+set_password($src, 'norepl', $PASSWORD);
 $r = check(s => connstr($src, user => 'norepl'));
 is($r->{rc}, 3, 'role without REPLICATION: exit 3');
 like(line_of($r, 'source-replication-privilege'),
@@ -189,11 +190,12 @@ is(line_of($r, 'source-wal2json'), '', 'wal2json probe skipped without the privi
 
 # --- target roles without privileges ------------------------------------------
 $dst->safe_psql('app', qq{
-	CREATE ROLE plain LOGIN PASSWORD '$PASSWORD';
+	CREATE ROLE plain LOGIN;
 	GRANT CREATE ON DATABASE app TO plain;
 	GRANT CREATE ON SCHEMA public TO plain;
-	CREATE ROLE nocreate LOGIN PASSWORD '$PASSWORD';
+	CREATE ROLE nocreate LOGIN;
 });
+set_password($dst, $_, $PASSWORD) for qw(plain nocreate);
 $r = check(t => connstr($dst, user => 'plain'));
 is($r->{rc}, 3, 'target role without SET on session_replication_role: exit 3');
 like(line_of($r, 'target-session-replication-role'),

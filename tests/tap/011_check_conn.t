@@ -70,11 +70,10 @@ like(line_of($r, 'target-connection'), qr/^FAIL .*(role does not exist|authentic
 
 # --- passwords with special characters -------------------------------------------
 my $special = q{p@ss:w'rd x%1};
-(my $sql_pw = $special) =~ s/'/''/g;
 for my $node ($src, $dst)
 {
-	$node->safe_psql('postgres',
-		"CREATE ROLE special LOGIN SUPERUSER REPLICATION PASSWORD '$sql_pw'");
+	$node->safe_psql('postgres', "CREATE ROLE special LOGIN SUPERUSER REPLICATION");
+	set_password($node, 'special', $special);
 }
 (my $kv_pw = $special) =~ s/(['\\])/\\$1/g;
 my %strings = (

@@ -11,7 +11,7 @@ my $src = new_source();
 my $secret = 'Own3r-Secret!x';
 $src->safe_psql('app', qq{
 CREATE ROLE reader NOLOGIN;
-CREATE ROLE app_owner LOGIN CREATEDB CONNECTION LIMIT 7 PASSWORD '$secret';
+CREATE ROLE app_owner LOGIN CREATEDB CONNECTION LIMIT 7;
 GRANT reader TO app_owner;
 CREATE TABLE owned (id int PRIMARY KEY, v text);
 ALTER TABLE owned OWNER TO app_owner;
@@ -21,6 +21,7 @@ SELECT lo_from_bytea(0, '\\x00ff');
 SELECT lo_from_bytea(0, decode((SELECT string_agg(md5(i::text), '') FROM generate_series(1, 20000) i), 'hex'));
 SELECT lo_from_bytea(0, '');
 });
+set_password($src, 'app_owner', $secret);
 my $hash = $src->safe_psql('postgres', "SELECT rolpassword FROM pg_authid WHERE rolname = 'app_owner'");
 like($hash, qr/^SCRAM-SHA-256\$/, 'source password is a SCRAM hash');
 my $lo_sql = "SELECT count(*) || ' ' || md5(string_agg(oid::text || md5(lo_get(oid)), ',' ORDER BY oid)) "

@@ -29,12 +29,13 @@ $tgt->safe_psql('app', $ddl);
 $src->safe_psql('app', q{
 	INSERT INTO items (v) SELECT 'item ' || i FROM generate_series(1, 50) i;
 	SELECT nextval('free_seq') FROM generate_series(1, 7);
-	CREATE ROLE alice LOGIN PASSWORD 'alice-pw';
-	CREATE ROLE bob LOGIN PASSWORD 'bob-pw';
+	CREATE ROLE alice LOGIN;
+	CREATE ROLE bob LOGIN;
 	GRANT INSERT, SELECT ON writes TO alice, bob;
 	GRANT USAGE ON SEQUENCE writes_id_seq TO alice, bob;
 	CREATE PUBLICATION pub FOR ALL TABLES;
 });
+set_password($src, $_, "$_-pw") for qw(alice bob);
 my $subconn = sprintf('host=%s port=%d dbname=app user=migrator', $src->host, $src->port);
 $tgt->safe_psql('app',
 	"CREATE SUBSCRIPTION sub CONNECTION '$subconn' PUBLICATION pub WITH (synchronous_commit = 'on')");

@@ -22,9 +22,10 @@ for my $n ($src, $tgt)
 }
 $src->safe_psql('app', q{
 	CREATE TABLE probe (i int);
-	CREATE ROLE carol LOGIN PASSWORD 'carol-pw';
+	CREATE ROLE carol LOGIN;
 	GRANT INSERT ON probe TO carol;
 });
+set_password($src, 'carol', 'carol-pw');
 my @tables = (tables => [ [ 'public', 't', 'copied', 100, 1000, 8192 ] ]);
 
 sub setting

@@ -17,7 +17,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
-  start_pgbaton finish_pgbaton wait_phase table_hash
+  set_password start_pgbaton finish_pgbaton wait_phase table_hash
   setup_streaming spawn_start stop_pgbaton wait_applied compare_tables);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
@@ -63,10 +63,22 @@ sub _new_node
 	$node->init($opt{logical} ? (allows_streaming => 'logical') : ());
 	_configure($node, %opt);
 	$node->start;
-	$node->safe_psql('postgres',
-		"CREATE ROLE migrator LOGIN SUPERUSER REPLICATION PASSWORD '$PASSWORD'");
+	$node->safe_psql('postgres', "CREATE ROLE migrator LOGIN SUPERUSER REPLICATION");
+	set_password($node, 'migrator', $PASSWORD);
 	$node->safe_psql('postgres', "CREATE DATABASE app");
 	return $node;
+}
+
+# set_password(node, role, password): give ROLE its PASSWORD without the
+# statement reaching the server's log (the test servers log every
+# statement; a password is kept out of logs like everywhere else). psql
+# sends the two statements one by one, so the SET applies to the second.
+sub set_password
+{
+	my ($node, $role, $pw) = @_;
+	(my $lit = $pw) =~ s/'/''/g;
+	$node->safe_psql('postgres',
+		"SET log_statement = 'none';\nALTER ROLE \"$role\" PASSWORD '$lit'");
 }
 
 # A source: wal_level=logical, wal2json allowed (unless allow_wal2json => 0).
