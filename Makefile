@@ -21,9 +21,14 @@ BUILD    ?= build
 SANFLAGS :=
 endif
 
+# Asked of pkg-config when a recipe first needs them, not when the Makefile is
+# read: `make demo` and `make check` install libpq-dev and libjansson-dev
+# first, in a sub-make that runs before the build's own make reads this.
 PKGS        := libpq jansson
-PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+pkg_check    = $(if $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes),,$(error \
+  libpq-dev or libjansson-dev (or pkg-config) is missing: run 'make deps' as root, then make again))
+PKG_CFLAGS   = $(eval PKG_CFLAGS := $(pkg_check)$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS     = $(eval PKG_LIBS := $(pkg_check)$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
 
 CFLAGS   ?= -O2 -g
 ALLCFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
@@ -70,8 +75,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpgbaton.a
 deps:
 	scripts/install-deps.sh
 
-# the README's first command: install, build, run a demo migration
-demo: deps $(BUILD)/pgbaton
+# The README's first command: install, build, run a demo migration. The build
+# is a new make, started after deps, so that it finds what deps installed.
+demo: deps
+	$(MAKE) $(BUILD)/pgbaton
 	PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton scripts/demo.sh $(DEMO_ARGS)
 
 unit: $(UNIT_BIN)

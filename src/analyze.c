@@ -14,6 +14,7 @@
 #include "log.h"
 #include "mono.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -120,7 +121,7 @@ static void *run(void *arg)
 
 analyzer *analyze_start(const conninfo *target, const char *migration)
 {
-    analyzer *a = calloc(1, sizeof *a);
+    analyzer *a = xcalloc(1, sizeof *a);
     a->target = target;
     a->migration = migration;
     pthread_mutex_init(&a->lock, NULL);

@@ -74,6 +74,7 @@
 #include "mono.h"
 #include "signals.h"
 #include "sql_embed.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -227,9 +228,7 @@ static void sb_add(sbuf *b, const char *fmt, ...)
         b->cap = b->cap ? b->cap : 256;
         while (b->cap < need)
             b->cap *= 2;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s)
-            abort();
+        b->s = xrealloc(b->s, b->cap);
     }
 }
 
@@ -765,12 +764,12 @@ static bool load_table(apply_ctx *a, apply_table *t)
     }
     int n = PQntuples(r);
     t->missing = n == 0;
-    t->cols = calloc((size_t)(n > 0 ? n : 1), sizeof(apply_column));
+    t->cols = xcalloc((size_t)(n > 0 ? n : 1), sizeof(apply_column));
     t->ncols = n;
     for (int i = 0; i < n; i++) {
         apply_column *c = &t->cols[i];
-        c->name = strdup(PQgetvalue(r, i, 0));
-        c->type = strdup(PQgetvalue(r, i, 1));
+        c->name = xstrdup(PQgetvalue(r, i, 0));
+        c->type = xstrdup(PQgetvalue(r, i, 1));
         c->typoid = (uint32_t)strtoul(PQgetvalue(r, i, 2), NULL, 10);
         c->generated = PQgetvalue(r, i, 3)[0] == 't';
         c->identity = PQgetvalue(r, i, 4)[0];
@@ -778,7 +777,7 @@ static bool load_table(apply_ctx *a, apply_table *t)
         if (c->in_key)
             t->nkey++;
         t->relkind = PQgetvalue(r, i, 6)[0];
-        c->array_type = PQgetisnull(r, i, 7) ? NULL : strdup(PQgetvalue(r, i, 7));
+        c->array_type = PQgetisnull(r, i, 7) ? NULL : xstrdup(PQgetvalue(r, i, 7));
         c->delim = PQgetvalue(r, i, 8)[0] ? PQgetvalue(r, i, 8)[0] : ',';
         t->barrier = PQgetvalue(r, i, 9)[0] == 't';
         t->other_unique = PQgetvalue(r, i, 10)[0] == 't';
@@ -794,10 +793,10 @@ static apply_table *get_table(apply_ctx *a, const char *schema, const char *tabl
     for (table_entry *e = a->buckets[h]; e; e = e->next)
         if (strcmp(e->t.name, table) == 0 && strcmp(e->t.schema, schema) == 0)
             return &e->t;
-    table_entry *e = calloc(1, sizeof *e);
+    table_entry *e = xcalloc(1, sizeof *e);
     apply_table *t = &e->t;
-    t->schema = strdup(schema);
-    t->name = strdup(table);
+    t->schema = xstrdup(schema);
+    t->name = xstrdup(table);
     t->qname = db_quote_qualified(schema, table);
     t->selected = filter_table_selected(a->opts.o, schema, table);
     if (t->selected && !load_table(a, t)) {
@@ -854,7 +853,7 @@ static bool same_ints(const int *a, int na, const int *b, int nb)
 
 static int *dup_ints(const int *v, int n)
 {
-    int *d = malloc((size_t)(n > 0 ? n : 1) * sizeof(int));
+    int *d = xmalloc((size_t)(n > 0 ? n : 1) * sizeof(int));
     if (n > 0)
         memcpy(d, v, (size_t)n * sizeof(int));
     return d;
@@ -888,7 +887,7 @@ static apply_stmt *get_stmt(apply_ctx *a, apply_table *t, const apply_shape *s)
              s->grouped ? "grouped " : "", (char)s->op, t->qname);
     if (t->nstmts == t->capstmts) {
         t->capstmts = t->capstmts ? 2 * t->capstmts : 4;
-        t->stmts = realloc(t->stmts, (size_t)t->capstmts * sizeof(apply_stmt));
+        t->stmts = xrealloc(t->stmts, (size_t)t->capstmts * sizeof(apply_stmt));
     }
     apply_stmt *st = &t->stmts[t->nstmts++];
     st->op = s->op;
@@ -911,13 +910,13 @@ static void ensure_scratch(apply_ctx *a, int n)
         return;
     a->capscratch = n * 2;
     size_t cap = (size_t)a->capscratch;
-    a->map = realloc(a->map, cap * sizeof(int));
-    a->set = realloc(a->set, cap * sizeof(int));
-    a->where = realloc(a->where, cap * sizeof(int));
-    a->idmap = realloc(a->idmap, cap * sizeof(int));
-    a->params = realloc(a->params, 2 * cap * sizeof(char *));
-    a->gparams = realloc(a->gparams, 2 * cap * sizeof(char *));
-    a->goff = realloc(a->goff, 2 * cap * sizeof(size_t));
+    a->map = xrealloc(a->map, cap * sizeof(int));
+    a->set = xrealloc(a->set, cap * sizeof(int));
+    a->where = xrealloc(a->where, cap * sizeof(int));
+    a->idmap = xrealloc(a->idmap, cap * sizeof(int));
+    a->params = xrealloc(a->params, 2 * cap * sizeof(char *));
+    a->gparams = xrealloc(a->gparams, 2 * cap * sizeof(char *));
+    a->goff = xrealloc(a->goff, 2 * cap * sizeof(size_t));
 }
 
 static int find_column(const apply_table *t, const char *name, int hint)
@@ -1120,9 +1119,7 @@ static void sb_reserve(sbuf *b, size_t n)
     size_t cap = b->cap ? b->cap : 4096;
     while (cap <= b->len + n)
         cap *= 2;
-    b->s = realloc(b->s, cap);
-    if (!b->s)
-        abort();
+    b->s = xrealloc(b->s, cap);
     b->cap = cap;
 }
 
@@ -1289,9 +1286,9 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
 {
     apply_group *g = t->group;
     if (!g) {
-        g = t->group = calloc(1, sizeof *g);
-        g->set = malloc((size_t)t->ncols * sizeof(int));
-        g->where = malloc((size_t)t->ncols * sizeof(int));
+        g = t->group = xcalloc(1, sizeof *g);
+        g->set = xmalloc((size_t)t->ncols * sizeof(int));
+        g->where = xmalloc((size_t)t->ncols * sizeof(int));
     }
     int width = s->nset + s->nwhere;
     if (g->nrows > 0 && (g->op != s->op || !same_ints(g->set, g->nset, s->set, s->nset) ||
@@ -1315,7 +1312,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
         if (!g->slot) {
             g->nslot = 2 * GROUP_ROWS;
             g->nslot = 1 << (32 - __builtin_clz((unsigned)g->nslot - 1));
-            g->slot = calloc((size_t)g->nslot, sizeof(int));
+            g->slot = xcalloc((size_t)g->nslot, sizeof(int));
         }
         row = group_find(g, a->params + s->nset, &slot);
         if (row >= 0 && s->op == APPLY_OP_DELETE) {
@@ -1333,7 +1330,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
     } else {
         if (g->nrows == g->caprows) {
             g->caprows = g->caprows ? 2 * g->caprows : 64;
-            g->off = realloc(g->off, (size_t)g->caprows * (size_t)t->ncols * 2 * sizeof(size_t));
+            g->off = xrealloc(g->off, (size_t)g->caprows * (size_t)t->ncols * 2 * sizeof(size_t));
         }
         row = g->nrows++;
         for (int i = 0; i < width; i++)
@@ -1345,7 +1342,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
     if (!g->listed) {
         if (a->nheld == a->capheld) {
             a->capheld = a->capheld ? 2 * a->capheld : 16;
-            a->held = realloc(a->held, (size_t)a->capheld * sizeof(apply_table *));
+            a->held = xrealloc(a->held, (size_t)a->capheld * sizeof(apply_table *));
         }
         a->held[a->nheld++] = t;
         g->listed = true;
@@ -1524,7 +1521,7 @@ static apply_status apply_row_change(apply_ctx *a, const w2j_change *c)
             return st;
         if (a->ntrunc == a->captrunc) {
             a->captrunc = a->captrunc ? 2 * a->captrunc : 8;
-            a->trunc = realloc(a->trunc, (size_t)a->captrunc * sizeof(apply_table *));
+            a->trunc = xrealloc(a->trunc, (size_t)a->captrunc * sizeof(apply_table *));
         }
         a->trunc[a->ntrunc++] = t;
         a->trunc_lsn = c->lsn;
@@ -1844,7 +1841,7 @@ static bool read_position(apply_ctx *a)
 
 apply_ctx *apply_open(const apply_opts *opts, apply_status *st)
 {
-    apply_ctx *a = calloc(1, sizeof *a);
+    apply_ctx *a = xcalloc(1, sizeof *a);
     a->opts = *opts;
     if (a->opts.batch_changes <= 0)
         a->opts.batch_changes = 5000;
@@ -1852,7 +1849,7 @@ apply_ctx *apply_open(const apply_opts *opts, apply_status *st)
         a->opts.batch_txns = 500;
     if (a->opts.batch_ms <= 0)
         a->opts.batch_ms = 200;
-    a->queue = calloc(QUEUE_CAP, sizeof(pending));
+    a->queue = xcalloc(QUEUE_CAP, sizeof(pending));
     a->last_commit = a->last_sample = a->last_alive = mono_now();
     *st = APPLY_RETRY;
     db_connect_opts co = {.mode = DB_MODE_NORMAL,

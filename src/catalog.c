@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "sql_embed.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ const char *catalog_section_key(catalog_section section)
 static char *scoped_query(const char *query)
 {
     size_t len = strlen(sql_inventory_scope) + strlen(query) + 16;
-    char *sql = malloc(len);
+    char *sql = xmalloc(len);
     snprintf(sql, len, "WITH\n%s\n%s", sql_inventory_scope, query);
     return sql;
 }

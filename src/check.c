@@ -23,6 +23,7 @@
 #include "pgtools.h"
 #include "sql_embed.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <jansson.h>
 #include <stdarg.h>
@@ -81,8 +82,8 @@ typedef struct namelist {
 
 static void names_add(namelist *l, const char *name)
 {
-    l->names = realloc(l->names, (size_t)(l->n + 1) * sizeof(char *));
-    l->names[l->n++] = strdup(name);
+    l->names = xrealloc(l->names, (size_t)(l->n + 1) * sizeof(char *));
+    l->names[l->n++] = xstrdup(name);
 }
 
 static void names_free(namelist *l)
@@ -101,7 +102,7 @@ static char *names_join(const namelist *l)
     int shown = l->n < MAX_NAMES_SHOWN ? l->n : MAX_NAMES_SHOWN;
     for (int i = 0; i < shown; i++)
         len += strlen(l->names[i]) + 2;
-    char *s = malloc(len + 32);
+    char *s = xmalloc(len + 32);
     s[0] = '\0';
     for (int i = 0; i < shown; i++) {
         if (i > 0)
@@ -155,9 +156,9 @@ static PGresult *query(check_ctx *c, db_conn *db, const char *id, const char *sq
 void check_report_add(check_report *r, const char *id, check_status st, const char *message,
                       const char *fix)
 {
-    r->items = realloc(r->items, (size_t)(r->n + 1) * sizeof(check_item));
+    r->items = xrealloc(r->items, (size_t)(r->n + 1) * sizeof(check_item));
     check_item *it = &r->items[r->n++];
-    it->id = strdup(id);
+    it->id = xstrdup(id);
     it->status = st;
     it->message = log_redact(message);
     it->fix = fix ? log_redact(fix) : NULL;
@@ -676,8 +677,8 @@ static void check_freeze_privileges(check_ctx *c)
     } else {
         char *qrole = db_quote_ident(role), *qdb = db_quote_ident(db);
         char *alter =
-            owner ? strdup("") : str_printf(" ALTER DATABASE %s OWNER TO %s;", qdb, qrole);
-        char *grant = signal ? strdup("") : str_printf(" GRANT pg_signal_backend TO %s;", qrole);
+            owner ? xstrdup("") : str_printf(" ALTER DATABASE %s OWNER TO %s;", qdb, qrole);
+        char *grant = signal ? xstrdup("") : str_printf(" GRANT pg_signal_backend TO %s;", qrole);
         char *fix =
             str_printf("before the cutover, as a superuser (or the provider's admin role):%s%s "
                        "or run the cutover with a superuser role (sessions of superusers "
@@ -729,7 +730,7 @@ static void read_target_state(check_ctx *c)
     if (res && PQnfields(res) == 1 && PQntuples(res) == 1) {
         c->dst_has_state = true;
         isnull = PQgetisnull(res, 0, 0);
-        c->dst_state_slot = isnull ? NULL : strdup(PQgetvalue(res, 0, 0));
+        c->dst_state_slot = isnull ? NULL : xstrdup(PQgetvalue(res, 0, 0));
     } else if (!res) {
         log_debug("target: reading pgbaton.migration: %s", c->dst->last_error);
     }
@@ -747,7 +748,7 @@ static void check_target_privileges(check_ctx *c)
     bool public_create = PQgetisnull(res, 0, 2) ? db_create : is_true(res, 0, 2);
     const char *role = PQgetvalue(res, 0, 5), *dbname = PQgetvalue(res, 0, 6);
     free(c->dst_role_sql);
-    c->dst_role_sql = strdup(role);
+    c->dst_role_sql = xstrdup(role);
     if (super) {
         add(c, id, CHECK_PASS, NULL, "role %s is a superuser on the target", PQgetvalue(res, 0, 3));
     } else if (db_create && public_create) {
@@ -782,7 +783,7 @@ static void check_session_replication_role(check_ctx *c)
     res = db_exec(c->dst, DB_QUIET, "SET LOCAL session_replication_role = replica", 0, NULL);
     bool ok = res != NULL;
     bool denied = !ok && db_sqlstate_is(c->dst, "42501");
-    char *err = ok ? NULL : strdup(c->dst->last_error ? c->dst->last_error : "");
+    char *err = ok ? NULL : xstrdup(c->dst->last_error ? c->dst->last_error : "");
     PQclear(res);
     res = db_exec(c->dst, DB_QUIET, "ROLLBACK", 0, NULL);
     PQclear(res);
@@ -930,7 +931,7 @@ check_report *check_run(const pgb_options *o, const conninfo *src, const conninf
      * servers answer */
     pgtool_prefetch("pg_dump");
     pgtool_prefetch("pg_restore");
-    check_report *r = calloc(1, sizeof *r);
+    check_report *r = xcalloc(1, sizeof *r);
     check_ctx c = {.o = o, .src_ci = src, .dst_ci = dst, .r = r};
     db_conn *own_src = NULL, *own_dst = NULL;
     if (given && given->src)

@@ -8,6 +8,7 @@
 #include "conninfo.h"
 
 #include "log.h"
+#include "xalloc.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -36,9 +37,7 @@ static void sb_put(sbuf *b, const char *s, size_t n)
     if (b->len + n + 1 > b->cap) {
         while (b->len + n + 1 > b->cap)
             b->cap = b->cap ? b->cap * 2 : 128;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s)
-            abort();
+        b->s = xrealloc(b->s, b->cap);
     }
     memcpy(b->s + b->len, s, n);
     b->len += n;
@@ -171,7 +170,7 @@ static char *mask_kv(const char *raw)
 char *conninfo_mask(const char *raw)
 {
     if (!raw)
-        return strdup("");
+        return xstrdup("");
     return conninfo_is_uri(raw) ? mask_uri(raw) : mask_kv(raw);
 }
 
@@ -214,7 +213,7 @@ static void register_raw_password(const char *raw)
     const char *colon = memchr(rest, ':', (size_t)(at - rest));
     if (!colon || colon + 1 >= at)
         return;
-    char *pw = strndup(colon + 1, (size_t)(at - colon - 1));
+    char *pw = xstrndup(colon + 1, (size_t)(at - colon - 1));
     log_add_secret(pw);
     free(pw);
 }
@@ -227,26 +226,26 @@ conninfo *conninfo_parse(const char *raw, char **errmsg)
     if (!opts) {
         char *clean = unquote_fragments(perr ? perr : "out of memory");
         size_t n = strlen(clean) + 64;
-        *errmsg = malloc(n);
+        *errmsg = xmalloc(n);
         snprintf(*errmsg, n, "%s", clean);
         free(clean);
         PQfreemem(perr);
         register_raw_password(raw ? raw : "");
         return NULL;
     }
-    conninfo *ci = calloc(1, sizeof *ci);
+    conninfo *ci = xcalloc(1, sizeof *ci);
     int count = 0;
     for (PQconninfoOption *o = opts; o->keyword; o++)
         if (o->val && *o->val)
             count++;
-    ci->keys = calloc((size_t)count + 1, sizeof(char *));
-    ci->values = calloc((size_t)count + 1, sizeof(char *));
+    ci->keys = xcalloc((size_t)count + 1, sizeof(char *));
+    ci->values = xcalloc((size_t)count + 1, sizeof(char *));
     int i = 0;
     for (PQconninfoOption *o = opts; o->keyword; o++) {
         if (!o->val || !*o->val)
             continue;
-        ci->keys[i] = strdup(o->keyword);
-        ci->values[i] = strdup(o->val);
+        ci->keys[i] = xstrdup(o->keyword);
+        ci->values[i] = xstrdup(o->val);
         if (strcmp(o->keyword, "password") == 0)
             log_add_secret(o->val);
         i++;

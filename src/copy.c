@@ -49,6 +49,7 @@
 #include "signals.h"
 #include "sql_embed.h"
 #include "state.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -85,18 +86,18 @@ static bool load_tables(db_conn *snap, const pgb_options *o, bool binary_allowed
         return false;
     }
     plan->ntables = PQntuples(res);
-    plan->tables = calloc((size_t)plan->ntables + 1, sizeof(copy_table));
+    plan->tables = xcalloc((size_t)plan->ntables + 1, sizeof(copy_table));
     for (int i = 0; i < plan->ntables; i++) {
         copy_table *t = &plan->tables[i];
         t->oid = (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10);
-        t->schema = strdup(PQgetvalue(res, i, 1));
-        t->name = strdup(PQgetvalue(res, i, 2));
+        t->schema = xstrdup(PQgetvalue(res, i, 1));
+        t->name = xstrdup(PQgetvalue(res, i, 2));
         t->qname = db_quote_qualified(t->schema, t->name);
         t->relkind = PQgetvalue(res, i, 3)[0];
         t->size_bytes = strtoll(PQgetvalue(res, i, 4), NULL, 10);
         t->pages = strtoll(PQgetvalue(res, i, 5), NULL, 10);
         t->est_rows = strtoll(PQgetvalue(res, i, 6), NULL, 10);
-        t->columns = strdup(PQgetvalue(res, i, 7));
+        t->columns = xstrdup(PQgetvalue(res, i, 7));
         t->binary = binary_allowed && strcmp(PQgetvalue(res, i, 8), "t") == 0;
         t->selected = filter_table_selected(o, t->schema, t->name);
         t->state = "pending";
@@ -118,12 +119,12 @@ static bool load_indexes(db_conn *snap, copy_plan *plan)
         copy_table *t = find_table(plan, (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10));
         if (!t || !t->selected)
             continue;
-        t->indexes = realloc(t->indexes, (size_t)(t->nindexes + 1) * sizeof(copy_index));
+        t->indexes = xrealloc(t->indexes, (size_t)(t->nindexes + 1) * sizeof(copy_index));
         copy_index *ix = &t->indexes[t->nindexes++];
         ix->catalog_oid = (unsigned)strtoul(PQgetvalue(res, i, 1), NULL, 10);
         ix->object_oid = (unsigned)strtoul(PQgetvalue(res, i, 2), NULL, 10);
-        ix->name = strdup(PQgetvalue(res, i, 3));
-        ix->sql = strdup(PQgetvalue(res, i, 4));
+        ix->name = xstrdup(PQgetvalue(res, i, 3));
+        ix->sql = xstrdup(PQgetvalue(res, i, 4));
     }
     PQclear(res);
     return true;
@@ -223,7 +224,7 @@ typedef struct copy_shared {
 
 static void fifo_init(fifo *f, int cap)
 {
-    f->items = calloc((size_t)cap + 1, sizeof(work_item));
+    f->items = xcalloc((size_t)cap + 1, sizeof(work_item));
     f->head = f->tail = 0;
     f->cap = cap + 1;
 }
@@ -288,7 +289,7 @@ static void fail_run(copy_shared *sh, const char *fmt, ...)
     va_end(ap);
     pthread_mutex_lock(&sh->lock);
     if (!sh->first_error)
-        sh->first_error = strdup(msg);
+        sh->first_error = xstrdup(msg);
     sh->abort_flag = 1;
     pthread_cond_broadcast(&sh->cond);
     pthread_mutex_unlock(&sh->lock);
@@ -448,7 +449,7 @@ static char *copy_sql_source(const copy_table *t, const work_item *it)
 {
     const char *fmt = t->binary ? " WITH (FORMAT binary)" : "";
     size_t n = strlen(t->qname) + strlen(t->columns) + 256;
-    char *sql = malloc(n);
+    char *sql = xmalloc(n);
     if (it->whole && t->columns[0])
         snprintf(sql, n, "COPY %s (%s) TO STDOUT%s", t->qname, t->columns, fmt);
     else if (it->whole)
@@ -468,7 +469,7 @@ static char *copy_sql_source(const copy_table *t, const work_item *it)
 static char *copy_sql_target(const copy_table *t, bool freeze)
 {
     size_t n = strlen(t->qname) + strlen(t->columns) + 128;
-    char *sql = malloc(n);
+    char *sql = xmalloc(n);
     snprintf(sql, n, "COPY %s%s%s%s FROM STDIN WITH (FORMAT %s%s)", t->qname,
              t->columns[0] ? " (" : "", t->columns, t->columns[0] ? ")" : "",
              t->binary ? "binary" : "text", freeze ? ", FREEZE" : "");
@@ -565,7 +566,7 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     copy_shared *sh = w->sh;
-    w->buf = malloc(COPY_BUFSZ);
+    w->buf = xmalloc(COPY_BUFSZ);
     if (!worker_connect(w)) {
         fail_run(sh, "copy worker %d could not connect (see above)", w->id);
     } else {
@@ -812,7 +813,7 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
     int nworkers = opts->o->jobs;
     if (nworkers > nitems)
         nworkers = nitems > 0 ? nitems : 0;
-    worker *workers = calloc((size_t)nworkers + 1, sizeof(worker));
+    worker *workers = xcalloc((size_t)nworkers + 1, sizeof(worker));
     sh.workers_left = 0;
     for (int i = 0; i < nworkers; i++) {
         workers[i] = (worker){.sh = &sh, .id = i + 1};

@@ -39,6 +39,7 @@
 #include "sql_embed.h"
 #include "status.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -400,8 +401,8 @@ static bool compare_counts(cutover_ctx *c)
     }
     int n = PQntuples(tables);
     count_job jobs[2] = {
-        {.db = c->src, .tables = tables, .counts = calloc((size_t)n + 1, sizeof(long long))},
-        {.db = c->tgt, .tables = tables, .counts = calloc((size_t)n + 1, sizeof(long long))},
+        {.db = c->src, .tables = tables, .counts = xcalloc((size_t)n + 1, sizeof(long long))},
+        {.db = c->tgt, .tables = tables, .counts = xcalloc((size_t)n + 1, sizeof(long long))},
     };
     bool ok = set_statement_timeout(c->src, c->deadline - mono_now()) &&
               set_statement_timeout(c->tgt, c->deadline - mono_now());
@@ -655,8 +656,8 @@ static int check_state(cutover_ctx *c, bool *resume)
     } else if (strcmp(s.stored_phase, "cutover") == 0 && s.frozen) {
         log_info("resuming an interrupted cutover: the source was frozen by an earlier run");
         *resume = true;
-        c->database = s.freeze_database ? strdup(s.freeze_database) : strdup(s.source_database);
-        c->prev = s.freeze_prev_readonly ? strdup(s.freeze_prev_readonly) : NULL;
+        c->database = s.freeze_database ? xstrdup(s.freeze_database) : xstrdup(s.source_database);
+        c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
     } else if (strcmp(s.stored_phase, "streaming") != 0) {
         log_error("migration %s is in phase %s: cutover needs phase streaming (`pgbaton start` "
                   "running and caught up)",
@@ -664,7 +665,7 @@ static int check_state(cutover_ctx *c, bool *resume)
         rc = EXIT_FAILURE_RUNTIME;
     }
     if (s.found)
-        c->slot_name = strdup(s.slot_name);
+        c->slot_name = xstrdup(s.slot_name);
     status_free(&s);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "db.h"
 
 #include "log.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -109,7 +110,7 @@ static const char *failure_title(db_conn_failure why)
 /* Collapse libpq's multi-line message into one line. */
 static char *one_line(const char *msg)
 {
-    char *s = strdup(msg ? msg : "");
+    char *s = xstrdup(msg ? msg : "");
     size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
@@ -135,8 +136,8 @@ db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opt
     int n = 0;
     while (ci->keys[n])
         n++;
-    const char **keys = calloc((size_t)n + 9, sizeof(char *));
-    const char **vals = calloc((size_t)n + 9, sizeof(char *));
+    const char **keys = xcalloc((size_t)n + 9, sizeof(char *));
+    const char **vals = xcalloc((size_t)n + 9, sizeof(char *));
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (opts->mode == DB_MODE_REPLICATION &&
@@ -173,7 +174,7 @@ db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opt
         db_conn_failure cls = classify_failure(raw);
         char *clean = log_redact(raw);
         size_t len = strlen(clean) + strlen(ci->masked) + 512;
-        char *msg = malloc(len);
+        char *msg = xmalloc(len);
         snprintf(msg, len, "cannot connect to the %s (%s): %s: %s; %s", db_side_name(side),
                  ci->masked, failure_title(cls), clean, db_conn_failure_hint(cls));
         if (opts->errmode == DB_LOG)
@@ -190,7 +191,7 @@ db_conn *db_connect(const conninfo *ci, db_side side, const db_connect_opts *opt
         return NULL;
     }
 
-    db_conn *db = calloc(1, sizeof *db);
+    db_conn *db = xcalloc(1, sizeof *db);
     db->pg = pg;
     db->side = side;
     db->mode = opts->mode;
@@ -218,7 +219,7 @@ static void *pending_main(void *arg)
 
 db_pending *db_connect_start(const conninfo *ci, db_side side, const db_connect_opts *opts)
 {
-    db_pending *p = calloc(1, sizeof *p);
+    db_pending *p = xcalloc(1, sizeof *p);
     p->ci = ci;
     p->side = side;
     p->opts = opts ? *opts : (db_connect_opts){.mode = DB_MODE_NORMAL, .errmode = DB_LOG};
@@ -272,7 +273,7 @@ void db_report(db_conn *db, db_errmode em, const PGresult *res, const char *cont
 
     size_t len = strlen(clean) + (context ? strlen(context) : 0) + 64;
     free(db->last_error);
-    db->last_error = malloc(len);
+    db->last_error = xmalloc(len);
     if (state && context)
         snprintf(db->last_error, len, "%s: %s (SQLSTATE %s)", context, clean, state);
     else if (state)
@@ -311,7 +312,7 @@ bool db_begin_snapshot(db_conn *db, const char *snapshot)
 {
     char *lit = db_quote_literal(snapshot);
     size_t n = strlen(lit) + 32;
-    char *set = malloc(n);
+    char *set = xmalloc(n);
     snprintf(set, n, "SET TRANSACTION SNAPSHOT %s", lit);
     bool ok =
         db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") && db_command(db, set);
@@ -340,7 +341,7 @@ char *db_scalar(db_conn *db, const char *sql, int nparams, const char *const *pa
             if (isnull)
                 *isnull = true;
         } else {
-            v = strdup(PQgetvalue(res, 0, 0));
+            v = xstrdup(PQgetvalue(res, 0, 0));
         }
     }
     PQclear(res);
@@ -370,7 +371,7 @@ int db_server_version(const db_conn *db)
 char *db_quote_ident(const char *name)
 {
     size_t n = strlen(name);
-    char *out = malloc(2 * n + 3);
+    char *out = xmalloc(2 * n + 3);
     char *o = out;
     *o++ = '"';
     for (const char *p = name; *p; p++) {
@@ -387,7 +388,7 @@ char *db_quote_qualified(const char *schema, const char *name)
 {
     char *qs = db_quote_ident(schema), *qn = db_quote_ident(name);
     size_t n = strlen(qs) + strlen(qn) + 2;
-    char *out = malloc(n);
+    char *out = xmalloc(n);
     snprintf(out, n, "%s.%s", qs, qn);
     free(qs);
     free(qn);
@@ -401,7 +402,7 @@ char *db_quote_literal(const char *value)
      * correct either way */
     size_t n = strlen(value);
     bool has_bs = strchr(value, '\\') != NULL;
-    char *out = malloc(2 * n + 4);
+    char *out = xmalloc(2 * n + 4);
     char *o = out;
     if (has_bs)
         *o++ = 'E';

@@ -2,6 +2,7 @@
  * src/filter.c — table selection by schema and table patterns.
  */
 #include "filter.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,7 +71,7 @@ bool filter_table_selected(const pgb_options *o, const char *schema, const char 
     if (!filter_schema_selected(o, schema))
         return false;
     size_t n = strlen(schema) + strlen(table) + 2;
-    char *qualified = malloc(n);
+    char *qualified = xmalloc(n);
     snprintf(qualified, n, "%s.%s", schema, table);
     bool ok = (o->include_table.n == 0 || table_matches(&o->include_table, qualified, table)) &&
               !table_matches(&o->exclude_table, qualified, table);

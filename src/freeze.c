@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mono.h"
 #include "sql_embed.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,8 @@ bool freeze_read_prev(db_conn *src, char **database, char **prev)
         PQclear(r);
         return false;
     }
-    *database = strdup(PQgetvalue(r, 0, 0));
-    *prev = PQgetisnull(r, 0, 1) ? NULL : strdup(PQgetvalue(r, 0, 1));
+    *database = xstrdup(PQgetvalue(r, 0, 0));
+    *prev = PQgetisnull(r, 0, 1) ? NULL : xstrdup(PQgetvalue(r, 0, 1));
     PQclear(r);
     return true;
 }
@@ -42,7 +43,7 @@ static bool alter_database(db_conn *src, const char *database, const char *claus
 {
     char *qdb = db_quote_ident(database);
     size_t n = strlen(qdb) + strlen(clause) + 64;
-    char *sql = malloc(n);
+    char *sql = xmalloc(n);
     snprintf(sql, n, "ALTER DATABASE %s %s", qdb, clause);
     bool ok = db_command(src, sql);
     free(sql);
@@ -113,7 +114,7 @@ char *freeze_undo_sql(const char *database, const char *prev)
     char *qdb = db_quote_ident(database);
     char *lit = prev ? db_quote_literal(prev) : NULL;
     size_t n = strlen(qdb) + (lit ? strlen(lit) : 0) + 96;
-    char *sql = malloc(n);
+    char *sql = xmalloc(n);
     if (lit)
         snprintf(sql, n, "ALTER DATABASE %s SET default_transaction_read_only = %s", qdb, lit);
     else

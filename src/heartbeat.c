@@ -12,6 +12,7 @@
 #include "db.h"
 #include "log.h"
 #include "signals.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -98,7 +99,7 @@ static void *run(void *arg)
 
 heartbeat *heartbeat_start(const conninfo *source, const char *name)
 {
-    heartbeat *h = calloc(1, sizeof *h);
+    heartbeat *h = xcalloc(1, sizeof *h);
     h->source = source;
     h->name = name;
     if (pthread_create(&h->thread, NULL, run, h) != 0) {

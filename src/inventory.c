@@ -73,6 +73,7 @@
 #include "log.h"
 #include "pgtools.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -103,7 +104,7 @@ static char *display_ident(const char *name)
     bool plain = (name[0] >= 'a' && name[0] <= 'z') || name[0] == '_';
     for (const char *p = name; *p && plain; p++)
         plain = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '$';
-    return plain ? strdup(name) : db_quote_ident(name);
+    return plain ? xstrdup(name) : db_quote_ident(name);
 }
 
 /* "schema.name" for display; malloc'd. */
@@ -111,7 +112,7 @@ static char *display_qualified(const char *schema, const char *name)
 {
     char *s = display_ident(schema), *n = display_ident(name);
     size_t len = strlen(s) + strlen(n) + 2;
-    char *out = malloc(len);
+    char *out = xmalloc(len);
     snprintf(out, len, "%s.%s", s, n);
     free(s);
     free(n);
@@ -165,7 +166,7 @@ typedef struct text_table {
 /* Append a row; takes ownership of the NCOLS malloc'd strings in CELLS. */
 static void tt_add(text_table *t, char **cells)
 {
-    t->cells = realloc(t->cells, (size_t)(t->nrows + 1) * (size_t)t->ncols * sizeof(char *));
+    t->cells = xrealloc(t->cells, (size_t)(t->nrows + 1) * (size_t)t->ncols * sizeof(char *));
     memcpy(t->cells + (size_t)t->nrows * (size_t)t->ncols, cells,
            (size_t)t->ncols * sizeof(char *));
     t->nrows++;
@@ -174,7 +175,7 @@ static void tt_add(text_table *t, char **cells)
 /* One line: cells padded to WIDTH, two spaces apart, no trailing blanks. */
 static void tt_print_row(const text_table *t, const int *width, const char *const *cells)
 {
-    char *line = strdup(" ");
+    char *line = xstrdup(" ");
     for (int c = 0; c < t->ncols; c++) {
         int pad = width[c] - text_width(cells[c]);
         char *next = t->right[c] ? str_printf("%s %*s%s ", line, pad, "", cells[c])
@@ -246,7 +247,7 @@ static void print_count(const char *label, size_t n, const char *detail)
 /* Append NOTE to the comma-separated list *LIST (malloc'd, may be NULL). */
 static void append_note(char **list, const char *note)
 {
-    char *next = *list ? str_printf("%s, %s", *list, note) : strdup(note);
+    char *next = *list ? str_printf("%s, %s", *list, note) : xstrdup(note);
     free(*list);
     *list = next;
 }
@@ -270,7 +271,7 @@ static char *table_kinds(const json_t *tables)
     append_count(&list, count_where(tables, "kind", "partition"), "partitions");
     append_count(&list, count_true(tables, "unlogged"), "unlogged");
     append_count(&list, count_where(tables, "kind", "foreign"), "foreign");
-    char *out = list ? str_printf("(%s)", list) : strdup("");
+    char *out = list ? str_printf("(%s)", list) : xstrdup("");
     free(list);
     return out;
 }
@@ -349,7 +350,7 @@ static char *join_strings(const json_t *array)
     {
         len += strlen(json_string_value(el) ? json_string_value(el) : "") + 2;
     }
-    char *out = calloc(1, len);
+    char *out = xcalloc(1, len);
     json_array_foreach(array, i, el)
     {
         if (i > 0)
@@ -377,7 +378,7 @@ static char *table_notes(const json_t *t)
         append_note(&notes, "unlogged: changes not replicated");
     if (!jbool(t, "replicable") && strcmp(jstr(t, "kind", ""), "foreign") != 0)
         append_note(&notes, "UPDATE/DELETE not replicable");
-    return notes ? notes : strdup("");
+    return notes ? notes : xstrdup("");
 }
 
 static void print_tables(const json_t *tables)
@@ -400,13 +401,13 @@ static void print_tables(const json_t *tables)
         format_size(json_integer_value(json_object_get(t, "size_bytes")), size, sizeof size);
         char *cells[8] = {
             object_name(t, "name"),
-            strdup(jstr(t, "kind", "?")),
+            xstrdup(jstr(t, "kind", "?")),
             json_is_integer(rows) ? str_printf("%lld", (long long)json_integer_value(rows))
-                                  : strdup("unknown"),
-            strdup(size),
+                                  : xstrdup("unknown"),
+            xstrdup(size),
             str_printf("%zu", json_array_size(json_object_get(t, "columns"))),
             join_strings(json_object_get(t, "primary_key")),
-            strdup(jstr(t, "replica_identity", "?")),
+            xstrdup(jstr(t, "replica_identity", "?")),
             table_notes(t),
         };
         tt_add(&tt, cells);
@@ -447,7 +448,7 @@ static void print_constraints(const json_t *constraints)
     json_array_foreach(constraints, i, c)
     {
         char *cells[4] = {object_name(c, "table"), display_ident(jstr(c, "name", "?")),
-                          strdup(jstr(c, "type", "?")), strdup(jstr(c, "definition", "?"))};
+                          xstrdup(jstr(c, "type", "?")), xstrdup(jstr(c, "definition", "?"))};
         tt_add(&tt, cells);
     }
     tt_print_free(&tt);
@@ -543,7 +544,7 @@ static char *type_detail(const json_t *t)
     if (strcmp(kind, "composite") == 0) {
         size_t i;
         json_t *a;
-        char *s = strdup("(");
+        char *s = xstrdup("(");
         json_array_foreach(json_object_get(t, "attributes"), i, a)
         {
             char *next = str_printf("%s%s%s %s", s, i ? ", " : "", jstr(a, "name", "?"),
@@ -555,7 +556,7 @@ static char *type_detail(const json_t *t)
         free(s);
         return out;
     }
-    return strdup("");
+    return xstrdup("");
 }
 
 static void print_types(const json_t *types)

@@ -8,6 +8,7 @@
  * from copy workers never interleave.
  */
 #include "log.h"
+#include "xalloc.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -74,7 +75,7 @@ void log_add_secret(const char *secret)
         }
     }
     if (nsecrets < MAX_SECRETS)
-        secrets[nsecrets++] = strdup(secret);
+        secrets[nsecrets++] = xstrdup(secret);
     pthread_mutex_unlock(&log_lock);
 }
 
@@ -84,9 +85,7 @@ static void buf_append(char **buf, size_t *len, size_t *cap, const char *s, size
     if (*len + n + 1 > *cap) {
         while (*len + n + 1 > *cap)
             *cap = *cap ? *cap * 2 : 256;
-        *buf = realloc(*buf, *cap);
-        if (!*buf)
-            abort();
+        *buf = xrealloc(*buf, *cap);
     }
     memcpy(*buf + *len, s, n);
     *len += n;
@@ -160,9 +159,7 @@ void log_msg(log_level level, const char *fmt, ...)
     int n = vsnprintf(stackbuf, sizeof stackbuf, fmt, ap);
     va_end(ap);
     if (n >= (int)sizeof stackbuf) {
-        msg = malloc((size_t)n + 1);
-        if (!msg)
-            return;
+        msg = xmalloc((size_t)n + 1);
         va_start(ap, fmt);
         vsnprintf(msg, (size_t)n + 1, fmt, ap);
         va_end(ap);

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -313,8 +314,8 @@ static bool parse_size_opt(const char *opt, const char *arg, int64_t *out)
 
 static void strlist_add(strlist *l, const char *s)
 {
-    l->items = realloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-    l->items[l->n++] = strdup(s);
+    l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+    l->items[l->n++] = xstrdup(s);
 }
 
 static bool valid_name(const char *name)
@@ -344,7 +345,7 @@ static bool apply_option(pgb_options *o, int id, char *arg)
     case OPT_SOURCE:
     case OPT_TARGET:
         free(id == OPT_SOURCE ? o->source : o->target);
-        *(id == OPT_SOURCE ? &o->source : &o->target) = strdup(arg);
+        *(id == OPT_SOURCE ? &o->source : &o->target) = xstrdup(arg);
         conninfo_scrub_arg(arg);
         return true;
     case OPT_NAME:
@@ -513,9 +514,9 @@ int main(int argc, char **argv)
     }
 
     if ((cmd->accepts & BIT(OPT_SOURCE)) && !o.source && (env = getenv("PGBATON_SOURCE")))
-        o.source = strdup(env);
+        o.source = xstrdup(env);
     if ((cmd->accepts & BIT(OPT_TARGET)) && !o.target && (env = getenv("PGBATON_TARGET")))
-        o.target = strdup(env);
+        o.target = xstrdup(env);
 
     int rc = cmd->run(&o);
     free(o.source);

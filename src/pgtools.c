@@ -4,6 +4,7 @@
 #include "pgtools.h"
 
 #include "log.h"
+#include "xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -88,7 +89,7 @@ static int cached_version(const char *path)
         return tool_version(path);
     }
     int i = version_cached++;
-    version_cache[i].path = strdup(path);
+    version_cache[i].path = xstrdup(path);
     version_cache[i].ready = false;
     pthread_mutex_unlock(&version_lock);
     int v = tool_version(path);
@@ -113,8 +114,8 @@ void pgtool_prefetch(const char *name)
 {
     pthread_attr_t attr;
     pthread_t th;
-    char *copy = strdup(name);
-    if (!copy || pthread_attr_init(&attr) != 0) {
+    char *copy = xstrdup(name);
+    if (pthread_attr_init(&attr) != 0) {
         free(copy);
         return;
     }
@@ -132,7 +133,7 @@ static void consider(const char *path, int min_major, pgtool *best)
     if (v == 0 || (best->path && best->version_num >= v))
         return;
     free(best->path);
-    best->path = strdup(path);
+    best->path = xstrdup(path);
     best->version_num = v;
     best->major = v / 10000;
     (void)min_major;
@@ -155,7 +156,7 @@ bool pgtool_find(const char *name, int min_major, pgtool *out)
     }
     if (!out->path || out->major < min_major) {
         const char *envpath = getenv("PATH");
-        char *copy = strdup(envpath ? envpath : "/usr/bin:/bin");
+        char *copy = xstrdup(envpath ? envpath : "/usr/bin:/bin");
         char *save = NULL;
         for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
             snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -175,7 +176,7 @@ void pgtool_free(pgtool *t)
 char *pgtool_connstr(const conninfo *ci)
 {
     size_t cap = 256, len = 0;
-    char *s = malloc(cap);
+    char *s = xmalloc(cap);
     s[0] = '\0';
     for (int i = 0; ci->keys[i]; i++) {
         if (strcmp(ci->keys[i], "password") == 0)
@@ -185,7 +186,7 @@ char *pgtool_connstr(const conninfo *ci)
         if (need > cap) {
             while (need > cap)
                 cap *= 2;
-            s = realloc(s, cap);
+            s = xrealloc(s, cap);
         }
         len += (size_t)sprintf(s + len, "%s%s='", len ? " " : "", ci->keys[i]);
         for (const char *p = v; *p; p++) {

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sql_embed.h"
 #include "verify.h"
+#include "xalloc.h"
 
 #include <jansson.h>
 #include <libgen.h>
@@ -74,7 +75,7 @@ typedef struct report {
 
 static char *dupv(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
+    return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
 }
 
 /* ------------------------------------------------------------------ */
@@ -125,10 +126,10 @@ static bool read_migration(report *rp, db_conn *dst)
         return false;
     }
     rp->nlag = PQntuples(res);
-    rp->lag = calloc((size_t)rp->nlag + 1, sizeof *rp->lag);
+    rp->lag = xcalloc((size_t)rp->nlag + 1, sizeof *rp->lag);
     for (int i = 0; i < rp->nlag; i++)
         rp->lag[i] = (lag_point){.epoch = atof(PQgetvalue(res, i, 0)),
-                                 .at = strdup(PQgetvalue(res, i, 1)),
+                                 .at = xstrdup(PQgetvalue(res, i, 1)),
                                  .lag_s = atof(PQgetvalue(res, i, 2)),
                                  .lag_b = atoll(PQgetvalue(res, i, 3))};
     PQclear(res);
@@ -154,7 +155,7 @@ static bool read_structure(report *rp, db_conn *src)
         return false;
     }
     int n = PQntuples(res);
-    rp->tables = calloc((size_t)n + 1, sizeof *rp->tables);
+    rp->tables = xcalloc((size_t)n + 1, sizeof *rp->tables);
     for (int i = 0; i < n; i++) {
         const char *kind = PQgetvalue(res, i, 0), *name = PQgetvalue(res, i, 1);
         if (i > 0 && strcmp(kind, PQgetvalue(res, i - 1, 0)) == 0 &&
@@ -165,7 +166,7 @@ static bool read_structure(report *rp, db_conn *src)
                 rp->counts[k]++;
         if (strcmp(kind, "table") == 0)
             rp->tables[rp->ntables++] =
-                (report_table){.name = strdup(name), .rows_src = -1, .rows_dst = -1};
+                (report_table){.name = xstrdup(name), .rows_src = -1, .rows_dst = -1};
     }
     PQclear(res);
     return true;
@@ -192,7 +193,7 @@ static void rows_from_verify(report *rp)
 static long long count_rows(db_conn *db, const char *display)
 {
     const char *dot = strchr(display, '.');
-    char *schema = strndup(display, (size_t)(dot - display));
+    char *schema = xstrndup(display, (size_t)(dot - display));
     char *qual = db_quote_qualified(schema, dot + 1);
     char *sql = NULL;
     long long n = -1;
@@ -215,8 +216,8 @@ static bool gather(report *rp, const conninfo *src_ci, const conninfo *dst_ci)
     db_conn *dst = src ? db_connect(dst_ci, DB_TARGET, &opts, NULL, NULL) : NULL;
     bool ok = dst != NULL;
     if (ok) {
-        rp->src_masked = strdup(src_ci->masked);
-        rp->dst_masked = strdup(dst_ci->masked);
+        rp->src_masked = xstrdup(src_ci->masked);
+        rp->dst_masked = xstrdup(dst_ci->masked);
         rp->src_version = db_scalar(src, "SHOW server_version", 0, NULL, NULL);
         rp->dst_version = db_scalar(dst, "SHOW server_version", 0, NULL, NULL);
         ok = rp->src_version && rp->dst_version && read_migration(rp, dst) &&
@@ -228,7 +229,7 @@ static bool gather(report *rp, const conninfo *src_ci, const conninfo *dst_ci)
         rp->verify_ran =
             rc == EXIT_OK || (rc == EXIT_FAILURE_RUNTIME && rp->vr.consistency && rp->vr.tables);
         if (!rp->verify_ran)
-            rp->verify_note = strdup("verify could not complete (see the log)");
+            rp->verify_note = xstrdup("verify could not complete (see the log)");
         rows_from_verify(rp);
     } else if (ok) {
         if (asprintf(&rp->verify_note, "not run: the migration is in phase %s", rp->phase) < 0)
@@ -527,7 +528,7 @@ static char *svg_path(const report *rp, const char **name_out)
 {
     static char name[128];
     snprintf(name, sizeof name, "%s-lag.svg", rp->o->name);
-    char *copy = strdup(rp->o->output);
+    char *copy = xstrdup(rp->o->output);
     char *path = NULL;
     if (asprintf(&path, "%s/%s", dirname(copy), name) < 0)
         path = NULL;

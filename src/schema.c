@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "pgtools.h"
+#include "xalloc.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,8 +28,8 @@
 
 void namelist_add(namelist *l, const char *s)
 {
-    l->items = realloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-    l->items[l->n++] = strdup(s);
+    l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+    l->items[l->n++] = xstrdup(s);
 }
 
 void namelist_free(namelist *l)
@@ -45,7 +46,7 @@ char *namelist_join(const namelist *l)
     size_t len = 1;
     for (int i = 0; i < l->n; i++)
         len += strlen(l->items[i]) + 2;
-    char *s = malloc(len);
+    char *s = xmalloc(len);
     s[0] = '\0';
     for (int i = 0; i < l->n; i++) {
         if (i)
@@ -61,7 +62,7 @@ static char *namelist_array(const namelist *l)
     size_t len = 3;
     for (int i = 0; i < l->n; i++)
         len += 2 * strlen(l->items[i]) + 3;
-    char *s = malloc(len), *o = s;
+    char *s = xmalloc(len), *o = s;
     *o++ = '{';
     for (int i = 0; i < l->n; i++) {
         if (i)
@@ -87,15 +88,15 @@ typedef struct argv_builder {
 
 static void arg_add(argv_builder *a, const char *s)
 {
-    a->v = realloc(a->v, (size_t)(a->n + 2) * sizeof(char *));
-    a->v[a->n++] = strdup(s);
+    a->v = xrealloc(a->v, (size_t)(a->n + 2) * sizeof(char *));
+    a->v[a->n++] = xstrdup(s);
     a->v[a->n] = NULL;
 }
 
 static void arg_add2(argv_builder *a, const char *opt, const char *val)
 {
     size_t n = strlen(opt) + strlen(val) + 2;
-    char *s = malloc(n);
+    char *s = xmalloc(n);
     snprintf(s, n, "%s=%s", opt, val);
     arg_add(a, s);
     free(s);
@@ -329,7 +330,7 @@ static char *create_role_sql(const PGresult *res, int i, const char *password)
     char *until = PQgetisnull(res, i, 9) ? NULL : db_quote_literal(PQgetvalue(res, i, 9));
 #define FLAG(col, yes, no) (strcmp(PQgetvalue(res, i, col), "t") == 0 ? yes : no)
     size_t n = strlen(q) + (pw ? strlen(pw) : 0) + (until ? strlen(until) : 0) + 512;
-    char *sql = malloc(n);
+    char *sql = xmalloc(n);
     snprintf(sql, n, "CREATE ROLE %s WITH %s %s %s %s %s %s %s CONNECTION LIMIT %s%s%s%s%s", q,
              FLAG(1, "SUPERUSER", "NOSUPERUSER"), FLAG(2, "INHERIT", "NOINHERIT"),
              FLAG(3, "CREATEROLE", "NOCREATEROLE"), FLAG(4, "CREATEDB", "NOCREATEDB"),

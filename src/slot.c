@@ -12,6 +12,7 @@
 #include "slot.h"
 
 #include "log.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,8 @@ bool slot_create_exported(const conninfo *src, const char *slot_name, slot_expor
         return false;
     }
     out->repl = repl;
-    out->slot_name = strdup(PQgetvalue(res, 0, 0));
-    out->snapshot_name = strdup(PQgetvalue(res, 0, 2));
+    out->slot_name = xstrdup(PQgetvalue(res, 0, 0));
+    out->snapshot_name = xstrdup(PQgetvalue(res, 0, 2));
     out->consistent_lsn = lsn;
     PQclear(res);
     char buf[LSN_STRLEN];

@@ -42,6 +42,7 @@
 #include "slot.h"
 #include "state.h"
 #include "stream.h"
+#include "xalloc.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -108,8 +109,8 @@ static void strlist_from_json(strlist *l, json_t *a)
     {
         if (!json_is_string(v))
             continue;
-        l->items = realloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-        l->items[l->n++] = strdup(json_string_value(v));
+        l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+        l->items[l->n++] = xstrdup(json_string_value(v));
     }
 }
 
@@ -139,7 +140,7 @@ static bool filters_match(pgb_options *o, const char *stored)
     json_t *now = filters_json(o);
     bool same = saved ? json_equal(saved, now) : filter_is_empty(o);
     if (!same) {
-        char *s = saved ? json_dumps(saved, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+        char *s = saved ? json_dumps(saved, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("{}");
         log_error("migration %s was started with other table filters (%s): give the same "
                   "--include/--exclude options as the first start, or none of them",
                   o->name, s);

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "sql_embed.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@ bool state_ensure_schema(db_conn *db)
 
 static char *dup_or_null(const PGresult *res, int col)
 {
-    return PQgetisnull(res, 0, col) ? NULL : strdup(PQgetvalue(res, 0, col));
+    return PQgetisnull(res, 0, col) ? NULL : xstrdup(PQgetvalue(res, 0, col));
 }
 
 static lsn_t lsn_or_invalid(const PGresult *res, int col)
@@ -58,9 +59,9 @@ int state_migration_load(db_conn *db, const char *name, state_migration *out)
         PQclear(res);
         return 0;
     }
-    out->name = strdup(PQgetvalue(res, 0, 0));
-    out->phase = strdup(PQgetvalue(res, 0, 1));
-    out->slot_name = strdup(PQgetvalue(res, 0, 2));
+    out->name = xstrdup(PQgetvalue(res, 0, 0));
+    out->phase = xstrdup(PQgetvalue(res, 0, 1));
+    out->slot_name = xstrdup(PQgetvalue(res, 0, 2));
     out->options = dup_or_null(res, 3);
     out->last_error = dup_or_null(res, 4);
     out->consistent_lsn = lsn_or_invalid(res, 5);

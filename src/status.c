@@ -14,6 +14,7 @@
 #include "log.h"
 #include "signals.h"
 #include "sql_embed.h"
+#include "xalloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -66,7 +67,7 @@ const char *status_hint(const status_snapshot *s)
 
 static char *dup_or_null(const PGresult *r, int row, int col)
 {
-    return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+    return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
 }
 
 static double num_or_nan(const PGresult *r, int row, int col)
@@ -94,8 +95,8 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
     }
     if (PQntuples(r) == 1) {
         s->found = true;
-        s->stored_phase = strdup(PQgetvalue(r, 0, 0));
-        s->slot_name = strdup(PQgetvalue(r, 0, 1));
+        s->stored_phase = xstrdup(PQgetvalue(r, 0, 0));
+        s->slot_name = xstrdup(PQgetvalue(r, 0, 1));
         snprintf(s->applied_lsn, sizeof s->applied_lsn, "%s",
                  PQgetisnull(r, 0, 2) ? "" : PQgetvalue(r, 0, 2));
         s->heartbeat_epoch = num_or_nan(r, 0, 3);
@@ -125,14 +126,14 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
         return false;
     }
     int n = PQntuples(r);
-    s->tables = calloc((size_t)(n > 0 ? n : 1), sizeof *s->tables);
+    s->tables = xcalloc((size_t)(n > 0 ? n : 1), sizeof *s->tables);
     s->ntables = n;
     double done_bytes = 0;
     for (int i = 0; i < n; i++) {
         status_table *t = &s->tables[i];
-        t->schema = strdup(PQgetvalue(r, i, 0));
-        t->table = strdup(PQgetvalue(r, i, 1));
-        t->state = strdup(PQgetvalue(r, i, 2));
+        t->schema = xstrdup(PQgetvalue(r, i, 0));
+        t->table = xstrdup(PQgetvalue(r, i, 1));
+        t->state = xstrdup(PQgetvalue(r, i, 2));
         t->rows_copied = int_or(r, i, 3, 0);
         t->bytes_copied = int_or(r, i, 4, 0);
         t->size_bytes = int_or(r, i, 5, 0);
@@ -183,7 +184,7 @@ static void read_source(db_conn *src, const char *name, status_snapshot *s)
     const char *params[3] = {s->slot_name, s->applied_lsn[0] ? s->applied_lsn : NULL, appname};
     PGresult *r = db_exec(src, DB_QUIET, sql_status_source, 3, params);
     if (!r || PQnfields(r) != 8 || PQntuples(r) != 1) {
-        s->source_error = strdup(src->last_error ? src->last_error : "unexpected result shape");
+        s->source_error = xstrdup(src->last_error ? src->last_error : "unexpected result shape");
         PQclear(r);
         return;
     }
@@ -195,7 +196,7 @@ static void read_source(db_conn *src, const char *name, status_snapshot *s)
     s->slot_active = is_true(r, 0, 4);
     s->wal_retained = int_or(r, 0, 5, -1);
     s->cutover_running = int_or(r, 0, 6, 0) > 0;
-    s->source_database = strdup(PQgetvalue(r, 0, 7));
+    s->source_database = xstrdup(PQgetvalue(r, 0, 7));
     PQclear(r);
     s->lag_seconds = lag_seconds(s->lag_bytes, s->source_now, s->heartbeat_epoch, s->applied_epoch);
     if (!isnan(s->applied_epoch))

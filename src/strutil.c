@@ -2,6 +2,7 @@
  * src/strutil.c — small string helpers (see include/strutil.h).
  */
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@ char *str_vprintf(const char *fmt, va_list ap)
 {
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+        xalloc_die(0);
     return s;
 }
 
@@ -31,9 +32,7 @@ void str_append(char **s, const char *fmt, ...)
     char *add = str_vprintf(fmt, ap);
     va_end(ap);
     size_t a = *s ? strlen(*s) : 0, b = strlen(add);
-    char *grown = realloc(*s, a + b + 1);
-    if (!grown)
-        abort();
+    char *grown = xrealloc(*s, a + b + 1);
     memcpy(grown + a, add, b + 1);
     *s = grown;
     free(add);

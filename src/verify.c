@@ -54,6 +54,7 @@
 #include "log.h"
 #include "mono.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -87,7 +88,7 @@ void verify_list_add(strlist *l, const char *fmt, ...)
     va_end(ap);
     if (!s)
         return;
-    l->items = realloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+    l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
     l->items[l->n++] = s;
 }
 
@@ -266,7 +267,7 @@ static bool migration_phase(db_conn *admin, const char *name, char **phase)
     if (!res)
         return false;
     if (PQntuples(res) == 1)
-        *phase = strdup(PQgetvalue(res, 0, 0));
+        *phase = xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
     return true;
 }
@@ -391,8 +392,8 @@ static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *
         clear_hold(c);
         return false;
     }
-    char *lsn = strdup(PQgetvalue(res, 0, 1));
-    ctx->src_snapshot = strdup(PQgetvalue(res, 0, 2));
+    char *lsn = xstrdup(PQgetvalue(res, 0, 1));
+    ctx->src_snapshot = xstrdup(PQgetvalue(res, 0, 2));
     PQclear(res);
 
     /* 2. let the applier advance to exactly L, then read the target there;
@@ -426,8 +427,8 @@ static int open_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *c
         ctx->dst_snapshot = ctx->src_snapshot ? begin_and_export(c->dst) : NULL;
         if (!ctx->dst_snapshot)
             rc = EXIT_FAILURE_RUNTIME;
-        r->consistency = strdup(phase ? "after cutover (source frozen): one snapshot per side"
-                                      : "no migration running: one snapshot per side");
+        r->consistency = xstrdup(phase ? "after cutover (source frozen): one snapshot per side"
+                                       : "no migration running: one snapshot per side");
         r->seqs_checked = true;
     } else if (strcmp(phase, "streaming") == 0) {
         if (!hold_snapshots(c, src_ci, ctx, r))

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,7 +117,7 @@ static char *fresh_value(const verify_table *t, const verify_column *c)
                      c->qname, t->qname) < 0)
             s = NULL;
     } else if (strcmp(c->type, "uuid") == 0) {
-        s = strdup("gen_random_uuid()");
+        s = xstrdup("gen_random_uuid()");
     } else if (is_text_type(c->type)) {
         if (asprintf(&s, "t.%s || '-pgbaton-crud'", c->qname) < 0)
             s = NULL;
@@ -157,7 +158,7 @@ static char *build_insert(const verify_table *t, char **reason)
         overriding = overriding || col->identity == 'a';
     }
     if (!cols) {
-        *reason = strdup("the table has no column to insert");
+        *reason = xstrdup("the table has no column to insert");
         return NULL;
     }
     char *sql = NULL;
@@ -210,10 +211,10 @@ static crud_outcome crud_steps(db_conn *db, const verify_table *t, char **reason
     }
     if (PQntuples(res) == 0) {
         PQclear(res);
-        *reason = strdup("the table is empty: no row to build a synthetic one from");
+        *reason = xstrdup("the table is empty: no row to build a synthetic one from");
         return CRUD_SKIPPED;
     }
-    char *ctid = strdup(PQgetvalue(res, 0, 0));
+    char *ctid = xstrdup(PQgetvalue(res, 0, 0));
     PQclear(res);
 
     crud_outcome out = CRUD_FAILED;
@@ -234,7 +235,7 @@ static crud_outcome crud_steps(db_conn *db, const verify_table *t, char **reason
         if (!(res = crud_exec(db, "update", sql, ctid, reason)) || !one_row(res, "update", reason))
             goto done;
         free(ctid);
-        ctid = strdup(PQgetvalue(res, 0, 0));
+        ctid = xstrdup(PQgetvalue(res, 0, 0));
         PQclear(res);
         res = NULL;
         free(sql);
@@ -259,7 +260,7 @@ static bool crud_table(db_conn *db, verify_table *t)
     crud_outcome out;
     if (!t->on_target) {
         out = CRUD_SKIPPED;
-        reason = strdup("the table is missing on the target");
+        reason = xstrdup("the table is missing on the target");
     } else {
         if (!db_command(db, "BEGIN") ||
             !db_command(db, "SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '60s'"))

@@ -72,6 +72,7 @@
 #include "log.h"
 #include "sql_embed.h"
 #include "strutil.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -92,11 +93,6 @@
 
 /* ------------------------------------------------------------------ */
 /* small helpers */
-
-static char *xstrdup(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
 
 static bool is_integer_type(const char *type)
 {
@@ -231,7 +227,7 @@ static char *row_hash_expr(const verify_table *t, bool conv)
     for (int c = 0; c < t->ncols; c++)
         n += t->cols[c].on_target;
     if (n == 0)
-        return strdup("0::bigint");
+        return xstrdup("0::bigint");
     char *e = NULL;
     if (n > CHAIN_MAX_COLS) {
         for (int c = 0; c < t->ncols; c++)
@@ -244,7 +240,7 @@ static char *row_hash_expr(const verify_table *t, bool conv)
         free(e);
         return row;
     }
-    e = strdup("0::bigint");
+    e = xstrdup("0::bigint");
     for (int c = 0; c < t->ncols; c++)
         if (t->cols[c].on_target)
             e = hash_link(&t->cols[c], e);
@@ -322,20 +318,20 @@ static void column_hash_class(verify_column *c, bool conv, const PGresult *s, in
 static void describe_table(verify_table *t, bool conv, const PGresult *s, int i, int n,
                            const PGresult *d, int j, int m)
 {
-    t->schema = strdup(PQgetvalue(s, i, VC_SCHEMA));
-    t->name = strdup(PQgetvalue(s, i, VC_TABLE));
+    t->schema = xstrdup(PQgetvalue(s, i, VC_SCHEMA));
+    t->name = xstrdup(PQgetvalue(s, i, VC_TABLE));
     t->display = str_printf("%s.%s", t->schema, t->name);
     t->qname = db_quote_qualified(t->schema, t->name);
     t->est_rows = strtoll(PQgetvalue(s, i, VC_EST), NULL, 10);
     t->on_target = m > 0;
-    t->cols = calloc((size_t)n, sizeof *t->cols);
+    t->cols = xcalloc((size_t)n, sizeof *t->cols);
     t->ncols = n;
-    t->key = calloc((size_t)n, sizeof *t->key);
+    t->key = xcalloc((size_t)n, sizeof *t->key);
     for (int c = 0; c < n; c++) {
         verify_column *col = &t->cols[c];
-        col->name = strdup(PQgetvalue(s, i + c, VC_COLUMN));
+        col->name = xstrdup(PQgetvalue(s, i + c, VC_COLUMN));
         col->qname = db_quote_ident(col->name);
-        col->type = strdup(PQgetvalue(s, i + c, VC_TYPE));
+        col->type = xstrdup(PQgetvalue(s, i + c, VC_TYPE));
         col->key_position =
             PQgetisnull(s, i + c, VC_KEYPOS) ? 0 : atoi(PQgetvalue(s, i + c, VC_KEYPOS));
         col->generated = PQgetvalue(s, i + c, VC_GEN)[0] == 's';
@@ -352,7 +348,7 @@ static void describe_table(verify_table *t, bool conv, const PGresult *s, int i,
                 t->nkey = col->key_position;
         }
     }
-    t->lock = malloc(sizeof(pthread_mutex_t));
+    t->lock = xmalloc(sizeof(pthread_mutex_t));
     pthread_mutex_init(t->lock, NULL);
     build_expressions(t, conv);
 }
@@ -369,7 +365,7 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
         return false;
     }
     int ns = PQntuples(s), nd = PQntuples(d), i = 0, j = 0;
-    r->tables = calloc((size_t)ns + 1, sizeof *r->tables);
+    r->tables = xcalloc((size_t)ns + 1, sizeof *r->tables);
     const char *es = PQparameterStatus(ctx->src->pg, "server_encoding");
     const char *ed = PQparameterStatus(ctx->dst->pg, "server_encoding");
     bool conv = es && ed && strcmp(es, ed) != 0;
@@ -439,7 +435,7 @@ static void queue_push(chunk_queue *q, chunk c)
 {
     if (q->n == q->cap) {
         q->cap = q->cap ? 2 * q->cap : 64;
-        q->items = realloc(q->items, (size_t)q->cap * sizeof *q->items);
+        q->items = xrealloc(q->items, (size_t)q->cap * sizeof *q->items);
     }
     q->items[q->n++] = c;
 }
@@ -502,7 +498,7 @@ static int cmp_chunk_size(const void *a, const void *b)
 static char *range_where(const verify_table *t, bool bounded, int64_t lo, int64_t hi)
 {
     if (!bounded)
-        return strdup("");
+        return xstrdup("");
     const char *k = t->key_order;
     return str_printf(" WHERE %s >= %" PRId64 " AND %s < %" PRId64, k, lo, k, hi);
 }
@@ -561,7 +557,7 @@ static bool checksum_range(worker *w, verify_table *t, bool bounded, int64_t lo,
     for (int side = 0; ok && side < 2; side++) {
         PGresult *res = side ? rd : rs;
         out->count[side] = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        out->sum[side] = strdup(PQgetvalue(res, 0, 1));
+        out->sum[side] = xstrdup(PQgetvalue(res, 0, 1));
     }
     PQclear(rs);
     PQclear(rd);
@@ -606,7 +602,7 @@ static int cmp_keyed_text(const void *a, const void *b)
 static keyed *keyed_list(const PGresult *res, bool integer)
 {
     int n = PQntuples(res);
-    keyed *l = calloc((size_t)n + 1, sizeof *l);
+    keyed *l = xcalloc((size_t)n + 1, sizeof *l);
     for (int i = 0; i < n; i++) {
         l[i].key = PQgetvalue(res, i, 0);
         l[i].hash = PQgetvalue(res, i, 1);
@@ -938,7 +934,7 @@ bool verify_data(verify_ctx *ctx, verify_result *r)
         qsort(q.items, (size_t)q.n, sizeof *q.items, cmp_chunk_size);
     int jobs = ctx->jobs < q.n || split ? ctx->jobs : q.n;
     q.workers = jobs;
-    worker *ws = calloc((size_t)(jobs > 0 ? jobs : 1), sizeof *ws);
+    worker *ws = xcalloc((size_t)(jobs > 0 ? jobs : 1), sizeof *ws);
     int started = 0;
     for (int i = 0; i < jobs; i++) {
         /* the first worker reads on the control connections (idle meanwhile,
@@ -1105,10 +1101,10 @@ bool verify_sequences(verify_ctx *ctx, verify_result *r)
     PGresult *vd = ok && PQntuples(ld) ? sequence_values(ctx->dst, ld) : NULL;
     if ((PQntuples(ls) && !vs) || (PQntuples(ld) && !vd))
         ok = false;
-    r->seqs = calloc((size_t)PQntuples(ls) + 1, sizeof *r->seqs);
+    r->seqs = xcalloc((size_t)PQntuples(ls) + 1, sizeof *r->seqs);
     for (int i = 0; ok && i < PQntuples(ls); i++) {
         verify_sequence *q = &r->seqs[r->nseqs++];
-        q->name = strdup(PQgetvalue(ls, i, 0));
+        q->name = xstrdup(PQgetvalue(ls, i, 0));
         q->source = xstrdup(PQgetvalue(vs, i, 1));
         for (int j = 0; j < PQntuples(ld); j++)
             if (strcmp(q->name, PQgetvalue(ld, j, 0)) == 0)

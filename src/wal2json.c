@@ -25,6 +25,7 @@
  * and the column arrays only grow.
  */
 #include "wal2json.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +42,7 @@ static void buf_reserve(w2j_buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    b->data = realloc(b->data, cap);
-    if (!b->data)
-        abort();
+    b->data = xrealloc(b->data, cap);
     b->cap = cap;
 }
 
@@ -526,9 +525,7 @@ static bool read_columns(reader *r, w2j_column **cols, int *n, int *cap)
     while (more) {
         if (*n == *cap) {
             *cap = *cap ? 2 * *cap : 16;
-            *cols = realloc(*cols, (size_t)*cap * sizeof(w2j_column));
-            if (!*cols)
-                abort();
+            *cols = xrealloc(*cols, (size_t)*cap * sizeof(w2j_column));
         }
         if (!read_column(r, &(*cols)[*n]))
             return false;
