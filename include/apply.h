@@ -137,7 +137,6 @@ apply_status apply_finish(apply_ctx *a) __attribute__((warn_unused_result));
 int apply_socket(const apply_ctx *a);
 bool apply_wants_write(const apply_ctx *a);
 
-/* True once pgbaton.migration.phase is 'done' (seen at a commit). */
 /* verify's hold (docs/verify.md): does change C (NULL: the idle stream)
  * reach the hold point pgbaton.migration.hold_lsn? The hold blocks a source
  * transaction whose commit starts at or after it, and a non-transactional

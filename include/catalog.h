@@ -35,9 +35,6 @@ typedef enum catalog_section {
     CATALOG_NSECTIONS
 } catalog_section;
 
-/* The section's key in the inventory object ("tables"); static string. */
-const char *catalog_section_key(catalog_section section);
-
 /* One section as a JSON array of objects, ordered by schema and name.
  * Returns a NEW reference (caller json_decref()s), or NULL on error (logged,
  * naming the server). Runs in whatever transaction DB is in. The session's
@@ -48,7 +45,7 @@ json_t *catalog_section_list(db_conn *db, catalog_section section)
 
 /* The whole inventory of DB's database: one object with "database",
  * "server_version", "server_version_num", "encoding", "large_objects" and one
- * array per section (keys from catalog_section_key). Sets, for the session,
+ * array per section (keyed "tables", "indexes", ...). Sets, for the session,
  * client_encoding to UTF8 and search_path to pg_catalog (so every user
  * object in a definition or a type name is schema-qualified). When DB is not inside a transaction,
  * all queries run in one REPEATABLE READ READ ONLY transaction (one consistent view), which is

@@ -22,7 +22,6 @@ typedef enum log_level {
 
 /* Set the minimum level printed on stderr. */
 void log_set_level(log_level level);
-log_level log_get_level(void);
 
 /* Also append every line (from INFO, or from DEBUG when verbose) to PATH.
  * Returns false (and logs why) when the file cannot be opened. */

@@ -8,10 +8,12 @@
  * Definitions (all times on the clock of the server that owns them):
  *   lag_bytes   = source pg_current_wal_lsn() - applied_lsn (0 when applied
  *                 is at or past it).
- *   lag_seconds (lag_seconds() in include/lag.h) = 0 when lag_bytes is 0 and the last applied
- * heartbeat is at most LAG_HEARTBEAT_FRESH seconds old (or there is none); otherwise source
- * clock_timestamp() minus the newest of heartbeat_source_ts and applied_source_ts: both are source
- *                 clock values whose changes are all applied, so this bounds
+ *   lag_seconds = 0 when lag_bytes is 0 and the last applied heartbeat is
+ *                 at most LAG_HEARTBEAT_FRESH seconds old (or there is
+ *                 none); otherwise the source's clock_timestamp() minus the
+ *                 newest of heartbeat_source_ts and applied_source_ts (see
+ *                 lag_seconds() in include/lag.h). Both are source clock
+ *                 values whose changes are all applied, so this bounds
  *                 the age of the oldest change not yet applied, whatever the
  *                 skew between the machines.
  *   start is "alive" when pgbaton.migration.alive_at (target clock) is at

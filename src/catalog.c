@@ -36,11 +36,6 @@ static const section_def sections[CATALOG_NSECTIONS] = {
     [CATALOG_EXTENSIONS] = {"extensions", sql_inventory_extensions},
 };
 
-const char *catalog_section_key(catalog_section section)
-{
-    return section >= 0 && section < CATALOG_NSECTIONS ? sections[section].key : "?";
-}
-
 /* "WITH <scope> <query>"; malloc'd. */
 static char *scoped_query(const char *query)
 {

@@ -19,24 +19,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SECRETS 32
-
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_level min_level = LOG_LEVEL_INFO;
-static FILE *log_file;             /* --log-file, or NULL */
-static char *secrets[MAX_SECRETS]; /* owned copies */
-static int nsecrets;
+static FILE *log_file; /* --log-file, or NULL */
+static char **secrets; /* owned copies; no cap: every secret registered is masked */
+static int nsecrets, secrets_cap;
 
 static const char *level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
 void log_set_level(log_level level)
 {
     min_level = level;
-}
-
-log_level log_get_level(void)
-{
-    return min_level;
 }
 
 bool log_open_file(const char *path)
@@ -74,8 +67,11 @@ void log_add_secret(const char *secret)
             return;
         }
     }
-    if (nsecrets < MAX_SECRETS)
-        secrets[nsecrets++] = xstrdup(secret);
+    if (nsecrets == secrets_cap) {
+        secrets_cap = secrets_cap ? 2 * secrets_cap : 16;
+        secrets = xrealloc(secrets, (size_t)secrets_cap * sizeof *secrets);
+    }
+    secrets[nsecrets++] = xstrdup(secret);
     pthread_mutex_unlock(&log_lock);
 }
 

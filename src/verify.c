@@ -127,10 +127,6 @@ bool verify_pin_settings(db_conn *db)
                       "SET statement_timeout = 0; SET idle_in_transaction_session_timeout = 0");
 }
 
-/* Wait for the result of the query sent on DB; NULL (reported) on failure. */
-
-/* Seconds on the monotonic clock (phase durations in the debug log). */
-
 /* --jobs default: the number of CPUs, as for start. */
 static int default_jobs(void)
 {

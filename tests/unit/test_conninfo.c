@@ -8,8 +8,10 @@
 #include "conninfo.h"
 #include "log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void check_mask(const char *raw, const char *expected)
 {
@@ -113,6 +115,33 @@ static void uri_detection(void **state)
     assert_false(conninfo_is_uri("mysql://x"));
 }
 
+/* Issue 14: with 40 pgpass entries registered first, a password given in a
+ * connection string is still masked (the secret list has no cap). */
+static void many_pgpass_entries(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pgbaton-test-pgpass-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "host%d:5432:db:user%d:pgpass-secret-%02d\n", i, i, i);
+    fclose(f);
+    setenv("PGPASSFILE", path, 1);
+    conninfo_register_env_secrets();
+    unsetenv("PGPASSFILE");
+    unlink(path);
+
+    char *err = NULL;
+    conninfo *ci = conninfo_parse("postgres://u:from-the-uri-41@h/db", &err);
+    assert_non_null(ci);
+    conninfo_free(ci);
+    char *r = log_redact("pgpass-secret-00 pgpass-secret-39 from-the-uri-41");
+    assert_string_equal(r, "**** **** ****");
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +151,7 @@ int main(void)
         cmocka_unit_test(parse_error_does_not_echo),
         cmocka_unit_test(scrub_arg_in_place),
         cmocka_unit_test(uri_detection),
+        cmocka_unit_test(many_pgpass_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
