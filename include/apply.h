@@ -54,7 +54,6 @@ typedef struct apply_table {
     apply_column *cols;
     int ncols;
     int nkey;                  /* columns with in_key; 0: rows are matched on the whole old row */
-    bool barrier;              /* triggers or rules fire in a replica session: never grouped */
     bool other_unique;         /* a unique index or exclusion other than the key */
     struct apply_group *group; /* changes held back to be sent together; owned */
     struct apply_stmt *stmts;  /* statement cache of this table; owned */

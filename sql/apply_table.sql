@@ -5,10 +5,9 @@
 -- array type (qualified, without typmod, so that array input never applies a
 -- length coercion: the column's own assignment does, as for a single row;
 -- NULL when the type cannot be an element: it is an array itself) and its
--- array delimiter; and per table: whether triggers or rules fire in a
--- replica session (changes then go one by one, in order with every other
--- table's), and whether a unique index or exclusion constraint other than
--- the key exists. $1 = schema, $2 = table.
+-- array delimiter; and per table, whether a unique index or exclusion
+-- constraint other than the key exists. (No user trigger or rule fires on
+-- the target while pgbaton applies: src/triggers.c.) $1 = schema, $2 = table.
 SELECT a.attname,
        pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.atttypid,
@@ -22,10 +21,6 @@ SELECT a.attname,
             THEN pg_catalog.quote_ident(an.nspname) || '.' || pg_catalog.quote_ident(aty.typname)
        END AS array_type,
        ty.typdelim::text,
-       EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
-                WHERE tg.tgrelid = c.oid AND tg.tgenabled IN ('A', 'R'))
-         OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite rw
-                     WHERE rw.ev_class = c.oid AND rw.ev_enabled IN ('A', 'R')) AS barrier,
        EXISTS (SELECT 1 FROM pg_catalog.pg_index ix
                 WHERE ix.indrelid = c.oid AND (ix.indisunique OR ix.indisexclusion)
                   AND ix.indexrelid IS DISTINCT FROM coalesce(pk.conindid, ri.indexrelid))

@@ -70,6 +70,24 @@ CREATE TABLE IF NOT EXISTS pgbaton.lag_sample (
     apply_rate  double precision
 );
 
+-- User triggers and rules on the tables pgbaton writes, switched off on the
+-- target while it copies and applies (src/triggers.c): what they did on the
+-- source is already in the change stream. One row per trigger or rule, with
+-- its mode as restored from the source; the mode is put back from this row
+-- (at the cutover, by abort and by clean) in the transaction that deletes
+-- it, so a crash at any moment leaves either the row or the source's mode.
+-- No foreign key to migration: deleting a migration must not drop this.
+CREATE TABLE IF NOT EXISTS pgbaton.paused_trigger (
+    migration   text NOT NULL,
+    kind        text NOT NULL,    -- trigger, rule
+    schema_name text NOT NULL,
+    table_name  text NOT NULL,
+    object_name text NOT NULL,
+    mode        text NOT NULL,    -- O origin (ENABLE), R replica, A always, D disabled
+    depth       int NOT NULL,     -- partition depth: a parent is restored before its partitions
+    PRIMARY KEY (migration, kind, schema_name, table_name, object_name)
+);
+
 -- Columns added by later versions (existing state is upgraded in place).
 -- Cutover (src/cutover.c, src/freeze.c):
 --   post_fence_changes: data changes the applier received after it applied the

@@ -5,7 +5,9 @@
  * done: after a completed cutover the target is authoritative and the source
  * stays read-only), set the phase to 'stopped' so that a running `start`
  * stops (the applier exits when the phase is no longer streaming/cutover),
- * end the walsender holding the slot and drop the slot. Target data stays.
+ * end the walsender holding the slot and drop the slot; once start has
+ * exited, put back the source's modes of the user triggers and rules that
+ * start switched off on the target (src/triggers.c). Target data stays.
  * clean: the same, plus pgbaton's leftover slots of this migration on the
  * source, and the migration's state on the target (the whole pgbaton schema
  * once no other migration is recorded there).
@@ -16,7 +18,9 @@
 #include "freeze.h"
 #include "log.h"
 #include "sql_embed.h"
+#include "mono.h"
 #include "status.h"
+#include "triggers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,12 +61,20 @@ static bool unfreeze(teardown *t)
         free(undo);
         return true;
     }
-    if (!freeze_undo(t->src, db, t->st.freeze_prev_readonly))
+    char *why = NULL;
+    if (!freeze_undo(t->src, db, t->st.freeze_prev_readonly, &why)) {
+        log_error("%s", why);
+        free(why);
         return false;
+    }
     did(t, "unfroze source database %s: sessions can write again%s", db, "");
     const char *params[1] = {t->o->name};
-    return db_commandp(t->tgt, "UPDATE pgbaton.migration SET frozen_at = NULL WHERE name = $1", 1,
-                       params);
+    if (db_commandp(t->tgt, "UPDATE pgbaton.migration SET frozen_at = NULL WHERE name = $1", 1,
+                    params))
+        return true;
+    log_error("target: cannot record that the source is no longer frozen (the source is writable "
+              "all the same)");
+    return false;
 }
 
 /* End the walsender holding SLOT (pid ACTIVE_PID, may be empty) and drop it. */
@@ -71,19 +83,35 @@ static bool drop_slot(teardown *t, const char *slot, const char *active_pid)
     const char *params[1] = {slot};
     if (active_pid && *active_pid) {
         const char *p[1] = {active_pid};
-        if (!db_commandp(t->src, "SELECT pg_terminate_backend($1::int)", 1, p))
+        if (!db_commandp(t->src, "SELECT pg_terminate_backend($1::int)", 1, p)) {
+            log_error("source: cannot end the session (pid %s) using replication slot %s; the "
+                      "role pgbaton connects as needs pg_signal_backend, or stop that `pgbaton "
+                      "start` yourself",
+                      active_pid, slot);
             return false;
+        }
         /* the slot is released when that process has exited */
-        for (int i = 0; i < 100; i++) {
+        bool isnull = false, active = true;
+        for (int i = 0; active && i < 100; i++) {
             char *v = db_scalar(
                 t->src, "SELECT active::text FROM pg_replication_slots WHERE slot_name = $1", 1,
-                params, NULL);
-            bool active = v && strcmp(v, "true") == 0;
+                params, &isnull);
+            if (!v && !isnull) {
+                log_error("source: cannot tell whether replication slot %s is still in use", slot);
+                return false;
+            }
+            active = v && strcmp(v, "true") == 0;
             free(v);
-            if (!active)
-                break;
-            struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
+            if (active) {
+                struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (active) {
+            log_error("source: the session (pid %s) using replication slot %s did not end within "
+                      "10 s of pg_terminate_backend: stop it, then run this command again",
+                      active_pid, slot);
+            return false;
         }
     }
     PGresult *r = db_exec(t->src, DB_QUIET, "SELECT pg_drop_replication_slot($1)", 1, params);
@@ -127,6 +155,57 @@ static bool mark_stopped(teardown *t)
         return false;
     did(t, "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
     return true;
+}
+
+/* How long abort and clean wait for a running `start` to exit (it stops when
+ * it sees the phase 'stopped' or loses its slot) before they put back the
+ * target's trigger and rule modes. */
+#define START_EXIT_WAIT 30.0
+
+/* Put back the source's modes of the user triggers and rules that start
+ * switched off on the target (src/triggers.c). Only once start has exited:
+ * its applier must never write with them enabled. start holds its advisory
+ * lock for as long as it runs; taking it here proves it is gone, and keeps
+ * a new start out until the modes are back. */
+static bool restore_triggers(teardown *t)
+{
+    int n = triggers_recorded(t->tgt, t->o->name);
+    if (n <= 0)
+        return n == 0;
+    const char *params[1] = {t->o->name};
+    const char *lock = "SELECT pg_try_advisory_lock(hashtext('pgbaton start ' || $1))::text";
+    double until = mono_now() + START_EXIT_WAIT;
+    bool locked = false;
+    for (;;) {
+        char *got = db_scalar(t->tgt, lock, 1, params, NULL);
+        if (!got)
+            return false;
+        locked = strcmp(got, "true") == 0;
+        free(got);
+        if (locked || mono_now() > until)
+            break;
+        struct timespec ts = {.tv_nsec = 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (!locked) {
+        log_error("pgbaton start of migration %s is still running after %.0f s: stop it, then "
+                  "run this command again; until then %d user trigger(s) and rule(s) stay "
+                  "switched off on the target (their modes are kept in pgbaton.paused_trigger)",
+                  t->o->name, START_EXIT_WAIT, n);
+        return false;
+    }
+    int restored = 0;
+    bool ok = triggers_restore(t->tgt, t->o->name, TRIGGERS_OWN_TXN, &restored);
+    if (!db_commandp(t->tgt, "SELECT pg_advisory_unlock(hashtext('pgbaton start ' || $1))", 1,
+                     params))
+        ok = false;
+    if (ok) {
+        char count[32];
+        snprintf(count, sizeof count, "%d", restored);
+        did(t, "put back the source's modes of %s user trigger(s) and rule(s) on the target%s",
+            count, "");
+    }
+    return ok;
 }
 
 /* clean: this migration's state, and the schema when no other is left. */
@@ -188,12 +267,19 @@ static int teardown_run(teardown *t)
     int rc = EXIT_FAILURE_RUNTIME;
     t->tgt = db_connect(tci, DB_TARGET, &copts, NULL, NULL);
     t->src = t->tgt ? db_connect(sci, DB_SOURCE, &copts, NULL, NULL) : NULL;
-    if (!t->src || !freeze_session_writable(t->src) ||
-        !status_read(t->src, t->tgt, t->o->name, NULL, &t->st))
+    if (!t->src)
+        goto out;
+    char *why = NULL;
+    if (!freeze_session_writable(t->src, &why)) {
+        log_error("%s", why);
+        free(why);
+        goto out;
+    }
+    if (!status_read(t->src, t->tgt, t->o->name, NULL, &t->st))
         goto out;
     if (!t->st.found)
         printf("no state for migration %s on the target\n", t->o->name);
-    if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t))
+    if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t) || !restore_triggers(t))
         goto out;
     if (t->kind == TEARDOWN_CLEAN && !drop_state(t))
         goto out;

@@ -49,10 +49,9 @@
  *       unnest inserts in array order);
  *     - changes to different tables commute inside one target transaction:
  *       the session runs with session_replication_role = replica, so
- *       foreign keys and ordinary triggers do not look across tables; a
- *       table with triggers or rules that fire in a replica session
- *       (ENABLE ALWAYS / REPLICA) is never grouped, and everything held is
- *       sent before a change to it;
+ *       foreign keys do not look across tables, and no user trigger or rule
+ *       fires at all: start switches every one of them off on the target
+ *       before the first change (src/triggers.c), whatever its mode;
  *     - rows of one grouped UPDATE are updated in no set order, so they
  *       must not collide on a unique index while in between: UPDATEs are
  *       grouped only on tables whose one unique index is the key (and no
@@ -757,8 +756,8 @@ static bool load_table(apply_ctx *a, apply_table *t)
     PGresult *r = db_exec(a->catalog, DB_LOG, sql_apply_table, 2, params);
     if (!r)
         return false;
-    if (PQnfields(r) != 11) {
-        db_check_shape(a->catalog, r, 11, 0, "table columns");
+    if (PQnfields(r) != 10) {
+        db_check_shape(a->catalog, r, 10, 0, "table columns");
         PQclear(r);
         return false;
     }
@@ -779,8 +778,7 @@ static bool load_table(apply_ctx *a, apply_table *t)
         t->relkind = PQgetvalue(r, i, 6)[0];
         c->array_type = PQgetisnull(r, i, 7) ? NULL : xstrdup(PQgetvalue(r, i, 7));
         c->delim = PQgetvalue(r, i, 8)[0] ? PQgetvalue(r, i, 8)[0] : ',';
-        t->barrier = PQgetvalue(r, i, 9)[0] == 't';
-        t->other_unique = PQgetvalue(r, i, 10)[0] == 't';
+        t->other_unique = PQgetvalue(r, i, 9)[0] == 't';
     }
     PQclear(r);
     return true;
@@ -1098,10 +1096,9 @@ static const char *apply_op_name(apply_op op)
     return op == APPLY_OP_INSERT ? "INSERT" : op == APPLY_OP_UPDATE ? "UPDATE" : "DELETE";
 }
 
-static bool group_allowed(const apply_ctx *a, const apply_table *t)
+static bool group_allowed(const apply_ctx *a)
 {
-    return !t->barrier &&
-           (!a->opts.ungrouped_until || a->committed_lsn >= *a->opts.ungrouped_until);
+    return (!a->opts.ungrouped_until || a->committed_lsn >= *a->opts.ungrouped_until);
 }
 
 static bool cols_groupable(const apply_table *t, const int *cols, int n)
@@ -1409,7 +1406,7 @@ static apply_status apply_insert(apply_ctx *a, apply_table *t, const w2j_change 
                             "on the source");
         }
     apply_shape s = {.op = APPLY_OP_INSERT, .set = a->set, .nset = nset};
-    bool groupable = nset > 0 && group_allowed(a, t) && cols_groupable(t, a->set, nset);
+    bool groupable = nset > 0 && group_allowed(a) && cols_groupable(t, a->set, nset);
     return group_or_send(a, t, &s, groupable, c, c->columns, c->ncolumns, a->map);
 }
 
@@ -1459,7 +1456,7 @@ static apply_status apply_update_delete(apply_ctx *a, apply_table *t, const w2j_
     s.nwhere = nwhere;
     /* grouped by key: DELETEs; UPDATEs that keep the key, on a table whose
      * only unique index is the key (see the top of the file) */
-    bool groupable = !s.full_row && group_allowed(a, t) &&
+    bool groupable = !s.full_row && group_allowed(a) &&
                      (s.op == APPLY_OP_DELETE || (s.op == APPLY_OP_UPDATE && !t->other_unique)) &&
                      cols_groupable(t, a->set, nset) && cols_groupable(t, a->where, nwhere);
     for (int j = 0; groupable && s.op == APPLY_OP_UPDATE && j < nwhere; j++)
@@ -1512,9 +1509,8 @@ static apply_status apply_row_change(apply_ctx *a, const w2j_change *c)
     apply_status st = ensure_txn(a);
     if (st != APPLY_OK)
         return st;
-    /* a TRUNCATE, or a table whose triggers fire here, comes after
-     * everything held, in every table */
-    if ((c->kind == W2J_TRUNCATE || t->barrier) && (st = group_flush_all(a)) != APPLY_OK)
+    /* a TRUNCATE comes after everything held, in every table */
+    if (c->kind == W2J_TRUNCATE && (st = group_flush_all(a)) != APPLY_OK)
         return st;
     if (c->kind == W2J_TRUNCATE) {
         if (a->ntrunc > 0 && a->trunc_lsn != c->lsn && (st = flush_truncates(a)) != APPLY_OK)

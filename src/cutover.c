@@ -28,13 +28,22 @@
  * so and exits 0.
  *
  * After 'done' the source stays frozen: the target is authoritative. A
- * failing --exec hook then exits 1 (the target is ready nonetheless).
+ * failing --exec hook then exits 1 (the target is ready nonetheless). The
+ * hook is started with posix_spawn (src/pgtools.c), its environment built
+ * beforehand; with --json its stdout goes to our stderr, so that stdout
+ * holds only the one JSON object.
+ *
+ * Failures before the freeze change nothing and exit 4 ("not started");
+ * failures after it unfreeze the source (on a new session when the
+ * cutover's own is lost) and exit 4, or exit 1 when the source could not
+ * be unfrozen, saying so. --json prints one object on every path.
  */
 #include "analyze.h"
 #include "cli.h"
 #include "freeze.h"
 #include "log.h"
 #include "mono.h"
+#include "pgtools.h"
 #include "signals.h"
 #include "sql_embed.h"
 #include "status.h"
@@ -55,21 +64,32 @@
 #define POLL_NS         (100 * 1000 * 1000)
 #define START_STOP_WAIT 10.0 /* seconds to wait for `start` to leave the slot */
 
+#define SQLSTATE_QUERY_CANCELED "57014" /* statement_timeout expired */
+
+/* What the source is known to be, for the user and for --json. */
+typedef enum source_state {
+    SOURCE_UNKNOWN,  /* not looked at yet */
+    SOURCE_WRITABLE, /* not frozen by this cutover, or unfrozen again */
+    SOURCE_FROZEN,   /* frozen (or being frozen): a failure must unfreeze it */
+} source_state;
+
 typedef struct cutover_ctx {
     const pgb_options *o;
     conninfo *sci, *tci; /* owned */
-    db_conn *src, *tgt;  /* owned */
+    db_conn *src, *tgt;  /* owned; NULL when a reconnect failed */
     char *slot_name;     /* owned */
     char *database;      /* source database frozen; owned */
     char *prev;          /* its previous read-only setting, NULL = none; owned */
-    double deadline;     /* monotonic; steps 2-7 */
-    double count_ms;     /* NAN when skipped */
-    int sequences;       /* copied */
+    source_state source;
+    double deadline; /* monotonic; steps 2-7 */
+    double count_ms; /* NAN when skipped */
+    int sequences;   /* copied */
     int tables_compared;
     double write_unavailable_ms;
-    int exec_status;  /* -1 when no hook */
-    char error[1024]; /* why it failed */
-    const char *step; /* the step that failed */
+    int exec_status;    /* -1 when no hook */
+    const char *result; /* --json status: "done", "rolled_back", "not_started" */
+    char error[1024];   /* why it failed */
+    const char *step;   /* the step that failed */
 } cutover_ctx;
 
 static void nap(void)
@@ -91,11 +111,23 @@ static bool fail(cutover_ctx *c, const char *step, const char *fmt, ...)
     return false;
 }
 
-/* Fail with the last error of DB (already logged by the wrapper). */
-static bool fail_db(cutover_ctx *c, const char *step, db_conn *db)
+/* Fail because WHAT failed on DB: with the server's error (already logged
+ * by the wrapper), or, when the query ran but its answer had the wrong
+ * shape (db_check_shape logged that), saying so. */
+static bool fail_db(cutover_ctx *c, const char *step, db_conn *db, const char *what)
 {
-    return fail(c, step, "%s: %s", db_side_name(db->side),
-                db->last_error ? db->last_error : "query failed");
+    if (db->last_error)
+        return fail(c, step, "%s: %s failed: %s", db_side_name(db->side), what, db->last_error);
+    return fail(c, step, "%s: %s failed: unexpected answer from the server", db_side_name(db->side),
+                what);
+}
+
+/* Fail with *WHY (from freeze.h; freed here). */
+static bool fail_freeze(cutover_ctx *c, const char *step, char *why)
+{
+    fail(c, step, "%s", why ? why : "source: the freeze failed");
+    free(why);
+    return false;
 }
 
 static bool past_deadline(cutover_ctx *c, const char *step)
@@ -121,6 +153,8 @@ static bool target_update(cutover_ctx *c, const char *sql, int n, const char *co
 
 /* --- step 1 -------------------------------------------------------------- */
 
+/* Prepared transactions of the source database, or -1 when the query
+ * failed (logged). */
 static int prepared_xacts(db_conn *src)
 {
     char *v =
@@ -131,39 +165,54 @@ static int prepared_xacts(db_conn *src)
     return n;
 }
 
-/* Wait for lag < max-lag. Returns EXIT_OK when reached, else an exit code. */
-static int wait_for_lag(cutover_ctx *c)
+/* Is the migration ready for the freeze? WHY says what it waits for. False
+ * with c->error set when the state or the source cannot be read. */
+static bool lag_ready(cutover_ctx *c, bool *ready, char *why, size_t whylen)
+{
+    status_snapshot s;
+    if (!status_read(c->src, c->tgt, c->o->name, NULL, &s)) {
+        status_free(&s);
+        return fail_db(c, "wait for lag", c->tgt, "reading the migration's state");
+    }
+    int nprep = s.source_ok ? prepared_xacts(c->src) : 0;
+    *ready = false;
+    if (!s.found)
+        snprintf(why, whylen, "migration %s is gone from the target", c->o->name);
+    else if (!s.source_ok)
+        snprintf(why, whylen, "source: %s", s.source_error ? s.source_error : "unreachable");
+    else if (nprep < 0)
+        fail_db(c, "wait for lag", c->src, "counting prepared transactions");
+    else if (!s.alive)
+        snprintf(why, whylen, "`pgbaton start` is not running (no heartbeat)");
+    else if (nprep > 0)
+        snprintf(why, whylen, "%d prepared transaction(s) pending on the source", nprep);
+    else if (isnan(s.lag_seconds) || s.lag_seconds >= c->o->max_lag)
+        snprintf(why, whylen, "lag is %.1f s (%lld bytes), above --max-lag %.3g s", s.lag_seconds,
+                 (long long)s.lag_bytes, c->o->max_lag);
+    else {
+        *ready = true;
+        log_info("step 1/7: lag %.3f s (%lld bytes) is below --max-lag %.3g s", s.lag_seconds,
+                 (long long)s.lag_bytes, c->o->max_lag);
+    }
+    status_free(&s);
+    return nprep >= 0;
+}
+
+/* Wait for lag < max-lag. True when reached; false (c->error set, nothing
+ * changed) on timeout, signal or error. */
+static bool wait_for_lag(cutover_ctx *c)
 {
     double deadline = mono_now() + c->o->timeout, next_note = 0;
-    status_snapshot s;
-    char why[256] = "";
+    char why[512] = "";
     for (;;) {
-        if (!status_read(c->src, c->tgt, c->o->name, NULL, &s))
-            return EXIT_FAILURE_RUNTIME;
-        int nprep = prepared_xacts(c->src);
-        bool ready = s.found && s.source_ok && s.alive && !isnan(s.lag_seconds) &&
-                     s.lag_seconds < c->o->max_lag && nprep == 0;
-        if (!s.alive)
-            snprintf(why, sizeof why, "`pgbaton start` is not running (no heartbeat)");
-        else if (nprep != 0)
-            snprintf(why, sizeof why, "%d prepared transaction(s) pending on the source", nprep);
-        else
-            snprintf(why, sizeof why, "lag is %.1f s (%lld bytes), above --max-lag %.3g s",
-                     s.lag_seconds, (long long)s.lag_bytes, c->o->max_lag);
+        bool ready = false;
+        if (!lag_ready(c, &ready, why, sizeof why))
+            return false;
         if (ready)
-            log_info("step 1/7: lag %.3f s (%lld bytes) is below --max-lag %.3g s", s.lag_seconds,
-                     (long long)s.lag_bytes, c->o->max_lag);
-        status_free(&s);
-        if (ready)
-            return EXIT_OK;
-        if (mono_now() > deadline || signals_stop_requested()) {
-            log_error("cutover not started: %s after %s; nothing was changed and the source "
-                      "is writable",
-                      why, signals_stop_requested() ? "a signal" : "--timeout");
-            snprintf(c->error, sizeof c->error, "%s", why);
-            c->step = "wait for lag";
-            return EXIT_ROLLED_BACK;
-        }
+            return true;
+        if (mono_now() > deadline || signals_stop_requested())
+            return fail(c, "wait for lag", "%s after %s", why,
+                        signals_stop_requested() ? "a signal" : "--timeout");
         if (mono_now() > next_note) {
             log_info("step 1/7: waiting: %s", why);
             next_note = mono_now() + 5;
@@ -176,18 +225,23 @@ static int wait_for_lag(cutover_ctx *c)
 
 static bool record_and_freeze(cutover_ctx *c)
 {
-    if (!freeze_read_prev(c->src, &c->database, &c->prev))
-        return fail_db(c, "freeze", c->src);
+    char *why = NULL;
+    if (!freeze_read_prev(c->src, &c->database, &c->prev, &why))
+        return fail_freeze(c, "freeze", why);
     const char *params[3] = {c->o->name, c->database, c->prev};
     long rows = 0;
     if (!target_update(c, sql_cutover_record_freeze, 3, params, &rows))
-        return fail_db(c, "freeze", c->tgt);
+        return fail_db(c, "freeze", c->tgt, "recording the freeze in the state");
     if (rows != 1)
-        return fail(c, "freeze", "the migration left phase 'streaming' meanwhile");
+        return fail(c, "freeze",
+                    "the migration left phase 'streaming' meanwhile (an abort, or another "
+                    "cutover?): see `pgbaton status`");
+    /* recorded: from here on a failure unfreezes, whatever got done */
+    c->source = SOURCE_FROZEN;
     c->deadline = mono_now() + c->o->timeout;
     log_info("step 2/7: freezing source database %s (read-only for every role)", c->database);
-    if (!freeze_apply(c->src, c->database, c->deadline - mono_now()))
-        return fail_db(c, "freeze", c->src);
+    if (!freeze_apply(c->src, c->database, c->deadline - mono_now(), &why))
+        return fail_freeze(c, "freeze", why);
     return true;
 }
 
@@ -202,16 +256,19 @@ static bool write_fence(cutover_ctx *c)
                   "json_build_object('name', $1::text, 'at', clock_timestamp())::text)::text",
                   1, params, NULL);
     if (!lsn)
-        return fail_db(c, "fence", c->src);
+        return fail_db(c, "fence", c->src, "writing the fence message");
     const char *p2[2] = {c->o->name, lsn};
     long rows = 0;
     bool ok = target_update(c, sql_cutover_set_fence, 2, p2, &rows);
-    log_info("step 3/7: fence written at %s; waiting for start to apply it", lsn);
+    if (ok && rows == 1)
+        log_info("step 3/7: fence written at %s; waiting for start to apply it", lsn);
     free(lsn);
     if (!ok)
-        return fail_db(c, "fence", c->tgt);
+        return fail_db(c, "fence", c->tgt, "recording the fence in the state");
     if (rows != 1)
-        return fail(c, "fence", "the migration left phase 'cutover' meanwhile");
+        return fail(c, "fence",
+                    "the migration left phase 'cutover' meanwhile (an abort?): see `pgbaton "
+                    "status`");
     return true;
 }
 
@@ -222,7 +279,7 @@ static bool wait_fence(cutover_ctx *c)
         PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_fence_state, 1, params);
         if (!r || !db_check_shape(c->tgt, r, 3, 1, "fence state")) {
             PQclear(r);
-            return fail_db(c, "fence", c->tgt);
+            return fail_db(c, "fence", c->tgt, "reading whether start applied the fence");
         }
         bool applied = PQgetvalue(r, 0, 0)[0] == 't';
         long long after = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
@@ -238,12 +295,15 @@ static bool wait_fence(cutover_ctx *c)
             return true;
         }
         if (past_deadline(c, "fence")) {
+            size_t len = strlen(c->error);
             if (alive_age > STATUS_STALE_SECONDS)
-                snprintf(c->error + strlen(c->error), sizeof c->error - strlen(c->error),
-                         " waiting for the fence: `pgbaton start` is not running");
+                snprintf(c->error + len, sizeof c->error - len,
+                         " waiting for the fence: `pgbaton start` is not running (start it "
+                         "again, then run `pgbaton cutover` again)");
             else
-                snprintf(c->error + strlen(c->error), sizeof c->error - strlen(c->error),
-                         " waiting for start to apply the fence");
+                snprintf(c->error + len, sizeof c->error - len,
+                         " waiting for start to apply the fence (see start's log; a larger "
+                         "--timeout gives it more time)");
             return false;
         }
         nap();
@@ -256,29 +316,33 @@ static bool copy_one_sequence(cutover_ctx *c, const char *schema, const char *na
 {
     char *qual = db_quote_qualified(schema, name);
     char *sql = str_printf("SELECT last_value::text, is_called FROM %s", qual);
+    char *what = str_printf("reading sequence %s", qual);
     bool ok = false;
     PGresult *r = db_exec(c->src, DB_LOG, sql, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 1, "sequence value")) {
-        fail_db(c, "sequences", c->src);
+        fail_db(c, "sequences", c->src, what);
         goto out;
     }
     const char *params[3] = {qual, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)};
     bool missing = false;
     char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, params, &missing);
     if (!exists && !missing) {
-        fail_db(c, "sequences", c->tgt);
+        fail_db(c, "sequences", c->tgt, what);
     } else if (missing) {
         log_warn("target: sequence %s does not exist there: its value was not copied", qual);
         ok = true;
     } else {
         ok = db_commandp(c->tgt, "SELECT pg_catalog.setval($1::regclass, $2::bigint, $3::bool)", 3,
-                         params) ||
-             fail_db(c, "sequences", c->tgt);
-        c->sequences += ok;
+                         params);
+        if (ok)
+            c->sequences++;
+        else
+            fail_db(c, "sequences", c->tgt, "setting a sequence's value");
     }
     free(exists);
 out:
     PQclear(r);
+    free(what);
     free(qual);
     free(sql);
     return ok;
@@ -289,17 +353,20 @@ static bool copy_sequences(cutover_ctx *c)
     PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_sequences, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "sequence list")) {
         PQclear(r);
-        return fail_db(c, "sequences", c->src);
+        return fail_db(c, "sequences", c->src, "listing the sequences");
     }
-    bool ok = db_command(c->tgt, "BEGIN") || fail_db(c, "sequences", c->tgt);
+    bool ok = db_command(c->tgt, "BEGIN") || fail_db(c, "sequences", c->tgt, "BEGIN");
+    bool in_txn = ok;
     for (int i = 0; ok && i < PQntuples(r); i++)
         ok = !past_deadline(c, "sequences") &&
              copy_one_sequence(c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
     PQclear(r);
     if (ok)
-        ok = db_command(c->tgt, "COMMIT") || fail_db(c, "sequences", c->tgt);
-    else if (!db_command(c->tgt, "ROLLBACK"))
-        log_warn("target: could not roll back the sequence copy");
+        ok = db_command(c->tgt, "COMMIT") ||
+             fail_db(c, "sequences", c->tgt, "committing the sequence values");
+    else if (in_txn && !db_command(c->tgt, "ROLLBACK"))
+        log_warn("target: could not roll back the sequence copy (the rollback of the cutover "
+                 "reconnects)");
     if (ok)
         log_info("step 5/7: copied %d sequence value(s)", c->sequences);
     return ok;
@@ -312,7 +379,7 @@ static bool refresh_matviews(cutover_ctx *c)
     PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_matviews, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "materialized view list")) {
         PQclear(r);
-        return fail_db(c, "materialized views", c->src);
+        return fail_db(c, "materialized views", c->src, "listing the materialized views");
     }
     int refreshed = 0;
     bool ok = true;
@@ -324,10 +391,12 @@ static bool refresh_matviews(cutover_ctx *c)
         char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, params, &missing);
         if (exists) {
             ok = !past_deadline(c, "materialized views") &&
-                 (db_command(c->tgt, sql) || fail_db(c, "materialized views", c->tgt));
+                 (db_command(c->tgt, sql) ||
+                  fail(c, "materialized views", "target: REFRESH MATERIALIZED VIEW %s failed: %s",
+                       qual, c->tgt->last_error ? c->tgt->last_error : "?"));
             refreshed += ok;
         } else if (!missing) {
-            ok = fail_db(c, "materialized views", c->tgt);
+            ok = fail_db(c, "materialized views", c->tgt, "looking up a materialized view");
         }
         free(exists);
         free(qual);
@@ -351,7 +420,6 @@ typedef struct count_job {
 static void *count_worker(void *arg)
 {
     count_job *j = arg;
-    j->failed_at = -1;
     for (int i = 0; i < PQntuples(j->tables); i++) {
         char *qual = db_quote_qualified(PQgetvalue(j->tables, i, 0), PQgetvalue(j->tables, i, 1));
         char *sql = str_printf("SELECT count(*) FROM ONLY %s", qual);
@@ -368,13 +436,25 @@ static void *count_worker(void *arg)
     return NULL;
 }
 
+/* The tables to compare: the migration's, else the source's. NULL with
+ * c->error set on failure. */
 static PGresult *count_table_list(cutover_ctx *c)
 {
     const char *params[1] = {c->o->name};
     PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_tables, 1, params);
-    if (r && PQntuples(r) == 0) {
+    if (!r || !db_check_shape(c->tgt, r, 2, 0, "table list")) {
         PQclear(r);
-        r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
+        fail_db(c, "row counts", c->tgt, "listing the migration's tables");
+        return NULL;
+    }
+    if (PQntuples(r) > 0)
+        return r;
+    PQclear(r);
+    r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
+    if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
+        PQclear(r);
+        fail_db(c, "row counts", c->src, "listing the tables");
+        return NULL;
     }
     return r;
 }
@@ -387,6 +467,48 @@ static bool set_statement_timeout(db_conn *db, double seconds)
     return db_command(db, sql);
 }
 
+/* Count on both sides at once, one thread per side. False with c->error set
+ * when a thread cannot start or a count fails. */
+static bool run_counts(cutover_ctx *c, PGresult *tables, count_job jobs[2])
+{
+    pthread_t th[2];
+    int started = 0;
+    bool ok = true;
+    for (; started < 2; started++) {
+        int err = pthread_create(&th[started], NULL, count_worker, &jobs[started]);
+        if (err != 0) {
+            ok = fail(c, "row counts",
+                      "cannot start the thread that counts rows on the %s: %s (the system is "
+                      "out of threads or memory; --skip-count skips the row counts)",
+                      db_side_name(jobs[started].db->side), strerror(err));
+            break;
+        }
+    }
+    for (int k = 0; k < started; k++) {
+        int err = pthread_join(th[k], NULL);
+        if (err != 0 && ok)
+            ok = fail(c, "row counts", "cannot wait for the thread counting rows on the %s: %s",
+                      db_side_name(jobs[k].db->side), strerror(err));
+    }
+    for (int k = 0; ok && k < started; k++) {
+        count_job *j = &jobs[k];
+        if (j->failed_at < 0)
+            continue;
+        const char *schema = PQgetvalue(tables, j->failed_at, 0);
+        const char *table = PQgetvalue(tables, j->failed_at, 1);
+        if (db_sqlstate_is(j->db, SQLSTATE_QUERY_CANCELED))
+            ok = fail(c, "row counts",
+                      "counting %s.%s on the %s did not finish before --timeout (%.0f s); give "
+                      "the cutover a longer --timeout, or use --skip-count",
+                      schema, table, db_side_name(j->db->side), c->o->timeout);
+        else
+            ok = fail(c, "row counts", "counting %s.%s on the %s failed: %s", schema, table,
+                      db_side_name(j->db->side),
+                      j->db->last_error ? j->db->last_error : "unexpected answer");
+    }
+    return ok;
+}
+
 static bool compare_counts(cutover_ctx *c)
 {
     if (c->o->skip_count) {
@@ -395,46 +517,36 @@ static bool compare_counts(cutover_ctx *c)
     }
     double t0 = mono_now();
     PGresult *tables = count_table_list(c);
-    if (!tables || !db_check_shape(c->tgt, tables, 2, 0, "table list")) {
-        PQclear(tables);
-        return fail(c, "row counts", "cannot list the tables to compare");
-    }
+    if (!tables)
+        return false;
     int n = PQntuples(tables);
     count_job jobs[2] = {
-        {.db = c->src, .tables = tables, .counts = xcalloc((size_t)n + 1, sizeof(long long))},
-        {.db = c->tgt, .tables = tables, .counts = xcalloc((size_t)n + 1, sizeof(long long))},
+        {.db = c->src,
+         .tables = tables,
+         .counts = xcalloc((size_t)n + 1, sizeof(long long)),
+         .failed_at = -1},
+        {.db = c->tgt,
+         .tables = tables,
+         .counts = xcalloc((size_t)n + 1, sizeof(long long)),
+         .failed_at = -1},
     };
-    bool ok = set_statement_timeout(c->src, c->deadline - mono_now()) &&
-              set_statement_timeout(c->tgt, c->deadline - mono_now());
-    pthread_t th[2];
-    int started = 0;
-    for (; ok && started < 2; started++)
-        if (pthread_create(&th[started], NULL, count_worker, &jobs[started]) != 0)
-            break;
-    for (int k = 0; k < started; k++)
-        pthread_join(th[k], NULL);
-    if (ok && started < 2)
-        ok = fail(c, "row counts", "cannot start a counting thread");
-    if (!ok) {
-        fail(c, "row counts", "cannot set statement_timeout");
-    } else if (jobs[0].failed_at >= 0 || jobs[1].failed_at >= 0) {
-        int k = jobs[0].failed_at >= 0 ? 0 : 1;
-        ok = fail(c, "row counts", "counting %s.%s on the %s failed: %s",
-                  PQgetvalue(tables, jobs[k].failed_at, 0),
-                  PQgetvalue(tables, jobs[k].failed_at, 1), db_side_name(jobs[k].db->side),
-                  jobs[k].db->last_error ? jobs[k].db->last_error : "?");
-    } else {
-        for (int i = 0; ok && i < n; i++)
-            if (jobs[0].counts[i] != jobs[1].counts[i])
-                ok = fail(c, "row counts",
-                          "table %s.%s has %lld rows on the source, %lld on the target",
-                          PQgetvalue(tables, i, 0), PQgetvalue(tables, i, 1), jobs[0].counts[i],
-                          jobs[1].counts[i]);
-    }
-    /* a failed count leaves the session usable; reset the timeout */
-    if (!db_command(c->src, "SET statement_timeout = 0") ||
-        !db_command(c->tgt, "SET statement_timeout = 0"))
-        ok = ok && fail(c, "row counts", "cannot reset statement_timeout");
+    /* the counts must not outlast the deadline: a statement timeout on both */
+    bool ok = true;
+    for (int k = 0; ok && k < 2; k++)
+        if (!set_statement_timeout(jobs[k].db, c->deadline - mono_now()))
+            ok = fail_db(c, "row counts", jobs[k].db, "setting statement_timeout for the counts");
+    ok = ok && run_counts(c, tables, jobs);
+    for (int i = 0; ok && i < n; i++)
+        if (jobs[0].counts[i] != jobs[1].counts[i])
+            ok = fail(c, "row counts",
+                      "table %s.%s has %lld rows on the source, %lld on the target (see `pgbaton "
+                      "verify` for the difference)",
+                      PQgetvalue(tables, i, 0), PQgetvalue(tables, i, 1), jobs[0].counts[i],
+                      jobs[1].counts[i]);
+    /* a failed count leaves the session usable: give it its own timeout back */
+    for (int k = 0; k < 2; k++)
+        if (!db_command(jobs[k].db, "RESET statement_timeout") && ok)
+            ok = fail_db(c, "row counts", jobs[k].db, "resetting statement_timeout");
     c->count_ms = (mono_now() - t0) * 1000;
     c->tables_compared = n;
     if (ok)
@@ -455,13 +567,15 @@ static bool mark_done(cutover_ctx *c)
     const char *params[2] = {c->o->name, isnan(c->count_ms) ? NULL : ms};
     PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_mark_done, 2, params);
     if (!r)
-        return fail_db(c, "mark done", c->tgt);
-    bool ok = PQntuples(r) == 1;
+        return fail_db(c, "mark done", c->tgt, "marking the migration done");
+    bool ok = PQntuples(r) == 1 && PQnfields(r) == 1;
     if (ok)
         c->write_unavailable_ms = strtod(PQgetvalue(r, 0, 0), NULL);
     PQclear(r);
     if (!ok)
-        return fail(c, "mark done", "changes arrived after the fence, or the phase changed");
+        return fail(c, "mark done",
+                    "changes arrived after the fence, or the phase changed meanwhile (an "
+                    "abort?): see `pgbaton status`");
     return true;
 }
 
@@ -469,6 +583,8 @@ static bool mark_done(cutover_ctx *c)
  * for that. Not fatal: the target is already authoritative. */
 static void wait_start_stopped(cutover_ctx *c)
 {
+    if (!c->slot_name)
+        return;
     const char *params[1] = {c->slot_name};
     double until = mono_now() + START_STOP_WAIT;
     for (;;) {
@@ -476,7 +592,13 @@ static void wait_start_stopped(cutover_ctx *c)
                             "SELECT coalesce((SELECT active FROM pg_replication_slots "
                             "WHERE slot_name = $1), false)::text",
                             1, params, NULL);
-        bool active = v && strcmp(v, "true") == 0;
+        if (!v) {
+            log_warn("source: cannot tell whether `pgbaton start` left slot %s; it stops on its "
+                     "own when it sees the migration is done",
+                     c->slot_name);
+            return;
+        }
+        bool active = strcmp(v, "true") == 0;
         free(v);
         if (!active)
             return;
@@ -490,77 +612,143 @@ static void wait_start_stopped(cutover_ctx *c)
     }
 }
 
+/* Run the --exec hook with /bin/sh; its exit status (128 + N when killed by
+ * signal N), or -1 when it could not be started or waited for (logged). In
+ * --json mode its output goes to our stderr, so stdout stays one JSON
+ * object. */
 static int run_exec(cutover_ctx *c)
 {
     log_info("running --exec hook");
     fflush(stdout);
     fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        log_error("cannot start the --exec hook: fork failed");
+    const char *argv[] = {"/bin/sh", "-c", c->o->exec, NULL};
+    pgtool_envvar env[] = {
+        {"PGBATON_TARGET", c->o->target}, /* the connection string, only in its environment */
+        {"PGBATON_NAME", c->o->name},
+        {NULL, NULL},
+    };
+    pgtool_child child = {
+        .argv = argv,
+        .env = env,
+        .in_fd = PGTOOL_INHERIT,
+        .out_fd = c->o->json ? STDERR_FILENO : PGTOOL_INHERIT,
+        .err_fd = PGTOOL_INHERIT,
+        .what = "the --exec hook",
+    };
+    pid_t pid = pgtool_start(&child);
+    if (pid < 0)
         return -1;
-    }
-    if (pid == 0) {
-        setenv("PGBATON_TARGET", c->o->target, 1);
-        setenv("PGBATON_NAME", c->o->name, 1);
-        execl("/bin/sh", "sh", "-c", c->o->exec, (char *)NULL);
-        _exit(127);
-    }
     int st = 0;
-    while (waitpid(pid, &st, 0) < 0)
-        ;
+    if (!pgtool_reap(pid, "the --exec hook", &st))
+        return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Log why the hook failed, in words for the usual shell statuses. */
+static void report_exec_failure(int status)
+{
+    const char *what = status == 127   ? " (command not found)"
+                       : status == 126 ? " (command not executable)"
+                       : status > 128  ? " (killed by a signal)"
+                                       : "";
+    if (status < 0)
+        log_error("the --exec hook could not be run (see above); the target is ready all the "
+                  "same: switch the application over by hand");
+    else
+        log_error("the --exec hook failed (exit status %d%s); the target is ready all the same: "
+                  "switch the application over by hand",
+                  status, what);
 }
 
 /* --- rollback ------------------------------------------------------------ */
 
-/* Unfreeze the source and put the state back to streaming. Returns the exit
- * code: 4 when the source is writable again, 1 when it could not be
- * unfrozen. */
+/* Make *DB a usable session with no transaction open: roll back an open
+ * one, or reconnect (closing the old one) when that fails or the
+ * connection is gone. *DB may be NULL (a reconnect failed before); it is
+ * NULL again when this reconnect fails too (logged). */
+static db_conn *usable_session(db_conn **db, const conninfo *ci, db_side side)
+{
+    if (*db && PQstatus((*db)->pg) == CONNECTION_OK) {
+        PGTransactionStatusType ts = PQtransactionStatus((*db)->pg);
+        if (ts == PQTRANS_IDLE || (ts != PQTRANS_ACTIVE && db_command(*db, "ROLLBACK")))
+            return *db;
+    }
+    db_close(*db);
+    log_info("%s: reconnecting to roll the cutover back", db_side_name(side));
+    *db = db_connect(ci, side, NULL, NULL, NULL);
+    return *db;
+}
+
+/* Unfreeze the source: on the cutover's own session, and when that fails
+ * (lost, or stuck behind a statement timeout) on a new one. */
+static bool unfreeze_source(cutover_ctx *c)
+{
+    char *why = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt == 1) {
+            db_close(c->src);
+            c->src = NULL;
+        }
+        if (!usable_session(&c->src, c->sci, DB_SOURCE))
+            continue;
+        free(why);
+        if (freeze_undo(c->src, c->database, c->prev, &why)) {
+            c->source = SOURCE_WRITABLE;
+            return true;
+        }
+    }
+    if (why)
+        log_error("%s", why);
+    free(why);
+    return false;
+}
+
+/* Unfreeze the source (when this cutover froze it) and put the state back
+ * to streaming. Returns the exit code: 4 when the source is writable, 1
+ * when it could not be unfrozen. */
 static int roll_back(cutover_ctx *c)
 {
+    if (c->source != SOURCE_FROZEN) {
+        log_error("cutover not started: %s; nothing was changed and the source is writable (fix "
+                  "that, then run `pgbaton cutover` again)",
+                  c->error);
+        return EXIT_ROLLED_BACK;
+    }
     log_error("cutover failed at step \"%s\": %s", c->step ? c->step : "?", c->error);
-    bool unfrozen = false;
-    if (c->database) {
-        if (PQstatus(c->src->pg) != CONNECTION_OK) {
-            db_close(c->src);
-            c->src = db_connect(c->sci, DB_SOURCE, NULL, NULL, NULL);
-        }
-        unfrozen = c->src && freeze_undo(c->src, c->database, c->prev);
-    }
-    char reason[1200];
-    snprintf(reason, sizeof reason, "cutover rolled back at step \"%s\": %s",
-             c->step ? c->step : "?", c->error);
-    if (PQstatus(c->tgt->pg) != CONNECTION_OK) {
-        db_close(c->tgt);
-        c->tgt = db_connect(c->tci, DB_TARGET, NULL, NULL, NULL);
-    }
-    const char *params[2] = {c->o->name, reason};
-    if (unfrozen && !(c->tgt && target_update(c, sql_cutover_rollback, 2, params, NULL)))
-        log_warn("could not put the migration back to streaming on the target: run "
-                 "`pgbaton abort` or `pgbaton cutover` again");
-    if (!unfrozen) {
+    c->result = "rolled_back";
+    if (!unfreeze_source(c)) {
         log_error("THE SOURCE IS STILL READ-ONLY: run `pgbaton abort` to unfreeze it");
         return EXIT_FAILURE_RUNTIME;
     }
-    log_error("cutover rolled back: the source is writable again (database %s unfrozen)",
+    char *reason =
+        str_printf("cutover rolled back at step \"%s\": %s", c->step ? c->step : "?", c->error);
+    const char *params[2] = {c->o->name, reason};
+    if (!usable_session(&c->tgt, c->tci, DB_TARGET) ||
+        !target_update(c, sql_cutover_rollback, 2, params, NULL))
+        log_warn("target: could not put the migration back to phase streaming (the source is "
+                 "writable all the same): run `pgbaton cutover` again, or `pgbaton abort`");
+    free(reason);
+    log_error("cutover rolled back: the source is writable again (database %s unfrozen); fix the "
+              "problem above and run `pgbaton cutover` again",
               c->database);
     return EXIT_ROLLED_BACK;
 }
 
 /* --- the command --------------------------------------------------------- */
 
-static void print_result(cutover_ctx *c, const char *status, int rc)
+static void print_result(cutover_ctx *c, int rc)
 {
     if (!c->o->json)
         return;
     json_t *j = json_object(); /* new reference, freed below */
     json_object_set_new(j, "name", json_string(c->o->name));
-    json_object_set_new(j, "status", json_string(status));
+    json_object_set_new(j, "status", json_string(c->result));
     json_object_set_new(j, "exit_code", json_integer(rc));
     json_object_set_new(j, "failed_step", c->step ? json_string(c->step) : json_null());
     json_object_set_new(j, "error", c->error[0] ? json_string(c->error) : json_null());
-    json_object_set_new(j, "source_writable", json_boolean(rc == EXIT_ROLLED_BACK));
+    json_object_set_new(j, "source_writable",
+                        c->source == SOURCE_UNKNOWN ? json_null()
+                                                    : json_boolean(c->source == SOURCE_WRITABLE));
     json_object_set_new(j, "write_unavailable_ms",
                         isnan(c->write_unavailable_ms) ? json_null()
                                                        : json_real(c->write_unavailable_ms));
@@ -570,7 +758,10 @@ static void print_result(cutover_ctx *c, const char *status, int rc)
     json_object_set_new(j, "exec_status",
                         c->exec_status < 0 ? json_null() : json_integer(c->exec_status));
     char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    printf("%s\n", text);
+    if (text)
+        printf("%s\n", text);
+    else
+        log_error("cannot print the JSON result (out of memory)");
     free(text);
     json_decref(j);
 }
@@ -585,17 +776,18 @@ static bool after_freeze(cutover_ctx *c)
 
 static int finish(cutover_ctx *c)
 {
+    c->result = "done";
     wait_start_stopped(c);
     const char *params[1] = {c->o->name};
     bool notified = db_commandp(c->tgt, "SELECT pg_notify('pgbaton_cutover', $1)", 1, params);
     if (!notified)
-        log_warn("target: NOTIFY pgbaton_cutover failed");
+        log_warn("target: NOTIFY pgbaton_cutover failed; the target is ready all the same: tell "
+                 "its listeners by hand");
     int rc = notified ? EXIT_OK : EXIT_FAILURE_RUNTIME;
     if (c->o->exec) {
         c->exec_status = run_exec(c);
         if (c->exec_status != 0) {
-            log_error("the --exec hook failed (exit status %d); the target is ready all the same",
-                      c->exec_status);
+            report_exec_failure(c->exec_status);
             rc = EXIT_FAILURE_RUNTIME;
         }
     }
@@ -608,10 +800,11 @@ static int finish(cutover_ctx *c)
         printf("cutover of %s complete: the target is ready; the source stays read-only\n",
                c->o->name);
     }
-    print_result(c, "done", rc);
     return rc;
 }
 
+/* Connect to both sides and name the source session; false when either
+ * fails (logged). */
 static bool connect_both(cutover_ctx *c)
 {
     db_connect_opts topts = {.application_name = "pgbaton cutover"};
@@ -624,19 +817,52 @@ static bool connect_both(cutover_ctx *c)
     char appname[128];
     snprintf(appname, sizeof appname, "%s%s", STATUS_APPNAME_CUTOVER, c->o->name);
     const char *params[1] = {appname};
-    return db_commandp(c->src, "SELECT pg_catalog.set_config('application_name', $1, false)", 1,
-                       params) &&
-           freeze_session_writable(c->src);
+    if (!db_commandp(c->src, "SELECT pg_catalog.set_config('application_name', $1, false)", 1,
+                     params)) {
+        log_error("source: cannot name the cutover's session (application_name), which tells "
+                  "other runs that a cutover is in progress");
+        return false;
+    }
+    char *why = NULL;
+    if (!freeze_session_writable(c->src, &why)) {
+        log_error("%s", why);
+        free(why);
+        return false;
+    }
+    return true;
+}
+
+/* Bring existing state up to date (new columns); idempotent. Not when there
+ * is none: cutover creates nothing on a target start never used. */
+static bool upgrade_state(cutover_ctx *c)
+{
+    bool none = false;
+    const char *reg[1] = {"pgbaton.migration"};
+    char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, reg, &none);
+    if (!exists && !none) {
+        log_error("target: cannot look for pgbaton's state (schema pgbaton)");
+        return false;
+    }
+    free(exists);
+    if (!none && !db_command(c->tgt, sql_state_schema)) {
+        log_error("target: cannot bring pgbaton's state (schema pgbaton) up to date; the role "
+                  "pgbaton connects as must own it, as when `pgbaton start` created it");
+        return false;
+    }
+    return true;
 }
 
 /* Where the migration stands; returns -1 to go on, or an exit code. */
 static int check_state(cutover_ctx *c, bool *resume)
 {
     status_snapshot s;
-    if (!status_read(c->src, c->tgt, c->o->name, NULL, &s))
-        return EXIT_FAILURE_RUNTIME;
-    int rc = -1;
     *resume = false;
+    if (!status_read(c->src, c->tgt, c->o->name, NULL, &s)) {
+        status_free(&s);
+        log_error("target: cannot read the state of migration %s", c->o->name);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    int rc = -1;
     if (!s.found) {
         log_error("no migration named \"%s\" on the target: run `pgbaton start` first (or check "
                   "--name)",
@@ -646,7 +872,14 @@ static int check_state(cutover_ctx *c, bool *resume)
         log_error("source: %s", s.source_error ? s.source_error : "unreachable");
         rc = EXIT_FAILURE_RUNTIME;
     } else if (strcmp(s.stored_phase, "done") == 0) {
-        printf("migration %s is already done: the target is ready (nothing to do)\n", c->o->name);
+        c->result = "done";
+        c->source = SOURCE_FROZEN;
+        if (c->o->json)
+            log_info("migration %s is already done: the target is ready (nothing to do)",
+                     c->o->name);
+        else
+            printf("migration %s is already done: the target is ready (nothing to do)\n",
+                   c->o->name);
         rc = EXIT_OK;
     } else if (s.cutover_running) {
         log_error("another `pgbaton cutover` of %s is running (its session is connected to the "
@@ -654,17 +887,28 @@ static int check_state(cutover_ctx *c, bool *resume)
                   c->o->name);
         rc = EXIT_FAILURE_RUNTIME;
     } else if (strcmp(s.stored_phase, "cutover") == 0 && s.frozen) {
-        log_info("resuming an interrupted cutover: the source was frozen by an earlier run");
-        *resume = true;
-        c->database = s.freeze_database ? xstrdup(s.freeze_database) : xstrdup(s.source_database);
-        c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
+        const char *db = s.freeze_database ? s.freeze_database : s.source_database;
+        if (!db) {
+            log_error("the state of migration %s does not say which source database was frozen: "
+                      "run `pgbaton abort`, or unfreeze it by hand",
+                      c->o->name);
+            rc = EXIT_FAILURE_RUNTIME;
+        } else {
+            log_info("resuming an interrupted cutover: the source was frozen by an earlier run");
+            *resume = true;
+            c->source = SOURCE_FROZEN;
+            c->database = xstrdup(db);
+            c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
+        }
     } else if (strcmp(s.stored_phase, "streaming") != 0) {
         log_error("migration %s is in phase %s: cutover needs phase streaming (`pgbaton start` "
                   "running and caught up)",
                   c->o->name, s.phase);
         rc = EXIT_FAILURE_RUNTIME;
+    } else {
+        c->source = SOURCE_WRITABLE;
     }
-    if (s.found)
+    if (s.found && s.slot_name)
         c->slot_name = xstrdup(s.slot_name);
     status_free(&s);
     return rc;
@@ -672,15 +916,7 @@ static int check_state(cutover_ctx *c, bool *resume)
 
 static int cutover_run(cutover_ctx *c)
 {
-    if (!connect_both(c))
-        return EXIT_FAILURE_RUNTIME;
-    /* bring existing state up to date (new columns); idempotent. Not when
-     * there is none: cutover creates nothing on a target start never used. */
-    bool none = false;
-    const char *reg[1] = {"pgbaton.migration"};
-    char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, reg, &none);
-    free(exists);
-    if (!none && !db_command(c->tgt, sql_state_schema))
+    if (!connect_both(c) || !upgrade_state(c))
         return EXIT_FAILURE_RUNTIME;
     bool resume;
     int rc = check_state(c, &resume);
@@ -690,11 +926,10 @@ static int cutover_run(cutover_ctx *c)
     if (resume) {
         c->deadline = mono_now() + c->o->timeout;
         log_info("step 2/7: re-asserting the freeze of source database %s", c->database);
-        if (!freeze_apply(c->src, c->database, c->o->timeout)) {
-            fail_db(c, "freeze", c->src);
-            rc = roll_back(c);
-            print_result(c, "rolled_back", rc);
-            return rc;
+        char *why = NULL;
+        if (!freeze_apply(c->src, c->database, c->o->timeout, &why)) {
+            fail_freeze(c, "freeze", why);
+            return roll_back(c);
         }
     } else {
         /* statistics start has not gathered yet: now, while the source is
@@ -702,28 +937,21 @@ static int cutover_run(cutover_ctx *c)
         if (!analyze_pending(c->tgt, c->o->name))
             log_warn("could not read which tables still need ANALYZE on the target; run "
                      "ANALYZE there after the cutover");
-        rc = wait_for_lag(c);
-        if (rc != EXIT_OK) {
-            print_result(c, "not_started", rc);
-            return rc;
-        }
-        if (!record_and_freeze(c)) {
-            rc = roll_back(c);
-            print_result(c, "rolled_back", rc);
-            return rc;
-        }
+        if (!wait_for_lag(c) || !record_and_freeze(c))
+            return roll_back(c);
     }
-    if (!after_freeze(c)) {
-        rc = roll_back(c);
-        print_result(c, "rolled_back", rc);
-        return rc;
-    }
+    if (!after_freeze(c))
+        return roll_back(c);
     return finish(c);
 }
 
 int cmd_cutover(const pgb_options *o)
 {
-    cutover_ctx c = {.o = o, .count_ms = NAN, .write_unavailable_ms = NAN, .exec_status = -1};
+    cutover_ctx c = {.o = o,
+                     .count_ms = NAN,
+                     .write_unavailable_ms = NAN,
+                     .exec_status = -1,
+                     .result = "not_started"};
     c.sci = cli_conninfo(o, DB_SOURCE);
     if (!c.sci)
         return EXIT_USAGE;
@@ -733,6 +961,7 @@ int cmd_cutover(const pgb_options *o)
         return EXIT_USAGE;
     }
     int rc = cutover_run(&c);
+    print_result(&c, rc);
     db_close(c.src);
     db_close(c.tgt);
     conninfo_free(c.sci);

@@ -14,7 +14,9 @@
  *   5. the data copy with N workers, indexes built as tables complete
  *      (src/copy.c); large objects;
  *   6. phase 'indexing': the rest of post-data (pg_restore -j N);
- *   7. phase 'streaming', applied_lsn = consistent point: stream_follow(),
+ *   7. phase 'streaming', applied_lsn = consistent point; every user trigger
+ *      and rule on the target switched off, modes recorded (src/triggers.c);
+ *      stream_follow(),
  *      with ANALYZE of the copied tables in a thread beside it
  *      (src/analyze.c; cutover does what is left of it).
  *
@@ -42,6 +44,7 @@
 #include "slot.h"
 #include "state.h"
 #include "stream.h"
+#include "triggers.h"
 #include "xalloc.h"
 
 #include <jansson.h>
@@ -486,6 +489,14 @@ out:
 
 static int follow(start_ctx *c, const char *slot_name, lsn_t from)
 {
+    /* before the first change is applied: no trigger or rule may fire on
+     * the target (include/triggers.h); a resumed start records what a
+     * crash may have left unrecorded, and changes nothing else */
+    if (!triggers_pause(c->state, c->o.name, TRIGGERS_OWN_TXN)) {
+        state_set_failed(c->state, c->o.name,
+                         "could not switch off the user triggers and rules on the target");
+        return EXIT_FAILURE_RUNTIME;
+    }
     /* the copy's sessions are no longer needed */
     db_close(c->src_db);
     c->src_db = NULL;
@@ -612,6 +623,10 @@ int cmd_start(const pgb_options *o)
         rc = fresh_start(&c);
     }
 out:
+    /* with no filter options, c.o's lists are its own: empty, or adopted
+     * from the first start (filters_adopt); otherwise they are O's */
+    if (filter_is_empty(o))
+        filter_lists_free(&c.o);
     start_ctx_free(&c);
     return rc;
 }
