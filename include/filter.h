@@ -30,4 +30,7 @@ bool filter_table_selected(const pgb_options *o, const char *schema, const char 
 /* True when no filter option was given. */
 bool filter_is_empty(const pgb_options *o);
 
+/* Free O's four filter lists (their strings and arrays) and empty them. */
+void filter_lists_free(pgb_options *o);
+
 #endif

@@ -84,3 +84,15 @@ bool filter_is_empty(const pgb_options *o)
     return o->include_schema.n == 0 && o->exclude_schema.n == 0 && o->include_table.n == 0 &&
            o->exclude_table.n == 0;
 }
+
+void filter_lists_free(pgb_options *o)
+{
+    strlist *lists[] = {&o->include_schema, &o->exclude_schema, &o->include_table,
+                        &o->exclude_table};
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        for (int j = 0; j < lists[i]->n; j++)
+            free(lists[i]->items[j]);
+        free(lists[i]->items);
+        *lists[i] = (strlist){0};
+    }
+}

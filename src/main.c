@@ -8,6 +8,7 @@
  * `ps` shows them masked.
  */
 #include "cli.h"
+#include "filter.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -521,12 +522,7 @@ int main(int argc, char **argv)
     int rc = cmd->run(&o);
     free(o.source);
     free(o.target);
-    strlist *lists[] = {&o.include_schema, &o.exclude_schema, &o.include_table, &o.exclude_table};
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-        for (int j = 0; j < lists[i]->n; j++)
-            free(lists[i]->items[j]);
-        free(lists[i]->items);
-    }
+    filter_lists_free(&o);
     log_close();
     return rc;
 }

@@ -432,7 +432,9 @@ static json_t *json_verify(const report *rp)
     for (int i = 0; i < rp->vr.ntables; i++) {
         const verify_table *t = &rp->vr.tables[i];
         json_t *diffs = json_strlist(&t->notes);
-        json_array_extend(diffs, json_strlist(&t->sample));
+        json_t *sample = json_strlist(&t->sample); /* new reference: extend does not steal it */
+        json_array_extend(diffs, sample);
+        json_decref(sample);
         json_array_append_new(
             tables,
             json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "table", t->display, "status",
