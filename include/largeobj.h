@@ -6,6 +6,7 @@
 
 #include "db.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,9 +17,11 @@ typedef enum largeobj_owner {
 
 /* Copy every large object from SRC (a session that imported the snapshot)
  * to DST, chunk by chunk (bounded memory). *BYTES is advanced as data goes
- * (read by other threads only approximately). False on error (logged). */
+ * (other threads read it for progress); the copy stops, returning false, as
+ * soon as *ABORT_FLAG is set (by another thread). *COUNT gets the number of
+ * objects copied. False on error (logged). */
 bool largeobj_copy(db_conn *src, db_conn *dst, largeobj_owner owner, int64_t *count,
-                   volatile int64_t *bytes, volatile const int *abort_flag)
+                   atomic_int_fast64_t *bytes, const atomic_int *abort_flag)
     __attribute__((warn_unused_result));
 
 #endif

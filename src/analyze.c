@@ -17,6 +17,7 @@
 #include "xalloc.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 struct analyzer {
@@ -25,7 +26,7 @@ struct analyzer {
     pthread_t thread;
     pthread_mutex_t lock;
     PGcancel *cancel; /* of the thread's session while it runs; under lock */
-    int stop;         /* set by analyze_stop (atomic) */
+    atomic_int stop;  /* set by analyze_stop, polled by the thread */
 };
 
 static const char sql_pending[] =
@@ -36,13 +37,13 @@ static const char sql_pending[] =
 static const char sql_mark[] = "UPDATE pgbaton.table_state SET analyzed_at = now() "
                                "WHERE migration = $1 AND schema_name = $2 AND table_name = $3";
 
-static bool stopped(const int *stop)
+static bool stopped(const atomic_int *stop)
 {
-    return stop && __atomic_load_n(stop, __ATOMIC_SEQ_CST);
+    return stop && atomic_load(stop);
 }
 
 /* Analyze the pending tables of MIGRATION on DB until done or *STOP. */
-static bool run_pending(db_conn *db, const char *migration, const int *stop)
+static bool run_pending(db_conn *db, const char *migration, const atomic_int *stop)
 {
     /* a large table's ANALYZE may outlast a statement_timeout the role has */
     if (!db_command(db, "SET statement_timeout = 0"))
@@ -124,6 +125,7 @@ analyzer *analyze_start(const conninfo *target, const char *migration)
     analyzer *a = xcalloc(1, sizeof *a);
     a->target = target;
     a->migration = migration;
+    atomic_init(&a->stop, 0);
     pthread_mutex_init(&a->lock, NULL);
     if (pthread_create(&a->thread, NULL, run, a) != 0) {
         log_warn("cannot start the ANALYZE thread; cutover will analyze the copied tables");
@@ -138,7 +140,7 @@ void analyze_stop(analyzer *a)
 {
     if (!a)
         return;
-    __atomic_store_n(&a->stop, 1, __ATOMIC_SEQ_CST);
+    atomic_store(&a->stop, 1);
     pthread_mutex_lock(&a->lock);
     if (a->cancel) {
         char err[256];

@@ -54,6 +54,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,15 +212,15 @@ typedef struct copy_shared {
     pthread_cond_t cond;
     fifo urgent, main, late; /* taken in this order */
     int outstanding;         /* items queued or running */
-    volatile int abort_flag; /* set on the first failure or a stop signal */
+    atomic_int abort_flag;   /* set on the first failure or a stop signal;
+                              * atomic: the workers poll it without the lock */
     char *first_error;       /* owned; the failure that aborted the run */
     int workers_left;        /* workers still running */
     bool gate_open;          /* before_data is done: items may be taken */
     copy_plan *plan;
     const copy_run_opts *opts;
-    int64_t lo_bytes_done; /* large objects: bytes copied (approximate) */
-    int64_t lo_done;       /* large objects copied */
-    bool lo_finished;
+    atomic_int_fast64_t lo_bytes_done; /* large objects: bytes copied (atomic) */
+    bool lo_finished;                  /* the large objects are all copied */
 } copy_shared;
 
 static void fifo_init(fifo *f, int cap)
@@ -258,7 +259,7 @@ static bool queue_take(copy_shared *sh, work_item *out)
 {
     pthread_mutex_lock(&sh->lock);
     for (;;) {
-        if (sh->abort_flag) {
+        if (atomic_load(&sh->abort_flag)) {
             pthread_mutex_unlock(&sh->lock);
             return false;
         }
@@ -290,7 +291,7 @@ static void fail_run(copy_shared *sh, const char *fmt, ...)
     pthread_mutex_lock(&sh->lock);
     if (!sh->first_error)
         sh->first_error = xstrdup(msg);
-    sh->abort_flag = 1;
+    atomic_store(&sh->abort_flag, 1);
     pthread_cond_broadcast(&sh->cond);
     pthread_mutex_unlock(&sh->lock);
 }
@@ -381,7 +382,7 @@ static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
     size_t used = 0;
     int64_t unpublished = 0, msgs = 0, msgs_published = 0;
     for (;;) {
-        if (w->sh->abort_flag)
+        if (atomic_load(&w->sh->abort_flag))
             return false;
         char *row = NULL;
         int n = PQgetCopyData(w->src->pg, &row, 0);
@@ -547,11 +548,9 @@ static bool run_item(worker *w, const work_item *it)
     }
     case ITEM_LARGEOBJ: {
         int64_t count = 0;
-        bool ok = largeobj_copy(w->src, w->dst,
-                                sh->opts->lo_owners ? LARGEOBJ_KEEP_OWNER : LARGEOBJ_NO_OWNER,
-                                &count, &sh->lo_bytes_done, &sh->abort_flag);
-        sh->lo_done = count;
-        return ok;
+        return largeobj_copy(w->src, w->dst,
+                             sh->opts->lo_owners ? LARGEOBJ_KEEP_OWNER : LARGEOBJ_NO_OWNER, &count,
+                             &sh->lo_bytes_done, &sh->abort_flag);
     }
     }
     return false;
@@ -573,7 +572,7 @@ static void *worker_main(void *arg)
         work_item it;
         while (queue_take(sh, &it)) {
             if (!run_item(w, &it)) {
-                if (!sh->abort_flag)
+                if (!atomic_load(&sh->abort_flag))
                     fail_run(sh, "copy of %s failed: %s", item_label(sh, &it),
                              w->dst->last_error   ? w->dst->last_error
                              : w->src->last_error ? w->src->last_error
@@ -731,7 +730,10 @@ static void flush_state(copy_shared *sh, progress_totals *pt)
     }
     if (opts->large_objects && plan->lo_count > 0) {
         pt->bytes_total += plan->lo_bytes;
-        int64_t lo = sh->lo_finished ? plan->lo_bytes : sh->lo_bytes_done;
+        pthread_mutex_lock(&sh->lock);
+        bool finished = sh->lo_finished;
+        pthread_mutex_unlock(&sh->lock);
+        int64_t lo = finished ? plan->lo_bytes : (int64_t)atomic_load(&sh->lo_bytes_done);
         pt->bytes_done += lo < plan->lo_bytes ? lo : plan->lo_bytes;
     }
 }
@@ -782,7 +784,7 @@ static void supervise(copy_shared *sh)
         pthread_mutex_unlock(&sh->lock);
         if (left == 0)
             break;
-        if (signals_stop_requested() && !sh->abort_flag)
+        if (signals_stop_requested() && !atomic_load(&sh->abort_flag))
             fail_run(sh, "the copy was interrupted by a stop signal");
         int64_t now = now_ms();
         if (now - last_state >= STATE_EVERY_MS) {
@@ -796,13 +798,15 @@ static void supervise(copy_shared *sh)
         }
     }
     flush_state(sh, &pt);
-    if (!sh->abort_flag)
+    if (!atomic_load(&sh->abort_flag))
         log_progress(&pt, now_ms() - start, true);
 }
 
 bool copy_run(const copy_run_opts *opts, copy_plan *plan)
 {
     copy_shared sh = {.plan = plan, .opts = opts};
+    atomic_init(&sh.abort_flag, 0);
+    atomic_init(&sh.lo_bytes_done, 0);
     pthread_mutex_init(&sh.lock, NULL);
     pthread_condattr_t ca; /* timed waits on the monotonic clock */
     pthread_condattr_init(&ca);
@@ -833,7 +837,7 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
     bool prepared = !opts->before_data || opts->before_data(opts->before_data_arg);
     pthread_mutex_lock(&sh.lock);
     if (!prepared)
-        sh.abort_flag = 1;
+        atomic_store(&sh.abort_flag, 1);
     sh.gate_open = true;
     pthread_cond_broadcast(&sh.cond);
     pthread_mutex_unlock(&sh.lock);
@@ -842,7 +846,7 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
     supervise(&sh);
     for (int i = 0; i < nworkers; i++)
         pthread_join(workers[i].thread, NULL);
-    bool ok = !sh.abort_flag && sh.outstanding == 0;
+    bool ok = !atomic_load(&sh.abort_flag) && sh.outstanding == 0;
     if (!ok && prepared)
         log_error("%s", sh.first_error ? sh.first_error : "the copy did not complete");
     free(sh.first_error);

@@ -15,6 +15,7 @@
 #include "xalloc.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,8 +32,8 @@ struct heartbeat {
     const conninfo *source; /* borrowed */
     const char *name;       /* borrowed */
     pthread_t thread;
-    int stop;       /* set by heartbeat_stop (atomic) */
-    lsn_t last_lsn; /* source position at the last beat (atomic) */
+    atomic_int stop;         /* set by heartbeat_stop, polled by the thread */
+    _Atomic(lsn_t) last_lsn; /* source position at the last beat; read by the stream */
 };
 
 static void sleep_ms(int ms)
@@ -43,7 +44,7 @@ static void sleep_ms(int ms)
 
 static bool stopping(heartbeat *h)
 {
-    return __atomic_load_n(&h->stop, __ATOMIC_SEQ_CST) || signals_stop_requested();
+    return atomic_load(&h->stop) || signals_stop_requested();
 }
 
 static bool beat(heartbeat *h, db_conn *db)
@@ -54,7 +55,7 @@ static bool beat(heartbeat *h, db_conn *db)
         return false;
     lsn_t lsn;
     if (PQntuples(r) == 1 && PQnfields(r) == 2 && lsn_parse(PQgetvalue(r, 0, 1), &lsn))
-        __atomic_store_n(&h->last_lsn, lsn, __ATOMIC_SEQ_CST);
+        atomic_store(&h->last_lsn, lsn);
     PQclear(r);
     return true;
 }
@@ -102,6 +103,8 @@ heartbeat *heartbeat_start(const conninfo *source, const char *name)
     heartbeat *h = xcalloc(1, sizeof *h);
     h->source = source;
     h->name = name;
+    atomic_init(&h->stop, 0);
+    atomic_init(&h->last_lsn, LSN_INVALID);
     if (pthread_create(&h->thread, NULL, run, h) != 0) {
         log_warn("heartbeat: cannot start its thread; lag in seconds will not be measured");
         free(h);
@@ -112,14 +115,14 @@ heartbeat *heartbeat_start(const conninfo *source, const char *name)
 
 lsn_t heartbeat_source_lsn(heartbeat *h)
 {
-    return h ? __atomic_load_n(&h->last_lsn, __ATOMIC_SEQ_CST) : LSN_INVALID;
+    return h ? atomic_load(&h->last_lsn) : LSN_INVALID;
 }
 
 void heartbeat_stop(heartbeat *h)
 {
     if (!h)
         return;
-    __atomic_store_n(&h->stop, 1, __ATOMIC_SEQ_CST);
+    atomic_store(&h->stop, 1);
     pthread_join(h->thread, NULL);
     free(h);
 }

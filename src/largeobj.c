@@ -21,14 +21,14 @@
 #define LO_CHUNK (256 * 1024)
 
 /* Copy the data of large object OID (text) chunk by chunk. */
-static bool copy_one(db_conn *src, db_conn *dst, const char *oid, volatile int64_t *bytes,
-                     volatile const int *abort_flag)
+static bool copy_one(db_conn *src, db_conn *dst, const char *oid, atomic_int_fast64_t *bytes,
+                     const atomic_int *abort_flag)
 {
     const char *cparams[] = {oid};
     if (!db_commandp(dst, "SELECT lo_create($1::oid)", 1, cparams))
         return false;
     for (int64_t off = 0;; off += LO_CHUNK) {
-        if (*abort_flag)
+        if (atomic_load(abort_flag))
             return false;
         char offs[32], lens[32];
         snprintf(offs, sizeof offs, "%" PRId64, off);
@@ -49,7 +49,7 @@ static bool copy_one(db_conn *src, db_conn *dst, const char *oid, volatile int64
         if (got > 0) {
             const char *pparams[] = {oid, offs, PQgetvalue(res, 0, 0)};
             ok = db_commandp(dst, "SELECT lo_put($1::oid, $2::bigint, $3::bytea)", 3, pparams);
-            *bytes += got;
+            atomic_fetch_add(bytes, got);
         }
         PQclear(res);
         if (!ok)
@@ -69,7 +69,7 @@ static bool set_owner(db_conn *dst, const char *oid, const char *owner)
 }
 
 bool largeobj_copy(db_conn *src, db_conn *dst, largeobj_owner owner, int64_t *count,
-                   volatile int64_t *bytes, volatile const int *abort_flag)
+                   atomic_int_fast64_t *bytes, const atomic_int *abort_flag)
 {
     char last[16] = "0";
     *count = 0;

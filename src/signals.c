@@ -3,13 +3,17 @@
  */
 #include "signals.h"
 
+#include <assert.h>
 #include <string.h>
 
-volatile sig_atomic_t pgb_stop_requested = 0;
+/* a signal handler may only touch lock-free atomics */
+static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int must be lock-free");
+
+atomic_int pgb_stop_requested = 0;
 
 static void on_stop(int sig)
 {
-    pgb_stop_requested = sig;
+    atomic_store(&pgb_stop_requested, sig);
 }
 
 void signals_install(void)
