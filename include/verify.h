@@ -29,6 +29,10 @@
  * its text, or as the value itself for these base types. */
 typedef enum verify_hash_class {
     VERIFY_HASH_TEXT, /* its text (the safe default: any other type) */
+    VERIFY_HASH_XML,  /* xml (or a domain over it): its output text,
+                       * format('%s', v); v::text is the stored text, which
+                       * keeps an XML declaration the output (and so every
+                       * copy) drops */
     VERIFY_HASH_BOOL,
     VERIFY_HASH_INT2,
     VERIFY_HASH_INT4,
@@ -45,12 +49,14 @@ typedef enum verify_hash_class {
     /* the two databases' encodings differ: */
     VERIFY_HASH_UTF8,        /* a text-like value (text, name): its UTF8 bytes */
     VERIFY_HASH_UTF8_BPCHAR, /* bpchar: its UTF8 bytes and its trailing spaces */
+    VERIFY_HASH_UTF8_XML,    /* xml: the UTF8 bytes of its output text */
 } verify_hash_class;
 
 /* One column of a table, as seen on the source. */
 typedef struct verify_column {
     char *name;             /* attname; owned */
-    char *qname;            /* quoted identifier; owned */
+    char *qname;            /* quoted identifier, for SQL; owned */
+    char *display;          /* for messages, quoted as quote_ident() does; owned */
     char *type;             /* format_type(); owned */
     int key_position;       /* 1-based position in the row key, 0 when not a key column */
     bool generated;         /* stored generated column */
@@ -76,9 +82,10 @@ typedef enum verify_table_status {
 /* One table, its plan and its results. Results are written by workers
  * under the table's lock. */
 typedef struct verify_table {
-    char *schema, *name; /* owned */
-    char *display;       /* "schema.table"; owned */
-    char *qname;         /* quoted "schema"."table"; owned */
+    char *schema, *name; /* owned; the table's identity (never a joined string) */
+    char *display;       /* for messages: each part quoted as quote_ident() does
+                          * ("dot.ted".name, public."Mixed Case"); owned */
+    char *qname;         /* quoted "schema"."table", for SQL; owned */
     int64_t est_rows;    /* the source's estimate */
     verify_column *cols; /* owned, ncols entries */
     int ncols;
@@ -90,7 +97,8 @@ typedef struct verify_table {
                       * both sides; owned */
     char *key_expr;  /* text of the key: "t.id::text" or "ROW(t.a, t.b)::text"; owned */
     char *key_order; /* "t.a, t.b"; owned */
-    char *key_label; /* how a key is named in messages: "id" or "(a, b)"; owned */
+    char *key_label; /* how a key is named in messages: "id" or "(a, b)", the
+                      * column names quoted as quote_ident() does; owned */
 
     /* results */
     int64_t rows_source, rows_target;
@@ -108,7 +116,7 @@ typedef struct verify_table {
 } verify_table;
 
 typedef struct verify_sequence {
-    char *name;            /* display name; owned */
+    char *name;            /* display name, each part quoted as quote_ident() does; owned */
     char *source, *target; /* next values as text; owned; target NULL when missing */
     bool behind;           /* the target would hand out a value the source already did */
 } verify_sequence;
@@ -118,7 +126,7 @@ typedef struct verify_result {
     strlist schema_diffs; /* one sentence per difference */
     verify_table *tables; /* owned, ntables entries (the source's tables) */
     int ntables;
-    strlist target_only_tables; /* "schema.table" on the target only */
+    strlist target_only_tables; /* display names of tables on the target only */
     verify_sequence *seqs;      /* owned */
     int nseqs;
     bool seqs_checked; /* false while streaming: sequences are copied at cutover */
@@ -166,6 +174,20 @@ bool verify_pin_settings(db_conn *db) __attribute__((warn_unused_result));
  * with its side. Either connection may be NULL (its query is skipped). */
 bool verify_pair_query(db_conn *s, const char *sql_s, db_conn *d, const char *sql_d, PGresult **rs,
                        PGresult **rd) __attribute__((warn_unused_result));
+
+/* The columns of sql/verify_schema.sql (also read by report.c). An object
+ * is identified by (kind, schema, name, sub); display is its name for
+ * messages, each part quoted as quote_ident() does. */
+enum verify_schema_col {
+    VERIFY_SC_KIND,
+    VERIFY_SC_SCHEMA,
+    VERIFY_SC_NAME,
+    VERIFY_SC_SUB,
+    VERIFY_SC_ASPECT,
+    VERIFY_SC_VALUE,
+    VERIFY_SC_DISPLAY,
+    VERIFY_SC_NCOLS
+};
 
 /* verify_schema.c: compare the structures; differences appended to R. */
 bool verify_schema(verify_ctx *ctx, verify_result *r) __attribute__((warn_unused_result));

@@ -6,9 +6,13 @@
 -- not part of the key), generated ('s' or ''), identity ('a', 'd' or ''),
 -- in_unique (part of a unique index other than the key), hash_class (how
 -- the column enters the row hash, see src/verify_data.c: the base type, domains
--- resolved, for the types hashed as themselves, 'bpcharn' for character(n);
+-- resolved, for the types hashed as themselves, 'bpcharn' for character(n),
+-- 'xml' for xml and domains over it (hashed as its output text: xml::text
+-- would be the stored text, with an XML declaration the output drops);
 -- 'text' for all others),
--- not_null.
+-- not_null, and the schema, table and column names quoted as quote_ident()
+-- does, for messages ("dot.ted", "Mixed Case", "select").
+-- A table is identified by (schema, table), never by a joined string.
 WITH ext_owned AS (
     SELECT objid FROM pg_depend WHERE deptype = 'e' AND classid = 'pg_class'::regclass
 ), tab AS (
@@ -42,8 +46,10 @@ SELECT t.nspname, t.relname, t.est_rows, a.attname,
                        -- character(n) itself (no domain): always n characters
                        CASE WHEN a.atttypid = 'bpchar'::regtype AND a.atttypmod >= 0
                             THEN 'bpcharn' ELSE 'bpchar' END
+                   WHEN 'xml'::regtype THEN 'xml'
                    ELSE 'text' END,
-       a.attnotnull
+       a.attnotnull,
+       quote_ident(t.nspname), quote_ident(t.relname), quote_ident(a.attname)
 FROM tab t
 JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 CROSS JOIN LATERAL (

@@ -1,8 +1,15 @@
 -- verify: a normalized description of the database's structure, one row per
--- (object kind, name, aspect), so that two databases can be compared row by
--- row. Names are shown unquoted ("public.orders"). pgbaton's own schema, the
--- system schemas and objects that belong to an extension are left out.
--- Ordered byte-wise so that the comparison in C can merge the two lists.
+-- (object kind, schema, name, sub-name, aspect), so that two databases can be
+-- compared row by row. An object is identified by its parts (kind, schema,
+-- name, sub), never by a joined string: schema "dot.ted" with table name and
+-- schema dot with table "ted.name" are two objects. sub is the column,
+-- constraint or trigger name, or a function's identity arguments ('' when
+-- none); schema is '' for an extension, name is '' for a schema. display is
+-- the object's name for messages, each part quoted as quote_ident() does
+-- ("dot.ted".name, public."Mixed Case"). pgbaton's own schema, the system
+-- schemas and objects that belong to an extension are left out. Ordered
+-- byte-wise so that the comparison in C can merge the two lists.
+-- Columns: kind, schema, name, sub, aspect, value, display.
 WITH ext_owned AS (
     SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
 ), nsp AS (
@@ -13,25 +20,29 @@ WITH ext_owned AS (
       AND NOT EXISTS (SELECT 1 FROM ext_owned e
                       WHERE e.classid = 'pg_namespace'::regclass AND e.objid = n.oid)
 ), rel AS (
-    SELECT c.oid, c.relname, c.relkind, c.relpersistence, n.nspname,
-           n.nspname || '.' || c.relname AS qname
+    SELECT c.oid, c.relname::text AS relname, c.relkind, c.relpersistence,
+           n.nspname::text AS nspname,
+           quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS display
     FROM pg_class c
     JOIN nsp n ON n.oid = c.relnamespace
     WHERE NOT EXISTS (SELECT 1 FROM ext_owned e
                       WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
-), objects (kind, name, aspect, value) AS (
-    SELECT 'extension', e.extname::text, 'schema', n.nspname::text
+), objects (kind, schema, name, sub, aspect, value, display) AS (
+    SELECT 'extension', '', e.extname::text, '', 'schema', quote_ident(n.nspname),
+           quote_ident(e.extname)
     FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
     WHERE n.nspname <> 'pgbaton'
   UNION ALL
-    SELECT 'schema', nspname::text, 'exists', 'yes' FROM nsp
+    SELECT 'schema', nspname::text, '', '', 'exists', 'yes', quote_ident(nspname) FROM nsp
   UNION ALL
-    SELECT 'table', qname,
+    SELECT 'table', nspname, relname, '',
            'kind', CASE relkind WHEN 'p' THEN 'partitioned table' ELSE 'table' END
-             || CASE relpersistence WHEN 'u' THEN ', unlogged' ELSE '' END
+             || CASE relpersistence WHEN 'u' THEN ', unlogged' ELSE '' END,
+           display
     FROM rel WHERE relkind IN ('r', 'p')
   UNION ALL
-    SELECT 'column', r.qname || '.' || a.attname, x.aspect, x.value
+    SELECT 'column', r.nspname, r.relname, a.attname::text, x.aspect, x.value,
+           r.display || '.' || quote_ident(a.attname)
     FROM rel r
     JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -46,13 +57,15 @@ WITH ext_owned AS (
     ) AS x (aspect, value)
     WHERE r.relkind IN ('r', 'p')
   UNION ALL
-    SELECT 'index', r.qname, 'definition', pg_get_indexdef(r.oid)
+    SELECT 'index', r.nspname, r.relname, '', 'definition', pg_get_indexdef(r.oid), r.display
     FROM rel r WHERE r.relkind IN ('i', 'I')
   UNION ALL
-    SELECT 'constraint', r.qname || '.' || co.conname, 'definition', pg_get_constraintdef(co.oid)
+    SELECT 'constraint', r.nspname, r.relname, co.conname::text,
+           'definition', pg_get_constraintdef(co.oid), r.display || '.' || quote_ident(co.conname)
     FROM pg_constraint co JOIN rel r ON r.oid = co.conrelid
   UNION ALL
-    SELECT 'trigger', r.qname || '.' || tg.tgname, x.aspect, x.value
+    SELECT 'trigger', r.nspname, r.relname, tg.tgname::text, x.aspect, x.value,
+           r.display || '.' || quote_ident(tg.tgname)
     FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
     CROSS JOIN LATERAL (VALUES
         ('definition', pg_get_triggerdef(tg.oid)),
@@ -61,24 +74,28 @@ WITH ext_owned AS (
     ) AS x (aspect, value)
     WHERE NOT tg.tgisinternal
   UNION ALL
-    SELECT 'function', n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+    SELECT 'function', n.nspname::text, p.proname::text, pg_get_function_identity_arguments(p.oid),
            'definition',
            CASE WHEN p.prokind = 'a' THEN 'aggregate returning ' || format_type(p.prorettype, NULL)
-                ELSE pg_get_functiondef(p.oid) END
+                ELSE pg_get_functiondef(p.oid) END,
+           quote_ident(n.nspname) || '.' || quote_ident(p.proname)
+             || '(' || pg_get_function_identity_arguments(p.oid) || ')'
     FROM pg_proc p JOIN nsp n ON n.oid = p.pronamespace
     WHERE NOT EXISTS (SELECT 1 FROM ext_owned e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
   UNION ALL
-    SELECT 'sequence', r.qname, 'definition',
+    SELECT 'sequence', r.nspname, r.relname, '', 'definition',
            format_type(s.seqtypid, NULL) || ' increment ' || s.seqincrement || ' min ' || s.seqmin
              || ' max ' || s.seqmax || ' start ' || s.seqstart
-             || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END
+             || CASE WHEN s.seqcycle THEN ' cycle' ELSE '' END,
+           r.display
     FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid
   UNION ALL
-    SELECT CASE r.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, r.qname,
-           'definition', pg_get_viewdef(r.oid)
+    SELECT CASE r.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, r.nspname, r.relname,
+           '', 'definition', pg_get_viewdef(r.oid), r.display
     FROM rel r WHERE r.relkind IN ('v', 'm')
 )
-SELECT kind, name, aspect, value
+SELECT kind, schema, name, sub, aspect, value, display
 FROM objects
-ORDER BY kind COLLATE "C", name COLLATE "C", aspect COLLATE "C";
+ORDER BY kind COLLATE "C", schema COLLATE "C", name COLLATE "C", sub COLLATE "C",
+         aspect COLLATE "C";

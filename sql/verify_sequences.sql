@@ -1,8 +1,11 @@
--- verify: every user sequence (display name, quoted name, increment).
+-- verify: every user sequence: schema, name (its identity: never a joined
+-- string), display name (each part quoted as quote_ident() does), quoted
+-- name for SQL, increment.
 -- The caller then reads each one's last_value / is_called (sequence values
 -- are not transactional: that is their current state). Extension-owned
 -- sequences and pgbaton's own are left out.
-SELECT n.nspname || '.' || c.relname,
+SELECT n.nspname, c.relname,
+       quote_ident(n.nspname) || '.' || quote_ident(c.relname),
        quote_ident(n.nspname) || '.' || quote_ident(c.relname),
        s.seqincrement
 FROM pg_class c

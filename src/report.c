@@ -49,7 +49,8 @@ typedef struct lag_point {
 
 /* One table's row counts (from verify, or counted directly). */
 typedef struct report_table {
-    char *name;                   /* "schema.table"; owned */
+    char *schema, *name;          /* its identity (never a joined string); owned */
+    char *display;                /* each part quoted as quote_ident() does; owned */
     long long rows_src, rows_dst; /* -1 when unknown */
 } report_table;
 
@@ -146,27 +147,41 @@ static bool read_migration(report *rp, db_conn *dst)
     return true;
 }
 
+/* Rows I and J of RES describe the same object: the same (kind, schema,
+ * name, sub). */
+static bool same_object(const PGresult *res, int i, int j)
+{
+    static const int parts[] = {VERIFY_SC_KIND, VERIFY_SC_SCHEMA, VERIFY_SC_NAME, VERIFY_SC_SUB};
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+        if (strcmp(PQgetvalue(res, i, parts[k]), PQgetvalue(res, j, parts[k])) != 0)
+            return false;
+    return true;
+}
+
 /* Count the source's objects by kind, and list its tables. */
 static bool read_structure(report *rp, db_conn *src)
 {
     PGresult *res = db_exec(src, DB_LOG, sql_verify_schema, 0, NULL);
-    if (!res || !db_check_shape(src, res, 4, 0, "schema description")) {
+    if (!res || !db_check_shape(src, res, VERIFY_SC_NCOLS, 0, "schema description")) {
         PQclear(res);
         return false;
     }
     int n = PQntuples(res);
     rp->tables = xcalloc((size_t)n + 1, sizeof *rp->tables);
     for (int i = 0; i < n; i++) {
-        const char *kind = PQgetvalue(res, i, 0), *name = PQgetvalue(res, i, 1);
-        if (i > 0 && strcmp(kind, PQgetvalue(res, i - 1, 0)) == 0 &&
-            strcmp(name, PQgetvalue(res, i - 1, 1)) == 0)
+        const char *kind = PQgetvalue(res, i, VERIFY_SC_KIND);
+        if (i > 0 && same_object(res, i, i - 1))
             continue; /* another aspect of the same object */
         for (int k = 0; k < NKINDS; k++)
             if (strcmp(kind, kinds[k]) == 0 || (k == 6 && strcmp(kind, "materialized view") == 0))
                 rp->counts[k]++;
         if (strcmp(kind, "table") == 0)
             rp->tables[rp->ntables++] =
-                (report_table){.name = xstrdup(name), .rows_src = -1, .rows_dst = -1};
+                (report_table){.schema = xstrdup(PQgetvalue(res, i, VERIFY_SC_SCHEMA)),
+                               .name = xstrdup(PQgetvalue(res, i, VERIFY_SC_NAME)),
+                               .display = xstrdup(PQgetvalue(res, i, VERIFY_SC_DISPLAY)),
+                               .rows_src = -1,
+                               .rows_dst = -1};
     }
     PQclear(res);
     return true;
@@ -177,24 +192,32 @@ static bool phase_allows_verify(const char *phase)
     return !phase || strcmp(phase, "streaming") == 0 || strcmp(phase, "done") == 0;
 }
 
+/* Verify's result for table SCHEMA.NAME, or NULL. */
+static const verify_table *verify_table_of(const report *rp, const char *schema, const char *name)
+{
+    for (int j = 0; j < rp->vr.ntables; j++)
+        if (strcmp(schema, rp->vr.tables[j].schema) == 0 &&
+            strcmp(name, rp->vr.tables[j].name) == 0)
+            return &rp->vr.tables[j];
+    return NULL;
+}
+
 /* Rows of every table from verify's results. */
 static void rows_from_verify(report *rp)
 {
-    for (int i = 0; i < rp->ntables; i++)
-        for (int j = 0; j < rp->vr.ntables; j++)
-            if (strcmp(rp->tables[i].name, rp->vr.tables[j].display) == 0) {
-                rp->tables[i].rows_src = rp->vr.tables[j].rows_source;
-                rp->tables[i].rows_dst =
-                    rp->vr.tables[j].on_target ? rp->vr.tables[j].rows_target : -1;
-            }
+    for (int i = 0; i < rp->ntables; i++) {
+        const verify_table *v = verify_table_of(rp, rp->tables[i].schema, rp->tables[i].name);
+        if (v) {
+            rp->tables[i].rows_src = v->rows_source;
+            rp->tables[i].rows_dst = v->on_target ? v->rows_target : -1;
+        }
+    }
 }
 
-/* count(*) of "schema.table" (display name) on DB, -1 when it fails. */
-static long long count_rows(db_conn *db, const char *display)
+/* count(*) of table SCHEMA.NAME on DB, -1 when it fails. */
+static long long count_rows(db_conn *db, const char *schema, const char *name)
 {
-    const char *dot = strchr(display, '.');
-    char *schema = xstrndup(display, (size_t)(dot - display));
-    char *qual = db_quote_qualified(schema, dot + 1);
+    char *qual = db_quote_qualified(schema, name);
     char *sql = NULL;
     long long n = -1;
     if (asprintf(&sql, "SELECT count(*) FROM ONLY %s", qual) >= 0) {
@@ -204,7 +227,6 @@ static long long count_rows(db_conn *db, const char *display)
         PQclear(res);
     }
     free(sql);
-    free(schema);
     free(qual);
     return n;
 }
@@ -237,9 +259,9 @@ static bool gather(report *rp, const conninfo *src_ci, const conninfo *dst_ci)
     }
     for (int i = 0; ok && i < rp->ntables; i++) {
         if (rp->tables[i].rows_src < 0)
-            rp->tables[i].rows_src = count_rows(src, rp->tables[i].name);
+            rp->tables[i].rows_src = count_rows(src, rp->tables[i].schema, rp->tables[i].name);
         if (rp->tables[i].rows_dst < 0)
-            rp->tables[i].rows_dst = count_rows(dst, rp->tables[i].name);
+            rp->tables[i].rows_dst = count_rows(dst, rp->tables[i].schema, rp->tables[i].name);
     }
     db_close(src);
     db_close(dst);
@@ -305,14 +327,6 @@ static void md_duration(FILE *f, const char *label, bool set, double s)
         fprintf(f, "| %s | — |\n", label);
 }
 
-static const verify_table *verify_table_of(const report *rp, const char *display)
-{
-    for (int j = 0; j < rp->vr.ntables; j++)
-        if (strcmp(display, rp->vr.tables[j].display) == 0)
-            return &rp->vr.tables[j];
-    return NULL;
-}
-
 static void md_verify(FILE *f, const report *rp)
 {
     fprintf(f, "## Verify\n\n");
@@ -346,13 +360,13 @@ static void md_rows(FILE *f, const report *rp)
                "| --- | ---: | ---: | --- |\n");
     for (int i = 0; i < rp->ntables; i++) {
         const report_table *t = &rp->tables[i];
-        const verify_table *v = rp->verify_ran ? verify_table_of(rp, t->name) : NULL;
+        const verify_table *v = rp->verify_ran ? verify_table_of(rp, t->schema, t->name) : NULL;
         char s[32] = "—", d[32] = "—";
         if (t->rows_src >= 0)
             snprintf(s, sizeof s, "%lld", t->rows_src);
         if (t->rows_dst >= 0)
             snprintf(d, sizeof d, "%lld", t->rows_dst);
-        fprintf(f, "| %s | %s | %s | %s |\n", t->name, s, d,
+        fprintf(f, "| %s | %s | %s | %s |\n", t->display, s, d,
                 !v                          ? "—"
                 : v->status == VERIFY_EQUAL ? "equal"
                 : v->status == VERIFY_ERROR ? "error"
@@ -379,7 +393,7 @@ static void write_md(FILE *f, const report *rp, const char *svg_name)
         fprintf(f, "| %s | %d |\n", kind_plurals[k], rp->counts[k]);
     fprintf(f, "\nTables:");
     for (int i = 0; i < rp->ntables; i++)
-        fprintf(f, "%s `%s`", i ? "," : "", rp->tables[i].name);
+        fprintf(f, "%s `%s`", i ? "," : "", rp->tables[i].display);
     fprintf(f, "\n\n");
     md_rows(f, rp);
     md_verify(f, rp);
@@ -473,11 +487,11 @@ static json_t *build_json(const report *rp)
         json_object_set_new(st, kind_plurals[k], json_integer(rp->counts[k]));
     }
     for (int i = 0; i < rp->ntables; i++) {
-        json_array_append_new(tl, json_string(rp->tables[i].name));
+        json_array_append_new(tl, json_string(rp->tables[i].display));
         json_array_append_new(
             rows,
             json_pack(
-                "{s:s, s:o, s:o}", "table", rp->tables[i].name, "source",
+                "{s:s, s:o, s:o}", "table", rp->tables[i].display, "source",
                 rp->tables[i].rows_src >= 0 ? json_integer(rp->tables[i].rows_src) : json_null(),
                 "target",
                 rp->tables[i].rows_dst >= 0 ? json_integer(rp->tables[i].rows_dst) : json_null()));
@@ -548,8 +562,11 @@ static void report_free(report *rp)
     free(rp->dst_version);
     free(rp->started_at);
     free(rp->done_at);
-    for (int i = 0; i < rp->ntables; i++)
+    for (int i = 0; i < rp->ntables; i++) {
+        free(rp->tables[i].schema);
         free(rp->tables[i].name);
+        free(rp->tables[i].display);
+    }
     free(rp->tables);
     verify_result_free(&rp->vr);
     free(rp->verify_note);

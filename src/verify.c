@@ -180,6 +180,7 @@ void verify_result_free(verify_result *r)
         for (int c = 0; c < t->ncols; c++) {
             free(t->cols[c].name);
             free(t->cols[c].qname);
+            free(t->cols[c].display);
             free(t->cols[c].type);
         }
         free(t->cols);

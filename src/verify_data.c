@@ -34,7 +34,9 @@
  *     (1.0 = 1.00), float (0 = -0), interval ('1 day' = '24 hours'),
  *     json(b), arrays, records, ranges, timestamps (their hash folds 64 bits
  *     to 32 too), text and varchar, user types — is hashed as its text
- *     (::text) under "C": bytes, whatever the column's collation. Domains
+ *     (::text) under "C": bytes, whatever the column's collation; xml as
+ *     its output text (format('%s', v): xml::text is the stored text, whose
+ *     XML declaration the output — and so every copy — drops). Domains
  *     count as their base type. A column whose type differs between the
  *     sides is hashed as text on both. A nullable column's NULL is hashed as
  *     a fixed value of its type with the seed's low bit flipped (or, where
@@ -120,6 +122,9 @@ enum {
     VC_UNIQUE,
     VC_HASH,
     VC_NOTNULL,
+    VC_QSCHEMA, /* the names quoted as quote_ident() does, for messages */
+    VC_QTABLE,
+    VC_QCOLUMN,
     VC_NCOLS
 };
 
@@ -148,6 +153,7 @@ static const struct hasher {
     const char *fn, *value, *nullv;
 } hashers[] = {
     [VERIFY_HASH_TEXT] = {"hashtextextended", "%s::text", "''"},
+    [VERIFY_HASH_XML] = {"hashtextextended", "pg_catalog.format('%%s', %s)", "''"},
     [VERIFY_HASH_BOOL] = {"hashint4extended", "%s::int", "0"},
     [VERIFY_HASH_INT2] = {"hashint2extended", "%s", "0::int2"},
     [VERIFY_HASH_INT4] = {"hashint4extended", "%s", "0"},
@@ -164,7 +170,21 @@ static const struct hasher {
     [VERIFY_HASH_UTF8_BPCHAR] =
         {"hashtextextended", "pg_catalog.encode(pg_catalog.convert_to(%s::text, 'UTF8'), 'hex')",
          "''"},
+    [VERIFY_HASH_UTF8_XML] = {"hashtextextended",
+                              "pg_catalog.encode(pg_catalog.convert_to("
+                              "pg_catalog.format('%%s', %s), 'UTF8'), 'hex')",
+                              "''"},
 };
+
+/* The text of column C of "t" as its type's output function shows it (what
+ * the client and every copy see): col::text, except for xml, whose cast to
+ * text keeps the stored text (an XML declaration the output drops).
+ * Malloc'd. */
+static char *column_text(const verify_column *c)
+{
+    bool xml = c->hash == VERIFY_HASH_XML || c->hash == VERIFY_HASH_UTF8_XML;
+    return str_printf(xml ? "pg_catalog.format('%%s', t.%s)" : "t.%s::text", c->qname);
+}
 
 /* One link of the chain: the hash of column C seeded with SEED (consumed). */
 static char *hash_link(const verify_column *c, char *seed)
@@ -187,7 +207,8 @@ static char *hash_link(const verify_column *c, char *seed)
     }
     char *link;
     switch (c->hash) {
-    case VERIFY_HASH_TEXT:     /* bytes: the same whatever the collation */
+    case VERIFY_HASH_TEXT: /* bytes: the same whatever the collation */
+    case VERIFY_HASH_XML:
     case VERIFY_HASH_BPCHAR_N: /* always n characters: the trimmed value says all */
         link = str_printf("%s(%s COLLATE \"C\", %s)", h->fn, v, seed);
         break;
@@ -262,7 +283,7 @@ static void build_expressions(verify_table *t, bool conv)
     char *order = NULL, *label = NULL;
     for (int k = 0; k < t->nkey; k++) {
         str_append(&order, "%st.%s", order ? ", " : "", t->cols[t->key[k]].qname);
-        str_append(&label, "%s%s", label ? ", " : "", t->cols[t->key[k]].name);
+        str_append(&label, "%s%s", label ? ", " : "", t->cols[t->key[k]].display);
     }
     t->key_order = order;
     if (t->nkey == 1) {
@@ -286,7 +307,7 @@ static verify_hash_class hash_class_of(const char *v)
         [VERIFY_HASH_INT8] = "int8",        [VERIFY_HASH_OID] = "oid",
         [VERIFY_HASH_UUID] = "uuid",        [VERIFY_HASH_CHAR] = "char",
         [VERIFY_HASH_NAME] = "name",        [VERIFY_HASH_BPCHAR] = "bpchar",
-        [VERIFY_HASH_BPCHAR_N] = "bpcharn",
+        [VERIFY_HASH_BPCHAR_N] = "bpcharn", [VERIFY_HASH_XML] = "xml",
     };
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (strcmp(v, names[k]) == 0)
@@ -305,7 +326,14 @@ static void column_hash_class(verify_column *c, bool conv, const PGresult *s, in
     bool same = strcmp(PQgetvalue(s, si, VC_TYPE), PQgetvalue(d, di, VC_TYPE)) == 0 &&
                 strcmp(PQgetvalue(s, si, VC_HASH), PQgetvalue(d, di, VC_HASH)) == 0;
     c->hash = same ? hash_class_of(PQgetvalue(s, si, VC_HASH)) : VERIFY_HASH_TEXT;
-    if (conv && (c->hash == VERIFY_HASH_TEXT || c->hash == VERIFY_HASH_NAME))
+    /* xml on one side only: both sides' output text (xml::text would be
+     * the stored text) */
+    if (!same && (strcmp(PQgetvalue(s, si, VC_HASH), "xml") == 0 ||
+                  strcmp(PQgetvalue(d, di, VC_HASH), "xml") == 0))
+        c->hash = VERIFY_HASH_XML;
+    if (conv && c->hash == VERIFY_HASH_XML)
+        c->hash = VERIFY_HASH_UTF8_XML;
+    else if (conv && (c->hash == VERIFY_HASH_TEXT || c->hash == VERIFY_HASH_NAME))
         c->hash = VERIFY_HASH_UTF8;
     else if (conv && (c->hash == VERIFY_HASH_BPCHAR || c->hash == VERIFY_HASH_BPCHAR_N))
         c->hash = VERIFY_HASH_UTF8_BPCHAR;
@@ -320,7 +348,7 @@ static void describe_table(verify_table *t, bool conv, const PGresult *s, int i,
 {
     t->schema = xstrdup(PQgetvalue(s, i, VC_SCHEMA));
     t->name = xstrdup(PQgetvalue(s, i, VC_TABLE));
-    t->display = str_printf("%s.%s", t->schema, t->name);
+    t->display = str_printf("%s.%s", PQgetvalue(s, i, VC_QSCHEMA), PQgetvalue(s, i, VC_QTABLE));
     t->qname = db_quote_qualified(t->schema, t->name);
     t->est_rows = strtoll(PQgetvalue(s, i, VC_EST), NULL, 10);
     t->on_target = m > 0;
@@ -331,6 +359,7 @@ static void describe_table(verify_table *t, bool conv, const PGresult *s, int i,
         verify_column *col = &t->cols[c];
         col->name = xstrdup(PQgetvalue(s, i + c, VC_COLUMN));
         col->qname = db_quote_ident(col->name);
+        col->display = xstrdup(PQgetvalue(s, i + c, VC_QCOLUMN));
         col->type = xstrdup(PQgetvalue(s, i + c, VC_TYPE));
         col->key_position =
             PQgetisnull(s, i + c, VC_KEYPOS) ? 0 : atoi(PQgetvalue(s, i + c, VC_KEYPOS));
@@ -375,8 +404,8 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
         int c = i >= ns ? 1 : j >= nd ? -1 : cmp_table_at(s, i, d, j);
         int n = i < ns ? rows_of_table(s, i) : 0, m = j < nd ? rows_of_table(d, j) : 0;
         if (c > 0) {
-            verify_list_add(&r->target_only_tables, "%s.%s", PQgetvalue(d, j, VC_SCHEMA),
-                            PQgetvalue(d, j, VC_TABLE));
+            verify_list_add(&r->target_only_tables, "%s.%s", PQgetvalue(d, j, VC_QSCHEMA),
+                            PQgetvalue(d, j, VC_QTABLE));
             j += m;
             continue;
         }
@@ -990,8 +1019,11 @@ static char *sample_sql(const verify_table *t, int limit)
 {
     char *sql = str_printf("SELECT %s", t->key_expr);
     for (int c = 0; c < t->ncols; c++)
-        if (t->cols[c].on_target)
-            str_append(&sql, ", t.%s::text", t->cols[c].qname);
+        if (t->cols[c].on_target) {
+            char *v = column_text(&t->cols[c]);
+            str_append(&sql, ", %s", v);
+            free(v);
+        }
     str_append(&sql, " FROM ONLY %s AS t ORDER BY %s LIMIT %d", t->qname, t->key_order, limit);
     return sql;
 }
@@ -1020,7 +1052,7 @@ static void compare_sample(verify_table *t, const PGresult *s, const PGresult *d
                 continue;
             if (!same_value(s, i, d, i, f))
                 verify_list_add(&t->sample, "%s=%s: column %s differs", t->key_label, ks,
-                                t->cols[c].name);
+                                t->cols[c].display);
             f++;
         }
     }
@@ -1055,6 +1087,9 @@ bool verify_samples(verify_ctx *ctx, verify_result *r)
 /* ------------------------------------------------------------------ */
 /* sequences */
 
+/* Columns of sql/verify_sequences.sql. */
+enum { VS_SCHEMA, VS_NAME, VS_DISPLAY, VS_QNAME, VS_INCREMENT, VS_NCOLS };
+
 /* One query reading every listed sequence's next value, in list order. */
 static char *sequence_values_sql(const PGresult *list)
 {
@@ -1063,7 +1098,8 @@ static char *sequence_values_sql(const PGresult *list)
         str_append(&sql,
                    "%sSELECT %d AS i, CASE WHEN is_called THEN last_value::numeric + %s "
                    "ELSE last_value::numeric END FROM %s",
-                   i ? " UNION ALL " : "", i, PQgetvalue(list, i, 2), PQgetvalue(list, i, 1));
+                   i ? " UNION ALL " : "", i, PQgetvalue(list, i, VS_INCREMENT),
+                   PQgetvalue(list, i, VS_QNAME));
     if (sql)
         str_append(&sql, " ORDER BY 1");
     return sql;
@@ -1095,8 +1131,8 @@ bool verify_sequences(verify_ctx *ctx, verify_result *r)
     if (!verify_pair_query(ctx->src, sql_verify_sequences, ctx->dst, sql_verify_sequences, &ls,
                            &ld))
         return false;
-    bool ok = db_check_shape(ctx->src, ls, 3, 0, "sequence list") &&
-              db_check_shape(ctx->dst, ld, 3, 0, "sequence list");
+    bool ok = db_check_shape(ctx->src, ls, VS_NCOLS, 0, "sequence list") &&
+              db_check_shape(ctx->dst, ld, VS_NCOLS, 0, "sequence list");
     PGresult *vs = ok && PQntuples(ls) ? sequence_values(ctx->src, ls) : NULL;
     PGresult *vd = ok && PQntuples(ld) ? sequence_values(ctx->dst, ld) : NULL;
     if ((PQntuples(ls) && !vs) || (PQntuples(ld) && !vd))
@@ -1104,13 +1140,15 @@ bool verify_sequences(verify_ctx *ctx, verify_result *r)
     r->seqs = xcalloc((size_t)PQntuples(ls) + 1, sizeof *r->seqs);
     for (int i = 0; ok && i < PQntuples(ls); i++) {
         verify_sequence *q = &r->seqs[r->nseqs++];
-        q->name = xstrdup(PQgetvalue(ls, i, 0));
+        q->name = xstrdup(PQgetvalue(ls, i, VS_DISPLAY));
         q->source = xstrdup(PQgetvalue(vs, i, 1));
-        for (int j = 0; j < PQntuples(ld); j++)
-            if (strcmp(q->name, PQgetvalue(ld, j, 0)) == 0)
+        /* the same sequence: the same (schema, name) */
+        for (int j = 0; j < PQntuples(ld) && !q->target; j++)
+            if (strcmp(PQgetvalue(ls, i, VS_SCHEMA), PQgetvalue(ld, j, VS_SCHEMA)) == 0 &&
+                strcmp(PQgetvalue(ls, i, VS_NAME), PQgetvalue(ld, j, VS_NAME)) == 0)
                 q->target = xstrdup(PQgetvalue(vd, j, 1));
-        q->behind =
-            q->target && seq_behind(q->source, q->target, strtoll(PQgetvalue(ls, i, 2), NULL, 10));
+        q->behind = q->target && seq_behind(q->source, q->target,
+                                            strtoll(PQgetvalue(ls, i, VS_INCREMENT), NULL, 10));
     }
     r->seqs_checked = ok;
     PQclear(ls);

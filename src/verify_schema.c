@@ -2,11 +2,13 @@
  * src/verify_schema.c — verify: are the structures of source and target equal?
  *
  * Both sides describe themselves with sql/verify_schema.sql: one row per
- * (kind, name, aspect, value), byte-ordered. The two lists are merged like
- * sorted files: an object (kind, name) on one side only is "missing on
- * target" or "extra on target"; an aspect whose value differs is named with
- * both values when they are short (a type, a nullability, a default), or
- * just said to differ when they are long (a function body).
+ * (kind, schema, name, sub, aspect, value, display), byte-ordered. The two
+ * lists are merged like sorted files: an object (kind, schema, name, sub) —
+ * its name's parts, never one joined string — on one side only is "missing
+ * on target" or "extra on target"; an aspect whose value differs is named
+ * with both values when they are short (a type, a nullability, a default),
+ * or just said to differ when they are long (a function body). Messages name
+ * the object by its display form, each part quoted as quote_ident() does.
  */
 #include "verify.h"
 
@@ -16,16 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SC_KIND, SC_NAME, SC_ASPECT, SC_VALUE, SC_NCOLS };
-
 /* Values longer than this (or on several lines) are not quoted in messages. */
 #define SHORT_VALUE 80
 
+/* Objects compare by (kind, schema, name, sub), part by part. */
 static int cmp_object(const PGresult *a, int i, const PGresult *b, int j)
 {
-    int c = strcmp(PQgetvalue(a, i, SC_KIND), PQgetvalue(b, j, SC_KIND));
-    if (c == 0)
-        c = strcmp(PQgetvalue(a, i, SC_NAME), PQgetvalue(b, j, SC_NAME));
+    static const int parts[] = {VERIFY_SC_KIND, VERIFY_SC_SCHEMA, VERIFY_SC_NAME, VERIFY_SC_SUB};
+    int c = 0;
+    for (size_t k = 0; c == 0 && k < sizeof parts / sizeof parts[0]; k++)
+        c = strcmp(PQgetvalue(a, i, parts[k]), PQgetvalue(b, j, parts[k]));
     return c;
 }
 
@@ -47,24 +49,26 @@ static int object_rows(const PGresult *res, int i)
 static void compare_aspects(const PGresult *s, int i, int ns, const PGresult *d, int j, int nd,
                             verify_result *r)
 {
-    const char *kind = PQgetvalue(s, i, SC_KIND), *name = PQgetvalue(s, i, SC_NAME);
+    const char *kind = PQgetvalue(s, i, VERIFY_SC_KIND),
+               *name = PQgetvalue(s, i, VERIFY_SC_DISPLAY);
     int a = 0, b = 0;
     while (a < ns || b < nd) {
-        int c = a >= ns ? 1
-                : b >= nd
-                    ? -1
-                    : strcmp(PQgetvalue(s, i + a, SC_ASPECT), PQgetvalue(d, j + b, SC_ASPECT));
+        int c = a >= ns   ? 1
+                : b >= nd ? -1
+                          : strcmp(PQgetvalue(s, i + a, VERIFY_SC_ASPECT),
+                                   PQgetvalue(d, j + b, VERIFY_SC_ASPECT));
         if (c < 0) {
             verify_list_add(&r->schema_diffs, "%s %s: %s only on source", kind, name,
-                            PQgetvalue(s, i + a, SC_ASPECT));
+                            PQgetvalue(s, i + a, VERIFY_SC_ASPECT));
             a++;
         } else if (c > 0) {
             verify_list_add(&r->schema_diffs, "%s %s: %s only on target", kind, name,
-                            PQgetvalue(d, j + b, SC_ASPECT));
+                            PQgetvalue(d, j + b, VERIFY_SC_ASPECT));
             b++;
         } else {
-            const char *vs = PQgetvalue(s, i + a, SC_VALUE), *vd = PQgetvalue(d, j + b, SC_VALUE);
-            const char *aspect = PQgetvalue(s, i + a, SC_ASPECT);
+            const char *vs = PQgetvalue(s, i + a, VERIFY_SC_VALUE),
+                       *vd = PQgetvalue(d, j + b, VERIFY_SC_VALUE);
+            const char *aspect = PQgetvalue(s, i + a, VERIFY_SC_ASPECT);
             if (strcmp(vs, vd) != 0) {
                 if (is_short(vs) && is_short(vd))
                     verify_list_add(&r->schema_diffs, "%s %s: %s %s on source, %s on target", kind,
@@ -85,12 +89,12 @@ static void merge(const PGresult *s, const PGresult *d, verify_result *r)
     while (i < ns || j < nd) {
         int c = i >= ns ? 1 : j >= nd ? -1 : cmp_object(s, i, d, j);
         if (c < 0) {
-            verify_list_add(&r->schema_diffs, "%s %s missing on target", PQgetvalue(s, i, SC_KIND),
-                            PQgetvalue(s, i, SC_NAME));
+            verify_list_add(&r->schema_diffs, "%s %s missing on target",
+                            PQgetvalue(s, i, VERIFY_SC_KIND), PQgetvalue(s, i, VERIFY_SC_DISPLAY));
             i += object_rows(s, i);
         } else if (c > 0) {
             verify_list_add(&r->schema_diffs, "%s %s exists only on target",
-                            PQgetvalue(d, j, SC_KIND), PQgetvalue(d, j, SC_NAME));
+                            PQgetvalue(d, j, VERIFY_SC_KIND), PQgetvalue(d, j, VERIFY_SC_DISPLAY));
             j += object_rows(d, j);
         } else {
             int a = object_rows(s, i), b = object_rows(d, j);
@@ -109,8 +113,8 @@ bool verify_schema(verify_ctx *ctx, verify_result *r)
     PGresult *s = NULL, *d = NULL;
     if (!verify_pair_query(ctx->src, sql_verify_schema, ctx->dst, sql_verify_schema, &s, &d))
         return false;
-    bool ok = db_check_shape(ctx->src, s, SC_NCOLS, 0, "schema description") &&
-              db_check_shape(ctx->dst, d, SC_NCOLS, 0, "schema description");
+    bool ok = db_check_shape(ctx->src, s, VERIFY_SC_NCOLS, 0, "schema description") &&
+              db_check_shape(ctx->dst, d, VERIFY_SC_NCOLS, 0, "schema description");
     if (ok)
         merge(s, d, r);
     PQclear(s);
