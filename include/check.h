@@ -6,7 +6,8 @@
  * tables, target version/extensions/privileges/emptiness, slot name, client
  * programs). It changes nothing on either server except a temporary logical
  * slot that it creates and drops to probe wal2json. `pgbaton check` prints
- * the report; `pgbaton start` refuses to start when anything FAILs.
+ * the report; `pgbaton start` prints it too when anything WARNs or FAILs,
+ * refuses to start when anything FAILs, and records each WARN as an event.
  *
  * Testing aid: PGBATON_CHECK_SLOT_TIMEOUT (seconds, default 30) bounds the
  * wait for the probe slot's creation.
@@ -59,6 +60,12 @@ int check_report_count(const check_report *r, check_status st);
 /* Print the report on stdout: one line per check and a summary, or (JSON)
  * an array of {"check", "status", "message", "fix"} and nothing else. */
 void check_report_print(const check_report *r, bool json);
+
+/* ITEM as one line of text, as the human report prints it but on one line:
+ * "<id>: <message>; fix: <fix>" (no "; fix" when there is none). Never a
+ * password (the item's text is redacted). Malloc'd; the caller frees it.
+ * `start` records its preflight WARNs in pgbaton.event with it. */
+char *check_item_text(const check_item *item);
 
 void check_report_free(check_report *r);
 

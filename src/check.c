@@ -232,6 +232,13 @@ void check_report_print(const check_report *r, bool json)
     fflush(stdout);
 }
 
+char *check_item_text(const check_item *item)
+{
+    if (item->fix)
+        return str_printf("%s: %s; fix: %s", item->id, item->message, item->fix);
+    return str_printf("%s: %s", item->id, item->message);
+}
+
 void check_report_free(check_report *r)
 {
     if (!r)

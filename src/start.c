@@ -3,9 +3,11 @@
  * follow the slot (streaming, src/stream.c).
  *
  * The story of a fresh start:
- *   1. preflight (check_run): any FAIL refuses the start (exit 3);
+ *   1. preflight (check_run): printed as `check` prints it when anything
+ *      WARNs or FAILs; any FAIL refuses the start (exit 3);
  *   2. the state schema on the target, the migration row (phase 'copying',
- *      the filters in options);
+ *      the filters in options); each preflight WARN recorded as an event
+ *      (level 'warn'), once: a resumed start runs no preflight;
  *   3. the slot, created with an exported snapshot on a replication
  *      connection that stays open and idle until the data copy is over;
  *      its consistent point goes into the state;
@@ -29,6 +31,9 @@
  *   - phase streaming/cutover (or failed after the copy): resume streaming
  *     from applied_lsn, with the filters of the first start;
  *   - done: nothing to do.
+ * Every error that stops start once the migration row exists is recorded as
+ * an event (level 'error'; the stream's own, src/stream.c), so that
+ * `pgbaton report` lists it with the warnings.
  * One advisory lock on the target keeps two `start` of one migration apart.
  */
 #include "analyze.h"
@@ -218,6 +223,18 @@ static void warn_event(start_ctx *c, const char *msg)
 {
     log_warn("%s", msg);
     state_event(c->state, c->o.name, "warn", msg);
+}
+
+/* Record the preflight's WARNs of a fresh start (the row exists now). */
+static void preflight_events(start_ctx *c, const check_report *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        if (r->items[i].status != CHECK_WARN)
+            continue;
+        char *text = check_item_text(&r->items[i]);
+        state_event(c->state, c->o.name, "warn", text);
+        free(text);
+    }
 }
 
 /* ---- --restart ---------------------------------------------------------------- */
@@ -493,8 +510,9 @@ static int follow(start_ctx *c, const char *slot_name, lsn_t from)
      * the target (include/triggers.h); a resumed start records what a
      * crash may have left unrecorded, and changes nothing else */
     if (!triggers_pause(c->state, c->o.name, TRIGGERS_OWN_TXN)) {
-        state_set_failed(c->state, c->o.name,
-                         "could not switch off the user triggers and rules on the target");
+        const char *msg = "could not switch off the user triggers and rules on the target";
+        state_set_failed(c->state, c->o.name, msg);
+        state_event(c->state, c->o.name, "error", msg);
         return EXIT_FAILURE_RUNTIME;
     }
     /* the copy's sessions are no longer needed */
@@ -521,17 +539,23 @@ static int fresh_start(start_ctx *c)
         log_error("start refused: the preflight could not run (see above)");
         return EXIT_PREFLIGHT;
     }
+    /* as `check` prints it, before anything is copied: a WARN says what
+     * this migration will not carry */
     int fails = check_report_count(r, CHECK_FAIL);
-    if (fails > 0) {
+    if (fails > 0 || check_report_count(r, CHECK_WARN) > 0)
         check_report_print(r, false);
+    if (fails > 0) {
         log_error("start refused: the preflight found %d blocking problem%s (FAIL above); fix "
                   "them and run pgbaton start again",
                   fails, fails == 1 ? "" : "s");
-    }
-    check_report_free(r);
-    if (fails > 0)
+        check_report_free(r);
         return EXIT_PREFLIGHT;
-    if (!create_row(c))
+    }
+    bool created = create_row(c);
+    if (created)
+        preflight_events(c, r);
+    check_report_free(r);
+    if (!created)
         return EXIT_FAILURE_RUNTIME;
     log_info("starting migration %s with %d jobs", c->o.name, c->o.jobs);
     int rc = run_copy(c);

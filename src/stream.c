@@ -22,7 +22,8 @@
  *   waits 0.5 s doubling to 10 s, and reconnects, forever unless stopped.
  *   A rejected change or a schema difference ends with FATAL: the error is
  *   recorded as pgbaton.migration.last_error (the phase stays 'streaming'
- *   so that `pgbaton start` resumes once the cause is fixed), exit 1.
+ *   so that `pgbaton start` resumes once the cause is fixed) and as an
+ *   event (level 'error', for `pgbaton report`), exit 1.
  *   SIGINT/SIGTERM: commit what is complete (or roll back a partial source
  *   transaction), send final feedback, exit 0. The phase becoming 'done'
  *   (cutover finished) stops the loop the same way.
@@ -43,7 +44,9 @@
 #include "log.h"
 #include "mono.h"
 #include "signals.h"
+#include "state.h"
 #include "wal2json.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -86,7 +89,31 @@ typedef struct session {
     numeric_option *numeric;
     bool streaming;        /* START_REPLICATION succeeded */
     lsn_t ungrouped_until; /* apply one change at a time until this is committed */
+    char *fatal;           /* the error that stops the stream (owned), NULL until then */
 } session;
+
+/* Remember TEXT as the error that stops the stream (the first one wins). */
+static void set_fatal(session *s, const char *text)
+{
+    if (!s->fatal && text)
+        s->fatal = xstrdup(text);
+}
+
+/* The error that stops the stream, as an event for `pgbaton report`
+ * (pgbaton.event, level 'error'), on a target session of its own: the
+ * apply's sessions are closed by then. */
+static void record_fatal_event(const stream_ctx *ctx, const char *text)
+{
+    db_connect_opts co = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton stream", .errmode = DB_LOG};
+    db_conn *db = db_connect(ctx->target, DB_TARGET, &co, NULL, NULL);
+    if (!db) {
+        log_warn("could not record an event in the target's pgbaton.event (see above)");
+        return;
+    }
+    state_event(db, ctx->o->name, "error", text);
+    db_close(db);
+}
 
 /* Microseconds since 2000-01-01 UTC (the protocol's clock). */
 static int64_t pg_now(void)
@@ -187,11 +214,16 @@ static session_end start_streaming(session *s, lsn_t start)
             continue;
         }
         if (db_sqlstate_is(s->repl, "42704")) {
-            log_error("source: the replication slot \"%s\" does not exist: %s; the changes "
-                      "since the last applied position are gone with it, so this migration "
-                      "cannot resume: run `pgbaton clean`, empty the target database, and "
-                      "`pgbaton start` a new migration",
-                      s->ctx->slot_name, s->repl->last_error);
+            char text[1024];
+            snprintf(text, sizeof text,
+                     "source: the replication slot \"%s\" does not exist: %s; the changes "
+                     "since the last applied position are gone with it, so this migration "
+                     "cannot resume: run `pgbaton clean`, empty the target database, and "
+                     "`pgbaton start` a new migration",
+                     s->ctx->slot_name, s->repl->last_error);
+            log_error("%s", text);
+            apply_record_error(s->apply, text);
+            set_fatal(s, text);
             return SESSION_FATAL;
         }
         log_warn("source: %s",
@@ -210,6 +242,7 @@ static session_end fatal_decode(session *s, const char *err, const char *msg, in
              err, msg, len > 120 ? "..." : "", s->ctx->slot_name);
     log_error("%s", text);
     apply_record_error(s->apply, text);
+    set_fatal(s, text);
     return SESSION_FATAL;
 }
 
@@ -220,6 +253,7 @@ static session_end from_apply(session *s, apply_status st)
     if (st == APPLY_FATAL) {
         if (apply_error(s->apply))
             apply_record_error(s->apply, apply_error(s->apply));
+        set_fatal(s, apply_error(s->apply));
         return SESSION_FATAL;
     }
     return st == APPLY_REPLAY ? SESSION_REPLAY : SESSION_RETRY;
@@ -378,8 +412,11 @@ static session_end run_session(session *s)
                      .ungrouped_until = &s->ungrouped_until};
     apply_status ast;
     s->apply = apply_open(&ao, &ast);
-    if (!s->apply)
+    if (!s->apply) {
+        if (ast == APPLY_FATAL)
+            set_fatal(s, "the apply could not start on the target (see pgbaton's messages)");
         return ast == APPLY_FATAL ? SESSION_FATAL : SESSION_RETRY;
+    }
     if (apply_phase_done(s->apply))
         return SESSION_DONE;
     lsn_t start = apply_committed_lsn(s->apply);
@@ -455,6 +492,7 @@ int stream_follow(const stream_ctx *ctx)
             break;
         }
         if (e == SESSION_FATAL) {
+            record_fatal_event(ctx, s.fatal ? s.fatal : "streaming stopped on an error");
             rc = EXIT_FAILURE_RUNTIME;
             break;
         }
@@ -475,5 +513,6 @@ int stream_follow(const stream_ctx *ctx)
     }
     heartbeat_stop(s.hb);
     w2j_change_free(&s.change);
+    free(s.fatal);
     return rc;
 }
