@@ -20,22 +20,27 @@
 
 #include <stdbool.h>
 
+/* Every function below that can fail returns false after the wrapper (or
+ * the function itself) has logged the details, and, when WHY is not NULL,
+ * sets *WHY to a malloc'd one-line reason that names the problem and the
+ * fix, for the caller's summary (NULL on success; the caller frees it). */
+
 /* Make SRC's own session able to write whatever the database default is
  * (SET default_transaction_read_only = off). */
-bool freeze_session_writable(db_conn *src) __attribute__((warn_unused_result));
+bool freeze_session_writable(db_conn *src, char **why) __attribute__((warn_unused_result));
 
 /* The source's database name and its database-level default_transaction_read_only
- * (*PREV NULL when none). Both malloc'd. */
-bool freeze_read_prev(db_conn *src, char **database, char **prev)
+ * (*PREV NULL when none). Both malloc'd; both NULL on failure. */
+bool freeze_read_prev(db_conn *src, char **database, char **prev, char **why)
     __attribute__((warn_unused_result));
 
 /* Freeze DATABASE (SRC must be connected to it) and end the other client
  * sessions; gives up after TIMEOUT seconds. */
-bool freeze_apply(db_conn *src, const char *database, double timeout)
+bool freeze_apply(db_conn *src, const char *database, double timeout, char **why)
     __attribute__((warn_unused_result));
 
 /* Restore PREV (NULL: RESET) as DATABASE's default_transaction_read_only. */
-bool freeze_undo(db_conn *src, const char *database, const char *prev)
+bool freeze_undo(db_conn *src, const char *database, const char *prev, char **why)
     __attribute__((warn_unused_result));
 
 /* The SQL a person would run to undo the freeze by hand; malloc'd. */

@@ -7,6 +7,13 @@
  * environment (PGPASSWORD), never into its argument list, so `ps` never shows
  * it. The child's stderr is collected and logged line by line, redacted,
  * after it exits.
+ *
+ * Children are started with posix_spawn: pgbaton runs threads, and after
+ * fork() in a threaded process the child may call only async-signal-safe
+ * functions, so argument list and environment are built before the child
+ * exists. No child inherits a descriptor of ours above 2 (connections,
+ * pipes to other children), PGBATON_SOURCE or PGBATON_TARGET (unless the
+ * caller sets it), an ignored SIGPIPE or a blocked signal.
  */
 #ifndef PGBATON_PGTOOLS_H
 #define PGBATON_PGTOOLS_H
@@ -35,6 +42,36 @@ void pgtool_prefetch(const char *name);
 
 /* key=value connection string for CI without its password; malloc'd. */
 char *pgtool_connstr(const conninfo *ci);
+
+/* What a child's descriptor 0, 1 or 2 becomes: a descriptor of ours, or
+ * one of these. */
+#define PGTOOL_INHERIT (-1) /* the same as ours */
+#define PGTOOL_NULLDEV (-2) /* /dev/null */
+
+/* One change to the environment a child gets: NAME set to VALUE, or
+ * removed when VALUE is NULL. A list of them ends with name NULL. */
+typedef struct pgtool_envvar {
+    const char *name;
+    const char *value;
+} pgtool_envvar;
+
+typedef struct pgtool_child {
+    const char *const *argv;  /* argv[0] is the program's path; NULL-terminated */
+    const pgtool_envvar *env; /* changes to our environment, or NULL */
+    int in_fd, out_fd;        /* stdin, stdout: a descriptor or PGTOOL_* */
+    int err_fd;               /* stderr: likewise */
+    const char *what;         /* label for messages, e.g. "the --exec hook" */
+    bool quiet;               /* log nothing when it cannot start */
+} pgtool_child;
+
+/* Start C's program. Returns its pid, or -1 when it cannot start (not
+ * found, not executable, out of processes), logged naming C->what unless
+ * C->quiet. Closes nothing of the caller's. */
+pid_t pgtool_start(const pgtool_child *c) __attribute__((warn_unused_result));
+
+/* Wait for PID to end, retrying on EINTR; *STATUS as waitpid sets it.
+ * False (logged, naming WHAT) when waitpid fails otherwise. */
+bool pgtool_reap(pid_t pid, const char *what, int *status) __attribute__((warn_unused_result));
 
 typedef struct pgtool_proc {
     pid_t pid;

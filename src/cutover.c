@@ -16,7 +16,9 @@
  *   5. Copy every sequence's last_value/is_called to the target.
  *   6. Compare row counts of every table, source and target in parallel (one
  *      thread per side), unless --skip-count.
- *   7. Mark the migration 'done' (only if still nothing after the fence),
+ *   7. Mark the migration 'done' (only if still nothing after the fence) and,
+ *      in the same target transaction, put back the source's modes of the
+ *      user triggers and rules that start switched off (src/triggers.c);
  *      wait briefly for `start` to leave the slot, NOTIFY pgbaton_cutover,
  *      run --exec, print the write-unavailability and the final line.
  * The deadline of steps 2-7 is --timeout from the start of the freeze.
@@ -48,6 +50,7 @@
 #include "sql_embed.h"
 #include "status.h"
 #include "strutil.h"
+#include "triggers.h"
 #include "xalloc.h"
 
 #include <jansson.h>
@@ -560,22 +563,51 @@ static bool compare_counts(cutover_ctx *c)
 
 /* --- step 7 -------------------------------------------------------------- */
 
+/* Undo the open target transaction of a failed step 7; the rollback of the
+ * cutover reconnects when even that fails. */
+static void abandon_txn(cutover_ctx *c)
+{
+    if (!db_command(c->tgt, "ROLLBACK"))
+        log_warn("target: could not roll back the transaction marking the migration done");
+}
+
+/* Mark the migration done and, in the same target transaction, put back
+ * the source's modes of the user triggers and rules start switched off. */
 static bool mark_done(cutover_ctx *c)
 {
+    if (!db_command(c->tgt, "BEGIN"))
+        return fail_db(c, "mark done", c->tgt, "BEGIN");
     char ms[32];
     snprintf(ms, sizeof ms, "%.3f", c->count_ms);
     const char *params[2] = {c->o->name, isnan(c->count_ms) ? NULL : ms};
     PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_mark_done, 2, params);
-    if (!r)
-        return fail_db(c, "mark done", c->tgt, "marking the migration done");
+    if (!r) {
+        fail_db(c, "mark done", c->tgt, "marking the migration done");
+        abandon_txn(c);
+        return false;
+    }
     bool ok = PQntuples(r) == 1 && PQnfields(r) == 1;
     if (ok)
         c->write_unavailable_ms = strtod(PQgetvalue(r, 0, 0), NULL);
     PQclear(r);
-    if (!ok)
+    if (!ok) {
+        abandon_txn(c);
         return fail(c, "mark done",
                     "changes arrived after the fence, or the phase changed meanwhile (an "
                     "abort?): see `pgbaton status`");
+    }
+    int restored = 0;
+    if (!triggers_restore(c->tgt, c->o->name, TRIGGERS_CALLER_TXN, &restored)) {
+        fail_db(c, "mark done", c->tgt, "putting back the modes of the triggers and rules");
+        abandon_txn(c);
+        return false;
+    }
+    if (!db_command(c->tgt, "COMMIT"))
+        return fail_db(c, "mark done", c->tgt, "committing the migration's end");
+    if (restored > 0)
+        log_info("step 7/7: put back the source's modes of %d user trigger(s) and rule(s) on the "
+                 "target",
+                 restored);
     return true;
 }
 
@@ -647,9 +679,9 @@ static int run_exec(cutover_ctx *c)
 /* Log why the hook failed, in words for the usual shell statuses. */
 static void report_exec_failure(int status)
 {
-    const char *what = status == 127   ? " (command not found)"
-                       : status == 126 ? " (command not executable)"
-                       : status > 128  ? " (killed by a signal)"
+    const char *what = status == 127   ? ", command not found"
+                       : status == 126 ? ", command not executable"
+                       : status > 128  ? ", killed by a signal"
                                        : "";
     if (status < 0)
         log_error("the --exec hook could not be run (see above); the target is ready all the "

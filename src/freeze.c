@@ -13,25 +13,66 @@
 #include "log.h"
 #include "mono.h"
 #include "sql_embed.h"
+#include "strutil.h"
 #include "xalloc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-bool freeze_session_writable(db_conn *src)
+#define SQLSTATE_INSUFFICIENT_PRIVILEGE "42501"
+
+/* Set *WHY (when WHY is not NULL) to a new string (printf-style). Always
+ * returns false. */
+static bool set_why(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool set_why(char **why, const char *fmt, ...)
 {
-    return db_command(src, "SET default_transaction_read_only = off");
+    if (!why)
+        return false;
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    free(*why);
+    *why = xstrdup(buf);
+    return false;
 }
 
-bool freeze_read_prev(db_conn *src, char **database, char **prev)
+/* The last error of SRC, or a stand-in when the query ran but its answer had
+ * the wrong shape (db_check_shape logged that). */
+static const char *db_error(const db_conn *src)
 {
+    return src->last_error ? src->last_error : "unexpected answer from the server";
+}
+
+static void clear_why(char **why)
+{
+    if (why)
+        *why = NULL;
+}
+
+bool freeze_session_writable(db_conn *src, char **why)
+{
+    clear_why(why);
+    if (db_command(src, "SET default_transaction_read_only = off"))
+        return true;
+    return set_why(why, "source: cannot make pgbaton's own session writable: %s", db_error(src));
+}
+
+bool freeze_read_prev(db_conn *src, char **database, char **prev, char **why)
+{
+    clear_why(why);
     *database = *prev = NULL;
     PGresult *r = db_exec(src, DB_LOG, sql_freeze_prev, 0, NULL);
     if (!r || !db_check_shape(src, r, 2, 1, "database read-only setting")) {
         PQclear(r);
-        return false;
+        return set_why(why,
+                       "source: cannot read the database's default_transaction_read_only "
+                       "setting (needed to restore it after the cutover): %s",
+                       db_error(src));
     }
     *database = xstrdup(PQgetvalue(r, 0, 0));
     *prev = PQgetisnull(r, 0, 1) ? NULL : xstrdup(PQgetvalue(r, 0, 1));
@@ -42,9 +83,7 @@ bool freeze_read_prev(db_conn *src, char **database, char **prev)
 static bool alter_database(db_conn *src, const char *database, const char *clause)
 {
     char *qdb = db_quote_ident(database);
-    size_t n = strlen(qdb) + strlen(clause) + 64;
-    char *sql = xmalloc(n);
-    snprintf(sql, n, "ALTER DATABASE %s %s", qdb, clause);
+    char *sql = str_printf("ALTER DATABASE %s %s", qdb, clause);
     bool ok = db_command(src, sql);
     free(sql);
     free(qdb);
@@ -53,7 +92,7 @@ static bool alter_database(db_conn *src, const char *database, const char *claus
 
 /* End the other client sessions that started before FROZEN_EPOCH; repeat
  * until none is left or the deadline passes. */
-static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline)
+static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline, char **why)
 {
     const char *params[1] = {frozen_epoch};
     long total = 0;
@@ -61,7 +100,14 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
         PGresult *r = db_exec(src, DB_LOG, sql_freeze_terminate, 1, params);
         if (!r || !db_check_shape(src, r, 2, 1, "ending sessions")) {
             PQclear(r);
-            return false;
+            if (db_sqlstate_is(src, SQLSTATE_INSUFFICIENT_PRIVILEGE))
+                return set_why(why,
+                               "source: cannot end the other sessions of the database: %s; "
+                               "grant pg_signal_backend to the role pgbaton connects as "
+                               "(superusers' sessions can only be ended by a superuser)",
+                               db_error(src));
+            return set_why(why, "source: cannot end the other sessions of the database: %s",
+                           db_error(src));
         }
         long remaining = strtol(PQgetvalue(r, 0, 0), NULL, 10);
         total += strtol(PQgetvalue(r, 0, 1), NULL, 10);
@@ -72,8 +118,13 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
             log_error("source: %ld client session(s) did not end in time after "
                       "pg_terminate_backend",
                       remaining);
-            return false;
+            return set_why(why,
+                           "source: %ld client session(s) that could still write did not end "
+                           "in time after pg_terminate_backend; find them in pg_stat_activity "
+                           "and end them, or give the cutover a longer --timeout",
+                           remaining);
         }
+        /* the sessions were signalled; their backends exit on their own */
         struct timespec ts = {.tv_nsec = 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -81,44 +132,63 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
     return true;
 }
 
-bool freeze_apply(db_conn *src, const char *database, double timeout)
+bool freeze_apply(db_conn *src, const char *database, double timeout, char **why)
 {
+    clear_why(why);
     double deadline = mono_now() + timeout;
-    if (!freeze_session_writable(src) ||
-        !alter_database(src, database, "SET default_transaction_read_only = on"))
+    if (!freeze_session_writable(src, why))
         return false;
+    if (!alter_database(src, database, "SET default_transaction_read_only = on")) {
+        if (db_sqlstate_is(src, SQLSTATE_INSUFFICIENT_PRIVILEGE))
+            return set_why(why,
+                           "source: cannot make database %s read-only: %s; the role pgbaton "
+                           "connects as must own the database or be a superuser",
+                           database, db_error(src));
+        return set_why(why, "source: cannot make database %s read-only: %s", database,
+                       db_error(src));
+    }
     char *epoch =
         db_scalar(src, "SELECT extract(epoch FROM clock_timestamp())::text", 0, NULL, NULL);
     if (!epoch)
-        return false;
-    bool ok = end_sessions(src, epoch, deadline);
+        return set_why(why, "source: cannot read the server's clock to end older sessions: %s",
+                       db_error(src));
+    bool ok = end_sessions(src, epoch, deadline, why);
     free(epoch);
     return ok;
 }
 
-bool freeze_undo(db_conn *src, const char *database, const char *prev)
+bool freeze_undo(db_conn *src, const char *database, const char *prev, char **why)
 {
-    if (!freeze_session_writable(src))
+    clear_why(why);
+    if (!freeze_session_writable(src, why))
         return false;
-    if (!prev)
-        return alter_database(src, database, "RESET default_transaction_read_only");
-    char *lit = db_quote_literal(prev);
-    char clause[128];
-    snprintf(clause, sizeof clause, "SET default_transaction_read_only = %s", lit);
-    free(lit);
-    return alter_database(src, database, clause);
+    char *clause = NULL;
+    if (prev) {
+        char *lit = db_quote_literal(prev);
+        clause = str_printf("SET default_transaction_read_only = %s", lit);
+        free(lit);
+    }
+    bool ok =
+        alter_database(src, database, clause ? clause : "RESET default_transaction_read_only");
+    free(clause);
+    if (ok)
+        return true;
+    char *undo = freeze_undo_sql(database, prev);
+    set_why(why,
+            "source: cannot restore default_transaction_read_only of database %s: %s; run "
+            "`pgbaton abort`, or as the database owner: %s",
+            database, db_error(src), undo);
+    free(undo);
+    return false;
 }
 
 char *freeze_undo_sql(const char *database, const char *prev)
 {
     char *qdb = db_quote_ident(database);
     char *lit = prev ? db_quote_literal(prev) : NULL;
-    size_t n = strlen(qdb) + (lit ? strlen(lit) : 0) + 96;
-    char *sql = xmalloc(n);
-    if (lit)
-        snprintf(sql, n, "ALTER DATABASE %s SET default_transaction_read_only = %s", qdb, lit);
-    else
-        snprintf(sql, n, "ALTER DATABASE %s RESET default_transaction_read_only", qdb);
+    char *sql =
+        lit ? str_printf("ALTER DATABASE %s SET default_transaction_read_only = %s", qdb, lit)
+            : str_printf("ALTER DATABASE %s RESET default_transaction_read_only", qdb);
     free(qdb);
     free(lit);
     return sql;

@@ -1,15 +1,21 @@
 /*
- * src/pgtools.c — find and run pg_dump / pg_restore / psql safely.
+ * src/pgtools.c — find and run pg_dump / pg_restore / psql (and the
+ * cutover's --exec hook) safely from a threaded process: posix_spawn with
+ * an argument list and environment built beforehand, the password only in
+ * the environment, no descriptor of ours inherited.
  */
 #include "pgtools.h"
 
 #include "log.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +24,165 @@
 
 extern char **environ;
 
-/* Run "PATH --version" and parse "(PostgreSQL) 15.20" into 150020. */
+/* --- starting a child -----------------------------------------------------
+ *
+ * pgbaton has threads (copy workers, connection and version prefetches)
+ * whenever it starts a program, and after fork() in a threaded process the
+ * child may only call async-signal-safe functions: no malloc, no setenv, no
+ * stdio, no logging (another thread may have held their locks at the fork).
+ * So everything the child needs (argument list, environment, descriptor
+ * moves) is prepared here, in the parent, and posix_spawn does the rest;
+ * an exec failure comes back as its return value instead of a message the
+ * child would have had to print. */
+
+/* Does ENTRY ("NAME=value") set NAME? */
+static bool env_entry_is(const char *entry, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+/* Connection strings of our own, perhaps with passwords, that no child
+ * inherits (a hook gets PGBATON_TARGET back explicitly). */
+static const char *const env_never_inherited[] = {"PGBATON_SOURCE", "PGBATON_TARGET", NULL};
+
+static bool env_dropped(const char *entry, const pgtool_envvar *changes)
+{
+    for (int i = 0; env_never_inherited[i]; i++)
+        if (env_entry_is(entry, env_never_inherited[i]))
+            return true;
+    for (int i = 0; changes && changes[i].name; i++)
+        if (env_entry_is(entry, changes[i].name))
+            return true;
+    return false;
+}
+
+/* Our environment minus env_never_inherited, with CHANGES applied (may be
+ * NULL). NULL-terminated; the array and its strings are new, freed by
+ * env_free. */
+static char **env_build(const pgtool_envvar *changes)
+{
+    size_t n = 0, nchanges = 0;
+    while (environ && environ[n])
+        n++;
+    while (changes && changes[nchanges].name)
+        nchanges++;
+    char **env = xcalloc(n + nchanges + 1, sizeof *env);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!env_dropped(environ[i], changes))
+            env[k++] = xstrdup(environ[i]);
+    for (size_t i = 0; i < nchanges; i++)
+        if (changes[i].value)
+            env[k++] = str_printf("%s=%s", changes[i].name, changes[i].value);
+    env[k] = NULL;
+    return env;
+}
+
+/* Free ENV, wiping each string first: one may hold a password. */
+static void env_free(char **env)
+{
+    for (size_t i = 0; env[i]; i++) {
+        explicit_bzero(env[i], strlen(env[i]));
+        free(env[i]);
+    }
+    free(env);
+}
+
+/* Make the child's descriptor TARGET what SPEC says (see pgtool_child). */
+static int plan_fd(posix_spawn_file_actions_t *fa, int target, int spec, int null_flags)
+{
+    if (spec == PGTOOL_INHERIT || spec == target)
+        return 0;
+    if (spec == PGTOOL_NULLDEV)
+        return posix_spawn_file_actions_addopen(fa, target, "/dev/null", null_flags, 0);
+    return posix_spawn_file_actions_adddup2(fa, spec, target);
+}
+
+/* The descriptor moves of C, then every other descriptor closed (our
+ * connections, pipes to other children). 0 or an errno value. */
+static int plan_files(posix_spawn_file_actions_t *fa, const pgtool_child *c)
+{
+    int err = plan_fd(fa, STDIN_FILENO, c->in_fd, O_RDONLY);
+    if (!err)
+        err = plan_fd(fa, STDOUT_FILENO, c->out_fd, O_WRONLY);
+    if (!err)
+        err = plan_fd(fa, STDERR_FILENO, c->err_fd, O_WRONLY);
+    if (!err)
+        err = posix_spawn_file_actions_addclosefrom_np(fa, STDERR_FILENO + 1);
+    return err;
+}
+
+/* Default dispositions for the signals pgbaton catches or ignores (an
+ * ignored SIGPIPE would survive the exec) and no signal blocked. */
+static int plan_signals(posix_spawnattr_t *attr)
+{
+    sigset_t def, none;
+    sigemptyset(&none);
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    sigaddset(&def, SIGINT);
+    sigaddset(&def, SIGTERM);
+    int err = posix_spawnattr_setsigdefault(attr, &def);
+    if (!err)
+        err = posix_spawnattr_setsigmask(attr, &none);
+    if (!err)
+        err = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    return err;
+}
+
+pid_t pgtool_start(const pgtool_child *c)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int err = posix_spawn_file_actions_init(&fa);
+    if (err) {
+        errno = err;
+        if (!c->quiet)
+            log_error("cannot start %s: %m", c->what);
+        return -1;
+    }
+    err = posix_spawnattr_init(&attr);
+    if (err) {
+        posix_spawn_file_actions_destroy(&fa);
+        errno = err;
+        if (!c->quiet)
+            log_error("cannot start %s: %m", c->what);
+        return -1;
+    }
+    char **env = env_build(c->env);
+    pid_t pid = -1;
+    err = plan_files(&fa, c);
+    if (!err)
+        err = plan_signals(&attr);
+    if (!err)
+        err = posix_spawn(&pid, c->argv[0], &fa, &attr, (char *const *)c->argv, env);
+    env_free(env);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    if (err) {
+        errno = err;
+        if (!c->quiet)
+            log_error("cannot start %s (%s): %m", c->what, c->argv[0]);
+        return -1;
+    }
+    return pid;
+}
+
+bool pgtool_reap(pid_t pid, const char *what, int *status)
+{
+    for (;;) {
+        if (waitpid(pid, status, 0) == pid)
+            return true;
+        if (errno != EINTR)
+            break;
+    }
+    log_error("cannot learn how %s (process %ld) ended: waitpid: %m", what, (long)pid);
+    return false;
+}
+
+/* Run "PATH --version" and parse "(PostgreSQL) 15.20" into 150020; 0 when
+ * it cannot be run or says something else. */
 static int tool_version(const char *path)
 {
     int fds[2];
@@ -26,28 +190,34 @@ static int tool_version(const char *path)
      * hold the write end (the read below would wait for it to exit) */
     if (pipe2(fds, O_CLOEXEC) != 0)
         return 0;
-    pid_t pid = fork();
+    const char *argv[] = {path, "--version", NULL};
+    pgtool_child child = {.argv = argv,
+                          .in_fd = PGTOOL_NULLDEV,
+                          .out_fd = fds[1],
+                          .err_fd = PGTOOL_NULLDEV,
+                          .what = path,
+                          .quiet = true};
+    pid_t pid = pgtool_start(&child);
+    close(fds[1]);
     if (pid < 0) {
         close(fds[0]);
-        close(fds[1]);
         return 0;
     }
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0)
-            dup2(devnull, STDERR_FILENO);
-        close(fds[0]);
-        execl(path, path, "--version", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
     char buf[256] = {0};
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fds[0], buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len == sizeof buf - 1)
+            break;
+    }
     close(fds[0]);
     int st;
-    waitpid(pid, &st, 0);
-    if (n <= 0)
+    if (!pgtool_reap(pid, path, &st) || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return 0;
     const char *p = strstr(buf, ") ");
     if (!p)
@@ -210,67 +380,67 @@ bool pgtool_spawn(const char *const *argv, const conninfo *ci, int in_fd, int ou
         log_error("cannot start %s: no temporary file for its messages: %m", what);
         return false;
     }
-    p->errfd = dup(fileno(errf));
+    /* close-on-exec in the parent: programs other threads start meanwhile
+     * must not hold it (the child gets it as its stderr) */
+    p->errfd = fcntl(fileno(errf), F_DUPFD_CLOEXEC, 0);
     fclose(errf);
-
-    const char *password = ci ? conninfo_get(ci, "password") : NULL;
-    pid_t pid = fork();
-    if (pid < 0) {
-        log_error("cannot start %s: %m", what);
-        close(p->errfd);
+    if (p->errfd < 0) {
+        log_error("cannot start %s: no descriptor for its messages: %m", what);
         return false;
     }
-    if (pid == 0) {
-        /* child: our connection strings must not leak into its environment */
-        unsetenv("PGBATON_SOURCE");
-        unsetenv("PGBATON_TARGET");
-        if (password)
-            setenv("PGPASSWORD", password, 1);
-        if (in_fd < 0)
-            in_fd = open("/dev/null", O_RDONLY);
-        if (in_fd >= 0 && in_fd != STDIN_FILENO)
-            dup2(in_fd, STDIN_FILENO);
-        if (out_fd >= 0 && out_fd != STDOUT_FILENO)
-            dup2(out_fd, STDOUT_FILENO);
-        dup2(p->errfd, STDERR_FILENO);
-        /* close every other descriptor (pipes to other children included) */
-        for (int fd = 3; fd < 1024; fd++)
-            close(fd);
-        execv(argv[0], (char *const *)argv);
-        fprintf(stderr, "cannot execute %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
+    /* the password only in the environment, never in the arguments */
+    const char *password = ci ? conninfo_get(ci, "password") : NULL;
+    pgtool_envvar env[] = {{"PGPASSWORD", password}, {NULL, NULL}};
+    pgtool_child child = {
+        .argv = argv,
+        .env = password ? env : NULL,
+        .in_fd = in_fd >= 0 ? in_fd : PGTOOL_NULLDEV,
+        .out_fd = out_fd >= 0 ? out_fd : PGTOOL_INHERIT,
+        .err_fd = p->errfd,
+        .what = what,
+    };
+    p->pid = pgtool_start(&child);
+    if (p->pid < 0) {
+        close(p->errfd);
+        p->errfd = -1;
+        return false;
     }
-    p->pid = pid;
     return true;
+}
+
+/* Log the child's collected stderr, at WARN when it failed. Closes P->errfd. */
+static void log_child_messages(pgtool_proc *p, bool failed)
+{
+    FILE *f = fdopen(p->errfd, "r");
+    if (!f) {
+        log_warn("cannot read the messages of %s: %m", p->what);
+        close(p->errfd);
+        p->errfd = -1;
+        return;
+    }
+    rewind(f);
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        if (failed)
+            log_warn("%s: %s", p->what, line);
+        else
+            log_debug("%s: %s", p->what, line);
+    }
+    fclose(f);
+    p->errfd = -1;
 }
 
 bool pgtool_wait(pgtool_proc *p)
 {
     int st = 0;
-    while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR)
-        ;
-    bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    FILE *f = fdopen(p->errfd, "r");
-    if (f) {
-        rewind(f);
-        char line[4096];
-        while (fgets(line, sizeof line, f)) {
-            if (ok)
-                log_debug("%s: %s", p->what, line);
-            else
-                log_warn("%s: %s", p->what, line);
-        }
-        fclose(f);
-    } else {
-        close(p->errfd);
-    }
-    if (!ok) {
-        if (WIFSIGNALED(st))
-            log_error("%s was killed by signal %d", p->what, WTERMSIG(st));
-        else
-            log_error("%s failed with exit code %d (its messages are above)", p->what,
-                      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-    }
+    bool reaped = pgtool_reap(p->pid, p->what, &st);
+    bool ok = reaped && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    log_child_messages(p, !ok);
+    if (reaped && WIFSIGNALED(st)) /* (not reaped: pgtool_reap said why) */
+        log_error("%s was killed by signal %d (%s)", p->what, WTERMSIG(st),
+                  strsignal(WTERMSIG(st)));
+    else if (reaped && !ok)
+        log_error("%s failed with exit code %d (its messages are above)", p->what, WEXITSTATUS(st));
     p->pid = -1;
     return ok;
 }
