@@ -60,6 +60,31 @@ static bool beat(heartbeat *h, db_conn *db)
     return true;
 }
 
+static db_conn *connect_source(heartbeat *h)
+{
+    db_connect_opts co = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton heartbeat", .errmode = DB_QUIET};
+    return db_connect(h->source, DB_SOURCE, &co, NULL, NULL);
+}
+
+/* The beat on DB failed because its session was gone (the cutover's freeze
+ * ends every session on the source, this one included; so may an
+ * administrator): a new session and one more beat, at once. True when that
+ * beat went through; *DB is then the new session. The expected end is said
+ * in plain words, not as a crash. */
+static bool beat_again(heartbeat *h, db_conn **db)
+{
+    if (!*db || PQstatus((*db)->pg) != CONNECTION_BAD)
+        return false;
+    db_close(*db);
+    *db = connect_source(h);
+    if (!*db || !beat(h, *db))
+        return false;
+    log_info("heartbeat: the source ended pgbaton's heartbeat session (a cutover's freeze ends "
+             "every session); a new one writes the heartbeats");
+    return true;
+}
+
 static void *run(void *arg)
 {
     heartbeat *h = arg;
@@ -67,13 +92,9 @@ static void *run(void *arg)
     bool failing = false;
     int backoff = 500;
     while (!stopping(h)) {
-        if (!db) {
-            db_connect_opts co = {.mode = DB_MODE_NORMAL,
-                                  .application_name = "pgbaton heartbeat",
-                                  .errmode = DB_QUIET};
-            db = db_connect(h->source, DB_SOURCE, &co, NULL, NULL);
-        }
-        if (db && beat(h, db)) {
+        if (!db)
+            db = connect_source(h);
+        if (db && (beat(h, db) || (!failing && beat_again(h, &db)))) {
             if (failing)
                 log_info("heartbeat: writing to the source again");
             failing = false;
