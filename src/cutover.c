@@ -178,6 +178,7 @@ static bool lag_ready(cutover_ctx *c, bool *ready, char *why, size_t whylen)
         return fail_db(c, "wait for lag", c->tgt, "reading the migration's state");
     }
     int nprep = s.source_ok ? prepared_xacts(c->src) : 0;
+    bool ok = nprep >= 0;
     *ready = false;
     if (!s.found)
         snprintf(why, whylen, "migration %s is gone from the target", c->o->name);
@@ -185,7 +186,15 @@ static bool lag_ready(cutover_ctx *c, bool *ready, char *why, size_t whylen)
         snprintf(why, whylen, "source: %s", s.source_error ? s.source_error : "unreachable");
     else if (nprep < 0)
         fail_db(c, "wait for lag", c->src, "counting prepared transactions");
-    else if (!s.alive)
+    else if (s.last_error) {
+        /* start records an error only when it stops on it (and clears it
+         * when it runs again): waiting would not help */
+        fail(c, "wait for lag",
+             "`pgbaton start` stopped on an error: %s; fix that, run pgbaton start again (it "
+             "resumes where it stopped), then pgbaton cutover",
+             s.last_error);
+        ok = false;
+    } else if (!s.alive)
         snprintf(why, whylen, "`pgbaton start` is not running (no heartbeat)");
     else if (nprep > 0)
         snprintf(why, whylen, "%d prepared transaction(s) pending on the source", nprep);
@@ -198,7 +207,7 @@ static bool lag_ready(cutover_ctx *c, bool *ready, char *why, size_t whylen)
                  (long long)s.lag_bytes, c->o->max_lag);
     }
     status_free(&s);
-    return nprep >= 0;
+    return ok;
 }
 
 /* Wait for lag < max-lag. True when reached; false (c->error set, nothing

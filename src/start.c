@@ -515,6 +515,12 @@ static int follow(start_ctx *c, const char *slot_name, lsn_t from)
         state_event(c->state, c->o.name, "error", msg);
         return EXIT_FAILURE_RUNTIME;
     }
+    /* an error an earlier start stopped on is history now (cutover reads a
+     * stored error as "start has stopped on it") */
+    const char *name_param[1] = {c->o.name};
+    if (!db_commandp(c->state, "UPDATE pgbaton.migration SET last_error = NULL WHERE name = $1", 1,
+                     name_param))
+        return EXIT_FAILURE_RUNTIME;
     /* the copy's sessions are no longer needed */
     db_close(c->src_db);
     c->src_db = NULL;
