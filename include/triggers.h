@@ -39,6 +39,10 @@ typedef enum triggers_txn {
 bool triggers_pause(db_conn *tgt, const char *name, triggers_txn txn)
     __attribute__((warn_unused_result));
 
+/* Does the target have pgbaton.paused_trigger (*EXISTS)? False on error
+ * (logged). */
+bool triggers_state_exists(db_conn *tgt, bool *exists) __attribute__((warn_unused_result));
+
 /* How many triggers and rules migration NAME has switched off and recorded
  * (0 when there is no state schema); -1 on error (logged). */
 int triggers_recorded(db_conn *tgt, const char *name);

@@ -17,21 +17,17 @@ BEGIN
          WHERE p.migration = m
          ORDER BY p.depth, p.schema_name, p.table_name, p.kind, p.object_name
     LOOP
-        IF r.kind = 'trigger' THEN
-            SELECT tg.tgenabled::text INTO now_mode
-              FROM pg_catalog.pg_trigger tg
-              JOIN pg_catalog.pg_class c ON c.oid = tg.tgrelid
-              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = r.schema_name AND c.relname = r.table_name
-               AND tg.tgname = r.object_name;
-        ELSE
-            SELECT rw.ev_enabled::text INTO now_mode
-              FROM pg_catalog.pg_rewrite rw
-              JOIN pg_catalog.pg_class c ON c.oid = rw.ev_class
-              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = r.schema_name AND c.relname = r.table_name
-               AND rw.rulename = r.object_name;
-        END IF;
+        SELECT o.mode INTO now_mode
+          FROM (SELECT 'trigger' AS kind, tgrelid AS rel, tgname::text AS name,
+                       tgenabled::text AS mode
+                  FROM pg_catalog.pg_trigger
+                UNION ALL
+                SELECT 'rule', ev_class, rulename::text, ev_enabled::text
+                  FROM pg_catalog.pg_rewrite) o
+          JOIN pg_catalog.pg_class c ON c.oid = o.rel
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE o.kind = r.kind AND n.nspname = r.schema_name AND c.relname = r.table_name
+           AND o.name = r.object_name;
         IF FOUND AND now_mode <> r.mode THEN
             EXECUTE pg_catalog.format('ALTER TABLE ONLY %I.%I %s %s %I', r.schema_name,
                                       r.table_name,

@@ -70,19 +70,27 @@ bool triggers_pause(db_conn *tgt, const char *name, triggers_txn txn)
     return true;
 }
 
+bool triggers_state_exists(db_conn *tgt, bool *exists)
+{
+    bool isnull = false;
+    char *v =
+        db_scalar(tgt, "SELECT to_regclass('pgbaton.paused_trigger')::text", 0, NULL, &isnull);
+    if (!v && !isnull)
+        return false;
+    free(v);
+    *exists = !isnull;
+    return true;
+}
+
 /* Like triggers_recorded, split into *TRIGGERS and *RULES. */
 static bool recorded(db_conn *tgt, const char *name, int *triggers, int *rules)
 {
     *triggers = *rules = 0;
-    bool isnull = false;
-    char *exists =
-        db_scalar(tgt, "SELECT to_regclass('pgbaton.paused_trigger')::text", 0, NULL, &isnull);
-    if (!exists && !isnull)
+    bool exists = false;
+    if (!triggers_state_exists(tgt, &exists))
         return false;
-    free(exists);
-    if (isnull)
-        return true; /* no state, or a state from before this table: nothing switched off */
-    return count_records(tgt, name, triggers, rules);
+    /* no table: no state, or a state from before it: nothing switched off */
+    return !exists || count_records(tgt, name, triggers, rules);
 }
 
 int triggers_recorded(db_conn *tgt, const char *name)

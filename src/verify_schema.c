@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sql_embed.h"
 #include "strutil.h"
+#include "triggers.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -119,13 +120,10 @@ static const char empty_paused[] =
  * (logged) on error; a new string otherwise. */
 static char *target_schema_sql(db_conn *dst)
 {
-    bool isnull = false;
-    char *has =
-        db_scalar(dst, "SELECT to_regclass('pgbaton.paused_trigger')::text", 0, NULL, &isnull);
-    if (!has && !isnull)
+    bool exists = false;
+    if (!triggers_state_exists(dst, &exists))
         return NULL;
-    free(has);
-    if (isnull)
+    if (!exists)
         return xstrdup(sql_verify_schema);
     const char *at = strstr(sql_verify_schema, empty_paused);
     if (!at) {
