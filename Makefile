@@ -5,6 +5,8 @@
 #   make check      unit tests (no server) and integration tests (real servers)
 #   make bench      benchmarks (bench/run.sh all; BENCH_ARGS="--quick" for a smoke run)
 #   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
+#   make SANITIZE=thread tap-threads   the threaded parts' integration tests
+#                   under ThreadSanitizer (in build-tsan/)
 #   make install PREFIX=/usr/local
 
 PREFIX   ?= /usr/local
@@ -16,9 +18,14 @@ VERSION  := $(shell cat VERSION)
 ifeq ($(SANITIZE),1)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-else
+else ifeq ($(SANITIZE),thread)
+BUILD    ?= build-tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),)
 BUILD    ?= build
 SANFLAGS :=
+else
+$(error SANITIZE=$(SANITIZE): use SANITIZE=1 (AddressSanitizer + UBSan) or SANITIZE=thread)
 endif
 
 # Asked of pkg-config when a recipe first needs them, not when the Makefile is
@@ -43,7 +50,7 @@ SQL      := $(sort $(wildcard sql/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit tap install clean format format-check bench demo FORCE
+.PHONY: all deps check unit tap tap-threads install clean format format-check bench demo FORCE
 
 all: $(BUILD)/pgbaton
 
@@ -85,8 +92,8 @@ unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
 # Memory figures (peak RSS, tests/tap/104) are taken on the plain build:
-# AddressSanitizer's shadow memory and quarantine make RSS meaningless.
-ifeq ($(SANITIZE),1)
+# the sanitizers' shadow memory (and ASan's quarantine) make RSS meaningless.
+ifneq ($(SANITIZE),)
 PLAIN_BIN := build/pgbaton
 $(PLAIN_BIN): FORCE
 	$(MAKE) SANITIZE= BUILD=build build/pgbaton
@@ -98,6 +105,24 @@ endif
 tap: $(BUILD)/pgbaton $(PLAIN_BIN)
 	PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton PGBATON_PLAIN_BIN=$(CURDIR)/$(PLAIN_BIN) \
 	  scripts/run-tap.sh $(TAP_TESTS)
+
+# The integration tests of the threaded parts: copy workers (030, 031, 034,
+# 035), status during a copy (050), verify workers (060, 061), start's
+# heartbeat and ANALYZE threads beside the stream (070, 100). Under
+# ThreadSanitizer the first report stops the process (halt_on_error), and
+# run-tap.sh fails the run on any report (it collects them with log_path).
+TAP_THREADS := $(addprefix tests/tap/,030_copy_values.t 031_copy_snapshot.t 034_copy_restart.t \
+                 035_copy_encoding.t 050_status.t 060_verify.t 061_verify_streaming.t \
+                 070_end_to_end.t 100_stream_apply.t)
+TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
+ifeq ($(SANITIZE),thread)
+tap-threads: $(BUILD)/pgbaton $(PLAIN_BIN)
+	TSAN_OPTIONS=$(TSAN_OPTIONS) PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton \
+	  PGBATON_PLAIN_BIN=$(CURDIR)/$(PLAIN_BIN) scripts/run-tap.sh $(TAP_THREADS)
+else
+tap-threads:
+	$(MAKE) SANITIZE=thread BUILD=build-tsan tap-threads
+endif
 
 # deps first: `make check` alone works on a fresh machine
 check: deps
@@ -119,4 +144,4 @@ format-check:
 	clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tools/*.c
 
 clean:
-	rm -rf build build-san tests/tap/tmp_check
+	rm -rf build build-san build-tsan tests/tap/tmp_check

@@ -9,7 +9,17 @@
 #   scripts/run-tap.sh [tests/tap/010_foo.t ...]
 # Environment: PGBATON_BIN (the binary under test), PGBATON_PLAIN_BIN (a
 # build without sanitizers, for the tests that measure memory; optional),
-# PROVE_FLAGS (extra flags for prove, for example "-j2" or "-v").
+# PROVE_FLAGS (extra flags for prove, for example "-j2" or "-v"),
+# ASAN_OPTIONS / UBSAN_OPTIONS / LSAN_OPTIONS / TSAN_OPTIONS (passed on to
+# the binary under test).
+#
+# Sanitizer reports: whatever options are given, each sanitized pgbaton
+# writes its reports to a file (log_path) instead of stderr, and the run
+# fails when any report was written. A test that expects pgbaton to fail
+# would otherwise pass on a leak or a race, and a report in stderr could
+# hide behind the output the test checks. UBSan inside the AddressSanitizer
+# build ignores log_path and reports on stderr: it exits 86 instead (no
+# test expects that code), so a test that expects exit 1 fails.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +49,7 @@ cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 
 # a private copy of the tree and binary, readable by the test user
-tar -C "$root" --exclude=./.git --exclude=./build --exclude=./build-san \
+tar -C "$root" --exclude=./.git --exclude=./build --exclude='./build-*' \
     --exclude='./tests/tap/tmp_check' -cf - . | tar -C "$work" -xf -
 mkdir -p "$work/bin"
 cp "$BIN" "$work/bin/pgbaton"
@@ -48,7 +58,7 @@ if [ -n "${PGBATON_PLAIN_BIN:-}" ] && [ -x "$PGBATON_PLAIN_BIN" ]; then
   cp "$PGBATON_PLAIN_BIN" "$work/bin/pgbaton-plain"
   plain="$work/bin/pgbaton-plain"
 fi
-mkdir -p "$work/tmp"
+mkdir -p "$work/tmp" "$work/san"
 
 runas=()
 if [ "$(id -u)" -eq 0 ]; then
@@ -61,9 +71,18 @@ if [ "$(id -u)" -eq 0 ]; then
   runas=(runuser -u "$user" --)
 fi
 
+# the sanitizer options with reports sent to files in $work/san
+san_opts() {
+  local given=${!1:-}
+  echo "${given:+$given:}log_path=$work/san/$2"
+}
+
 cd "$work"
 status=0
 "${runas[@]}" env \
+  ASAN_OPTIONS="$(san_opts ASAN_OPTIONS asan)" \
+  UBSAN_OPTIONS="$(san_opts UBSAN_OPTIONS ubsan):exitcode=86" \
+  TSAN_OPTIONS="$(san_opts TSAN_OPTIONS tsan)" \
   PATH="$PGBIN:$PATH" \
   PG_REGRESS="$PGXS/src/test/regress/pg_regress" \
   PGBATON_BIN="$work/bin/pgbaton" \
@@ -73,11 +92,23 @@ status=0
   HOME="$work/tmp" \
   prove ${PROVE_FLAGS:-} -I "$PERLDIR" -I "$work/tests/tap/lib" "${tests[@]}" || status=$?
 
+keep=${PGBATON_TAP_LOGS:-/tmp/pgbaton-tap-logs}
+reports=("$work"/san/*)
+if [ -e "${reports[0]}" ]; then
+  echo "run-tap: ${#reports[@]} sanitizer report(s) from pgbaton:" >&2
+  for r in "${reports[@]}"; do
+    echo "---- ${r##*/}" >&2
+    head -n 80 "$r" >&2
+  done
+  status=1
+fi
+
 if [ $status -ne 0 ]; then
-  # keep the servers' logs for whoever reads the failure
-  keep=${PGBATON_TAP_LOGS:-/tmp/pgbaton-tap-logs}
+  # keep the servers' logs (and the sanitizer reports) for whoever reads
+  # the failure
   rm -rf "$keep"; mkdir -p "$keep"
   cp -r "$work/tmp/tmp_check/log/." "$keep/" 2>/dev/null || true
+  cp -r "$work/san" "$keep/sanitizer" 2>/dev/null || true
   echo "run-tap: failed; server and test logs copied to $keep" >&2
 fi
 exit $status
