@@ -29,7 +29,9 @@ static const char *level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
 void log_set_level(log_level level)
 {
+    pthread_mutex_lock(&log_lock);
     min_level = level;
+    pthread_mutex_unlock(&log_lock);
 }
 
 bool log_open_file(const char *path)
@@ -144,8 +146,13 @@ char *log_redact(const char *text)
 
 void log_msg(log_level level, const char *fmt, ...)
 {
+    /* under the lock: log_close() (at exit) may be clearing log_file while
+     * a thread still logs */
+    pthread_mutex_lock(&log_lock);
     log_level file_min = min_level < LOG_LEVEL_INFO ? min_level : LOG_LEVEL_INFO;
-    if (level < min_level && !(log_file && level >= file_min))
+    bool wanted = level >= min_level || (log_file && level >= file_min);
+    pthread_mutex_unlock(&log_lock);
+    if (!wanted)
         return;
 
     char stackbuf[1024];
@@ -173,6 +180,7 @@ void log_msg(log_level level, const char *fmt, ...)
     strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
 
     pthread_mutex_lock(&log_lock);
+    file_min = min_level < LOG_LEVEL_INFO ? min_level : LOG_LEVEL_INFO;
     char *clean = redact_locked(msg);
     if (level >= min_level)
         fprintf(stderr, "%s.%03d %s %s\n", ts, (int)(tv.tv_usec / 1000), level_names[level], clean);
