@@ -201,8 +201,7 @@ is($fn{'public.touch'}{kind}, 'function', 'function kind');
 is($fn{'public.touch'}{result}, 'trigger', 'trigger function result');
 is($fn{'public.touch'}{language}, 'plpgsql', 'function language');
 is($fn{'public.archive'}{kind}, 'procedure', 'procedure kind');
-is($fn{'public.archive'}{arguments}, 'IN before timestamp with time zone', 'procedure arguments')
-  or is($fn{'public.archive'}{arguments}, 'before timestamp with time zone', 'procedure arguments');
+like($fn{'public.archive'}{arguments}, qr/^(?:IN )?before timestamp with time zone$/, 'procedure arguments');
 is($fn{'sales data.order_total'}{arguments}, 'o_id bigint', 'function arguments');
 is($fn{'sales data.order_total'}{result}, 'numeric', 'function result');
 is($fn{'sales data.order_total'}{language}, 'sql', 'sql function');
@@ -308,6 +307,7 @@ is($src->safe_psql('replay', "SELECT count(*) FROM pg_namespace WHERE nspname = 
 
 # the replayed database describes the same way (pgbaton schema aside)
 $r = run_pgbaton([ 'inventory', '-s', connstr($src, dbname => 'replay'), '--json' ]);
+is($r->{rc}, 0, 'inventory of the replayed database exits 0') or diag($r->{stderr});
 my $inv2 = eval { decode_json($r->{stdout}) } // {};
 is_deeply([ map { "$_->{schema}.$_->{name}" } @{ $inv2->{tables} } ],
 	[ map { "$_->{schema}.$_->{name}" } @{ $inv->{tables} } ], 'replayed schema has the same tables');

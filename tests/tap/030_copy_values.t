@@ -100,6 +100,8 @@ is($dst->safe_psql('app',
 my $r = finish_pgbaton($p, signal => 'TERM');
 is($r->{rc}, 0, 'start exits 0 after SIGTERM while streaming');
 like($r->{stderr}, qr/copy complete/, 'copy completion is logged');
+# (what the second start must not print, below)
+like($r->{stderr}, qr/copying/, 'the copy is logged as copying');
 
 my @tables = ('vals', 'vals_text', 'gen', 'part', 'part_1', 'part_2', '"my schema"."Order"',
 	'big', 'parent', 'child');
@@ -129,8 +131,9 @@ is($dst->safe_psql('app', $objs), $src->safe_psql('app', $objs),
 	'indexes, constraints, triggers, rules, views, CLUSTER ON all present');
 is($dst->safe_psql('app', "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace"), '1',
 	'foreign key created');
-my ($rc) = $dst->psql('app', "INSERT INTO child VALUES (99999, 424242, 'x')");
+my ($rc, $fk_out, $fk_err) = $dst->psql('app', "INSERT INTO child VALUES (99999, 424242, 'x')");
 isnt($rc, 0, 'foreign key enforced on the target');
+like($fk_err, qr/violates foreign key constraint "child_pid_fkey"/, '... refused by the foreign key');
 
 # state rows
 is($dst->safe_psql('app',
@@ -144,6 +147,7 @@ is($dst->safe_psql('app',
 	"SELECT applied_lsn >= consistent_lsn AND consistent_lsn IS NOT NULL FROM pgbaton.migration"),
 	't', 'streaming starts at the consistent point (applied_lsn never behind it)');
 my $dump = `pg_dump -d "@{[ $dst->connstr('app') ]}" --schema=pgbaton 2>&1`;
+is($?, 0, 'pg_dump of the state schema succeeds') or diag($dump);
 like($dump, qr/pgbaton\.migration/, 'state schema dumped');
 unlike($dump, qr/\Q$PgbatonTest::PASSWORD\E/, 'no password in the state schema');
 

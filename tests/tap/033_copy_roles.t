@@ -32,6 +32,7 @@ my $dst1 = new_target(name => 'target1');
 my $p = start_pgbaton([ 'start', '-s', connstr($src), '-t', connstr($dst1), '--name', 'noroles' ]);
 ok(wait_phase($dst1, 'noroles', 'streaming', process => $p), 'copy without --roles completes');
 my $r = finish_pgbaton($p, signal => 'TERM');
+is($r->{rc}, 0, 'without --roles: start exits 0 after SIGTERM');
 like($r->{stderr}, qr/WARN .*roles missing on the target: app_owner, reader/, 'missing roles named');
 is($dst1->safe_psql('app', "SELECT tableowner FROM pg_tables WHERE tablename = 'owned'"),
 	'migrator', 'table owned by the connecting role');
@@ -45,6 +46,7 @@ my $dst2 = new_target(name => 'target2');
 $p = start_pgbaton([ 'start', '-s', connstr($src), '-t', connstr($dst2), '--name', 'roles', '--roles' ]);
 ok(wait_phase($dst2, 'roles', 'streaming', process => $p), 'copy with --roles completes');
 $r = finish_pgbaton($p, signal => 'TERM');
+is($r->{rc}, 0, 'with --roles: start exits 0 after SIGTERM');
 unlike($r->{stdout} . $r->{stderr}, qr/\Q$hash\E|\Q$secret\E|SCRAM-SHA/, 'hash never printed');
 unlike($r->{stderr}, qr/roles missing/, 'no missing roles');
 is($dst2->safe_psql('postgres', "SELECT rolpassword FROM pg_authid WHERE rolname = 'app_owner'"),
@@ -60,6 +62,8 @@ is($dst2->safe_psql('app', "SELECT has_table_privilege('reader', 'owned', 'SELEC
 	'privileges restored');
 is($dst2->safe_psql('app', $lo_sql), $src->safe_psql('app', $lo_sql), 'large objects equal');
 my $dump = `pg_dump -d "@{[ $dst2->connstr('app') ]}" --schema=pgbaton 2>&1`;
+is($?, 0, 'pg_dump of the state schema succeeds') or diag($dump);
+like($dump, qr/pgbaton\.migration/, 'the state schema is in the dump');
 unlike($dump, qr/\Q$hash\E|\Q$secret\E/, 'no hash or password in the state schema');
 
 done_testing();

@@ -46,6 +46,7 @@ sub blocked_start
 my ($p, $lock) = blocked_start();
 is($dst->safe_psql('app', "SELECT phase FROM pgbaton.migration"), 'copying', 'phase copying');
 my $r = finish_pgbaton($p, signal => 'KILL');
+is($r->{signal}, 9, 'the blocked copy was still running when killed');
 $lock->query_safe('ROLLBACK');
 $lock->quit;
 
@@ -61,6 +62,7 @@ is(scalar(() = $r->{stderr} =~ /ERROR/g), 1, 'in one line');
 ok(poll_until(sub {
 	$dst->safe_psql('app', "SELECT count(*) FROM pgbaton.migration WHERE phase = 'copying'") eq '1';
 }), 'restarted copy running');
+ok($p->{h}->pumpable, 'the restarted copy is still running before SIGTERM');
 $p->{h}->signal('TERM');
 $lock->query_safe('ROLLBACK');
 $lock->quit;
@@ -81,6 +83,8 @@ ok(wait_phase($dst, $name, 'streaming', process => $p), 'restarted copy complete
 $r = finish_pgbaton($p, signal => 'TERM');
 is($r->{rc}, 0, 'exit 0');
 like($r->{stderr}, qr/dropped slot rs/, 'the old slot was dropped');
+# (what the failed schema copy, below, must not print)
+like($r->{stderr}, qr/copying \d+ items/, 'the data copy is logged');
 is(table_hash($dst, 't'), $hash_t, 't equal to the source');
 is(table_hash($dst, 'extra.e'), table_hash($src, 'extra.e'), 'extra.e equal to the source');
 is($dst->safe_psql('app', "SELECT count(*) FROM pg_largeobject_metadata"), '1',

@@ -86,7 +86,7 @@ like($r->{stdout}, qr/retains .* of WAL/, 'human: WAL retained');
 like($r->{stdout}, qr/ETA to zero lag:/, 'human: ETA');
 
 # a killed start: the heartbeat goes stale, status says stopped, exits 1
-$fake->stop('KILL');
+ok($fake->stop('KILL'), 'the (fake) start was running until killed');
 ok( poll_until(
 		sub {
 			my $x = run_pgbaton([ 'status', '--json', @conn ]);
@@ -115,6 +115,7 @@ ok(poll_until(sub { $h->pump_nb; my @n = ($out =~ /^migration:/mg); @n >= 2 }, 3
 	'--watch prints a new frame each refresh');
 $h->signal('INT');
 $h->finish;
+is($h->full_result(0) & 127, 0, '--watch ends by itself on SIGINT (not killed by it)');
 unlike($out . $err, qr/\Q$PgbatonTest::PASSWORD\E/, '--watch: no password printed');
 
 done_testing();

@@ -50,6 +50,20 @@ sub phase
 	return $tgt->safe_psql('app', "SELECT phase FROM pgbaton.migration WHERE name = 'pgbaton'");
 }
 
+# does a fresh session of carol get refused because the source is read-only
+# (and not for another reason)?
+sub carol_refused_read_only
+{
+	my ($out, $err) = ('', '');
+	local $ENV{PGPASSWORD} = 'carol-pw';
+	my $ok = IPC::Run::run([ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p',
+			$src->port, '-U', 'carol', '-d', 'app', '-c', 'INSERT INTO probe VALUES (1)' ],
+		'>', \$out, '2>', \$err);
+	return 1 if !$ok && $err =~ /read-only transaction/;
+	diag($ok ? 'carol could write on the source' : "carol's write failed otherwise: $err");
+	return 0;
+}
+
 # an open session of carol: does it survive?
 sub open_session
 {
@@ -58,7 +72,8 @@ sub open_session
 	$s{h} = IPC::Run::start(
 		[ 'psql', '-XAtq', '-h', '127.0.0.1', '-p', $src->port, '-U', 'carol', '-d', 'app' ],
 		'<', \$s{in}, '>', \$s{out}, '2>', \$s{err}, IPC::Run::timeout(300));
-	poll_until(sub { $s{h}->pump_nb; $s{out} =~ /up/ }, 30) or die 'session did not start';
+	poll_until(sub { $s{h}->pump_nb; $s{out} =~ /up/ }, 30, "carol's session to answer")
+	  or die "carol's session on the source did not start: $s{err}";
 	return \%s;
 }
 
@@ -79,7 +94,7 @@ ok(poll_until(sub { $sess->{h}->pump_nb; $sess->{out} =~ /still/ }, 30),
 	'an open session was not ended and can write');
 $sess->{in} .= "\\q\n";
 $sess->{h}->finish;
-$fake->stop;
+ok($fake->stop, 'scenario 1: the (fake) start ran until stopped');
 
 # 2. fails after the freeze: start never applies the fence
 $fake = FakeApplier->new(source => $src, target => $tgt, ack_fence => 0)->start;
@@ -95,7 +110,7 @@ ok(carol_can_write(), 'a fresh session can write on the source again');
 is(phase(), 'streaming', 'migration back to streaming');
 like($tgt->safe_psql('app', 'SELECT last_error FROM pgbaton.migration'), qr/fence/,
 	'last_error says what failed');
-$fake->stop;
+ok($fake->stop, 'scenario 2: the (fake) start ran until stopped');
 
 # 3. fails after the freeze: a change came after the fence
 $src->safe_psql('app', 'ALTER DATABASE app SET default_transaction_read_only = off');
@@ -105,7 +120,7 @@ is($r->{rc}, 4, 'a write after the fence: exit 4');
 like($r->{stderr}, qr/written on the source after the fence/, 'says a write slipped through');
 is(setting(), 'default_transaction_read_only=off', 'the previous database setting is restored');
 ok(carol_can_write(), 'source writable again');
-$fake->stop;
+ok($fake->stop, 'scenario 3: the (fake) start ran until stopped');
 $src->safe_psql('app', 'ALTER DATABASE app RESET default_transaction_read_only');
 
 # 4. killed after the freeze, recovered by abort
@@ -118,8 +133,9 @@ $fake = FakeApplier->new(source => $src, target => $tgt, ack_fence => 0)->start;
 		'cutover froze the source and wrote its fence');
 	$h->signal('KILL');
 	$h->finish;
+	is($h->full_result(0) & 127, 9, 'the cutover was still running when killed') or diag($err);
 }
-ok(!carol_can_write(), 'the killed cutover left the source frozen');
+ok(carol_refused_read_only(), 'the killed cutover left the source frozen');
 $r = run_pgbaton([ 'status', @conn ]);
 is($r->{rc}, 1, 'status after a killed cutover exits 1');
 like($r->{stdout}, qr/cutover interrupted, source frozen: run `pgbaton cutover` to finish or `pgbaton abort` to unfreeze/,
@@ -149,8 +165,9 @@ $fake = FakeApplier->new(source => $src, target => $tgt, ack_fence => 0)->start;
 		'second scenario: source frozen, fence written');
 	$h->signal('KILL');
 	$h->finish;
+	is($h->full_result(0) & 127, 9, 'second scenario: the cutover was still running when killed') or diag($err);
 }
-$fake->stop;
+ok($fake->stop, 'scenario 5: the first (fake) start ran until stopped');
 $fake = FakeApplier->new(source => $src, target => $tgt)->start;
 $r = run_pgbaton([ 'cutover', @conn, '--timeout', '60s', '--skip-count' ]);
 is($r->{rc}, 0, 'a second cutover finishes the interrupted one');
@@ -158,7 +175,7 @@ like($r->{stderr}, qr/resuming an interrupted cutover/, 'it says it resumes');
 like($r->{stderr}, qr/row counts skipped \(--skip-count\)/, '--skip-count skips the row counts');
 like($r->{stdout}, qr/target is ready/, 'target ready');
 is(phase(), 'done', 'migration done');
-ok(!carol_can_write(), 'source stays read-only after the cutover');
+ok(carol_refused_read_only(), 'source stays read-only after the cutover');
 ok($fake->wait_exit(30), 'the (fake) start stops once done');
 
 # clean twice (the source stays frozen after a completed cutover: clean says so)

@@ -27,7 +27,7 @@ print $fh "\\set a random(1, 2000)\n\\set d random(-50, 50)\n"
 close $fh;
 my ($lo, $le) = ('', '');
 my $load = IPC::Run::start(
-	[ 'pgbench', '-n', '-c', '2', '-T', '60', '-f', $script, '-h', $src->host, '-p', $src->port, 'app' ],
+	[ 'pgbench', '-n', '-c', '2', '-T', '900', '-f', $script, '-h', $src->host, '-p', $src->port, 'app' ],
 	'>', \$lo, '2>', \$le);
 ok(poll_until(sub { $src->safe_psql('app', 'SELECT count(*) FROM hist') > 200 }, 30),
 	'the load is writing');

@@ -72,9 +72,11 @@ for my $doc (qw(runbook managed-services troubleshooting limitations))
 like(slurp('Makefile'), qr{install -m 644 docs/pgbaton\.1 }, 'make install installs the man page');
 SKIP:
 {
-	skip 'groff is not installed', 1 unless grep { -x "$_/groff" } split /:/, $ENV{PATH};
+	skip 'groff is not installed', 2 unless grep { -x "$_/groff" } split /:/, $ENV{PATH};
 	my $warn = `groff -man -Tutf8 -ww -z '$root/docs/pgbaton.1' 2>&1`;
+	my $groff_rc = $?;
 	is($warn, '', 'groff renders pgbaton.1 without warnings');
+	is($groff_rc, 0, 'groff exits 0 on pgbaton.1');
 }
 
 # Dockerfile: multi-stage, the build stage runs what CI runs, non-root

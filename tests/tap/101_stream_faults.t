@@ -17,19 +17,27 @@ SQL
 my $data = "INSERT INTO acct SELECT i, 1000, 'pw' || i FROM generate_series(1, 100) i;";
 setup_streaming($src, $dst, schema => $schema, data => $data);
 
-# A workload of many small transactions, run in the background with psql.
-my $wl = "$PostgreSQL::Test::Utils::tmp_check/workload.sql";
-open(my $fh, '>', $wl) or die $!;
-for my $i (1 .. 4000)
+# A workload of many small transactions, run in the background with psql:
+# 4 parts of 1000, one per SIGKILL round, so every round has changes to
+# apply whatever the speed of the previous ones.
+my @wl;
+for my $part (0 .. 3)
 {
-	my ($a, $b, $d) = (1 + $i % 100, 1 + ($i * 7) % 100, $i % 13);
-	print $fh "BEGIN; UPDATE acct SET bal = bal - $d WHERE id = $a; "
-	  . "UPDATE acct SET bal = bal + $d WHERE id = $b; "
-	  . "INSERT INTO hist (acct, delta) VALUES ($a, $d); COMMIT;\n";
+	my $wl = "$PostgreSQL::Test::Utils::tmp_check/workload$part.sql";
+	open(my $fh, '>', $wl) or die $!;
+	for my $i ($part * 1000 + 1 .. $part * 1000 + 1000)
+	{
+		my ($a, $b, $d) = (1 + $i % 100, 1 + ($i * 7) % 100, $i % 13);
+		print $fh "BEGIN; UPDATE acct SET bal = bal - $d WHERE id = $a; "
+		  . "UPDATE acct SET bal = bal + $d WHERE id = $b; "
+		  . "INSERT INTO hist (acct, delta) VALUES ($a, $d); COMMIT;\n";
+	}
+	close $fh;
+	push @wl, $wl;
 }
-close $fh;
 sub start_workload
 {
+	my ($wl) = @_;
 	my ($out, $err) = ('', '');
 	return IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $src->connstr('app'), '-f', $wl ],
 		'>', \$out, '2>', \$err);
@@ -41,28 +49,32 @@ sub applied_changes
 }
 
 # --- SIGKILL at several moments while the workload runs ---------------
-my $w = start_workload();
 for my $round (1 .. 4)
 {
+	my $w = start_workload($wl[ $round - 1 ]);
 	my $before = applied_changes();
 	my $p = spawn_start($src, $dst);
-	poll_until(sub { applied_changes() > $before + 20 }, 10);
-	stop_pgbaton($p, 'KILL');
-	pass("round $round: pgbaton killed with SIGKILL while applying");
+	ok(poll_until(sub { applied_changes() > $before + 20 }, 60,
+			"round $round: changes_applied past $before + 20"),
+		"round $round: pgbaton applies changes");
+	is(stop_pgbaton($p, 'KILL'), undef, "round $round: pgbaton (still running) killed with SIGKILL");
+	$w->finish;
+	is($w->result(0), 0, "round $round: the workload's 1000 transactions committed");
 }
-$w->finish;
 my $p = spawn_start($src, $dst);
 ok(wait_applied($src, $dst, 120), 'caught up after SIGKILLs');
 compare_tables($src, $dst, qw(acct hist));
 is($dst->safe_psql('app', 'SELECT count(*) FROM hist'), '4000', 'every transaction applied once');
 
 # --- connections terminated, servers restarted -------------------------
-$src->safe_psql('app', "SELECT pg_terminate_backend(pid) FROM pg_stat_replication");
+cmp_ok($src->safe_psql('app', "SELECT count(*) FILTER (WHERE t) FROM (SELECT pg_terminate_backend(pid) AS t FROM pg_stat_replication) s"),
+	'>=', 1, "pgbaton's walsender terminated");
 $src->safe_psql('app', "UPDATE acct SET bal = bal + 1 WHERE id <= 10");
 ok(wait_applied($src, $dst, 60), 'caught up after the walsender was terminated');
 # (PGAPPNAME, set by the test framework, overrides pgbaton's application names)
 my $others = "datname = 'app' AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
 my $old = $dst->safe_psql('app', "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE $others");
+isnt($old, '', "the target has pgbaton's sessions to terminate");
 $dst->safe_psql('app', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN ($old)");
 ok(poll_until(sub { $dst->safe_psql('app', "SELECT count(*) FROM pg_stat_activity WHERE $others AND pid NOT IN ($old)") >= 2 }, 30),
 	'apply session reconnected');
@@ -83,7 +95,7 @@ $dst->safe_psql('app', "INSERT INTO acct VALUES (500, 1, 'target-only')");
 $src->safe_psql('app', "INSERT INTO acct VALUES (500, 987654321, 's3cr3t-value')");
 my $insert_end = $src->safe_psql('app', 'SELECT pg_current_wal_lsn()');
 $p = spawn_start($src, $dst);
-poll_until(sub { $p->{h}->pump_nb; !$p->{h}->pumpable }, 60);
+ok(wait_exited($p, 60), 'start stops by itself on the rejected change');
 my $rc = stop_pgbaton($p, 'TERM');
 is($rc, 1, 'rejected change: exit 1');
 like(${ $p->{err} }, qr/INSERT on "public"\."acct" with key \(id\)=\(500\)/, 'names the operation, table and key');
@@ -102,7 +114,7 @@ is(stop_pgbaton($p, 'TERM'), 0, 'exit 0');
 # --- DDL on the source during streaming ---------------------------------
 $p = spawn_start($src, $dst);
 $src->safe_psql('app', "ALTER TABLE acct ADD COLUMN note text; UPDATE acct SET note = 'n', bal = bal + 1 WHERE id = 1");
-poll_until(sub { $p->{h}->pump_nb; !$p->{h}->pumpable }, 60);
+ok(wait_exited($p, 60), 'start stops by itself on the schema change');
 is(stop_pgbaton($p, 'TERM'), 1, 'DDL: exit 1');
 like(${ $p->{err} }, qr/schema change detected.*"public"\."acct".*column "note" \(text\) is not on the target.*ALTER TABLE/,
 	'names the table, the difference and the fix');
@@ -117,7 +129,7 @@ is(stop_pgbaton($p, 'TERM'), 0, 'exit 0');
 # --- a table created on the source --------------------------------------
 $p = spawn_start($src, $dst);
 $src->safe_psql('app', "CREATE TABLE newt (id int PRIMARY KEY); INSERT INTO newt VALUES (1)");
-poll_until(sub { $p->{h}->pump_nb; !$p->{h}->pumpable }, 60);
+ok(wait_exited($p, 60), 'start stops by itself on the new table');
 is(stop_pgbaton($p, 'TERM'), 1, 'new table: exit 1');
 like(${ $p->{err} }, qr/"public"\."newt".*not on the target/, 'names the new table');
 $dst->safe_psql('app', "CREATE TABLE newt (id int PRIMARY KEY)");

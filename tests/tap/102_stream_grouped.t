@@ -109,7 +109,7 @@ $src->safe_psql('app',
 	"INSERT INTO acc (id, bal, note) SELECT i, 987654321, 's3cr3t-' || i FROM generate_series(3001, 3100) i");
 my $insert_end = $src->safe_psql('app', 'SELECT pg_current_wal_lsn()');
 $p = spawn_start($src, $dst);
-poll_until(sub { $p->{h}->pump_nb; !$p->{h}->pumpable }, 60);
+ok(wait_exited($p, 60), 'start stops by itself on the rejected grouped insert');
 is(stop_pgbaton($p, 'TERM'), 1, 'rejected grouped insert: exit 1');
 like(${ $p->{err} }, qr/target rejected a grouped INSERT of \d+ rows on "public"\."acc"/,
 	'the group failure is reported');
@@ -129,7 +129,7 @@ my $row30 = $src->safe_psql('app',
 $dst->safe_psql('app', 'DELETE FROM acc WHERE id = 30');
 $src->safe_psql('app', 'UPDATE acc SET bal = bal + 1 WHERE id BETWEEN 20 AND 40');
 $p = spawn_start($src, $dst);
-poll_until(sub { $p->{h}->pump_nb; !$p->{h}->pumpable }, 60);
+ok(wait_exited($p, 60), 'start stops by itself on the grouped update of a missing row');
 is(stop_pgbaton($p, 'TERM'), 1, 'grouped update of a missing row: exit 1');
 like(${ $p->{err} }, qr/UPDATE on "public"\."acc" with key \(id\)=\(30\) affected 0 rows instead of 1/,
 	'the replay names the missing row');
@@ -139,7 +139,7 @@ $dst->safe_psql('app', $row30);
 $dst->safe_psql('app', 'ALTER TABLE narrow ALTER v TYPE varchar(3)');
 $src->safe_psql('app', "INSERT INTO narrow VALUES (1, 'abc'), (2, 'abcdef'), (3, 'x')");
 $p = spawn_start($src, $dst);
-poll_until(sub { $p->{h}->pump_nb; !$p->{h}->pumpable }, 60);
+ok(wait_exited($p, 60), 'start stops by itself on the value too long for the target');
 is(stop_pgbaton($p, 'TERM'), 1, 'value too long for the target: exit 1');
 like(${ $p->{err} }, qr/target rejected INSERT on "public"\."narrow" with key \(id\)=\(2\): value too long/,
 	'names the row whose value does not fit');

@@ -29,7 +29,7 @@ ok(wait_applied($src, $dst, 600 + $ROWS / 5000), "one INSERT transaction of $ROW
 $src->safe_psql('app', 'UPDATE big SET n = n + 1, t = upper(t)');
 ok(wait_applied($src, $dst, 600 + $ROWS / 5000), "one UPDATE transaction of $ROWS rows applied");
 compare_tables($src, $dst, 'big');
-is($dst->safe_psql('app', 'SELECT txns_applied FROM pgbaton.migration') >= 2, 1,
+cmp_ok($dst->safe_psql('app', 'SELECT txns_applied FROM pgbaton.migration'), '>=', 2,
 	'two source transactions counted');
 
 my $pid = $p->{h}{KIDS}[0]{PID};

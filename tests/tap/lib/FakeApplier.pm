@@ -27,6 +27,7 @@ use strict;
 use warnings;
 use IPC::Run;
 use POSIX ();
+use Test::More ();
 use Time::HiRes qw(time usleep);
 
 # psql on NODE (database app, as the OS user through the socket); returns
@@ -179,21 +180,50 @@ sub _loop
 	}
 }
 
-# Stop it (SIGTERM) and reap it; returns its exit status.
+# Stop it (with SIG, default TERM) and reap it. True when it was still
+# running and the signal ended it; false, with a diag, when it had already
+# exited (its loop died, or it saw the phase end) or was never started: a
+# scenario the fake did not play to its end. The result must be checked
+# (DESTROY's clean-up aside).
 sub stop
 {
 	my ($self, $sig) = @_;
-	return unless $self->{pid};
-	kill($sig // 'TERM', $self->{pid});
-	waitpid($self->{pid}, 0);
-	delete $self->{pid};
-	return $? >> 8;
+	$sig //= 'TERM';
+	my $pid = delete $self->{pid};
+	unless ($pid)
+	{
+		Test::More::diag('FakeApplier: not running (never started, or already reaped)');
+		return 0;
+	}
+	if (waitpid($pid, POSIX::WNOHANG()) == $pid)
+	{
+		Test::More::diag(sprintf('FakeApplier had exited before it was stopped (exit %d, signal %d)',
+				$? >> 8, $? & 127));
+		return 0;
+	}
+	my $signo = { TERM => POSIX::SIGTERM(), KILL => POSIX::SIGKILL(), INT => POSIX::SIGINT() }->{$sig}
+	  // die "FakeApplier::stop: unknown signal $sig";
+	kill($signo, $pid);
+	waitpid($pid, 0);
+	return 1 if ($? & 127) == $signo;
+	Test::More::diag(sprintf('FakeApplier did not end by SIG%s (exit %d, signal %d)',
+			$sig, $? >> 8, $? & 127));
+	return 0;
 }
 
-# Wait (up to TIMEOUT s) for it to exit on its own; true when it did.
+# Wait (up to TIMEOUT s) for it to exit on its own, as the real start does
+# when the migration ends; true when it did, with status 0. False (with a
+# diag) when it is still running, or exited because its loop died. The
+# result must be checked.
 sub wait_exit
 {
 	my ($self, $timeout) = @_;
+	die 'FakeApplier::wait_exit: its result must be checked' unless defined wantarray;
+	unless ($self->{pid})
+	{
+		Test::More::diag('FakeApplier: not running (never started, or already reaped)');
+		return 0;
+	}
 	my $deadline = time() + ($timeout // 30);
 	while (time() < $deadline)
 	{
@@ -201,17 +231,24 @@ sub wait_exit
 		if ($r == $self->{pid})
 		{
 			delete $self->{pid};
-			return 1;
+			return 1 if $? == 0;
+			Test::More::diag(sprintf('FakeApplier exited, but not cleanly (exit %d, signal %d)',
+					$? >> 8, $? & 127));
+			return 0;
 		}
 		usleep(100_000);
 	}
+	Test::More::diag('FakeApplier still running ' . ($timeout // 30) . ' s later');
 	return 0;
 }
 
 sub DESTROY
 {
 	my ($self) = @_;
-	$self->stop('KILL') if $self->{pid};
+	return unless $self->{pid};
+	local $?;    # the test's own exit status must survive this reaping
+	kill(POSIX::SIGKILL(), $self->{pid});
+	waitpid($self->{pid}, 0);
 }
 
 1;

@@ -9,6 +9,7 @@ package PgbatonTest;
 
 use strict;
 use warnings;
+use Carp qw(croak);
 use Exporter 'import';
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
@@ -18,7 +19,7 @@ use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
   set_password start_pgbaton finish_pgbaton wait_phase table_hash
-  setup_streaming spawn_start stop_pgbaton wait_applied compare_tables);
+  setup_streaming spawn_start stop_pgbaton wait_applied wait_exited compare_tables);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
 our $BIN      = $ENV{PGBATON_BIN} or die "PGBATON_BIN is not set (run through scripts/run-tap.sh)";
@@ -141,10 +142,14 @@ sub run_pgbaton
 	return { rc => $rc, stdout => $out, stderr => $err };
 }
 
-# Poll CODE (returns true when done) every 100 ms for up to TIMEOUT seconds.
+# Poll CODE (returns true when done) every 100 ms for up to TIMEOUT seconds
+# (default 60). True when CODE returned true; on timeout, false, with a diag
+# naming WHAT was awaited (a description; optional). The result must be
+# checked (ok(poll_until(...), ...)): called in void context, it dies.
 sub poll_until
 {
-	my ($code, $timeout) = @_;
+	my ($code, $timeout, $what) = @_;
+	croak 'poll_until: its result must be checked' unless defined wantarray;
 	$timeout //= 60;
 	my $deadline = time() + $timeout;
 	while (time() < $deadline)
@@ -152,6 +157,9 @@ sub poll_until
 		return 1 if $code->();
 		usleep(100_000);
 	}
+	# one last look: the condition may have come true during the last sleep
+	return 1 if $code->();
+	diag('timed out after ' . $timeout . ' s waiting for ' . ($what // 'a condition'));
 	return 0;
 }
 
@@ -167,38 +175,90 @@ sub start_pgbaton
 	return { h => $h, dir => $dir, label => join(' ', 'pgbaton', $args->[0] // '') };
 }
 
-# Stop (signal => 'TERM' / 'KILL', or none: wait) a start_pgbaton process and
-# return { rc, stdout, stderr } like run_pgbaton (asserting no password).
+# Stop (signal => 'TERM' / 'KILL', or none: wait up to timeout => seconds,
+# default 180) a start_pgbaton process and return { rc, signal, stdout,
+# stderr } like run_pgbaton (asserting no password); signal is the number
+# of the signal that ended it (0: it exited). When it was given no signal
+# and has not exited in time, that is a test failure: it is killed.
 sub finish_pgbaton
 {
 	my ($p, %o) = @_;
-	$p->{h}->signal($o{signal}) if $o{signal} && $p->{h}->pumpable;
+	if ($o{signal})
+	{
+		$p->{h}->signal($o{signal}) if $p->{h}->pumpable;
+	}
+	elsif (!wait_exited($p, $o{timeout} // 180))
+	{
+		fail("$p->{label}: exits by itself");
+		$p->{h}->kill_kill;
+	}
 	$p->{h}->finish;
 	my $rc  = $p->{h}->result(0);
+	my $sig = $p->{h}->full_result(0) & 127;
 	my $out = PostgreSQL::Test::Utils::slurp_file("$p->{dir}/out");
 	my $err = PostgreSQL::Test::Utils::slurp_file("$p->{dir}/err");
 	unlike($out . $err, qr/\Q$PASSWORD\E/, "$p->{label}: no password in output");
 	note("$p->{label} rc=$rc\nstdout:\n$out\nstderr:\n$err") if $ENV{PGBATON_TEST_VERBOSE};
-	return { rc => $rc, stdout => $out, stderr => $err };
+	return { rc => $rc, signal => $sig, stdout => $out, stderr => $err };
+}
+
+# Wait up to TIMEOUT seconds (default 60) for a start_pgbaton or spawn_start
+# process P to exit by itself (it is not reaped: finish_pgbaton or
+# stop_pgbaton does that). True when it exited; false, with a diag, when it
+# is still running. The result must be checked.
+sub wait_exited
+{
+	my ($p, $timeout) = @_;
+	croak 'wait_exited: its result must be checked' unless defined wantarray;
+	$timeout //= 60;
+	my $h = $p->{h};
+	return 1 if poll_until(
+		sub {
+			return 1 unless $h->pumpable;
+			eval { $h->pump_nb };
+			return !$h->pumpable;
+		},
+		$timeout,
+		($p->{label} // 'pgbaton') . ' to exit by itself');
+	my $err = ref $p->{err} ? ${ $p->{err} }
+	  : $p->{dir} ? PostgreSQL::Test::Utils::slurp_file("$p->{dir}/err") : '';
+	$err = '...' . substr($err, -4000) if length($err) > 4000;
+	diag("its stderr so far:\n$err");
+	return 0;
 }
 
 # Wait until migration NAME on TARGET reaches PHASE (or the process P, when
-# given, has exited). True when the phase was reached.
+# given, has exited). True when the phase was reached; otherwise false, with
+# a diag saying what the phase was and whether the process had exited. The
+# result must be checked.
 sub wait_phase
 {
 	my ($target, $name, $phase, %o) = @_;
+	croak 'wait_phase: its result must be checked' unless defined wantarray;
 	my $p = $o{process};
-	my $reached = 0;
-	poll_until(
-		sub {
-			my $out = '';
-			$target->psql($o{dbname} // 'app', "SELECT phase FROM pgbaton.migration WHERE name = '$name'",
-				stdout => \$out);
-			$reached = ($out // '') eq $phase;
-			return 1 if $reached;
-			return $p && !$p->{h}->pumpable;
-		},
-		$o{timeout} // 180);
+	my $timeout = $o{timeout} // 180;
+	my ($reached, $seen, $exited) = (0, '', 0);
+	my $deadline = time() + $timeout;
+	while (1)
+	{
+		my $out = '';
+		$target->psql($o{dbname} // 'app', "SELECT phase FROM pgbaton.migration WHERE name = '$name'",
+			stdout => \$out);
+		$seen = $out // '';
+		$reached = $seen eq $phase;
+		last if $reached;
+		# the process may have exited just after writing the phase: one
+		# more look after seeing it gone
+		last if $exited;
+		$exited = 1 if $p && !$p->{h}->pumpable;
+		next if $exited;
+		last if time() >= $deadline;
+		usleep(100_000);
+	}
+	diag("migration $name did not reach phase $phase"
+		  . ($exited ? ': pgbaton exited' : " within $timeout s")
+		  . " (phase: " . ($seen eq '' ? 'none' : $seen) . ')')
+	  unless $reached;
 	return $reached;
 }
 
@@ -255,7 +315,7 @@ sub spawn_start
 	my $in = '';
 	my $h = IPC::Run::start([ $o{bin} // $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
 		IPC::Run::timeout($o{timeout} // 600));
-	return { h => $h, out => \$out, err => \$err };
+	return { h => $h, out => \$out, err => \$err, label => 'pgbaton ' . ($args->[0] // '') };
 }
 
 # Send SIG (default TERM) to a background pgbaton and wait for it; returns
@@ -273,19 +333,27 @@ sub stop_pgbaton
 }
 
 # Wait until the target's applied_lsn reaches the source's current WAL
-# position (taken now). True on success.
+# position (taken now). True on success; on timeout false, with a diag
+# naming both positions. The result must be checked.
 sub wait_applied
 {
 	my ($src, $dst, $timeout, $name) = @_;
+	croak 'wait_applied: its result must be checked' unless defined wantarray;
 	$name //= 'pgbaton';
+	$timeout //= 60;
 	my $lsn = $src->safe_psql('app', 'SELECT pg_current_wal_lsn()');
-	return poll_until(
+	my $applied = '';
+	return 1 if poll_until(
 		sub {
-			$dst->safe_psql('app',
-				"SELECT coalesce(applied_lsn >= '$lsn', false) FROM pgbaton.migration WHERE name = '$name'"
-			) eq 't';
+			$applied = $dst->safe_psql('app',
+				"SELECT coalesce(applied_lsn::text, 'none'), coalesce(applied_lsn >= '$lsn', false) "
+				  . "FROM pgbaton.migration WHERE name = '$name'");
+			return $applied =~ /\|t$/;
 		},
-		$timeout // 60);
+		$timeout,
+		"migration $name to apply the source up to $lsn");
+	diag("applied_lsn of migration $name: " . ($applied eq '' ? 'no migration row' : (split /\|/, $applied)[0]));
+	return 0;
 }
 
 # is() the table_hash of each table on both sides.
