@@ -89,6 +89,8 @@ typedef struct cutover_ctx {
     int sequences;   /* copied */
     int tables_compared;
     double write_unavailable_ms;
+    struct unlogged_table *unlogged; /* the migration's unlogged tables; owned */
+    int nunlogged;
     int exec_status;    /* -1 when no hook */
     const char *result; /* --json status: "done", "rolled_back", "not_started" */
     char error[1024];   /* why it failed */
@@ -186,12 +188,12 @@ static bool lag_ready(cutover_ctx *c, bool *ready, char *why, size_t whylen)
         snprintf(why, whylen, "source: %s", s.source_error ? s.source_error : "unreachable");
     else if (nprep < 0)
         fail_db(c, "wait for lag", c->src, "counting prepared transactions");
-    else if (s.last_error) {
-        /* start records an error only when it stops on it (and clears it
-         * when it runs again): waiting would not help */
+    else if (s.last_error && !s.alive) {
+        /* start has stopped, and an error is recorded (the one start stopped
+         * on, or an earlier cutover's): waiting would not help */
         fail(c, "wait for lag",
-             "`pgbaton start` stopped on an error: %s; fix that, run pgbaton start again (it "
-             "resumes where it stopped), then pgbaton cutover",
+             "`pgbaton start` is not running, and the last error recorded is: %s; fix that, run "
+             "pgbaton start again (it resumes where it stopped), then pgbaton cutover",
              s.last_error);
         ok = false;
     } else if (!s.alive)
@@ -320,6 +322,296 @@ static bool wait_fence(cutover_ctx *c)
         }
         nap();
     }
+}
+
+/* --- step 5: unlogged tables --------------------------------------------- */
+
+/* An unlogged table of the migration: its changes are not in the WAL (and
+ * a crash restart of the source empties it), so what start copied may
+ * differ from the frozen source. Up to --unlogged-recopy-max it is copied
+ * again in full; above, its row count difference is reported, not fatal.
+ * EVENT (level EVENT_LEVEL) is recorded in pgbaton.event in the
+ * transaction that marks the migration done, for `pgbaton report`. */
+typedef struct unlogged_table {
+    char *schema, *name, *columns; /* owned; COLUMNS: quoted list, may be "" */
+    long long size;                /* pg_table_size on the source */
+    bool recopied;
+    char *event;             /* "unlogged table X ..."; owned, NULL until known */
+    const char *event_level; /* "info" or "warn" */
+} unlogged_table;
+
+static void unlogged_free(cutover_ctx *c)
+{
+    for (int i = 0; i < c->nunlogged; i++) {
+        free(c->unlogged[i].schema);
+        free(c->unlogged[i].name);
+        free(c->unlogged[i].columns);
+        free(c->unlogged[i].event);
+    }
+    free(c->unlogged);
+    c->unlogged = NULL;
+    c->nunlogged = 0;
+}
+
+static double mbytes(long long bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0);
+}
+
+/* Read the migration's unlogged tables from the source into c->unlogged. */
+static bool list_unlogged(cutover_ctx *c)
+{
+    const char *params[1] = {c->o->name};
+    char *list = db_scalar(c->tgt,
+                           "SELECT coalesce(json_agg(json_build_array(schema_name, table_name)), "
+                           "'[]')::text FROM pgbaton.table_state WHERE migration = $1",
+                           1, params, NULL);
+    if (!list)
+        return fail_db(c, "unlogged tables", c->tgt, "listing the migration's tables");
+    const char *p2[1] = {list};
+    PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_unlogged, 1, p2);
+    free(list);
+    if (!r || !db_check_shape(c->src, r, 4, 0, "unlogged table list")) {
+        PQclear(r);
+        return fail_db(c, "unlogged tables", c->src, "listing the unlogged tables");
+    }
+    unlogged_free(c); /* a resumed run lists them again */
+    c->nunlogged = PQntuples(r);
+    c->unlogged = xcalloc((size_t)c->nunlogged + 1, sizeof *c->unlogged);
+    for (int i = 0; i < c->nunlogged; i++) {
+        unlogged_table *u = &c->unlogged[i];
+        u->schema = xstrdup(PQgetvalue(r, i, 0));
+        u->name = xstrdup(PQgetvalue(r, i, 1));
+        u->size = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        u->columns = xstrdup(PQgetvalue(r, i, 3));
+        u->recopied = c->o->unlogged_recopy_max > 0 && u->size <= c->o->unlogged_recopy_max;
+    }
+    PQclear(r);
+    return true;
+}
+
+/* On DB, in the open transaction: the copy's session settings (exact text
+ * values, the source's encoding, the rest of the deadline). */
+static bool recopy_settings(cutover_ctx *c, db_conn *db, const char *encoding, bool target)
+{
+    char ms[32];
+    double left = c->deadline - mono_now();
+    snprintf(ms, sizeof ms, "%ld", left > 0 ? (long)(left * 1000) : 1L);
+    const char *params[2] = {encoding, ms};
+    return db_commandp(db,
+                       "SELECT set_config('client_encoding', $1, true), "
+                       "set_config('statement_timeout', $2, true), "
+                       "set_config('DateStyle', 'ISO', true), "
+                       "set_config('IntervalStyle', 'postgres', true), "
+                       "set_config('TimeZone', 'UTC', true), "
+                       "set_config('extra_float_digits', '3', true), "
+                       "set_config('bytea_output', 'hex', true)",
+                       2, params) &&
+           (!target || db_command(db, "SET LOCAL session_replication_role = replica"));
+}
+
+/* Read the end of a COPY on DB; *ROWS (may be NULL) gets its row count. */
+static bool recopy_finish(db_conn *db, const char *what, long long *rows)
+{
+    bool ok = true;
+    PGresult *res;
+    while ((res = PQgetResult(db->pg)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            if (ok)
+                db_report(db, DB_LOG, res, what);
+            ok = false;
+        } else if (rows) {
+            *rows = strtoll(PQcmdTuples(res), NULL, 10);
+        }
+        PQclear(res);
+    }
+    return ok;
+}
+
+static bool recopy_start(db_conn *db, const char *sql, ExecStatusType want, const char *what)
+{
+    PGresult *res = PQexec(db->pg, sql);
+    bool ok = res && PQresultStatus(res) == want;
+    if (!ok)
+        db_report(db, DB_LOG, res, what);
+    PQclear(res);
+    return ok;
+}
+
+/* Copy U from the source's COPY TO STDOUT into the target's COPY FROM
+ * STDIN, in the open transactions of the cutover's sessions. */
+static bool recopy_one(cutover_ctx *c, unlogged_table *u)
+{
+    double t0 = mono_now();
+    char *qual = db_quote_qualified(u->schema, u->name);
+    const char *open = u->columns[0] ? " (" : "", *close = u->columns[0] ? ")" : "";
+    char *ssql = str_printf("COPY %s%s%s%s TO STDOUT", qual, open, u->columns, close);
+    char *tsql = str_printf("COPY %s%s%s%s FROM STDIN", qual, open, u->columns, close);
+    long long bytes = 0, rows = 0;
+    bool in_copy = recopy_start(c->tgt, tsql, PGRES_COPY_IN, qual);
+    bool ok =
+        in_copy || fail_db(c, "unlogged tables", c->tgt, "starting the COPY of an unlogged table");
+    ok = ok && (recopy_start(c->src, ssql, PGRES_COPY_OUT, qual) ||
+                fail_db(c, "unlogged tables", c->src, "starting the COPY of an unlogged table"));
+    while (ok) {
+        char *row = NULL;
+        int n = PQgetCopyData(c->src->pg, &row, 0);
+        if (n == -1)
+            break;
+        if (n < 0) {
+            db_report(c->src, DB_LOG, NULL, qual);
+            ok = fail_db(c, "unlogged tables", c->src, "reading an unlogged table");
+            break;
+        }
+        int put = PQputCopyData(c->tgt->pg, row, n);
+        PQfreemem(row);
+        if (put != 1) {
+            db_report(c->tgt, DB_LOG, NULL, qual);
+            ok = fail_db(c, "unlogged tables", c->tgt, "writing an unlogged table");
+        }
+        bytes += n;
+        if (ok && signals_stop_requested())
+            ok = fail(c, "unlogged tables", "interrupted by a signal");
+    }
+    if (ok && !recopy_finish(c->src, qual, NULL))
+        ok = db_sqlstate_is(c->src, SQLSTATE_QUERY_CANCELED)
+                 ? fail(c, "unlogged tables",
+                        "copying %s again did not finish before --timeout "
+                        "(%.0f s); give the cutover a longer --timeout, or a smaller "
+                        "--unlogged-recopy-max",
+                        qual, c->o->timeout)
+                 : fail_db(c, "unlogged tables", c->src, "reading an unlogged table");
+    if (in_copy) {
+        /* end the target's COPY; abandon it when the source side failed */
+        if (PQputCopyEnd(c->tgt->pg, ok ? NULL : "pgbaton cutover: copy abandoned") != 1 && ok) {
+            db_report(c->tgt, DB_LOG, NULL, qual);
+            ok = fail_db(c, "unlogged tables", c->tgt, "ending the COPY of an unlogged table");
+        }
+        bool fin = recopy_finish(c->tgt, qual, &rows);
+        if (ok && !fin)
+            ok = db_sqlstate_is(c->tgt, SQLSTATE_QUERY_CANCELED)
+                     ? fail(c, "unlogged tables",
+                            "copying %s again did not finish before --timeout (%.0f s); give the "
+                            "cutover a longer --timeout, or a smaller --unlogged-recopy-max",
+                            qual, c->o->timeout)
+                     : fail_db(c, "unlogged tables", c->tgt, "writing an unlogged table");
+    }
+    if (ok) {
+        double ms = (mono_now() - t0) * 1000;
+        log_info("step 5/7: unlogged table %s copied again in full: %lld rows, %.1f MB (%.0f ms)",
+                 qual, rows, mbytes(bytes), ms);
+        u->event = str_printf("unlogged table %s copied again in full at the cutover: %lld rows, "
+                              "%.1f MB (%.0f ms)",
+                              qual, rows, mbytes(bytes), ms);
+        u->event_level = "info";
+    }
+    free(ssql);
+    free(tsql);
+    free(qual);
+    return ok;
+}
+
+/* Roll back DB's open transaction, unless a COPY still runs on it (the
+ * rollback of the cutover then reconnects). */
+static void recopy_abandon(db_conn *db)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(db->pg);
+    if ((ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) && !db_command(db, "ROLLBACK"))
+        log_warn("%s: could not roll back the copy of the unlogged tables (the rollback of the "
+                 "cutover reconnects)",
+                 db_side_name(db->side));
+}
+
+/* Step 5: copy every unlogged table of the migration up to
+ * --unlogged-recopy-max again in full from the frozen source: one target
+ * transaction (TRUNCATE ONLY of them all at once, so that foreign keys
+ * between them do not stand in the way, then one COPY each), without
+ * triggers (session_replication_role = replica), within the deadline. */
+static bool recopy_unlogged(cutover_ctx *c)
+{
+    if (!list_unlogged(c))
+        return false;
+    char *truncate = NULL;
+    for (int i = 0; i < c->nunlogged; i++) {
+        unlogged_table *u = &c->unlogged[i];
+        char *qual = db_quote_qualified(u->schema, u->name);
+        if (!u->recopied) {
+            log_info("step 5/7: unlogged table %s (%.1f MB) is not copied again (above "
+                     "--unlogged-recopy-max %.1f MB): its row counts are reported, not compared",
+                     qual, mbytes(u->size), mbytes(c->o->unlogged_recopy_max));
+        } else {
+            char *t = str_printf("%s%s%s", truncate ? truncate : "TRUNCATE ONLY ",
+                                 truncate ? ", " : "", qual);
+            free(truncate);
+            truncate = t;
+        }
+        free(qual);
+    }
+    if (!truncate)
+        return true;
+    char *encoding = db_scalar(c->src, "SELECT current_setting('server_encoding')", 0, NULL, NULL);
+    bool ok = encoding || fail_db(c, "unlogged tables", c->src, "reading the server encoding");
+    ok = ok && (db_command(c->src, "BEGIN") || fail_db(c, "unlogged tables", c->src, "BEGIN"));
+    ok = ok && (db_command(c->tgt, "BEGIN") || fail_db(c, "unlogged tables", c->tgt, "BEGIN"));
+    ok = ok && (recopy_settings(c, c->src, encoding, false) ||
+                fail_db(c, "unlogged tables", c->src, "setting the copy's session settings"));
+    ok = ok && (recopy_settings(c, c->tgt, encoding, true) ||
+                fail_db(c, "unlogged tables", c->tgt,
+                        "setting the copy's session settings (session_replication_role = "
+                        "replica)"));
+    ok = ok && (db_command(c->tgt, truncate) ||
+                fail_db(c, "unlogged tables", c->tgt, "emptying the unlogged tables (TRUNCATE)"));
+    for (int i = 0; ok && i < c->nunlogged; i++)
+        if (c->unlogged[i].recopied)
+            ok = !past_deadline(c, "unlogged tables") && recopy_one(c, &c->unlogged[i]);
+    ok = ok && (db_command(c->tgt, "COMMIT") ||
+                fail_db(c, "unlogged tables", c->tgt, "committing the unlogged tables' copy"));
+    ok = ok && (db_command(c->src, "COMMIT") || fail_db(c, "unlogged tables", c->src, "COMMIT"));
+    if (!ok) {
+        recopy_abandon(c->tgt);
+        recopy_abandon(c->src);
+    }
+    free(encoding);
+    free(truncate);
+    return ok;
+}
+
+/* Step 6 for unlogged table SCHEMA.TABLE whose counts are SRC and DST:
+ * NULL when it is not one left as copied at the start (compare as usual);
+ * otherwise its entry, with its event set (a WARN when the counts
+ * differ). */
+static unlogged_table *unlogged_counted(cutover_ctx *c, const char *schema, const char *table,
+                                        long long src, long long dst)
+{
+    for (int i = 0; i < c->nunlogged; i++) {
+        unlogged_table *u = &c->unlogged[i];
+        if (u->recopied || strcmp(u->schema, schema) != 0 || strcmp(u->name, table) != 0)
+            continue;
+        char *qual = db_quote_qualified(schema, table);
+        char lim[64];
+        snprintf(lim, sizeof lim, "%.1f MB", mbytes(c->o->unlogged_recopy_max));
+        free(u->event);
+        if (src != dst) {
+            u->event = str_printf(
+                "unlogged table %s left as copied at the start: it has %lld rows on the source, "
+                "%lld on the target; it was not copied again at the cutover (%.1f MB, above "
+                "--unlogged-recopy-max %s); copy it by hand if it matters",
+                qual, src, dst, mbytes(u->size), lim);
+            u->event_level = "warn";
+            log_warn("%s", u->event);
+        } else {
+            u->event = str_printf("unlogged table %s left as copied at the start: %lld rows on "
+                                  "both sides (its changes are not replicated, so its content "
+                                  "may differ); not copied again at the cutover (%.1f MB, above "
+                                  "--unlogged-recopy-max %s)",
+                                  qual, src, mbytes(u->size), lim);
+            u->event_level = "info";
+            log_info("%s", u->event);
+        }
+        free(qual);
+        return u;
+    }
+    return NULL;
 }
 
 /* --- step 5 -------------------------------------------------------------- */
@@ -549,7 +841,9 @@ static bool compare_counts(cutover_ctx *c)
             ok = fail_db(c, "row counts", jobs[k].db, "setting statement_timeout for the counts");
     ok = ok && run_counts(c, tables, jobs);
     for (int i = 0; ok && i < n; i++)
-        if (jobs[0].counts[i] != jobs[1].counts[i])
+        if (!unlogged_counted(c, PQgetvalue(tables, i, 0), PQgetvalue(tables, i, 1),
+                              jobs[0].counts[i], jobs[1].counts[i]) &&
+            jobs[0].counts[i] != jobs[1].counts[i])
             ok = fail(c, "row counts",
                       "table %s.%s has %lld rows on the source, %lld on the target (see `pgbaton "
                       "verify` for the difference)",
@@ -604,6 +898,30 @@ static bool mark_done(cutover_ctx *c)
         return fail(c, "mark done",
                     "changes arrived after the fence, or the phase changed meanwhile (an "
                     "abort?): see `pgbaton status`");
+    }
+    for (int i = 0; i < c->nunlogged; i++) {
+        unlogged_table *u = &c->unlogged[i];
+        if (!u->event) {
+            char *qual = db_quote_qualified(u->schema, u->name);
+            u->event = str_printf("unlogged table %s left as copied at the start, not copied "
+                                  "again at the cutover (above --unlogged-recopy-max) and its "
+                                  "row counts not compared (--skip-count)",
+                                  qual);
+            u->event_level = "warn";
+            free(qual);
+        }
+        char *clean = log_redact(u->event);
+        const char *ep[3] = {c->o->name, u->event_level, clean};
+        bool recorded = db_commandp(c->tgt,
+                                    "INSERT INTO pgbaton.event (migration, level, message) "
+                                    "VALUES ($1, $2, $3)",
+                                    3, ep);
+        free(clean);
+        if (!recorded) {
+            fail_db(c, "mark done", c->tgt, "recording what became of the unlogged tables");
+            abandon_txn(c);
+            return false;
+        }
     }
     int restored = 0;
     if (!triggers_restore(c->tgt, c->o->name, TRIGGERS_CALLER_TXN, &restored)) {
@@ -810,7 +1128,8 @@ static void print_result(cutover_ctx *c, int rc)
 /* Steps 3 to 7 (after the freeze). False on failure (c->error set). */
 static bool after_freeze(cutover_ctx *c)
 {
-    return write_fence(c) && wait_fence(c) && !past_deadline(c, "sequences") && copy_sequences(c) &&
+    return write_fence(c) && wait_fence(c) && !past_deadline(c, "unlogged tables") &&
+           recopy_unlogged(c) && !past_deadline(c, "sequences") && copy_sequences(c) &&
            refresh_matviews(c) && !past_deadline(c, "row counts") && compare_counts(c) &&
            !past_deadline(c, "mark done") && mark_done(c);
 }
@@ -1010,5 +1329,6 @@ int cmd_cutover(const pgb_options *o)
     free(c.slot_name);
     free(c.database);
     free(c.prev);
+    unlogged_free(&c);
     return rc;
 }

@@ -24,7 +24,7 @@ like($dst->safe_psql('app', 'SELECT last_error FROM pgbaton.migration'), qr/dupl
 # --timeout far longer than any test would wait: the answer must come first
 my $r = run_pgbaton([ 'cutover', @conns, '--max-lag', '5s', '--timeout', '600s' ], timeout => 120);
 is($r->{rc}, 4, 'cutover: exit 4');
-like($r->{stdout} . $r->{stderr}, qr/start` stopped on an error: .*duplicate key/,
+like($r->{stdout} . $r->{stderr}, qr/start` is not running, and the last error recorded is: .*duplicate key/,
 	'cutover says the stored error');
 like($r->{stdout} . $r->{stderr}, qr/run pgbaton start again/, 'and how to resume');
 unlike($r->{stdout} . $r->{stderr}, qr/after --timeout/, 'without waiting for --timeout');
