@@ -87,9 +87,15 @@ shift @stages;    # the comment before the first FROM
 is(scalar @stages, 2, 'Dockerfile has a build and a runtime stage');
 for my $step ('make deps', 'make')
 {
-	like($ci, qr/^\Q$step\E\b/m, ".ci/run runs $step");
 	like($stages[0] // '', qr/&& \Q$step\E(?: \\|\s*$)/m, "the build stage runs $step");
 }
+# .ci/run starts from a machine without the build packages and runs the
+# README's first sh block, whose lines are `make demo` and `make check`
+like($ci, qr/^\s*apt-get remove\b.*libpq-dev libjansson-dev/m, '.ci/run removes the build packages first');
+like($ci, qr/first sh block|\^```sh/, ".ci/run runs the README's first sh block");
+my ($block) = slurp('README.md') =~ /^```sh\n(.*?)^```/ms;
+my @cmds = map { s/\s*#.*//r } grep { /\S/ && !/^\s*#/ } split /\n/, $block // '';
+is_deeply(\@cmds, [ 'make demo', 'make check' ], "README's first sh block: make demo, make check");
 like($stages[1] // '', qr/^USER (?!root)\w+/m, 'the runtime stage runs as a non-root user');
 
 # compose: the two servers and the demo, logical source, no password in it
