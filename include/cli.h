@@ -49,6 +49,7 @@ typedef struct pgb_options {
     double timeout; /* seconds */
     char *exec;
     bool skip_count;
+    int64_t unlogged_recopy_max; /* bytes; 0 = never copy an unlogged table again */
     /* verify */
     int sample;
     bool crud;

@@ -39,6 +39,7 @@ enum opt_id {
     OPT_TIMEOUT,
     OPT_EXEC,
     OPT_SKIP_COUNT,
+    OPT_UNLOGGED_RECOPY_MAX,
     OPT_SAMPLE,
     OPT_CRUD,
     OPT_FORMAT,
@@ -104,6 +105,9 @@ static const opt_def opt_defs[OPT_COUNT] = {
     [OPT_EXEC] = {"exec", 0, required_argument, "CMD", "run CMD once the target is ready"},
     [OPT_SKIP_COUNT] = {"skip-count", 0, no_argument, NULL,
                         "skip the row-count comparison during cutover"},
+    [OPT_UNLOGGED_RECOPY_MAX] = {"unlogged-recopy-max", 0, required_argument, "SIZE",
+                                 "copy unlogged tables up to SIZE again in full under the freeze "
+                                 "(default 1GB; 0 = never)"},
     /* verify */
     [OPT_SAMPLE] = {"sample", 0, required_argument, "N",
                     "compare the first N rows of each table value by value (default 10)"},
@@ -169,7 +173,7 @@ static const command_def commands[] = {
      "$PGBATON_NAME in its environment (exit 1 if it fails; the target is ready anyway).\n"
      "Safe to run again: it resumes an interrupted cutover and says when it is done.",
      CONNS | BIT(OPT_MAX_LAG) | BIT(OPT_TIMEOUT) | BIT(OPT_EXEC) | BIT(OPT_SKIP_COUNT) |
-         BIT(OPT_JSON) | COMMON,
+         BIT(OPT_UNLOGGED_RECOPY_MAX) | BIT(OPT_JSON) | COMMON,
      cmd_cutover},
     {"abort", "stop a migration: unfreeze the source, drop the slot (target data kept)",
      "-s SRC -t DST",
@@ -396,6 +400,8 @@ static bool apply_option(pgb_options *o, int id, char *arg)
     case OPT_SKIP_COUNT:
         o->skip_count = true;
         return true;
+    case OPT_UNLOGGED_RECOPY_MAX:
+        return parse_size_opt(nm, arg, &o->unlogged_recopy_max);
     case OPT_SAMPLE:
         return parse_int_opt(nm, arg, 0, 1000000, &o->sample);
     case OPT_CRUD:
@@ -474,6 +480,7 @@ int main(int argc, char **argv)
         .split_larger_than = -1, /* auto: see src/copy.c */
         .max_lag = 1.0,
         .timeout = 300.0,
+        .unlogged_recopy_max = 1024LL * 1024 * 1024,
         .sample = 10,
         .format = "md",
     };

@@ -72,6 +72,7 @@ typedef struct report {
     lag_point *lag;    /* owned */
     int nlag;
     strlist warnings; /* "at level message" */
+    strlist unlogged; /* what the cutover did with each unlogged table: "at message" */
 } report;
 
 static char *dupv(const PGresult *res, int row, int col)
@@ -143,6 +144,20 @@ static bool read_migration(report *rp, db_conn *dst)
     for (int i = 0; i < PQntuples(res); i++)
         verify_list_add(&rp->warnings, "%s %s: %s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                         PQgetvalue(res, i, 2));
+    PQclear(res);
+
+    /* the cutover's events about unlogged tables (src/cutover.c, step 5) */
+    res = db_exec(dst, DB_LOG,
+                  "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), message "
+                  "FROM pgbaton.event WHERE migration = $1 AND level IN ('info', 'warn') "
+                  "AND message LIKE 'unlogged table %' ORDER BY at, message",
+                  1, params);
+    if (!res || !db_check_shape(dst, res, 2, 0, "unlogged table events")) {
+        PQclear(res);
+        return false;
+    }
+    for (int i = 0; i < PQntuples(res); i++)
+        verify_list_add(&rp->unlogged, "%s %s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
     PQclear(res);
     return true;
 }
@@ -412,6 +427,12 @@ static void write_md(FILE *f, const report *rp, const char *svg_name)
             rp->nlag ? rp->lag[rp->nlag - 1].lag_s : 0.0);
     if (svg_name)
         fprintf(f, "![lag over the run](%s)\n\n", svg_name);
+    if (rp->unlogged.n > 0) {
+        fprintf(f, "## Unlogged tables\n\n");
+        for (int i = 0; i < rp->unlogged.n; i++)
+            fprintf(f, "- %s\n", rp->unlogged.items[i]);
+        fprintf(f, "\n");
+    }
     fprintf(f, "## Warnings\n\n");
     if (rp->warnings.n == 0)
         fprintf(f, "None recorded.\n");
@@ -513,6 +534,7 @@ static json_t *build_json(const report *rp)
                                              (json_int_t)rp->lag[i].lag_b));
     json_object_set_new(root, "lag", lag);
     json_object_set_new(root, "warnings", json_strlist(&rp->warnings));
+    json_object_set_new(root, "unlogged_tables", json_strlist(&rp->unlogged));
     return root;
 }
 
@@ -574,6 +596,7 @@ static void report_free(report *rp)
         free(rp->lag[i].at);
     free(rp->lag);
     verify_list_free(&rp->warnings);
+    verify_list_free(&rp->unlogged);
 }
 
 int cmd_report(const pgb_options *o)
