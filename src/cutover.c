@@ -13,9 +13,14 @@
  *   3. Write the fence (a non-transactional logical message) on the source;
  *      wait until the running `start` has applied it (fence_applied_*).
  *   4. Fail if the applier saw data changes after the fence.
- *   5. Copy every sequence's last_value/is_called to the target.
+ *   5. Copy every unlogged table of the migration up to
+ *      --unlogged-recopy-max again in full from the frozen source (their
+ *      changes are not in the WAL; a crash restart empties them), then every
+ *      sequence's last_value/is_called, to the target.
  *   6. Compare row counts of every table, source and target in parallel (one
- *      thread per side), unless --skip-count.
+ *      thread per side), unless --skip-count. A difference of an unlogged
+ *      table left as copied at the start (above --unlogged-recopy-max) is a
+ *      WARN, not a rollback.
  *   7. Mark the migration 'done' (only if still nothing after the fence) and,
  *      in the same target transaction, put back the source's modes of the
  *      user triggers and rules that start switched off (src/triggers.c);
