@@ -17,6 +17,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef enum db_side {
     DB_SOURCE,
@@ -114,6 +115,10 @@ char *db_scalar(db_conn *db, const char *sql, int nparams, const char *const *pa
 
 /* Check that RES has NCOLS columns and at least MINROWS rows; logs a
  * "unexpected result shape" error naming WHAT otherwise. */
+/* Read the final results of a COPY on DB (logging the first error, naming
+ * WHAT); *ROWS (may be NULL) gets its row count. */
+bool db_copy_finish(db_conn *db, const char *what, int64_t *rows);
+
 bool db_check_shape(db_conn *db, const PGresult *res, int ncols, int minrows, const char *what);
 
 /* Record and (with DB_LOG) log an error from a libpq call made directly on

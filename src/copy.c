@@ -428,24 +428,6 @@ static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
     return true;
 }
 
-/* Read the final result of a COPY on DB; *ROWS gets its row count. */
-static bool finish_copy(db_conn *db, const char *what, int64_t *rows)
-{
-    bool ok = true;
-    PGresult *res;
-    while ((res = PQgetResult(db->pg)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            if (ok)
-                db_report(db, DB_LOG, res, what);
-            ok = false;
-        } else if (rows) {
-            *rows = strtoll(PQcmdTuples(res), NULL, 10);
-        }
-        PQclear(res);
-    }
-    return ok;
-}
-
 static char *copy_sql_source(const copy_table *t, const work_item *it)
 {
     const char *fmt = t->binary ? " WITH (FORMAT binary)" : "";
@@ -499,14 +481,14 @@ static bool run_copy(worker *w, const work_item *it)
     ok = ok && start_copy(w->dst, tsql, PGRES_COPY_IN, t->qname) &&
          start_copy(w->src, ssql, PGRES_COPY_OUT, t->qname);
     int64_t msgs = 0, rows = 0;
-    ok = ok && pump(w, t, &msgs) && finish_copy(w->src, t->qname, NULL);
+    ok = ok && pump(w, t, &msgs) && db_copy_finish(w->src, t->qname, NULL);
     if (ok) {
         if (PQputCopyEnd(w->dst->pg, NULL) != 1) {
             db_report(w->dst, DB_LOG, NULL, t->qname);
             ok = false;
         }
     }
-    ok = ok && finish_copy(w->dst, t->qname, &rows);
+    ok = ok && db_copy_finish(w->dst, t->qname, &rows);
     if (ok && it->whole)
         ok = db_command(w->dst, "COMMIT");
     if (ok) {

@@ -415,24 +415,6 @@ static bool recopy_settings(cutover_ctx *c, db_conn *db, const char *encoding, b
            (!target || db_command(db, "SET LOCAL session_replication_role = replica"));
 }
 
-/* Read the end of a COPY on DB; *ROWS (may be NULL) gets its row count. */
-static bool recopy_finish(db_conn *db, const char *what, long long *rows)
-{
-    bool ok = true;
-    PGresult *res;
-    while ((res = PQgetResult(db->pg)) != NULL) {
-        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-            if (ok)
-                db_report(db, DB_LOG, res, what);
-            ok = false;
-        } else if (rows) {
-            *rows = strtoll(PQcmdTuples(res), NULL, 10);
-        }
-        PQclear(res);
-    }
-    return ok;
-}
-
 static bool recopy_start(db_conn *db, const char *sql, ExecStatusType want, const char *what)
 {
     PGresult *res = PQexec(db->pg, sql);
@@ -452,7 +434,8 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
     const char *open = u->columns[0] ? " (" : "", *close = u->columns[0] ? ")" : "";
     char *ssql = str_printf("COPY %s%s%s%s TO STDOUT", qual, open, u->columns, close);
     char *tsql = str_printf("COPY %s%s%s%s FROM STDIN", qual, open, u->columns, close);
-    long long bytes = 0, rows = 0;
+    long long bytes = 0;
+    int64_t rows = 0;
     bool in_copy = recopy_start(c->tgt, tsql, PGRES_COPY_IN, qual);
     bool ok =
         in_copy || fail_db(c, "unlogged tables", c->tgt, "starting the COPY of an unlogged table");
@@ -478,7 +461,7 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
         if (ok && signals_stop_requested())
             ok = fail(c, "unlogged tables", "interrupted by a signal");
     }
-    if (ok && !recopy_finish(c->src, qual, NULL))
+    if (ok && !db_copy_finish(c->src, qual, NULL))
         ok = db_sqlstate_is(c->src, SQLSTATE_QUERY_CANCELED)
                  ? fail(c, "unlogged tables",
                         "copying %s again did not finish before --timeout "
@@ -492,7 +475,7 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
             db_report(c->tgt, DB_LOG, NULL, qual);
             ok = fail_db(c, "unlogged tables", c->tgt, "ending the COPY of an unlogged table");
         }
-        bool fin = recopy_finish(c->tgt, qual, &rows);
+        bool fin = db_copy_finish(c->tgt, qual, &rows);
         if (ok && !fin)
             ok = db_sqlstate_is(c->tgt, SQLSTATE_QUERY_CANCELED)
                      ? fail(c, "unlogged tables",
@@ -504,10 +487,10 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
     if (ok) {
         double ms = (mono_now() - t0) * 1000;
         log_info("step 5/7: unlogged table %s copied again in full: %lld rows, %.1f MB (%.0f ms)",
-                 qual, rows, mbytes(bytes), ms);
+                 qual, (long long)rows, mbytes(bytes), ms);
         u->event = str_printf("unlogged table %s copied again in full at the cutover: %lld rows, "
                               "%.1f MB (%.0f ms)",
-                              qual, rows, mbytes(bytes), ms);
+                              qual, (long long)rows, mbytes(bytes), ms);
         u->event_level = "info";
     }
     free(ssql);

@@ -348,6 +348,23 @@ char *db_scalar(db_conn *db, const char *sql, int nparams, const char *const *pa
     return v;
 }
 
+bool db_copy_finish(db_conn *db, const char *what, int64_t *rows)
+{
+    bool ok = true;
+    PGresult *res;
+    while ((res = PQgetResult(db->pg)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            if (ok)
+                db_report(db, DB_LOG, res, what);
+            ok = false;
+        } else if (rows) {
+            *rows = strtoll(PQcmdTuples(res), NULL, 10);
+        }
+        PQclear(res);
+    }
+    return ok;
+}
+
 bool db_check_shape(db_conn *db, const PGresult *res, int ncols, int minrows, const char *what)
 {
     if (PQnfields(res) == ncols && PQntuples(res) >= minrows)
