@@ -485,6 +485,7 @@ int main(int argc, char **argv)
         .format = "md",
     };
 
+    int rc;
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
     opterr = 0;
@@ -500,25 +501,27 @@ int main(int argc, char **argv)
             else
                 log_error("unknown option %s for \"pgbaton %s\": see \"pgbaton %s --help\"", bad,
                           cmd->name, cmd->name);
-            return EXIT_USAGE;
+            rc = EXIT_USAGE;
+            goto out;
         } else {
             for (int i = 0; i < OPT_COUNT; i++)
                 if ((cmd->accepts & BIT(i)) && opt_defs[i].short_name == c)
                     id = i;
         }
-        if (id < 0)
-            return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        if (id < 0 || (id != OPT_HELP && !apply_option(&o, id, optarg)))
+            goto out;
         if (id == OPT_HELP) {
             print_command_help(cmd);
-            return EXIT_OK;
+            rc = EXIT_OK;
+            goto out;
         }
-        if (!apply_option(&o, id, optarg))
-            return EXIT_USAGE;
     }
     if (optind < sub_argc) {
         log_error("unexpected argument \"%s\" for \"pgbaton %s\": see \"pgbaton %s --help\"",
                   sub_argv[optind], cmd->name, cmd->name);
-        return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        goto out;
     }
 
     if ((cmd->accepts & BIT(OPT_SOURCE)) && !o.source && (env = getenv("PGBATON_SOURCE")))
@@ -526,7 +529,8 @@ int main(int argc, char **argv)
     if ((cmd->accepts & BIT(OPT_TARGET)) && !o.target && (env = getenv("PGBATON_TARGET")))
         o.target = xstrdup(env);
 
-    int rc = cmd->run(&o);
+    rc = cmd->run(&o);
+out:
     free(o.source);
     free(o.target);
     filter_lists_free(&o);
