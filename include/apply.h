@@ -21,7 +21,7 @@
 
 #include "cli.h"
 #include "lsn.h"
-#include "wal2json.h"
+#include "change.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -123,7 +123,7 @@ void apply_close(apply_ctx *a);
 lsn_t apply_committed_lsn(const apply_ctx *a);
 
 /* Apply one decoded message. */
-apply_status apply_change(apply_ctx *a, const w2j_change *c) __attribute__((warn_unused_result));
+apply_status apply_change(apply_ctx *a, const pgb_change *c) __attribute__((warn_unused_result));
 
 /* Make progress on the target connection without waiting, and commit the
  * batch when it is due (IDLE: the stream has nothing more right now). */
@@ -140,7 +140,7 @@ bool apply_wants_write(const apply_ctx *a);
  * reach the hold point pgbaton.migration.hold_lsn? The hold blocks a source
  * transaction whose commit starts at or after it, and a non-transactional
  * message at or after it. */
-bool apply_hold_blocks(const apply_ctx *a, const w2j_change *c);
+bool apply_hold_blocks(const apply_ctx *a, const pgb_change *c);
 
 /* Commit the batch and report held_at = now(): the target holds exactly the
  * source transactions that commit before the hold point. */

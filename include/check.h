@@ -37,6 +37,7 @@ typedef struct check_item {
 typedef struct check_report {
     check_item *items; /* in the order the checks ran; owned */
     int n;
+    char plugin[16]; /* the decoder start would use: "wal2json", "pgoutput", "" when unknown */
 } check_report;
 
 /* Sessions the caller already has open, for check_run to use instead of

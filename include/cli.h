@@ -42,6 +42,9 @@ typedef struct pgb_options {
     bool restart;
     bool roles;
     strlist include_schema, exclude_schema, include_table, exclude_table;
+    /* check, start */
+    const char *plugin;      /* "auto", "wal2json" or "pgoutput" */
+    bool accept_nan_as_null; /* --plugin wal2json < 2.6 with NaN-capable columns */
     /* status */
     int watch; /* seconds between refreshes, 0 = once */
     /* cutover */

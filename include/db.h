@@ -140,5 +140,8 @@ char *db_quote_ident(const char *name);
 /* "schema"."name", both quoted; malloc'd. */
 char *db_quote_qualified(const char *schema, const char *name);
 char *db_quote_literal(const char *value);
+/* The text[] input form of ITEMS[0..N-1] ({"a","b\"c"}), for a $n::text[]
+ * parameter; malloc'd. */
+char *db_text_array(char *const *items, int n);
 
 #endif

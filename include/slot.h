@@ -23,8 +23,24 @@ typedef struct slot_export {
     lsn_t consistent_lsn; /* where streaming starts: the snapshot's point */
 } slot_export;
 
-/* Create logical slot SLOT_NAME (wal2json) with an exported snapshot. */
-bool slot_create_exported(const conninfo *src, const char *slot_name, slot_export *out)
+/* Create logical slot SLOT_NAME (output plugin PLUGIN: "wal2json" or
+ * "pgoutput") with an exported snapshot. */
+bool slot_create_exported(const conninfo *src, const char *slot_name, const char *plugin,
+                          slot_export *out) __attribute__((warn_unused_result));
+
+/* pgoutput's publication NAME for the migration's tables: FOR ALL TABLES
+ * when ALL_TABLES (superuser), else FOR TABLE with the NTABLES tables
+ * SCHEMAS[i].TABLES[i] (partitioned roots bring their partitions, present
+ * and future). Made before the slot: pgoutput reads the publication as of
+ * each change, so it must exist from the slot's first change. */
+bool slot_publication_create(db_conn *src, const char *name, bool all_tables, char *const *schemas,
+                             char *const *tables, int ntables) __attribute__((warn_unused_result));
+
+/* Drop publication NAME on the source if it exists and is pgbaton's (its
+ * comment, set by slot_publication_create, says "pgbaton migration NAME");
+ * *DROPPED (may be NULL) tells whether there was one. False on error
+ * (logged). */
+bool slot_publication_drop_if_exists(db_conn *src, const char *name, bool *dropped)
     __attribute__((warn_unused_result));
 
 /* Close the replication connection (ends the exported snapshot; the slot

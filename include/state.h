@@ -25,6 +25,8 @@ typedef struct state_migration {
     lsn_t consistent_lsn; /* LSN_INVALID when not recorded yet */
     lsn_t applied_lsn;    /* LSN_INVALID when not recorded yet */
     bool copy_done;       /* copy_done_at is set */
+    char *plugin;         /* owned: "wal2json" or "pgoutput" (rows from before: wal2json) */
+    char *publication;    /* owned: pgoutput's publication on the source, or NULL */
 } state_migration;
 
 /* What a new migration row starts with. */
@@ -36,6 +38,8 @@ typedef struct state_new_migration {
     const char *source_version;
     const char *target_version;
     const char *options_json;
+    const char *plugin;      /* "wal2json" or "pgoutput" */
+    const char *publication; /* pgoutput: the publication start creates; NULL otherwise */
 } state_new_migration;
 
 /* Create the pgbaton schema and its tables if missing (idempotent). */

@@ -14,6 +14,8 @@ typedef struct stream_ctx {
     const conninfo *source;      /* borrowed */
     const conninfo *target;      /* borrowed */
     const char *slot_name;       /* borrowed */
+    const char *plugin;          /* "wal2json" or "pgoutput" */
+    const char *publication;     /* pgoutput's publication; borrowed */
     lsn_t start_lsn;             /* pgbaton.migration.applied_lsn */
     const char *source_encoding; /* the source database's server_encoding */
 } stream_ctx;

@@ -7,6 +7,10 @@
 # tree in a temporary directory that user owns.
 #
 #   scripts/run-tap.sh [tests/tap/010_foo.t ...]
+# The stream and apply tests (tests/tap/1xx_stream_*.t) run twice, once with
+# each decoder (PGBATON_TEST_PLUGIN=wal2json, then pgoutput: see
+# tests/tap/lib/PgbatonTest.pm); PGBATON_TEST_PLUGIN given runs every test
+# named once with that decoder.
 # Environment: PGBATON_BIN (the binary under test), PGBATON_PLAIN_BIN (a
 # build without sanitizers, for the tests that measure memory; optional),
 # PROVE_FLAGS (extra flags for prove, for example "-j2" or "-v"),
@@ -79,18 +83,45 @@ san_opts() {
 
 cd "$work"
 status=0
-"${runas[@]}" env \
-  ASAN_OPTIONS="$(san_opts ASAN_OPTIONS asan)" \
-  UBSAN_OPTIONS="$(san_opts UBSAN_OPTIONS ubsan):exitcode=86" \
-  TSAN_OPTIONS="$(san_opts TSAN_OPTIONS tsan)" \
-  PATH="$PGBIN:$PATH" \
-  PG_REGRESS="$PGXS/src/test/regress/pg_regress" \
-  PGBATON_BIN="$work/bin/pgbaton" \
-  PGBATON_PLAIN_BIN="$plain" \
-  PGBATON_ROOT="$work" \
-  TESTDIR="$work/tmp" \
-  HOME="$work/tmp" \
-  prove ${PROVE_FLAGS:-} -I "$PERLDIR" -I "$work/tests/tap/lib" "${tests[@]}" || status=$?
+# run_prove PLUGIN TEST...: prove with PGBATON_TEST_PLUGIN=PLUGIN ("" for
+# the default: start chooses its decoder)
+run_prove() {
+  local plugin=$1
+  shift
+  [ $# -gt 0 ] || return 0
+  [ -z "$plugin" ] || echo "run-tap: with the $plugin decoder" >&2
+  "${runas[@]}" env \
+    ASAN_OPTIONS="$(san_opts ASAN_OPTIONS asan)" \
+    UBSAN_OPTIONS="$(san_opts UBSAN_OPTIONS ubsan):exitcode=86" \
+    TSAN_OPTIONS="$(san_opts TSAN_OPTIONS tsan)" \
+    PATH="$PGBIN:$PATH" \
+    PG_REGRESS="$PGXS/src/test/regress/pg_regress" \
+    PGBATON_BIN="$work/bin/pgbaton" \
+    PGBATON_PLAIN_BIN="$plain" \
+    PGBATON_ROOT="$work" \
+    PGBATON_TEST_PLUGIN="$plugin" \
+    PGBATON_TEST_VERBOSE="${PGBATON_TEST_VERBOSE:-}" \
+    TESTDIR="$work/tmp" \
+    HOME="$work/tmp" \
+    prove ${PROVE_FLAGS:-} -I "$PERLDIR" -I "$work/tests/tap/lib" "$@" || status=$?
+}
+
+if [ -n "${PGBATON_TEST_PLUGIN:-}" ]; then
+  run_prove "$PGBATON_TEST_PLUGIN" "${tests[@]}"
+else
+  # the stream and apply tests (1xx_stream_*) run once with each decoder,
+  # the others once with the decoder start chooses
+  stream=() other=()
+  for t in "${tests[@]}"; do
+    case "${t##*/}" in
+      1[0-9][0-9]_stream_*) stream+=("$t") ;;
+      *) other+=("$t") ;;
+    esac
+  done
+  run_prove "" "${other[@]}"
+  run_prove wal2json "${stream[@]}"
+  run_prove pgoutput "${stream[@]}"
+fi
 
 keep=${PGBATON_TAP_LOGS:-/tmp/pgbaton-tap-logs}
 reports=("$work"/san/*)

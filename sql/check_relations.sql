@@ -6,13 +6,30 @@
 --             NOTHING, or USING INDEX on an index that is gone
 --   unlogged  unlogged table: not decoded
 --   matview   materialized view: refreshed at cutover
---   numeric   logged leaf table with a numeric/float4/float8 column (or a
---             domain over one): NaN and infinities need wal2json >= 2.6
+--   numeric   logged leaf table with a numeric/float4/float8 column, also
+--             inside a domain, an array or a composite type: NaN and
+--             infinities need wal2json >= 2.6 (or pgoutput)
+--   notowned  logged table (a partition tree's root) the role does not own:
+--             pgoutput's publication FOR TABLE needs ownership
 -- Partitioned parents are not listed: wal2json names the leaf partitions.
 -- Tables that belong to an extension are left out (CREATE EXTENSION makes
 -- them).
-WITH rels AS (
-    SELECT c.oid, c.relkind, c.relpersistence, c.relreplident,
+WITH RECURSIVE lossy(oid) AS (
+    SELECT t.oid FROM pg_type t
+    WHERE t.oid IN ('numeric'::regtype, 'float4'::regtype, 'float8'::regtype)
+    UNION
+    SELECT t.oid
+    FROM pg_type t
+    JOIN lossy l ON (t.typtype = 'd' AND t.typbasetype = l.oid)
+                 OR (t.typcategory = 'A' AND t.typelem = l.oid)
+                 OR (t.typtype = 'c' AND EXISTS (
+                        SELECT 1 FROM pg_attribute a
+                        WHERE a.attrelid = t.typrelid AND a.attnum > 0
+                          AND NOT a.attisdropped AND a.atttypid = l.oid))
+),
+rels AS (
+    SELECT c.oid, c.relkind, c.relpersistence, c.relreplident, c.relispartition,
+           pg_has_role(c.relowner, 'USAGE') AS owned,
            n.nspname, c.relname,
            coalesce(rn.nspname, n.nspname) AS root_schema,
            coalesce(rc.relname, c.relname) AS root_table
@@ -61,8 +78,11 @@ FROM rels
 WHERE relkind = 'r' AND relpersistence = 'p'
   AND EXISTS (SELECT 1
               FROM pg_attribute a
-              JOIN pg_type t ON t.oid = a.atttypid
               WHERE a.attrelid = rels.oid AND a.attnum > 0 AND NOT a.attisdropped
-                AND (CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END)
-                    IN ('numeric'::regtype, 'float4'::regtype, 'float8'::regtype))
+                AND a.atttypid IN (SELECT oid FROM lossy))
+UNION ALL
+SELECT 'notowned', nspname, relname, root_schema, root_table,
+       format('%I.%I', nspname, relname), ''
+FROM rels
+WHERE relkind IN ('r', 'p') AND relpersistence = 'p' AND NOT relispartition AND NOT owned
 ORDER BY 1, 6;

@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS pgbaton.paused_trigger (
 --     read-only and its database-level default_transaction_read_only before
 --     (NULL: none, so unfreeze RESETs it); recorded before the freeze;
 --   count_ms: time spent comparing row counts (part of write-unavailability).
+--   plugin: the logical decoding plugin of the slot (wal2json, pgoutput);
+--     NULL in rows from before it was recorded: wal2json.
+--   publication: pgoutput's publication on the source (start creates it,
+--     abort and clean drop it); NULL with wal2json.
 --   hold_lsn / held_at: verify's hold (docs/verify.md);
 --   table_state.analyzed_at: ANALYZE after the copy (src/analyze.c).
 -- A column is added only when missing: ALTER TABLE takes an ACCESS EXCLUSIVE
@@ -115,6 +119,8 @@ BEGIN
         ('migration', 'freeze_database', 'text'),
         ('migration', 'freeze_prev_readonly', 'text'),
         ('migration', 'count_ms', 'double precision'),
+        ('migration', 'plugin', 'text'),
+        ('migration', 'publication', 'text'),
         ('table_state', 'analyzed_at', 'timestamptz')) AS v (tbl, col, def)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "freeze.h"
 #include "log.h"
+#include "slot.h"
 #include "sql_embed.h"
 #include "mono.h"
 #include "status.h"
@@ -139,6 +140,17 @@ static bool drop_slots(teardown *t)
         ok = drop_slot(t, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
     PQclear(r);
     return ok;
+}
+
+/* pgoutput's publication of this migration (start made it). */
+static bool drop_publication(teardown *t)
+{
+    bool dropped = false;
+    if (!slot_publication_drop_if_exists(t->src, t->o->name, &dropped))
+        return false;
+    if (dropped)
+        did(t, "dropped publication %s on the source%s", t->o->name, "");
+    return true;
 }
 
 static bool mark_stopped(teardown *t)
@@ -279,7 +291,8 @@ static int teardown_run(teardown *t)
         goto out;
     if (!t->st.found)
         printf("no state for migration %s on the target\n", t->o->name);
-    if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t) || !restore_triggers(t))
+    if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t) || !drop_publication(t) ||
+        !restore_triggers(t))
         goto out;
     if (t->kind == TEARDOWN_CLEAN && !drop_state(t))
         goto out;

@@ -927,23 +927,23 @@ static int find_column(const apply_table *t, const char *name, int hint)
     return -1;
 }
 
-static const char *op_name(w2j_kind k)
+static const char *op_name(change_kind k)
 {
     switch (k) {
-    case W2J_INSERT:
+    case CHG_INSERT:
         return "INSERT";
-    case W2J_UPDATE:
+    case CHG_UPDATE:
         return "UPDATE";
-    case W2J_DELETE:
+    case CHG_DELETE:
         return "DELETE";
-    case W2J_TRUNCATE:
+    case CHG_TRUNCATE:
         return "TRUNCATE";
     default:
         return "change";
     }
 }
 
-static apply_status ddl_fail(apply_ctx *a, const apply_table *t, w2j_kind k, const char *diff,
+static apply_status ddl_fail(apply_ctx *a, const apply_table *t, change_kind k, const char *diff,
                              const char *fix)
 {
     return fail(a, APPLY_FATAL,
@@ -955,7 +955,7 @@ static apply_status ddl_fail(apply_ctx *a, const apply_table *t, w2j_kind k, con
 /* The source type of column COL, for messages: wal2json is asked for type
  * OIDs only (names cost the source's decoding time), and built-in type
  * OIDs are the same on every server, so the target names them. */
-static void source_type(apply_ctx *a, const w2j_column *col, char *out, size_t outsz)
+static void source_type(apply_ctx *a, const pgb_column *col, char *out, size_t outsz)
 {
     snprintf(out, outsz, "%s", col->type ? col->type : "?");
     if (col->type || col->typeoid == 0)
@@ -974,8 +974,8 @@ static void source_type(apply_ctx *a, const w2j_column *col, char *out, size_t o
 }
 
 /* Map each column of COLS to the target column; check names and types. */
-static apply_status map_columns(apply_ctx *a, const apply_table *t, const w2j_change *c,
-                                const w2j_column *cols, int n)
+static apply_status map_columns(apply_ctx *a, const apply_table *t, const pgb_change *c,
+                                const pgb_column *cols, int n)
 {
     char diff[512], type[160];
     for (int i = 0; i < n; i++) {
@@ -1004,7 +1004,7 @@ static apply_status map_columns(apply_ctx *a, const apply_table *t, const w2j_ch
 
 /* "OP on T with key (k1, k2)=(v1, v2)" from the key columns of COLS
  * (values truncated): how messages name a change. */
-static void describe_change(const apply_table *t, w2j_kind kind, const w2j_column *cols, int n,
+static void describe_change(const apply_table *t, change_kind kind, const pgb_column *cols, int n,
                             const int *map, char *out, size_t outsz)
 {
     if (t->nkey == 0) {
@@ -1036,7 +1036,7 @@ static bool same_value(const char *x, const char *y)
 /* WHERE columns of an UPDATE/DELETE from the change's identity: the key
  * columns, or (no key) every non-generated column of the old row. Fills
  * a->where and the parameters from index FIRST. */
-static apply_status build_where(apply_ctx *a, apply_table *t, const w2j_change *c, int first,
+static apply_status build_where(apply_ctx *a, apply_table *t, const pgb_change *c, int first,
                                 int *nwhere, int *idmap)
 {
     int n = 0;
@@ -1071,7 +1071,7 @@ static void count_change(apply_ctx *a)
 }
 
 static apply_status send_change(apply_ctx *a, apply_table *t, const apply_shape *s,
-                                const w2j_change *c, const w2j_column *keycols, int nkeycols,
+                                const pgb_change *c, const pgb_column *keycols, int nkeycols,
                                 const int *keymap)
 {
     apply_stmt *st = get_stmt(a, t, s);
@@ -1278,7 +1278,7 @@ static apply_status group_flush_all(apply_ctx *a)
 /* Hold the change of shape S (its values in a->params, the SET columns then
  * the key) to send it with the next ones of the same shape on T. */
 static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s,
-                              const w2j_change *c, const w2j_column *keycols, int nkeycols,
+                              const pgb_change *c, const pgb_column *keycols, int nkeycols,
                               const int *keymap)
 {
     apply_group *g = t->group;
@@ -1355,7 +1355,7 @@ static apply_status group_add(apply_ctx *a, apply_table *t, const apply_shape *s
 /* Whether the change in a->params (shape S) may be held, else send what T
  * holds first, so that T's changes stay in order. */
 static apply_status group_or_send(apply_ctx *a, apply_table *t, const apply_shape *s,
-                                  bool groupable, const w2j_change *c, const w2j_column *keycols,
+                                  bool groupable, const pgb_change *c, const pgb_column *keycols,
                                   int nkeycols, const int *keymap)
 {
     if (groupable) {
@@ -1384,7 +1384,7 @@ static apply_status ensure_txn(apply_ctx *a)
     return APPLY_OK;
 }
 
-static apply_status apply_insert(apply_ctx *a, apply_table *t, const w2j_change *c)
+static apply_status apply_insert(apply_ctx *a, apply_table *t, const pgb_change *c)
 {
     apply_status st = map_columns(a, t, c, c->columns, c->ncolumns);
     if (st != APPLY_OK)
@@ -1410,22 +1410,22 @@ static apply_status apply_insert(apply_ctx *a, apply_table *t, const w2j_change 
     return group_or_send(a, t, &s, groupable, c, c->columns, c->ncolumns, a->map);
 }
 
-static apply_status apply_update_delete(apply_ctx *a, apply_table *t, const w2j_change *c)
+static apply_status apply_update_delete(apply_ctx *a, apply_table *t, const pgb_change *c)
 {
     int *idmap = a->idmap;
     apply_status st = map_columns(a, t, c, c->identity, c->nidentity);
     if (st != APPLY_OK)
         goto out;
     memcpy(idmap, a->map, (size_t)c->nidentity * sizeof(int));
-    if (c->kind == W2J_UPDATE) {
+    if (c->kind == CHG_UPDATE) {
         st = map_columns(a, t, c, c->columns, c->ncolumns);
         if (st != APPLY_OK)
             goto out;
     }
-    apply_shape s = {.op = c->kind == W2J_DELETE ? APPLY_OP_DELETE : APPLY_OP_UPDATE,
+    apply_shape s = {.op = c->kind == CHG_DELETE ? APPLY_OP_DELETE : APPLY_OP_UPDATE,
                      .full_row = t->nkey == 0};
     int nset = 0;
-    for (int i = 0; c->kind == W2J_UPDATE && i < c->ncolumns; i++) {
+    for (int i = 0; c->kind == CHG_UPDATE && i < c->ncolumns; i++) {
         const apply_column *col = &t->cols[a->map[i]];
         if (col->generated)
             continue;
@@ -1442,7 +1442,7 @@ static apply_status apply_update_delete(apply_ctx *a, apply_table *t, const w2j_
         a->set[nset] = a->map[i];
         a->params[nset++] = c->columns[i].value;
     }
-    if (c->kind == W2J_UPDATE && nset == 0) {
+    if (c->kind == CHG_UPDATE && nset == 0) {
         st = APPLY_OK; /* nothing the target stores changed (only generated columns) */
         goto out;
     }
@@ -1490,7 +1490,7 @@ static apply_status flush_truncates(apply_ctx *a)
     return st;
 }
 
-static apply_status apply_row_change(apply_ctx *a, const w2j_change *c)
+static apply_status apply_row_change(apply_ctx *a, const pgb_change *c)
 {
     apply_table *t = get_table(a, c->schema, c->table);
     if (!t)
@@ -1510,9 +1510,9 @@ static apply_status apply_row_change(apply_ctx *a, const w2j_change *c)
     if (st != APPLY_OK)
         return st;
     /* a TRUNCATE comes after everything held, in every table */
-    if (c->kind == W2J_TRUNCATE && (st = group_flush_all(a)) != APPLY_OK)
+    if (c->kind == CHG_TRUNCATE && (st = group_flush_all(a)) != APPLY_OK)
         return st;
-    if (c->kind == W2J_TRUNCATE) {
+    if (c->kind == CHG_TRUNCATE) {
         if (a->ntrunc > 0 && a->trunc_lsn != c->lsn && (st = flush_truncates(a)) != APPLY_OK)
             return st;
         if (a->ntrunc == a->captrunc) {
@@ -1525,7 +1525,7 @@ static apply_status apply_row_change(apply_ctx *a, const w2j_change *c)
     }
     if ((st = flush_truncates(a)) != APPLY_OK)
         return st;
-    if (c->kind == W2J_INSERT)
+    if (c->kind == CHG_INSERT)
         return apply_insert(a, t, c);
     return apply_update_delete(a, t, c);
 }
@@ -1682,7 +1682,7 @@ static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, s
     return ours;
 }
 
-static apply_status apply_message(apply_ctx *a, const w2j_change *c)
+static apply_status apply_message(apply_ctx *a, const pgb_change *c)
 {
     char ts[64] = "";
     bool wake = false; /* verify's wake-up call: commit at once (the commit reads its hold) */
@@ -1720,7 +1720,7 @@ static apply_status apply_message(apply_ctx *a, const w2j_change *c)
 /* ---------------------------------------------------------------------- */
 /* public                                                                  */
 
-apply_status apply_change(apply_ctx *a, const w2j_change *c)
+apply_status apply_change(apply_ctx *a, const pgb_change *c)
 {
     if (a->failure != APPLY_OK)
         return a->failure;
@@ -1730,13 +1730,16 @@ apply_status apply_change(apply_ctx *a, const w2j_change *c)
         a->seen_lsn = c->nextlsn;
     apply_status st = APPLY_OK;
     switch (c->kind) {
-    case W2J_BEGIN:
+    case CHG_BEGIN:
         a->in_src = true;
         a->src_changes = 0;
         /* already applied (should not be sent again, but never twice) */
-        a->skipping = c->nextlsn != LSN_INVALID && c->nextlsn <= a->committed_lsn;
+        a->skipping = c->nextlsn != LSN_INVALID
+                          ? c->nextlsn <= a->committed_lsn
+                          : c->lsn != LSN_INVALID && c->lsn < a->committed_lsn; /* pgoutput: the
+                                                   commit's start only; commits do not overlap */
         return APPLY_OK;
-    case W2J_COMMIT:
+    case CHG_COMMIT:
         if (!a->skipping) {
             if ((st = flush_truncates(a)) != APPLY_OK)
                 return st;
@@ -1752,7 +1755,7 @@ apply_status apply_change(apply_ctx *a, const w2j_change *c)
         if (a->in_txn && batch_full(a))
             st = commit_batch(a);
         break;
-    case W2J_MESSAGE:
+    case CHG_MESSAGE:
         if (!a->skipping)
             st = apply_message(a, c);
         break;
@@ -1922,7 +1925,7 @@ bool apply_wants_write(const apply_ctx *a)
     return PQflush(a->db->pg) == 1;
 }
 
-bool apply_hold_blocks(const apply_ctx *a, const w2j_change *c)
+bool apply_hold_blocks(const apply_ctx *a, const pgb_change *c)
 {
     if (a->hold_lsn == LSN_INVALID || a->in_src)
         return false;
@@ -1930,9 +1933,9 @@ bool apply_hold_blocks(const apply_ctx *a, const w2j_change *c)
         lsn_t pos = a->pending_lsn > a->committed_lsn ? a->pending_lsn : a->committed_lsn;
         return pos >= a->hold_lsn;
     }
-    if (c->kind == W2J_BEGIN)
+    if (c->kind == CHG_BEGIN)
         return c->lsn != LSN_INVALID && c->lsn >= a->hold_lsn;
-    if (c->kind == W2J_MESSAGE && !c->transactional)
+    if (c->kind == CHG_MESSAGE && !c->transactional)
         return c->lsn >= a->hold_lsn;
     return false;
 }

@@ -38,6 +38,14 @@
 /* How many names a message lists before "and N more". */
 #define MAX_NAMES_SHOWN 10
 
+/* What the wal2json probe found. */
+typedef enum probe_result {
+    PROBE_NOT_RUN,
+    PROBE_FAILED,     /* wal2json not installed or cannot decode */
+    PROBE_NO_NUMERIC, /* works, before 2.6: NaN and infinities arrive as NULL */
+    PROBE_NUMERIC,    /* works, sends numbers as strings (2.6+) */
+} probe_result;
+
 /* Everything the checks share. */
 typedef struct check_ctx {
     const pgb_options *o;
@@ -48,7 +56,9 @@ typedef struct check_ctx {
     check_report *r;        /* the report being built; borrowed */
     bool src_logical;       /* wal_level = logical */
     bool src_can_replicate; /* REPLICATION or superuser */
+    bool src_super;         /* the source role is a superuser */
     bool src_plugin_ok;     /* wal2json allowed as output plugin */
+    probe_result w2j;       /* what the wal2json probe found */
     bool dst_has_state;     /* target holds pgbaton.migration row for o->name */
     char *dst_state_slot;   /* that row's slot_name, owned, or NULL */
     char *dst_role_sql;     /* target role, quoted for SQL, owned, or NULL */
@@ -333,6 +343,7 @@ static void check_source_settings(check_ctx *c)
             "wal_level is %s; logical decoding needs logical", wal_level);
 
     c->src_can_replicate = super || repl;
+    c->src_super = super;
     if (c->src_can_replicate) {
         add(c, "source-replication-privilege", CHECK_PASS, NULL, "role %s %s", user,
             super ? "is a superuser" : "has the REPLICATION attribute");
@@ -368,10 +379,18 @@ static void check_source_settings(check_ctx *c)
     PQclear(res);
 }
 
-/* output_plugin_libraries (PostgreSQL 15.19+) must list wal2json. */
+static bool plugin_is(const check_ctx *c, const char *plugin)
+{
+    return strcmp(c->o->plugin ? c->o->plugin : "auto", plugin) == 0;
+}
+
+/* output_plugin_libraries (PostgreSQL 15.19+): may wal2json be used? Only
+ * --plugin wal2json needs it; otherwise pgoutput (always allowed) stands in. */
 static void check_plugin_allowed(check_ctx *c)
 {
     const char *id = "source-wal2json-allowed";
+    if (plugin_is(c, "pgoutput"))
+        return;
     PGresult *res = db_exec(c->src, DB_QUIET, "SHOW output_plugin_libraries", 0, NULL);
     if (!res && db_sqlstate_is(c->src, "42704")) {
         c->src_plugin_ok = true;
@@ -389,11 +408,17 @@ static void check_plugin_allowed(check_ctx *c)
     c->src_plugin_ok = check_plugin_listed(value, "wal2json");
     if (c->src_plugin_ok)
         add(c, id, CHECK_PASS, NULL, "output_plugin_libraries allows wal2json ('%s')", value);
-    else
+    else if (plugin_is(c, "wal2json"))
         add(c, id, CHECK_FAIL,
             "set output_plugin_libraries = 'pgoutput, test_decoding, wal2json' on the source and "
-            "reload it (on a managed service this is the provider's setting)",
+            "reload it (on a managed service this is the provider's setting), or use --plugin "
+            "pgoutput (always allowed)",
             "output_plugin_libraries is '%s': wal2json may not be used as an output plugin", value);
+    else
+        add(c, id, CHECK_PASS, NULL,
+            "output_plugin_libraries is '%s': wal2json may not be used, pgoutput (always "
+            "allowed) will be",
+            value);
     PQclear(res);
 }
 
@@ -415,9 +440,13 @@ static void probe_slot_failed(check_ctx *c, db_conn *p, int timeout)
             "a long-running transaction on the source blocks slot creation (waited %d s for "
             "a temporary slot)",
             timeout);
+    else if (db_sqlstate_is(p, "58P01") && !plugin_is(c, "wal2json"))
+        add(c, id, CHECK_PASS, NULL,
+            "wal2json is not installed on the source: pgoutput (built in) will be used");
     else if (db_sqlstate_is(p, "58P01"))
         add(c, id, CHECK_FAIL,
-            "install wal2json on the source server (Debian/Ubuntu: postgresql-NN-wal2json)",
+            "install wal2json on the source server (Debian/Ubuntu: postgresql-NN-wal2json), or "
+            "use --plugin pgoutput (built in)",
             "wal2json is not installed on the source: %s", p->last_error);
     else
         add(c, id, CHECK_FAIL,
@@ -458,7 +487,8 @@ typedef struct source_rels {
     namelist identity_fix; /* "schema.table", same order */
     namelist unlogged;
     namelist matview;
-    namelist numeric; /* tables with numeric/float columns */
+    namelist numeric;  /* tables with numeric/float columns */
+    namelist notowned; /* tables (partition roots) the role does not own */
 } source_rels;
 
 static void source_rels_free(source_rels *sr)
@@ -468,6 +498,7 @@ static void source_rels_free(source_rels *sr)
     names_free(&sr->unlogged);
     names_free(&sr->matview);
     names_free(&sr->numeric);
+    names_free(&sr->notowned);
 }
 
 /* Read check_relations.sql into SR (a FAIL item when it cannot run). */
@@ -493,36 +524,73 @@ static void collect_relations(check_ctx *c, source_rels *sr)
             names_add(&sr->matview, display);
         } else if (strcmp(kind, "numeric") == 0) {
             names_add(&sr->numeric, display);
+        } else if (strcmp(kind, "notowned") == 0) {
+            names_add(&sr->notowned, display);
         }
     }
     PQclear(res);
 }
 
-/* Numeric columns of the selected tables vs. numeric-data-types-as-string. */
-static void report_numeric(check_ctx *c, bool supported, const namelist *numeric)
+/* The decoder start will use (--plugin, what the source allows, what
+ * wal2json can carry exactly), as a "decoder" item; c->r->plugin. */
+static void choose_plugin(check_ctx *c, const source_rels *rels)
 {
-    const char *id = "source-wal2json-numeric";
-    if (supported) {
-        add(c, id, CHECK_PASS, NULL,
-            "wal2json sends numbers as strings (numeric-data-types-as-string)");
-    } else if (numeric->n == 0) {
-        add(c, id, CHECK_PASS, NULL,
-            "wal2json < 2.6 (no numeric-data-types-as-string), but no selected table has a "
-            "numeric, real or double precision column");
+    const char *id = "decoder";
+    const namelist *numeric = &rels->numeric;
+    char *list = names_join(numeric);
+    bool lossy = c->w2j == PROBE_NO_NUMERIC && numeric->n > 0;
+    if (plugin_is(c, "pgoutput")) {
+        snprintf(c->r->plugin, sizeof c->r->plugin, "pgoutput");
+        add(c, id, CHECK_PASS, NULL, "start will decode with pgoutput (--plugin pgoutput)");
+    } else if (plugin_is(c, "wal2json")) {
+        snprintf(c->r->plugin, sizeof c->r->plugin, "wal2json");
+        if (lossy && !c->o->accept_nan_as_null)
+            add(c, id, CHECK_FAIL,
+                "use --plugin pgoutput (or auto), which carries them exactly, or install "
+                "wal2json 2.6 or later; --accept-nan-as-null accepts the loss",
+                "--plugin wal2json: this wal2json (before 2.6) sends NaN and +/-Infinity in "
+                "numeric, real and double precision columns as NULL, and these selected tables "
+                "have such columns: %s",
+                list);
+        else if (lossy)
+            add(c, id, CHECK_WARN,
+                "use --plugin pgoutput (or auto) to carry them exactly, or install wal2json 2.6 "
+                "or later",
+                "start will decode with wal2json (--plugin wal2json --accept-nan-as-null): NaN "
+                "and +/-Infinity written while streaming will arrive as NULL in %s",
+                list);
+        else
+            add(c, id, CHECK_PASS, NULL, "start will decode with wal2json (--plugin wal2json)%s",
+                c->w2j == PROBE_NUMERIC ? ", which sends numbers as strings" : "");
+    } else if (c->src_plugin_ok && (c->w2j == PROBE_NUMERIC || c->w2j == PROBE_NO_NUMERIC) &&
+               !lossy) {
+        snprintf(c->r->plugin, sizeof c->r->plugin, "wal2json");
+        add(c, id, CHECK_PASS, NULL, "start will decode with wal2json: it is allowed and %s",
+            c->w2j == PROBE_NUMERIC ? "sends numbers as strings (numeric-data-types-as-string)"
+                                    : "no selected table has a numeric, real or double precision "
+                                      "column (before 2.6 it sends their NaN and infinities as "
+                                      "NULL)");
     } else {
-        char *list = names_join(numeric);
-        add(c, id, CHECK_WARN,
-            "install wal2json 2.6 or later on the source (it sends NaN and infinities as strings)",
-            "wal2json < 2.6: NaN and +/-Infinity in numeric, real or double precision columns "
-            "would arrive as NULL; tables with such columns: %s",
-            list);
-        free(list);
+        snprintf(c->r->plugin, sizeof c->r->plugin, "pgoutput");
+        if (!c->src_plugin_ok)
+            add(c, id, CHECK_PASS, NULL,
+                "start will decode with pgoutput: the source does not allow wal2json");
+        else if (lossy)
+            add(c, id, CHECK_PASS, NULL,
+                "start will decode with pgoutput: this wal2json (before 2.6) would send NaN and "
+                "+/-Infinity as NULL, and these selected tables have numeric, real or double "
+                "precision columns: %s",
+                list);
+        else
+            add(c, id, CHECK_PASS, NULL,
+                "start will decode with pgoutput: wal2json does not work on the source");
     }
+    free(list);
 }
 
 /* Create a temporary wal2json slot in a fresh session, learn whether
  * numeric-data-types-as-string is supported, drop the slot. */
-static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
+static void check_wal2json_probe(check_ctx *c)
 {
     const char *id = "source-wal2json";
     char *err = NULL;
@@ -548,6 +616,7 @@ static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
                   params);
     if (!res) {
         probe_slot_failed(c, p, timeout);
+        c->w2j = PROBE_FAILED;
         db_close(p);
         return;
     }
@@ -559,9 +628,10 @@ static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
         add(c, id, CHECK_PASS, NULL,
             "wal2json works: a temporary slot was created and decoded with format-version 2");
     else
-        add(c, id, CHECK_FAIL,
-            "install a working wal2json (2.5 or later) on the source, then run check again",
-            "wal2json could not decode with format-version 2: %s", p->last_error);
+        add(c, id, plugin_is(c, "wal2json") ? CHECK_FAIL : CHECK_WARN,
+            "install a working wal2json (2.5 or later) on the source, or use --plugin pgoutput",
+            "wal2json could not decode with format-version 2: %s%s", p->last_error,
+            plugin_is(c, "wal2json") ? "" : "; pgoutput will be used");
     bool supported = works && probe_peek(p, slot, "numeric-data-types-as-string");
     res = db_exec(p, DB_QUIET,
                   "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
@@ -571,8 +641,7 @@ static void check_wal2json_probe(check_ctx *c, const source_rels *rels)
         log_debug("source: dropping the probe slot: %s (it goes with the session)", p->last_error);
     PQclear(res);
     db_close(p);
-    if (works && rels->read)
-        report_numeric(c, supported, &rels->numeric);
+    c->w2j = !works ? PROBE_FAILED : supported ? PROBE_NUMERIC : PROBE_NO_NUMERIC;
 }
 
 /* Identity, unlogged, matview: one item each. */
@@ -703,14 +772,77 @@ static void check_freeze_privileges(check_ctx *c)
     PQclear(res);
 }
 
+/* pgoutput needs a publication: start creates it FOR ALL TABLES (superuser)
+ * or FOR TABLE (CREATE on the database, ownership of every selected table). */
+static void check_publication(check_ctx *c, const source_rels *rels)
+{
+    const char *id = "source-publication";
+    const char *params[] = {c->o->name};
+    PGresult *res = query(c, c->src, id,
+                          "SELECT has_database_privilege(current_database(), 'CREATE'), "
+                          "EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1), "
+                          "current_user, current_database()",
+                          1, params, 4, 1);
+    if (!res)
+        return;
+    bool create = is_true(res, 0, 0), exists = is_true(res, 0, 1);
+    const char *role = PQgetvalue(res, 0, 2), *db = PQgetvalue(res, 0, 3);
+    if (exists && !c->dst_has_state) {
+        char *fix = str_printf("choose another --name, or drop it on the source (DROP PUBLICATION "
+                               "%s) if it is a leftover of pgbaton",
+                               c->o->name);
+        add(c, id, CHECK_FAIL, fix, "a publication named %s already exists on the source",
+            c->o->name);
+        free(fix);
+    } else if (exists) {
+        add(c, id, CHECK_PASS, NULL, "publication %s belongs to migration %s", c->o->name,
+            c->o->name);
+    } else if (c->src_super && filter_is_empty(c->o)) {
+        add(c, id, CHECK_PASS, NULL,
+            "start will create publication %s FOR ALL TABLES (role %s is a superuser)", c->o->name,
+            role);
+    } else if (!create || rels->notowned.n > 0) {
+        char *list = names_join(&rels->notowned);
+        char *qrole = db_quote_ident(role), *qdb = db_quote_ident(db);
+        char *fix = !create ? str_printf("as the database's owner or a superuser: GRANT CREATE ON "
+                                         "DATABASE %s TO %s; or allow wal2json on the source",
+                                         qdb, qrole)
+                            : str_printf("run pgbaton as the tables' owner or a superuser, or "
+                                         "ALTER TABLE %s OWNER TO %s (and likewise for the "
+                                         "others); or allow wal2json on the source",
+                                         rels->notowned.names[0], qrole);
+        add(c, id, CHECK_FAIL, fix,
+            "pgoutput needs a publication and role %s cannot create it: %s%s%s%s", role,
+            !create ? "it has no CREATE privilege on the database" : "",
+            !create && rels->notowned.n ? "; " : "",
+            rels->notowned.n ? "it does not own these selected tables: " : "",
+            rels->notowned.n ? list : "");
+        free(fix);
+        free(list);
+        free(qrole);
+        free(qdb);
+    } else {
+        add(c, id, CHECK_PASS, NULL,
+            "start will create publication %s FOR TABLE with the selected tables (role %s owns "
+            "them); a table created on the source later is not in it, and the cutover refuses "
+            "to finish while one is missing",
+            c->o->name, role);
+    }
+    PQclear(res);
+}
+
 static void check_source(check_ctx *c)
 {
     check_source_settings(c);
     check_plugin_allowed(c);
     source_rels rels = {0};
     collect_relations(c, &rels);
-    if (c->src_logical && c->src_can_replicate && c->src_plugin_ok)
-        check_wal2json_probe(c, &rels);
+    if (c->src_logical && c->src_can_replicate && c->src_plugin_ok && !plugin_is(c, "pgoutput"))
+        check_wal2json_probe(c);
+    if (rels.read)
+        choose_plugin(c, &rels);
+    if (strcmp(c->r->plugin, "pgoutput") == 0)
+        check_publication(c, &rels);
     report_relations(c, &rels);
     source_rels_free(&rels);
     check_large_objects(c);

@@ -433,3 +433,26 @@ char *db_quote_literal(const char *value)
     *o = '\0';
     return out;
 }
+
+char *db_text_array(char *const *items, int n)
+{
+    size_t cap = 3;
+    for (int i = 0; i < n; i++)
+        cap += 2 * strlen(items[i]) + 3;
+    char *out = xmalloc(cap), *p = out;
+    *p++ = '{';
+    for (int i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *q = items[i]; *q; q++) {
+            if (*q == '"' || *q == '\\')
+                *p++ = '\\';
+            *p++ = *q;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}

@@ -34,6 +34,8 @@ enum opt_id {
     OPT_EXCLUDE_SCHEMA,
     OPT_INCLUDE_TABLE,
     OPT_EXCLUDE_TABLE,
+    OPT_PLUGIN,
+    OPT_ACCEPT_NAN_AS_NULL,
     OPT_WATCH,
     OPT_MAX_LAG,
     OPT_TIMEOUT,
@@ -93,6 +95,12 @@ static const opt_def opt_defs[OPT_COUNT] = {
                            "only tables matching PATTERN (repeatable)"},
     [OPT_EXCLUDE_TABLE] = {"exclude-table", 0, required_argument, "PATTERN",
                            "skip tables matching PATTERN (repeatable)"},
+    [OPT_PLUGIN] = {"plugin", 0, required_argument, "auto|wal2json|pgoutput",
+                    "logical decoding plugin (default auto: one the source allows that carries "
+                    "every value of the selected tables exactly)"},
+    [OPT_ACCEPT_NAN_AS_NULL] = {"accept-nan-as-null", 0, no_argument, NULL,
+                                "with --plugin wal2json before 2.6: accept that NaN and "
+                                "+/-Infinity written while streaming arrive as NULL"},
     /* status */
     [OPT_WATCH] = {"watch", 'w', required_argument, "N", "refresh every N seconds"},
     /* cutover */
@@ -135,10 +143,12 @@ static const command_def commands[] = {
     {"check", "preflight both servers: can this migration work?",
      "-s SRC -t DST [--json] [--name NAME] [table filters]",
      "Checks both servers and prints one line per check: PASS, WARN or FAIL, each WARN and\n"
-     "FAIL with the fix. Changes nothing (a temporary slot is created and dropped to probe\n"
-     "wal2json). Exit 3 when anything FAILs.",
+     "FAIL with the fix, and which decoding plugin `start` would use and why. Changes\n"
+     "nothing (a temporary slot is created and dropped to probe wal2json). Exit 3 when\n"
+     "anything FAILs.",
      CONNS | BIT(OPT_JSON) | BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) |
-         BIT(OPT_INCLUDE_TABLE) | BIT(OPT_EXCLUDE_TABLE) | COMMON,
+         BIT(OPT_INCLUDE_TABLE) | BIT(OPT_EXCLUDE_TABLE) | BIT(OPT_PLUGIN) |
+         BIT(OPT_ACCEPT_NAN_AS_NULL) | COMMON,
      cmd_check},
     {"inventory", "describe the source's structure", "-s SRC [--json] [--ddl FILE]",
      "Lists the source's schemas, tables (estimated rows, size, key, replica identity),\n"
@@ -146,14 +156,16 @@ static const command_def commands[] = {
      "large objects. --ddl FILE writes the schema creation script.",
      BIT(OPT_SOURCE) | BIT(OPT_JSON) | BIT(OPT_DDL) | COMMON, cmd_inventory},
     {"start", "copy schema and data at one snapshot, then follow changes",
-     "-s SRC -t DST [--jobs N] [--name NAME] [--roles] [filters]",
+     "-s SRC -t DST [--jobs N] [--name NAME] [--roles] [--plugin P] [filters]",
      "Copies the source's schema and data onto the target at one consistent snapshot\n"
      "(N parallel workers, indexes built as tables complete), then streams changes from\n"
      "the logical slot until stopped. Run again, it resumes streaming; an interrupted copy\n"
-     "must start over with --restart. Exit 3 when the preflight finds blocking problems.",
+     "must start over with --restart. The decoding plugin (--plugin) is chosen once, for\n"
+     "the new slot, and kept when resuming. Exit 3 when the preflight finds blocking\n"
+     "problems.",
      CONNS | BIT(OPT_JOBS) | BIT(OPT_SPLIT) | BIT(OPT_RESTART) | BIT(OPT_ROLES) |
          BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) | BIT(OPT_INCLUDE_TABLE) |
-         BIT(OPT_EXCLUDE_TABLE) | COMMON,
+         BIT(OPT_EXCLUDE_TABLE) | BIT(OPT_PLUGIN) | BIT(OPT_ACCEPT_NAN_AS_NULL) | COMMON,
      cmd_start},
     {"status", "where the migration stands: phase, copy progress, lag, ETA",
      "-s SRC -t DST [--json] [--watch N]",
@@ -388,6 +400,17 @@ static bool apply_option(pgb_options *o, int id, char *arg)
     case OPT_EXCLUDE_TABLE:
         strlist_add(&o->exclude_table, arg);
         return true;
+    case OPT_PLUGIN:
+        if (strcmp(arg, "auto") != 0 && strcmp(arg, "wal2json") != 0 &&
+            strcmp(arg, "pgoutput") != 0) {
+            log_error("invalid --plugin \"%s\": use auto, wal2json or pgoutput", arg);
+            return false;
+        }
+        o->plugin = arg;
+        return true;
+    case OPT_ACCEPT_NAN_AS_NULL:
+        o->accept_nan_as_null = true;
+        return true;
     case OPT_WATCH:
         return parse_int_opt(nm, arg, 1, 3600, &o->watch);
     case OPT_MAX_LAG:
@@ -483,6 +506,7 @@ int main(int argc, char **argv)
         .unlogged_recopy_max = 1024LL * 1024 * 1024,
         .sample = 10,
         .format = "md",
+        .plugin = "auto",
     };
 
     int rc;

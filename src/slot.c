@@ -1,5 +1,6 @@
 /*
- * src/slot.c — create the wal2json slot with an exported snapshot.
+ * src/slot.c — the logical slot with an exported snapshot, and pgoutput's
+ * publication.
  *
  * CREATE_REPLICATION_SLOT ... (SNAPSHOT 'export') returns the slot's
  * consistent point and a snapshot name. Every change committed after that
@@ -12,13 +13,15 @@
 #include "slot.h"
 
 #include "log.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-bool slot_create_exported(const conninfo *src, const char *slot_name, slot_export *out)
+bool slot_create_exported(const conninfo *src, const char *slot_name, const char *plugin,
+                          slot_export *out)
 {
     memset(out, 0, sizeof *out);
     db_connect_opts co = {.mode = DB_MODE_REPLICATION, .application_name = "pgbaton slot"};
@@ -35,11 +38,11 @@ bool slot_create_exported(const conninfo *src, const char *slot_name, slot_expor
     char *qslot = db_quote_ident(slot_name);
     char sql[256];
     if (db_server_version(repl) >= 150000)
-        snprintf(sql, sizeof sql, "CREATE_REPLICATION_SLOT %s LOGICAL wal2json (SNAPSHOT 'export')",
-                 qslot);
+        snprintf(sql, sizeof sql, "CREATE_REPLICATION_SLOT %s LOGICAL %s (SNAPSHOT 'export')",
+                 qslot, plugin);
     else
-        snprintf(sql, sizeof sql, "CREATE_REPLICATION_SLOT %s LOGICAL wal2json EXPORT_SNAPSHOT",
-                 qslot);
+        snprintf(sql, sizeof sql, "CREATE_REPLICATION_SLOT %s LOGICAL %s EXPORT_SNAPSHOT", qslot,
+                 plugin);
     free(qslot);
     PGresult *res = db_exec(repl, DB_LOG, sql, 0, NULL);
     if (!res) {
@@ -62,8 +65,8 @@ bool slot_create_exported(const conninfo *src, const char *slot_name, slot_expor
     out->consistent_lsn = lsn;
     PQclear(res);
     char buf[LSN_STRLEN];
-    log_info("created slot %s on the source; snapshot %s, consistent point %s", out->slot_name,
-             out->snapshot_name, lsn_format(lsn, buf, sizeof buf));
+    log_info("created slot %s (%s) on the source; snapshot %s, consistent point %s", out->slot_name,
+             plugin, out->snapshot_name, lsn_format(lsn, buf, sizeof buf));
     return true;
 }
 
@@ -91,5 +94,74 @@ bool slot_drop_if_exists(db_conn *src, const char *slot_name, bool *dropped)
     if (dropped)
         *dropped = PQntuples(res) > 0;
     PQclear(res);
+    return true;
+}
+
+bool slot_publication_create(db_conn *src, const char *name, bool all_tables, char *const *schemas,
+                             char *const *tables, int ntables)
+{
+    char *qname = db_quote_ident(name);
+    char *mark = str_printf("pgbaton migration %s", name);
+    char *qmark = db_quote_literal(mark);
+    size_t cap = 128 + 2 * strlen(qname) + strlen(qmark), len = 0;
+    for (int i = 0; i < ntables; i++)
+        cap += 2 * (strlen(schemas[i]) + strlen(tables[i])) + 8;
+    char *sql = xmalloc(cap);
+    len += (size_t)snprintf(sql, cap, "CREATE PUBLICATION %s FOR %s", qname,
+                            all_tables ? "ALL TABLES" : "TABLE ");
+    for (int i = 0; !all_tables && i < ntables; i++) {
+        char *q = db_quote_qualified(schemas[i], tables[i]);
+        len += (size_t)snprintf(sql + len, cap - len, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    /* the comment marks it as pgbaton's, for abort and clean; one implicit
+     * transaction with the CREATE */
+    snprintf(sql + len, cap - len, "; COMMENT ON PUBLICATION %s IS %s", qname, qmark);
+    bool ok = all_tables || ntables > 0;
+    if (!ok)
+        log_error("no table of the source is selected: nothing to publish for pgoutput");
+    else
+        ok = db_command(src, sql);
+    if (ok)
+        log_info("created publication %s on the source (%s)", qname,
+                 all_tables ? "FOR ALL TABLES" : "FOR TABLE: the migration's tables");
+    else
+        log_error("could not create the publication %s on the source (see above): creating it "
+                  "needs the CREATE privilege on the database and, FOR TABLE, ownership of each "
+                  "table (superuser: FOR ALL TABLES)",
+                  qname);
+    free(sql);
+    free(qname);
+    free(mark);
+    free(qmark);
+    return ok;
+}
+
+bool slot_publication_drop_if_exists(db_conn *src, const char *name, bool *dropped)
+{
+    const char *params[] = {name};
+    char *exists = db_scalar(src,
+                             "SELECT count(*) FROM pg_publication WHERE pubname = $1 AND "
+                             "obj_description(oid, 'pg_publication') = 'pgbaton migration ' || $1",
+                             1, params, NULL);
+    if (!exists)
+        return false;
+    bool there = strcmp(exists, "0") != 0;
+    free(exists);
+    if (there) {
+        char *q = db_quote_ident(name);
+        char *sql = str_printf("DROP PUBLICATION IF EXISTS %s", q);
+        bool ok = db_command(src, sql);
+        free(sql);
+        free(q);
+        if (!ok) {
+            log_error("could not drop the publication \"%s\" on the source (see above): only its "
+                      "owner or a superuser may",
+                      name);
+            return false;
+        }
+    }
+    if (dropped)
+        *dropped = there;
     return true;
 }

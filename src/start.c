@@ -47,6 +47,7 @@
 #include "schema.h"
 #include "signals.h"
 #include "slot.h"
+#include "sql_embed.h"
 #include "state.h"
 #include "stream.h"
 #include "triggers.h"
@@ -72,6 +73,7 @@ typedef struct start_ctx {
     slot_export slot;         /* the slot and its exporting connection */
     char tmpdir[256];         /* temporary directory for the schema archive, "" when none */
     bool row_created;         /* the migration row exists: failures are recorded */
+    char plugin[16];          /* the decoder of a fresh start (the preflight's choice) */
 } start_ctx;
 
 /* ---- options as stored in pgbaton.migration.options ------------------------ */
@@ -252,6 +254,10 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
         return false;
     if (dropped)
         log_info("dropped slot %s on the source", m->slot_name);
+    if (m->publication && !slot_publication_drop_if_exists(c->src_db, m->publication, &dropped))
+        return false;
+    if (m->publication && dropped)
+        log_info("dropped publication %s on the source", m->publication);
     PGresult *res = db_exec(c->state, DB_LOG,
                             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
                             "AND nspname NOT IN ('information_schema', 'pgbaton') ORDER BY 1",
@@ -382,6 +388,8 @@ static bool create_row(start_ctx *c)
         .source_version = sv,
         .target_version = tv,
         .options_json = opts,
+        .plugin = c->plugin,
+        .publication = strcmp(c->plugin, "pgoutput") == 0 ? c->o.name : NULL,
     };
     bool ok = sv && tv && state_ensure_schema(c->state) && state_migration_insert(c->state, &nm);
     free(sv);
@@ -411,12 +419,81 @@ static bool copy_pre_data(void *arg)
     return p->failure == NULL;
 }
 
+/* pgoutput: the publication, before the slot (include/slot.h). FOR ALL
+ * TABLES for a superuser; else FOR TABLE with the selected tables. */
+static bool create_publication(start_ctx *c)
+{
+    char *super = db_scalar(c->src_db, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+                            0, NULL, NULL);
+    if (!super)
+        return false;
+    bool all = strcmp(super, "t") == 0;
+    free(super);
+    if (all && filter_is_empty(&c->o))
+        return slot_publication_create(c->src_db, c->o.name, true, NULL, NULL, 0);
+    PGresult *res = db_exec(c->src_db, DB_LOG, sql_publication_tables, 0, NULL);
+    if (!res || !db_check_shape(c->src_db, res, 2, 0, "table list")) {
+        PQclear(res);
+        return false;
+    }
+    int n = PQntuples(res), k = 0;
+    char **schemas = xcalloc((size_t)n + 1, sizeof *schemas);
+    char **tables = xcalloc((size_t)n + 1, sizeof *tables);
+    for (int i = 0; i < n; i++) {
+        if (!filter_table_selected(&c->o, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)))
+            continue;
+        schemas[k] = PQgetvalue(res, i, 0);
+        tables[k++] = PQgetvalue(res, i, 1);
+    }
+    bool ok = slot_publication_create(c->src_db, c->o.name, false, schemas, tables, k);
+    free(schemas);
+    free(tables);
+    PQclear(res);
+    return ok;
+}
+
+/* pgoutput: every selected logged table of the plan (read at the snapshot)
+ * is in the publication; a table created between the publication and the
+ * slot would not be, and its changes would never arrive. */
+static bool publication_covers(start_ctx *c, const copy_plan *plan)
+{
+    char **schemas = xcalloc((size_t)plan->ntables + 1, sizeof *schemas);
+    char **tables = xcalloc((size_t)plan->ntables + 1, sizeof *tables);
+    int k = 0;
+    for (int i = 0; i < plan->ntables; i++) {
+        if (!plan->tables[i].selected || plan->tables[i].relkind != 'r')
+            continue;
+        schemas[k] = plan->tables[i].schema;
+        tables[k++] = plan->tables[i].name;
+    }
+    char *as = db_text_array(schemas, k), *at = db_text_array(tables, k);
+    const char *params[] = {c->o.name, as, at};
+    PGresult *res = db_exec(c->snap, DB_LOG, sql_publication_missing, 3, params);
+    bool ok = res && db_check_shape(c->snap, res, 1, 0, "missing tables");
+    if (ok && PQntuples(res) > 0) {
+        log_error("table %s was created on the source while start began and is not in the "
+                  "publication %s: its changes would not be streamed; run pgbaton start "
+                  "--restart",
+                  PQgetvalue(res, 0, 0), c->o.name);
+        ok = false;
+    }
+    PQclear(res);
+    free(as);
+    free(at);
+    free(schemas);
+    free(tables);
+    return ok;
+}
+
 /* Steps 3 to 6 of the story; returns an exit code (EXIT_OK: go stream). */
 static int run_copy(start_ctx *c)
 {
+    bool pgoutput = strcmp(c->plugin, "pgoutput") == 0;
+    if (pgoutput && !create_publication(c))
+        return copy_failed(c, "could not create the publication on the source");
     /* the snapshot session connects while the slot is created */
     db_pending *snap = db_connect_start(c->src, DB_SOURCE, &start_conn_opts);
-    bool slot_made = slot_create_exported(c->src, c->o.name, &c->slot);
+    bool slot_made = slot_create_exported(c->src, c->o.name, c->plugin, &c->slot);
     c->snap = db_connect_finish(snap, NULL, NULL);
     if (!slot_made)
         return copy_failed(c, "could not create the replication slot on the source");
@@ -437,6 +514,10 @@ static int run_copy(start_ctx *c)
     copy_plan plan;
     if (!copy_plan_load(c->snap, &c->o, same_major && same_encoding, &plan))
         return copy_failed(c, "could not read the source's tables at the snapshot");
+    if (pgoutput && !publication_covers(c, &plan)) {
+        copy_plan_free(&plan);
+        return copy_failed(c, "a table of the migration is not in the publication");
+    }
     int rc = EXIT_FAILURE_RUNTIME;
     namelist ex_schemas = {0}, ex_tables = {0};
     schema_owners owners;
@@ -504,7 +585,7 @@ out:
     return rc;
 }
 
-static int follow(start_ctx *c, const char *slot_name, lsn_t from)
+static int follow(start_ctx *c, const state_migration *m)
 {
     /* before the first change is applied: no trigger or rule may fire on
      * the target (include/triggers.h); a resumed start records what a
@@ -527,8 +608,10 @@ static int follow(start_ctx *c, const char *slot_name, lsn_t from)
     stream_ctx sc = {.o = &c->o,
                      .source = c->src,
                      .target = c->dst,
-                     .slot_name = slot_name,
-                     .start_lsn = from,
+                     .slot_name = m->slot_name,
+                     .plugin = m->plugin,
+                     .publication = m->publication,
+                     .start_lsn = m->applied_lsn,
                      .source_encoding = c->source_encoding};
     /* the copy's statistics, gathered while the stream catches up */
     analyzer *an = analyze_start(c->dst, c->o.name);
@@ -557,6 +640,12 @@ static int fresh_start(start_ctx *c)
         check_report_free(r);
         return EXIT_PREFLIGHT;
     }
+    snprintf(c->plugin, sizeof c->plugin, "%s", r->plugin);
+    if (!*c->plugin) {
+        log_error("start refused: the preflight could not choose a decoding plugin (see above)");
+        check_report_free(r);
+        return EXIT_PREFLIGHT;
+    }
     bool created = create_row(c);
     if (created)
         preflight_events(c, r);
@@ -570,7 +659,7 @@ static int fresh_start(start_ctx *c)
     state_migration m;
     if (state_migration_load(c->state, c->o.name, &m) != 1)
         return EXIT_FAILURE_RUNTIME;
-    rc = follow(c, m.slot_name, m.applied_lsn);
+    rc = follow(c, &m);
     state_migration_free(&m);
     return rc;
 }
@@ -612,13 +701,20 @@ static int existing(start_ctx *c, state_migration *m)
     }
     if (!filters_match(&c->o, m->options))
         return EXIT_USAGE;
+    if (strcmp(c->o.plugin, "auto") != 0 && strcmp(c->o.plugin, m->plugin) != 0) {
+        log_error("migration %s decodes with %s (its slot's plugin): --plugin %s cannot change "
+                  "that; run start without --plugin to resume, or pgbaton clean and start a new "
+                  "migration",
+                  c->o.name, m->plugin, c->o.plugin);
+        return EXIT_USAGE;
+    }
     if (strcmp(m->phase, "failed") == 0)
         log_warn("migration %s had failed: %s; resuming streaming", c->o.name,
                  m->last_error ? m->last_error : "(no message)");
     char buf[LSN_STRLEN];
-    log_info("migration %s resumes streaming at %s", c->o.name,
+    log_info("migration %s resumes streaming (%s) at %s", c->o.name, m->plugin,
              lsn_format(m->applied_lsn, buf, sizeof buf));
-    return follow(c, m->slot_name, m->applied_lsn);
+    return follow(c, m);
 }
 
 int cmd_start(const pgb_options *o)

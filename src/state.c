@@ -46,12 +46,13 @@ int state_migration_load(db_conn *db, const char *name, state_migration *out)
     const char *params[] = {name};
     PGresult *res = db_exec(db, DB_LOG,
                             "SELECT name, phase, slot_name, options::text, last_error, "
-                            "consistent_lsn::text, applied_lsn::text, copy_done_at IS NOT NULL "
+                            "consistent_lsn::text, applied_lsn::text, copy_done_at IS NOT NULL, "
+                            "coalesce(plugin, 'wal2json'), publication "
                             "FROM pgbaton.migration WHERE name = $1",
                             1, params);
     if (!res)
         return -1;
-    if (!db_check_shape(db, res, 8, 0, "migration row")) {
+    if (!db_check_shape(db, res, 10, 0, "migration row")) {
         PQclear(res);
         return -1;
     }
@@ -67,6 +68,8 @@ int state_migration_load(db_conn *db, const char *name, state_migration *out)
     out->consistent_lsn = lsn_or_invalid(res, 5);
     out->applied_lsn = lsn_or_invalid(res, 6);
     out->copy_done = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
+    out->plugin = xstrdup(PQgetvalue(res, 0, 8));
+    out->publication = dup_or_null(res, 9);
     PQclear(res);
     return 1;
 }
@@ -78,6 +81,8 @@ void state_migration_free(state_migration *m)
     free(m->slot_name);
     free(m->options);
     free(m->last_error);
+    free(m->plugin);
+    free(m->publication);
     memset(m, 0, sizeof *m);
 }
 
@@ -85,13 +90,13 @@ bool state_migration_insert(db_conn *db, const state_new_migration *m)
 {
     const char *params[] = {m->name,          m->slot_name,      m->source_masked,
                             m->target_masked, m->source_version, m->target_version,
-                            m->options_json};
+                            m->options_json,  m->plugin,         m->publication};
     return db_commandp(db,
                        "INSERT INTO pgbaton.migration (name, phase, slot_name, source_masked, "
-                       "target_masked, source_version, target_version, options, alive_at, "
-                       "copy_started_at) VALUES ($1, 'copying', $2, $3, $4, $5, $6, $7::jsonb, "
-                       "now(), now())",
-                       7, params);
+                       "target_masked, source_version, target_version, options, plugin, "
+                       "publication, alive_at, copy_started_at) VALUES ($1, 'copying', $2, $3, "
+                       "$4, $5, $6, $7::jsonb, $8, $9, now(), now())",
+                       9, params);
 }
 
 bool state_migration_delete(db_conn *db, const char *name)

@@ -43,6 +43,7 @@
 #include "heartbeat.h"
 #include "log.h"
 #include "mono.h"
+#include "pgoutput.h"
 #include "signals.h"
 #include "state.h"
 #include "wal2json.h"
@@ -83,7 +84,8 @@ typedef struct session {
     heartbeat *hb;
     apply_ctx *apply;
     db_conn *repl;
-    w2j_change change;
+    pgb_change change;
+    pgo_decoder *pgo;     /* pgoutput's relation cache; NULL with wal2json */
     lsn_t fed_back;       /* last position sent as feedback */
     double last_feedback; /* monotonic seconds */
     numeric_option *numeric;
@@ -121,6 +123,14 @@ static int64_t pg_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return ((int64_t)ts.tv_sec - PG_EPOCH_OFFSET) * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint64_t get64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | (unsigned char)p[i];
+    return v;
 }
 
 static void put64(char *p, uint64_t v)
@@ -166,6 +176,19 @@ static void build_start_command(const session *s, lsn_t start, bool numeric, cha
 {
     char lsn[LSN_STRLEN];
     char *slot = db_quote_ident(s->ctx->slot_name);
+    if (s->pgo) {
+        /* publication_names is a list of identifiers in a string literal */
+        char *ident = db_quote_ident(s->ctx->publication);
+        char *names = db_quote_literal(ident);
+        snprintf(out, outsz,
+                 "START_REPLICATION SLOT %s LOGICAL %s (proto_version '1', publication_names %s, "
+                 "messages 'true')",
+                 slot, lsn_format(start, lsn, sizeof lsn), names);
+        free(names);
+        free(ident);
+        free(slot);
+        return;
+    }
     snprintf(out, outsz,
              "START_REPLICATION SLOT %s LOGICAL %s (\"format-version\" '2', \"include-xids\" '1', "
              "\"include-timestamp\" '1', \"include-lsn\" '1', \"include-type-oids\" '1', "
@@ -182,8 +205,12 @@ static void build_start_command(const session *s, lsn_t start, bool numeric, cha
 static session_end start_streaming(session *s, lsn_t start)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        db_connect_opts co = {
-            .mode = DB_MODE_REPLICATION, .application_name = "pgbaton stream", .errmode = DB_QUIET};
+        /* pgoutput converts text to the session's client_encoding: the
+         * source's own, as wal2json sends it */
+        db_connect_opts co = {.mode = DB_MODE_REPLICATION,
+                              .application_name = "pgbaton stream",
+                              .errmode = DB_QUIET,
+                              .client_encoding = s->ctx->source_encoding};
         char *err = NULL;
         s->repl = db_connect(s->ctx->source, DB_SOURCE, &co, NULL, &err);
         if (!s->repl) {
@@ -191,12 +218,14 @@ static session_end start_streaming(session *s, lsn_t start)
             free(err);
             return SESSION_RETRY;
         }
-        bool numeric = *s->numeric != NUMERIC_NO;
+        bool numeric = !s->pgo && *s->numeric != NUMERIC_NO;
         char cmd[1024];
         build_start_command(s, start, numeric, cmd, sizeof cmd);
         PGresult *r = PQexec(s->repl->pg, cmd);
         if (PQresultStatus(r) == PGRES_COPY_BOTH) {
             PQclear(r);
+            if (s->pgo)
+                return SESSION_CONTINUE;
             if (numeric && *s->numeric == NUMERIC_UNKNOWN)
                 log_info("wal2json sends numbers as strings (numeric-data-types-as-string)");
             *s->numeric = numeric ? NUMERIC_YES : NUMERIC_NO;
@@ -236,10 +265,16 @@ static session_end start_streaming(session *s, lsn_t start)
 static session_end fatal_decode(session *s, const char *err, const char *msg, int len)
 {
     char text[512];
-    snprintf(text, sizeof text,
-             "cannot decode a wal2json message (%s): %.120s%s; is the slot \"%s\" a wal2json "
-             "slot?",
-             err, msg, len > 120 ? "..." : "", s->ctx->slot_name);
+    if (s->pgo)
+        snprintf(text, sizeof text,
+                 "cannot decode a pgoutput message of type '%c' (%s); is the slot \"%s\" a "
+                 "pgoutput slot?",
+                 len > 0 && msg[0] > ' ' && msg[0] < 127 ? msg[0] : '?', err, s->ctx->slot_name);
+    else
+        snprintf(text, sizeof text,
+                 "cannot decode a wal2json message (%s): %.120s%s; is the slot \"%s\" a wal2json "
+                 "slot?",
+                 err, msg, len > 120 ? "..." : "", s->ctx->slot_name);
     log_error("%s", text);
     apply_record_error(s->apply, text);
     set_fatal(s, text);
@@ -266,7 +301,7 @@ static session_end wind_down(session *s, session_end why);
  * stream), re-reporting held_at when it moves but still blocks. The
  * replication session stays alive on feedback; nothing is read from it
  * meanwhile, so C stays valid. */
-static session_end hold(session *s, const w2j_change *c)
+static session_end hold(session *s, const pgb_change *c)
 {
     session_end e = from_apply(s, apply_commit_held(s->apply));
     if (e != SESSION_CONTINUE)
@@ -309,14 +344,24 @@ static session_end handle_copy_data(session *s, const char *buf, int len)
         return SESSION_CONTINUE;
     }
     const char *err = NULL;
-    if (!w2j_decode(&s->change, buf + 25, (size_t)(len - 25), &err))
+    bool ok =
+        s->pgo ? pgo_decode(s->pgo, &s->change, buf + 25, (size_t)(len - 25), get64(buf + 1), &err)
+               : w2j_decode(&s->change, buf + 25, (size_t)(len - 25), &err);
+    if (!ok)
         return fatal_decode(s, err, buf + 25, len - 25);
-    if (apply_hold_blocks(s->apply, &s->change)) {
-        session_end e = hold(s, &s->change);
+    do {
+        if (s->change.kind == CHG_NONE)
+            continue;
+        if (apply_hold_blocks(s->apply, &s->change)) {
+            session_end e = hold(s, &s->change);
+            if (e != SESSION_CONTINUE)
+                return e;
+        }
+        session_end e = from_apply(s, apply_change(s->apply, &s->change));
         if (e != SESSION_CONTINUE)
             return e;
-    }
-    return from_apply(s, apply_change(s->apply, &s->change));
+    } while (s->pgo && pgo_next(s->pgo, &s->change));
+    return SESSION_CONTINUE;
 }
 
 /* Nothing to read: commit if due, feedback if due, wait on both sockets. */
@@ -422,13 +467,15 @@ static session_end run_session(session *s)
     lsn_t start = apply_committed_lsn(s->apply);
     if (start == LSN_INVALID)
         start = s->ctx->start_lsn;
+    if (s->pgo)
+        pgo_reset(s->pgo); /* a new session names its relations again */
     session_end e = start_streaming(s, start);
     if (e != SESSION_CONTINUE)
         return e;
     s->streaming = true;
     char lsn[LSN_STRLEN];
-    log_info("streaming changes from slot \"%s\" from %s", s->ctx->slot_name,
-             lsn_format(start, lsn, sizeof lsn));
+    log_info("streaming changes from slot \"%s\" (%s) from %s", s->ctx->slot_name,
+             s->pgo ? "pgoutput" : "wal2json", lsn_format(start, lsn, sizeof lsn));
     s->fed_back = LSN_INVALID;
     s->last_feedback = 0;
     if (!send_feedback(s, false))
@@ -470,6 +517,8 @@ int stream_follow(const stream_ctx *ctx)
 {
     numeric_option numeric = NUMERIC_UNKNOWN;
     session s = {.ctx = ctx, .numeric = &numeric};
+    if (ctx->plugin && strcmp(ctx->plugin, "pgoutput") == 0)
+        s.pgo = pgo_new();
     s.hb = heartbeat_start(ctx->source, ctx->o->name);
     double backoff = BACKOFF_FIRST_S;
     lsn_t last = LSN_INVALID;
@@ -512,7 +561,8 @@ int stream_follow(const stream_ctx *ctx)
         log_info("reconnecting to the source and the target");
     }
     heartbeat_stop(s.hb);
-    w2j_change_free(&s.change);
+    change_free(&s.change);
+    pgo_free(s.pgo);
     free(s.fatal);
     return rc;
 }

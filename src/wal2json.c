@@ -35,31 +35,13 @@
 #define MAX_DEPTH 64 /* nesting of skipped values (wal2json sends none) */
 #define KEY_MAX   16 /* longer keys are none of ours */
 
-static void buf_reserve(w2j_buf *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    b->data = xrealloc(b->data, cap);
-    b->cap = cap;
-}
-
-void w2j_buf_free(w2j_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
 /* ---- the reader ---------------------------------------------------------- */
 
 typedef struct reader {
     const char *start; /* first byte of the message */
     const char *p;     /* next byte to read */
     const char *end;   /* one past the last byte */
-    w2j_buf *out;      /* decoded text; never reallocated while reading */
+    pgb_buf *out;      /* decoded text; never reallocated while reading */
     const char *what;  /* the first error, or NULL */
     size_t where;      /* its byte offset */
 } reader;
@@ -462,7 +444,7 @@ static bool read_text(reader *r, const char **out)
 /* ---- the message --------------------------------------------------------- */
 
 typedef struct column_read {
-    w2j_column *col;
+    pgb_column *col;
     const char *typeoid; /* text, or NULL */
 } column_read;
 
@@ -484,14 +466,14 @@ static bool column_member(reader *r, const char *key, void *arg)
 }
 
 /* One element of "columns" or "identity" at R into COL. */
-static bool read_column(reader *r, w2j_column *col)
+static bool read_column(reader *r, pgb_column *col)
 {
     char ch;
     if (!peek(r, &ch))
         return false;
     if (ch != '{')
         return fail(r, "malformed \"columns\" or \"identity\"");
-    *col = (w2j_column){0};
+    *col = (pgb_column){0};
     column_read cr = {col, NULL};
     if (!read_object(r, column_member, &cr))
         return false;
@@ -506,7 +488,7 @@ static bool read_column(reader *r, w2j_column *col)
 }
 
 /* The array of columns at R into *COLS (grown as needed), *N of them. */
-static bool read_columns(reader *r, w2j_column **cols, int *n, int *cap)
+static bool read_columns(reader *r, pgb_column **cols, int *n, int *cap)
 {
     char ch;
     bool more = true;
@@ -523,13 +505,8 @@ static bool read_columns(reader *r, w2j_column **cols, int *n, int *cap)
         return true;
     }
     while (more) {
-        if (*n == *cap) {
-            *cap = *cap ? 2 * *cap : 16;
-            *cols = xrealloc(*cols, (size_t)*cap * sizeof(w2j_column));
-        }
-        if (!read_column(r, &(*cols)[*n]))
+        if (!read_column(r, change_column_add(cols, n, cap)))
             return false;
-        (*n)++;
         if (!next_item(r, ']', &more))
             return false;
     }
@@ -538,14 +515,14 @@ static bool read_columns(reader *r, w2j_column **cols, int *n, int *cap)
 
 /* Top-level fields as text, before they are checked. */
 typedef struct message_read {
-    w2j_change *c;
+    pgb_change *c;
     const char *action, *lsn, *nextlsn;
 } message_read;
 
 static bool message_member(reader *r, const char *key, void *arg)
 {
     message_read *m = arg;
-    w2j_change *c = m->c;
+    pgb_change *c = m->c;
     if (strcmp(key, "action") == 0)
         return read_text(r, &m->action);
     if (strcmp(key, "columns") == 0)
@@ -580,11 +557,11 @@ static bool message_member(reader *r, const char *key, void *arg)
 }
 
 /* Read the whole message into C and M; on failure *ERR describes it. */
-static bool read_message(w2j_change *c, message_read *m, const char *msg, size_t len,
+static bool read_message(pgb_change *c, message_read *m, const char *msg, size_t len,
                          const char **err)
 {
     c->text.len = 0;
-    buf_reserve(&c->text, 2 * len + 64);
+    change_buf_reserve(&c->text, 2 * len + 64);
     reader r = {.start = msg, .p = msg, .end = msg + len, .out = &c->text};
     bool ok = false;
     skip_ws(&r);
@@ -611,26 +588,26 @@ static bool parse_lsn(const char *s, lsn_t *out)
 }
 
 /* The checks on a message read whole. */
-static bool check_message(w2j_change *c, const message_read *m, const char **err)
+static bool check_message(pgb_change *c, const message_read *m, const char **err)
 {
     if (!m->action || strlen(m->action) != 1 || !strchr("BCIUDTM", m->action[0])) {
         *err = "unknown or missing \"action\"";
         return false;
     }
-    c->kind = (w2j_kind)m->action[0];
+    c->kind = (change_kind)m->action[0];
     if (!parse_lsn(m->lsn, &c->lsn) || !parse_lsn(m->nextlsn, &c->nextlsn)) {
         *err = "malformed \"lsn\" or \"nextlsn\"";
         return false;
     }
     switch (c->kind) {
-    case W2J_BEGIN:
-    case W2J_COMMIT:
-        if (c->kind == W2J_COMMIT && c->nextlsn == LSN_INVALID) {
+    case CHG_BEGIN:
+    case CHG_COMMIT:
+        if (c->kind == CHG_COMMIT && c->nextlsn == LSN_INVALID) {
             *err = "commit without \"nextlsn\"";
             return false;
         }
         return true;
-    case W2J_MESSAGE:
+    case CHG_MESSAGE:
         if (!c->prefix) {
             *err = "message without \"prefix\"";
             return false;
@@ -643,18 +620,18 @@ static bool check_message(w2j_change *c, const message_read *m, const char **err
         *err = "change without \"schema\" or \"table\"";
         return false;
     }
-    if ((c->kind == W2J_INSERT || c->kind == W2J_UPDATE) && c->ncolumns == 0) {
+    if ((c->kind == CHG_INSERT || c->kind == CHG_UPDATE) && c->ncolumns == 0) {
         *err = "insert or update without \"columns\"";
         return false;
     }
-    if ((c->kind == W2J_UPDATE || c->kind == W2J_DELETE) && c->nidentity == 0) {
+    if ((c->kind == CHG_UPDATE || c->kind == CHG_DELETE) && c->nidentity == 0) {
         *err = "update or delete without \"identity\" (table without replica identity?)";
         return false;
     }
     return true;
 }
 
-bool w2j_decode(w2j_change *c, const char *msg, size_t len, const char **err)
+bool w2j_decode(pgb_change *c, const char *msg, size_t len, const char **err)
 {
     c->ncolumns = c->nidentity = 0;
     c->schema = c->table = c->xid = c->timestamp = c->prefix = c->content = NULL;
@@ -662,12 +639,4 @@ bool w2j_decode(w2j_change *c, const char *msg, size_t len, const char **err)
     c->lsn = c->nextlsn = LSN_INVALID;
     message_read m = {.c = c};
     return read_message(c, &m, msg, len, err) && check_message(c, &m, err);
-}
-
-void w2j_change_free(w2j_change *c)
-{
-    free(c->columns);
-    free(c->identity);
-    w2j_buf_free(&c->text);
-    memset(c, 0, sizeof *c);
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void decode(w2j_change *c, const char *msg)
+static void decode(pgb_change *c, const char *msg)
 {
     const char *err = NULL;
     bool ok = w2j_decode(c, msg, strlen(msg), &err);
@@ -23,21 +23,21 @@ static void decode(w2j_change *c, const char *msg)
 static void decodes_begin_commit(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     decode(&c, "{\"action\":\"C\",\"xid\":727,\"timestamp\":\"2026-11-21 10:37:25.718298+00\","
                "\"lsn\":\"0/15444D8\",\"nextlsn\":\"0/1544508\"}");
-    assert_int_equal(c.kind, W2J_COMMIT);
+    assert_int_equal(c.kind, CHG_COMMIT);
     assert_string_equal(c.xid, "727");
     assert_int_equal(c.lsn, 0x15444D8);
     assert_int_equal(c.nextlsn, 0x1544508);
     assert_string_equal(c.timestamp, "2026-11-21 10:37:25.718298+00");
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 static void decodes_insert_values(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     decode(&c, "{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":["
                "{\"name\":\"n\",\"type\":\"numeric\",\"typeoid\":1700,"
                "\"value\":123456789012345678901234567890.123456789},"
@@ -45,7 +45,7 @@ static void decodes_insert_values(void **state)
                "{\"name\":\"x\",\"type\":\"boolean\",\"typeoid\":16,\"value\":true},"
                "{\"name\":\"z\",\"type\":\"text\",\"typeoid\":25,\"value\":null},"
                "{\"name\":\"f\",\"type\":\"double precision\",\"typeoid\":701,\"value\":1e400}]}");
-    assert_int_equal(c.kind, W2J_INSERT);
+    assert_int_equal(c.kind, CHG_INSERT);
     assert_string_equal(c.schema, "s");
     assert_string_equal(c.table, "t");
     assert_int_equal(c.ncolumns, 5);
@@ -55,44 +55,44 @@ static void decodes_insert_values(void **state)
     assert_string_equal(c.columns[2].value, "true");
     assert_null(c.columns[3].value);
     assert_string_equal(c.columns[4].value, "1e400");
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 static void decodes_update_delete_truncate_message(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     decode(&c, "{\"action\":\"U\",\"schema\":\"public\",\"table\":\"t\",\"columns\":["
                "{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23,\"value\":2}],"
                "\"identity\":[{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23,\"value\":1}]}");
-    assert_int_equal(c.kind, W2J_UPDATE);
+    assert_int_equal(c.kind, CHG_UPDATE);
     assert_string_equal(c.columns[0].value, "2");
     assert_int_equal(c.nidentity, 1);
     assert_string_equal(c.identity[0].value, "1");
     /* the same struct is reused */
     decode(&c, "{\"action\":\"D\",\"schema\":\"public\",\"table\":\"t\",\"identity\":["
                "{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23,\"value\":-7}]}");
-    assert_int_equal(c.kind, W2J_DELETE);
+    assert_int_equal(c.kind, CHG_DELETE);
     assert_int_equal(c.ncolumns, 0);
     assert_string_equal(c.identity[0].value, "-7");
     decode(&c, "{\"action\":\"T\",\"xid\":733,\"lsn\":\"0/1545CC8\",\"schema\":\"public\","
                "\"table\":\"full_t\"}");
-    assert_int_equal(c.kind, W2J_TRUNCATE);
+    assert_int_equal(c.kind, CHG_TRUNCATE);
     assert_string_equal(c.table, "full_t");
     decode(&c, "{\"action\":\"M\",\"xid\":null,\"timestamp\":null,\"lsn\":\"0/1545F80\","
                "\"transactional\":false,\"prefix\":\"pgbaton\",\"content\":\"{\\\"x\\\":1}\"}");
-    assert_int_equal(c.kind, W2J_MESSAGE);
+    assert_int_equal(c.kind, CHG_MESSAGE);
     assert_false(c.transactional);
     assert_string_equal(c.prefix, "pgbaton");
     assert_string_equal(c.content, "{\"x\":1}");
     assert_int_equal(c.lsn, 0x1545F80);
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 static void rejects_malformed(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     const char *err = NULL;
     const char *bad[] = {
         "not json",
@@ -107,11 +107,11 @@ static void rejects_malformed(void **state)
         assert_false(w2j_decode(&c, bad[i], strlen(bad[i]), &err));
         assert_non_null(err);
     }
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 /* MSG must be rejected with a description. */
-static void reject(w2j_change *c, const char *msg)
+static void reject(pgb_change *c, const char *msg)
 {
     const char *err = NULL;
     if (w2j_decode(c, msg, strlen(msg), &err))
@@ -120,7 +120,7 @@ static void reject(w2j_change *c, const char *msg)
 }
 
 /* An insert of one text column whose JSON value is VALUE (JSON text). */
-static const char *one_value(w2j_change *c, char *msg, size_t sz, const char *value)
+static const char *one_value(pgb_change *c, char *msg, size_t sz, const char *value)
 {
     snprintf(msg, sz,
              "{\"action\":\"I\",\"schema\":\"s\",\"table\":\"t\",\"columns\":[{\"name\":\"v\","
@@ -134,7 +134,7 @@ static const char *one_value(w2j_change *c, char *msg, size_t sz, const char *va
 static void unescapes_every_escape(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     char msg[512];
     assert_string_equal(one_value(&c, msg, sizeof msg, "\"q\\\"b\\\\s\\/b\\bf\\fn\\nr\\rt\\t.\""),
                         "q\"b\\s/b\bf\fn\nr\rt\t.");
@@ -150,13 +150,13 @@ static void unescapes_every_escape(void **state)
     assert_string_equal(one_value(&c, msg, sizeof msg, "\"\""), "");
     assert_string_equal(one_value(&c, msg, sizeof msg, "false"), "false");
     assert_null(one_value(&c, msg, sizeof msg, " null "));
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 static void rejects_bad_strings(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     char msg[512];
     const char *bad[] = {
         "\"\\ud83d\"",        /* high surrogate alone */
@@ -182,13 +182,13 @@ static void rejects_bad_strings(void **state)
                  bad[i]);
         reject(&c, msg);
     }
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 static void keeps_numbers_exact(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     char msg[512];
     const char *same[] = {
         "1e400",
@@ -215,20 +215,20 @@ static void keeps_numbers_exact(void **state)
                  bad[i]);
         reject(&c, msg);
     }
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 static void skips_unknown_nested_values(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     decode(&c, "{\"action\":\"U\",\"pk\":[{\"name\":\"id\",\"type\":\"integer\"}],"
                "\"extra\":{\"a\":[1,{\"b\":[[],{}]},\"x\\\"}]\",null,true,-2.5e3],\"c\":{}},"
                "\"schema\":\"s\",\"table\":\"t\",\"columns\":[{\"name\":\"id\","
                "\"meta\":{\"k\":[\"v\"]},\"value\":2,\"more\":[]}],"
                "\"identity\":[{\"junk\":[[[\"]\"]]],\"name\":\"id\",\"value\":1}],"
                "\"\\u0073chema2\":\"ignored\"}");
-    assert_int_equal(c.kind, W2J_UPDATE);
+    assert_int_equal(c.kind, CHG_UPDATE);
     assert_string_equal(c.schema, "s");
     assert_int_equal(c.ncolumns, 1);
     assert_string_equal(c.columns[0].name, "id");
@@ -253,14 +253,14 @@ static void skips_unknown_nested_values(void **state)
     reject(&c, "");
     reject(&c, "   ");
     decode(&c, " \n{ \"action\" : \"B\" }\r\n\t");
-    assert_int_equal(c.kind, W2J_BEGIN);
-    w2j_change_free(&c);
+    assert_int_equal(c.kind, CHG_BEGIN);
+    change_free(&c);
 }
 
 static void takes_keys_in_any_order(void **state)
 {
     (void)state;
-    w2j_change c = {0};
+    pgb_change c = {0};
     /* action last, value before type and typeoid (bytea known only afterwards),
      * identity before columns, escaped key names */
     decode(&c, "{\"identity\":[{\"value\":\"0a\",\"typeoid\":17,\"name\":\"k\"}],"
@@ -268,7 +268,7 @@ static void takes_keys_in_any_order(void **state)
                "{\"value\":null,\"typeoid\":17,\"type\":\"bytea\",\"name\":\"n\"},"
                "{\"typeoid\":1700,\"value\":-1.50,\"name\":\"x\"}],"
                "\"t\\u0061ble\":\"tab\",\"schema\":\"sch\",\"action\":\"U\"}");
-    assert_int_equal(c.kind, W2J_UPDATE);
+    assert_int_equal(c.kind, CHG_UPDATE);
     assert_string_equal(c.table, "tab");
     assert_string_equal(c.schema, "sch");
     assert_string_equal(c.identity[0].value, "\\x0a");
@@ -279,7 +279,7 @@ static void takes_keys_in_any_order(void **state)
     assert_string_equal(c.columns[2].value, "-1.50");
     assert_int_equal(c.columns[2].typeoid, 1700);
     decode(&c, "{\"nextlsn\":\"0/20\",\"lsn\":\"0/10\",\"xid\":9,\"action\":\"C\"}");
-    assert_int_equal(c.kind, W2J_COMMIT);
+    assert_int_equal(c.kind, CHG_COMMIT);
     assert_int_equal(c.lsn, 0x10);
     assert_int_equal(c.nextlsn, 0x20);
     assert_string_equal(c.xid, "9");
@@ -288,7 +288,7 @@ static void takes_keys_in_any_order(void **state)
     decode(&c, "{\"content\":\"c\",\"prefix\":\"p\",\"transactional\":true,\"action\":\"M\"}");
     assert_true(c.transactional);
     assert_string_equal(c.content, "c");
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 /* Every strict prefix of a message, in a buffer of exactly that size (so
@@ -309,7 +309,7 @@ static void rejects_every_truncation(void **state)
         "\"x\":{\"y\":[true,null,1]},"
         "\"identity\":[{\"name\":\"id\",\"type\":\"integer\",\"typeoid\":23,\"value\":1}]}";
     size_t len = strlen(sample);
-    w2j_change c = {0};
+    pgb_change c = {0};
     for (size_t n = 0; n <= len; n++) {
         char *copy = malloc(n ? n : 1);
         assert_non_null(copy);
@@ -333,7 +333,7 @@ static void rejects_every_truncation(void **state)
         }
         free(copy);
     }
-    w2j_change_free(&c);
+    change_free(&c);
 }
 
 int main(void)

@@ -5,6 +5,13 @@
 # $PgbatonTest::PASSWORD, and wal2json allowed on sources. run_pgbaton()
 # runs the binary under test and asserts that the test password never appears
 # in what it prints.
+#
+# Decoder: with PGBATON_TEST_PLUGIN set (wal2json or pgoutput; run-tap.sh
+# runs the stream tests once with each), every `pgbaton start` the helpers
+# run gets --plugin that (wal2json also --accept-nan-as-null: tests of exact
+# NaN ask for the plugin themselves), and setup_streaming makes a slot (and
+# for pgoutput a publication) of that plugin. Unset: start chooses (auto),
+# setup_streaming uses wal2json. $PgbatonTest::PLUGIN says which.
 package PgbatonTest;
 
 use strict;
@@ -19,10 +26,23 @@ use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
   set_password start_pgbaton finish_pgbaton wait_phase table_hash
-  setup_streaming spawn_start stop_pgbaton wait_applied wait_exited compare_tables);
+  setup_streaming spawn_start stop_pgbaton wait_applied wait_exited compare_tables $PLUGIN);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
 our $BIN      = $ENV{PGBATON_BIN} or die "PGBATON_BIN is not set (run through scripts/run-tap.sh)";
+our $PLUGIN   = $ENV{PGBATON_TEST_PLUGIN} // '';
+die "PGBATON_TEST_PLUGIN must be wal2json or pgoutput" if $PLUGIN !~ /^(|wal2json|pgoutput)$/;
+
+# ARGS (array ref) with the decoder of PGBATON_TEST_PLUGIN added to a
+# `start` that names none.
+sub _with_plugin
+{
+	my ($args) = @_;
+	return $args if !$PLUGIN || ($args->[0] // '') ne 'start' || grep { /^--plugin/ } @$args;
+	my @extra = ('--plugin', $PLUGIN);
+	push @extra, '--accept-nan-as-null' if $PLUGIN eq 'wal2json';
+	return [ $args->[0], @extra, @{$args}[ 1 .. $#$args ] ];
+}
 
 # Does this server know output_plugin_libraries (PostgreSQL 15.19+)?
 sub _knows_plugin_allowlist
@@ -129,6 +149,7 @@ sub connstr
 sub run_pgbaton
 {
 	my ($args, %o) = @_;
+	$args = _with_plugin($args);
 	my ($out, $err) = ('', '');
 	local %ENV = (%ENV, %{ $o{env} // {} });
 	my $in = $o{stdin} // '';
@@ -169,6 +190,7 @@ sub poll_until
 sub start_pgbaton
 {
 	my ($args, %o) = @_;
+	$args = _with_plugin($args);
 	my $dir = PostgreSQL::Test::Utils::tempdir();
 	local %ENV = (%ENV, %{ $o{env} // {} });
 	my $h = IPC::Run::start([ $BIN, @$args ], '<', '/dev/null', '>', "$dir/out", '2>', "$dir/err");
@@ -273,7 +295,8 @@ sub table_hash
 }
 
 # Streaming without the copy: create SCHEMA (SQL run on both sides), the
-# slot (wal2json) on SRC, pgbaton's state schema on DST and the migration
+# slot (of $PLUGIN, default wal2json; pgoutput also gets a publication
+# FOR ALL TABLES) on SRC, pgbaton's state schema on DST and the migration
 # row in phase 'streaming' at the slot's confirmed_flush_lsn.
 # Options: schema (SQL), name ('pgbaton'), data (SQL run on both sides
 # before the slot is created, as the copy would have), options (the JSON a
@@ -287,8 +310,15 @@ sub setup_streaming
 		$n->safe_psql('app', $opt{schema}) if $opt{schema};
 		$n->safe_psql('app', $opt{data})   if $opt{data};
 	}
+	my $plugin = $PLUGIN || 'wal2json';
+	# pgoutput: the publication start would make (superuser: FOR ALL TABLES),
+	# before the slot
 	$src->safe_psql('app',
-		"SELECT pg_create_logical_replication_slot('$name', 'wal2json')");
+		"CREATE PUBLICATION $name FOR ALL TABLES; "
+		  . "COMMENT ON PUBLICATION $name IS 'pgbaton migration $name'")
+	  if $plugin eq 'pgoutput';
+	$src->safe_psql('app',
+		"SELECT pg_create_logical_replication_slot('$name', '$plugin')");
 	my $lsn = $src->safe_psql('app',
 		"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '$name'");
 	my $root = $ENV{PGBATON_ROOT} or die "PGBATON_ROOT is not set";
@@ -297,9 +327,10 @@ sub setup_streaming
 	close $fh;
 	$dst->safe_psql('app', $state);
 	$dst->safe_psql('app',
-		"INSERT INTO pgbaton.migration (name, phase, slot_name, consistent_lsn, applied_lsn, options) "
-		  . "VALUES ('$name', 'streaming', '$name', '$lsn', '$lsn', "
-		  . ($opt{options} ? "'$opt{options}'" : 'NULL') . ")");
+		"INSERT INTO pgbaton.migration (name, phase, slot_name, consistent_lsn, applied_lsn, options, "
+		  . "plugin, publication) VALUES ('$name', 'streaming', '$name', '$lsn', '$lsn', "
+		  . ($opt{options} ? "'$opt{options}'" : 'NULL') . ", '$plugin', "
+		  . ($plugin eq 'pgoutput' ? "'$name'" : 'NULL') . ")");
 	return $lsn;
 }
 
@@ -309,8 +340,8 @@ sub setup_streaming
 sub spawn_start
 {
 	my ($src, $dst, %o) = @_;
-	my $args = $o{args} // [ 'start', '-s', connstr($src), '-t', connstr($dst),
-		@{ $o{extra} // [] } ];
+	my $args = _with_plugin($o{args} // [ 'start', '-s', connstr($src), '-t', connstr($dst),
+		@{ $o{extra} // [] } ]);
 	my ($out, $err) = ('', '');
 	my $in = '';
 	my $h = IPC::Run::start([ $o{bin} // $BIN, @$args ], '<', \$in, '>', \$out, '2>', \$err,
