@@ -44,7 +44,7 @@ is($r->{rc}, 0, 'healthy pair: exit 0') or diag($r->{stdout} . $r->{stderr});
 for my $id (
 	qw(source-connection target-connection source-wal-level source-replication-privilege
 	source-replication-slots source-wal-senders source-wal2json-allowed source-wal2json
-	source-wal2json-numeric replica-identity unlogged-tables materialized-views large-objects
+	decoder replica-identity unlogged-tables materialized-views large-objects
 	slot-name target-create-privilege target-session-replication-role target-empty
 	target-version target-extensions pg_dump pg_restore))
 {
@@ -113,17 +113,45 @@ is($by{'large-objects'}{status}, 'warn', 'large object warns');
 like($by{'large-objects'}{message}, qr/^1 large object/, 'large objects counted');
 ok(defined $by{$_}{fix}, "$_ has a fix") for qw(unlogged-tables materialized-views large-objects);
 
-# wal2json 2.5 here: numeric columns get a WARN; with 2.6+, a PASS
-my $numeric = $by{'source-wal2json-numeric'};
-if ($numeric->{status} eq 'warn')
+# wal2json 2.5 here: with numeric columns the default (auto) decodes with
+# pgoutput and says why; with 2.6+, wal2json
+my $decoder = $by{'decoder'};
+is($decoder->{status}, 'pass', 'the decoder item passes');
+if ($decoder->{message} =~ /pgoutput/)
 {
-	like($numeric->{message}, qr/public\.nums/, 'numeric WARN names the table');
-	like($numeric->{fix}, qr/wal2json 2\.6/, 'numeric WARN fix names wal2json 2.6');
+	like($decoder->{message}, qr/start will decode with pgoutput: this wal2json \(before 2\.6\) would send NaN.*public\.nums/,
+		'auto chooses pgoutput and names the table whose values wal2json would change');
+	is($by{'source-publication'}{status}, 'pass', 'the publication can be made (superuser)');
+	like($by{'source-publication'}{message}, qr/FOR ALL TABLES/, 'superuser: FOR ALL TABLES');
 }
 else
 {
-	is($numeric->{status}, 'pass', 'wal2json supports numeric-data-types-as-string');
+	like($decoder->{message}, qr/start will decode with wal2json: it is allowed and sends numbers as strings/,
+		'wal2json 2.6+: auto keeps wal2json');
 }
+
+# --plugin wal2json with wal2json 2.5 and NaN-capable columns: FAIL (exit 3)
+# unless --accept-nan-as-null; --plugin pgoutput: PASS
+SKIP:
+{
+	skip 'wal2json here sends numbers as strings (2.6+)', 6 unless $decoder->{message} =~ /pgoutput/;
+	my $w = run_pgbaton([ 'check', '-s', connstr($src), '-t', connstr($dst), '--plugin', 'wal2json', '--json' ]);
+	is($w->{rc}, 3, '--plugin wal2json that would turn NaN into NULL: exit 3');
+	my ($d) = grep { $_->{check} eq 'decoder' } @{ decode_json($w->{stdout}) };
+	is($d->{status}, 'fail', '--plugin wal2json: decoder FAILs');
+	like($d->{fix}, qr/--plugin pgoutput.*--accept-nan-as-null/, 'the fix names pgoutput and the opt-in');
+	$w = run_pgbaton([ 'check', '-s', connstr($src), '-t', connstr($dst), '--plugin', 'wal2json',
+		'--accept-nan-as-null', '--json' ]);
+	($d) = grep { $_->{check} eq 'decoder' } @{ decode_json($w->{stdout}) };
+	is($d->{status}, 'warn', '--accept-nan-as-null: a WARN that says what is lost');
+	like($d->{message}, qr/will arrive as NULL in .*public\.nums/, 'and names the table');
+	$w = run_pgbaton([ 'check', '-s', connstr($src), '-t', connstr($dst), '--plugin', 'pgoutput', '--json' ]);
+	($d) = grep { $_->{check} eq 'decoder' } @{ decode_json($w->{stdout}) };
+	like($d->{message}, qr/start will decode with pgoutput \(--plugin pgoutput\)/, '--plugin pgoutput');
+}
+my $bad = run_pgbaton([ 'check', '-s', connstr($src), '-t', connstr($dst), '--plugin', 'test_decoding' ]);
+is($bad->{rc}, 2, 'an unknown --plugin is bad usage');
+like($bad->{stderr}, qr/invalid --plugin "test_decoding": use auto, wal2json or pgoutput/, 'and says so');
 
 # the human form names the tables too, with the fix indented below
 $r = check();
