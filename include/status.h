@@ -54,6 +54,8 @@ typedef struct status_snapshot {
     char phase[16];              /* effective phase (stale heartbeat -> "stopped") */
     char *stored_phase;          /* as recorded; owned */
     char *slot_name;             /* owned */
+    char *plugin;                /* the slot's decoder (wal2json, pgoutput); owned */
+    char *publication;           /* pgoutput's publication, or NULL; owned */
     char *last_error;            /* owned or NULL */
     char *fence_lsn;             /* owned or NULL */
     char *freeze_database;       /* owned or NULL */

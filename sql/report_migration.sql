@@ -7,6 +7,7 @@ SELECT name, phase, source_masked, target_masked,
        extract(epoch FROM indexes_done_at - copy_done_at)::float8 AS indexes_s,
        extract(epoch FROM cutover_started_at - coalesce(streaming_at, indexes_done_at))::float8 AS catchup_s,
        extract(epoch FROM done_at - cutover_started_at)::float8 AS cutover_s,
-       write_unavailable_ms
+       write_unavailable_ms,
+       coalesce(plugin, 'wal2json') AS plugin
 FROM pgbaton.migration
 WHERE name = $1;

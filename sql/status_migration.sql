@@ -17,6 +17,8 @@ SELECT m.phase,
        m.freeze_prev_readonly,
        m.post_fence_changes,
        extract(epoch FROM now())::float8 AS target_now,
-       extract(epoch FROM now() - m.streaming_at)::float8 AS streaming_for
+       extract(epoch FROM now() - m.streaming_at)::float8 AS streaming_for,
+       coalesce(m.plugin, 'wal2json') AS plugin,
+       m.publication
   FROM pgbaton.migration m
  WHERE m.name = $1

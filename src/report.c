@@ -58,7 +58,8 @@ typedef struct report {
     const pgb_options *o;
     char *phase;                                               /* NULL: no migration state */
     char *src_masked, *dst_masked, *src_version, *dst_version; /* owned */
-    char *started_at, *done_at;                                /* owned or NULL */
+    char *plugin;               /* the slot's decoder; owned, NULL without state */
+    char *started_at, *done_at; /* owned or NULL */
     double timing[NPHASES];
     bool timing_set[NPHASES];
     double write_unavailable_ms;
@@ -95,7 +96,7 @@ static bool read_migration(report *rp, db_conn *dst)
         return true;
     const char *params[1] = {rp->o->name};
     PGresult *res = db_exec(dst, DB_LOG, sql_report_migration, 1, params);
-    if (!res || !db_check_shape(dst, res, 12, 0, "migration row")) {
+    if (!res || !db_check_shape(dst, res, 13, 0, "migration row")) {
         PQclear(res);
         return false;
     }
@@ -117,6 +118,7 @@ static bool read_migration(report *rp, db_conn *dst)
         }
         rp->write_unavailable_set = !PQgetisnull(res, 0, 11);
         rp->write_unavailable_ms = rp->write_unavailable_set ? atof(PQgetvalue(res, 0, 11)) : 0;
+        rp->plugin = dupv(res, 0, 12);
     }
     PQclear(res);
     if (!rp->phase)
@@ -400,6 +402,8 @@ static void write_md(FILE *f, const report *rp, const char *svg_name)
     fprintf(f, "## Migration\n\n| | connection | version |\n| --- | --- | --- |\n");
     fprintf(f, "| source | `%s` | %s |\n| target | `%s` | %s |\n\n", rp->src_masked,
             rp->src_version, rp->dst_masked, rp->dst_version);
+    if (rp->plugin)
+        fprintf(f, "Changes decoded with %s.\n\n", rp->plugin);
     if (rp->started_at)
         fprintf(f, "Started %s; %s%s.\n\n", rp->started_at, rp->done_at ? "done " : "not done yet",
                 rp->done_at ? rp->done_at : "");
@@ -495,6 +499,7 @@ static json_t *build_json(const report *rp)
     json_t *root = json_object();
     json_object_set_new(root, "name", json_string(rp->o->name));
     json_object_set_new(root, "phase", rp->phase ? json_string(rp->phase) : json_null());
+    json_object_set_new(root, "plugin", rp->plugin ? json_string(rp->plugin) : json_null());
     json_object_set_new(root, "in_progress",
                         json_boolean(!rp->phase || strcmp(rp->phase, "done") != 0));
     json_object_set_new(
@@ -581,6 +586,7 @@ static void report_free(report *rp)
     free(rp->src_masked);
     free(rp->dst_masked);
     free(rp->src_version);
+    free(rp->plugin);
     free(rp->dst_version);
     free(rp->started_at);
     free(rp->done_at);

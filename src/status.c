@@ -89,7 +89,7 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
 {
     const char *params[1] = {name};
     PGresult *r = db_exec(tgt, DB_LOG, sql_status_migration, 1, params);
-    if (!r || !db_check_shape(tgt, r, 16, 0, "migration state")) {
+    if (!r || !db_check_shape(tgt, r, 18, 0, "migration state")) {
         PQclear(r);
         return false;
     }
@@ -97,6 +97,8 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
         s->found = true;
         s->stored_phase = xstrdup(PQgetvalue(r, 0, 0));
         s->slot_name = xstrdup(PQgetvalue(r, 0, 1));
+        s->plugin = xstrdup(PQgetvalue(r, 0, 16));
+        s->publication = PQgetisnull(r, 0, 17) ? NULL : xstrdup(PQgetvalue(r, 0, 17));
         snprintf(s->applied_lsn, sizeof s->applied_lsn, "%s",
                  PQgetisnull(r, 0, 2) ? "" : PQgetvalue(r, 0, 2));
         s->heartbeat_epoch = num_or_nan(r, 0, 3);
@@ -270,6 +272,8 @@ void status_free(status_snapshot *s)
     free(s->tables);
     free(s->stored_phase);
     free(s->slot_name);
+    free(s->plugin);
+    free(s->publication);
     free(s->last_error);
     free(s->fence_lsn);
     free(s->freeze_database);
@@ -335,6 +339,8 @@ json_t *status_to_json(const char *name, const status_snapshot *s)
     json_object_set_new(o, "changes_applied", json_integer(s->changes_applied));
     json_object_set_new(o, "last_applied_change_age_seconds", jreal(s->last_change_age));
     json_object_set_new(o, "slot_name", jstr(s->slot_name));
+    json_object_set_new(o, "plugin", jstr(s->plugin));
+    json_object_set_new(o, "publication", jstr(s->publication));
     json_object_set_new(o, "slot_exists", json_boolean(s->slot_exists));
     json_object_set_new(o, "slot_active", json_boolean(s->slot_active));
     json_object_set_new(o, "wal_retained_bytes", jint(s->wal_retained));
@@ -435,6 +441,8 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
             fprintf(f, "lag:             unknown (nothing applied yet)\n");
         }
         fmt_bytes(s->wal_retained, a, sizeof a);
+        fprintf(f, "decoder:         %s%s%s\n", s->plugin, s->publication ? ", publication " : "",
+                s->publication ? s->publication : "");
         fprintf(f, "slot:            %s, %s", s->slot_name,
                 !s->slot_exists  ? "missing"
                 : s->slot_active ? "active"

@@ -4,6 +4,7 @@ use strict;
 use warnings;
 use PgbatonTest;
 use Test::More;
+use JSON::PP;
 
 my $dst = new_target();
 
@@ -42,7 +43,7 @@ SKIP:
 {
 	# (asked of a running server: a failing `postgres --describe-config`
 	# would skip this silently)
-	skip 'this server has no output_plugin_libraries setting', 19
+	skip 'this server has no output_plugin_libraries setting', 28
 	  unless $dst->safe_psql('postgres',
 		"SELECT count(*) FROM pg_settings WHERE name = 'output_plugin_libraries'") eq '1';
 	my $strict = new_source(name => 'strict', allow_wal2json => 0);
@@ -79,6 +80,13 @@ SKIP:
 	});
 	ok(wait_applied($strict, $to, 60), 'strict source: caught up');
 	is(table_hash($to, 't'), table_hash($strict, 't'), 'strict source: the target is exact');
+	my $st = run_pgbaton([ 'status', '-s', connstr($strict), '-t', connstr($to), '--json' ]);
+	my $sj = decode_json($st->{stdout});
+	is("$sj->{plugin} $sj->{publication}", 'pgoutput pgbaton', 'status --json shows the decoder');
+	$st = run_pgbaton([ 'status', '-s', connstr($strict), '-t', connstr($to) ]);
+	like($st->{stdout}, qr/^decoder: +pgoutput, publication pgbaton$/m, 'status shows the decoder');
+	my $rep = run_pgbaton([ 'report', '-s', connstr($strict), '-t', connstr($to), '--format', 'json' ]);
+	is(decode_json($rep->{stdout})->{plugin}, 'pgoutput', 'report --format json shows the decoder');
 	my $fin = finish_pgbaton($p, signal => 'TERM');
 	is($fin->{rc}, 0, 'start stops cleanly');
 	my $a = run_pgbaton([ 'abort', '-s', connstr($strict), '-t', connstr($to) ]);
