@@ -33,4 +33,8 @@ bool filter_is_empty(const pgb_options *o);
 /* Free O's four filter lists (their strings and arrays) and empty them. */
 void filter_lists_free(pgb_options *o);
 
+/* Add the filters of the first start (STORED: pgbaton.migration.options,
+ * {"filters": {"include_schema": [...], ...}}; NULL: none) to O's lists. */
+void filter_adopt_stored(pgb_options *o, const char *stored);
+
 #endif

@@ -1,6 +1,6 @@
 /*
  * include/stream.h — the streaming phase of `pgbaton start`: follow the
- * logical slot (wal2json) and apply every change to the target, exactly
+ * logical slot (wal2json or pgoutput) and apply every change to the target, exactly
  * once and in source commit order, until stopped.
  */
 #ifndef PGBATON_STREAM_H

@@ -12,7 +12,9 @@
  *      'streaming' and exits 4.
  *   3. Write the fence (a non-transactional logical message) on the source;
  *      wait until the running `start` has applied it (fence_applied_*).
- *   4. Fail if the applier saw data changes after the fence.
+ *   4. Fail if the applier saw data changes after the fence; with pgoutput
+ *      and a FOR TABLE publication, fail if a selected table of the source
+ *      is not in it (created after start: none of its changes streamed).
  *   5. Copy every unlogged table of the migration up to
  *      --unlogged-recopy-max again in full from the frozen source (their
  *      changes are not in the WAL; a crash restart empties them), then every
@@ -47,6 +49,7 @@
  */
 #include "analyze.h"
 #include "cli.h"
+#include "filter.h"
 #include "freeze.h"
 #include "log.h"
 #include "mono.h"
@@ -86,6 +89,7 @@ typedef struct cutover_ctx {
     conninfo *sci, *tci; /* owned */
     db_conn *src, *tgt;  /* owned; NULL when a reconnect failed */
     char *slot_name;     /* owned */
+    char *publication;   /* pgoutput's publication, NULL with wal2json; owned */
     char *database;      /* source database frozen; owned */
     char *prev;          /* its previous read-only setting, NULL = none; owned */
     source_state source;
@@ -1114,12 +1118,86 @@ static void print_result(cutover_ctx *c, int rc)
 }
 
 /* Steps 3 to 7 (after the freeze). False on failure (c->error set). */
+/* pgoutput with a FOR TABLE publication: a table created on the source
+ * after start (and selected by the migration's filters) is not in it, so
+ * none of its changes were streamed. Under the freeze, no table can be
+ * created any more: look once. */
+static bool check_published(cutover_ctx *c)
+{
+    if (!c->publication)
+        return true;
+    const char *step = "publication";
+    const char *pp[1] = {c->publication};
+    bool isnull = false;
+    char *all = db_scalar(c->src, "SELECT puballtables FROM pg_publication WHERE pubname = $1", 1,
+                          pp, &isnull);
+    if (!all && !isnull)
+        return fail_db(c, step, c->src, "reading the publication");
+    if (!all)
+        return fail(c, step,
+                    "the publication %s is gone from the source, so changes were not streamed "
+                    "since it was dropped: run `pgbaton abort`, `pgbaton clean`, and start a new "
+                    "migration",
+                    c->publication);
+    bool every = strcmp(all, "t") == 0;
+    free(all);
+    if (every)
+        return true;
+    const char *np[1] = {c->o->name};
+    char *stored = db_scalar(c->tgt, "SELECT options::text FROM pgbaton.migration WHERE name = $1",
+                             1, np, &isnull);
+    if (!stored && !isnull)
+        return fail_db(c, step, c->tgt, "reading the migration's table filters");
+    pgb_options fo = {0};
+    filter_adopt_stored(&fo, stored);
+    free(stored);
+    PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
+    if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
+        PQclear(r);
+        filter_lists_free(&fo);
+        return fail_db(c, step, c->src, "listing the tables");
+    }
+    int n = PQntuples(r), k = 0;
+    char **schemas = xcalloc((size_t)n + 1, sizeof *schemas);
+    char **tables = xcalloc((size_t)n + 1, sizeof *tables);
+    for (int i = 0; i < n; i++) {
+        if (!filter_table_selected(&fo, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)))
+            continue;
+        schemas[k] = PQgetvalue(r, i, 0);
+        tables[k++] = PQgetvalue(r, i, 1);
+    }
+    char *as = db_text_array(schemas, k), *at = db_text_array(tables, k);
+    const char *params[3] = {c->publication, as, at};
+    PGresult *m = db_exec(c->src, DB_LOG, sql_publication_missing, 3, params);
+    bool ok = m && db_check_shape(c->src, m, 1, 0, "missing tables");
+    if (!ok)
+        fail_db(c, step, c->src, "comparing the tables with the publication");
+    else if (PQntuples(m) > 0)
+        ok = fail(c, step,
+                  "schema change detected on the source: table %s%s is not in the publication "
+                  "%s (created after `pgbaton start`?), so none of its changes were streamed and "
+                  "the target does not have them: create it on the target with the same "
+                  "definition and copy its rows, ALTER PUBLICATION %s ADD TABLE it on the "
+                  "source (or drop it there if it is not needed), then run the cutover again",
+                  PQgetvalue(m, 0, 0), PQntuples(m) > 1 ? " (and others)" : "", c->publication,
+                  c->publication);
+    PQclear(m);
+    PQclear(r);
+    free(as);
+    free(at);
+    free(schemas);
+    free(tables);
+    filter_lists_free(&fo);
+    return ok;
+}
+
 static bool after_freeze(cutover_ctx *c)
 {
-    return write_fence(c) && wait_fence(c) && !past_deadline(c, "unlogged tables") &&
-           recopy_unlogged(c) && !past_deadline(c, "sequences") && copy_sequences(c) &&
-           refresh_matviews(c) && !past_deadline(c, "row counts") && compare_counts(c) &&
-           !past_deadline(c, "mark done") && mark_done(c);
+    return write_fence(c) && wait_fence(c) && check_published(c) &&
+           !past_deadline(c, "unlogged tables") && recopy_unlogged(c) &&
+           !past_deadline(c, "sequences") && copy_sequences(c) && refresh_matviews(c) &&
+           !past_deadline(c, "row counts") && compare_counts(c) && !past_deadline(c, "mark done") &&
+           mark_done(c);
 }
 
 static int finish(cutover_ctx *c)
@@ -1258,6 +1336,8 @@ static int check_state(cutover_ctx *c, bool *resume)
     }
     if (s.found && s.slot_name)
         c->slot_name = xstrdup(s.slot_name);
+    if (s.found && s.publication)
+        c->publication = xstrdup(s.publication);
     status_free(&s);
     return rc;
 }
@@ -1315,6 +1395,7 @@ int cmd_cutover(const pgb_options *o)
     conninfo_free(c.sci);
     conninfo_free(c.tci);
     free(c.slot_name);
+    free(c.publication);
     free(c.database);
     free(c.prev);
     unlogged_free(&c);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <jansson.h>
 #include <string.h>
 
 bool filter_match(const char *pattern, const char *text)
@@ -95,4 +96,31 @@ void filter_lists_free(pgb_options *o)
         free(lists[i]->items);
         *lists[i] = (strlist){0};
     }
+}
+
+/* Fill list L from the JSON array A (borrowed). */
+static void strlist_from_json(strlist *l, json_t *a)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
+        l->items[l->n++] = xstrdup(json_string_value(v));
+    }
+}
+
+void filter_adopt_stored(pgb_options *o, const char *stored)
+{
+    json_t *root = stored ? json_loads(stored, 0, NULL) : NULL; /* new reference */
+    json_t *f = root ? json_object_get(root, "filters") : NULL; /* borrowed */
+    if (f) {
+        strlist_from_json(&o->include_schema, json_object_get(f, "include_schema"));
+        strlist_from_json(&o->exclude_schema, json_object_get(f, "exclude_schema"));
+        strlist_from_json(&o->include_table, json_object_get(f, "include_table"));
+        strlist_from_json(&o->exclude_table, json_object_get(f, "exclude_table"));
+    }
+    json_decref(root);
 }

@@ -110,41 +110,12 @@ static char *options_text(const pgb_options *o)
     return s;
 }
 
-/* Fill list L from the JSON array A (borrowed). */
-static void strlist_from_json(strlist *l, json_t *a)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-    {
-        if (!json_is_string(v))
-            continue;
-        l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-        l->items[l->n++] = xstrdup(json_string_value(v));
-    }
-}
-
-/* Resuming without filter options means "the filters of the first start":
- * adopt the stored ones into O (whose lists are empty). */
-static void filters_adopt(pgb_options *o, const char *stored)
-{
-    json_t *root = stored ? json_loads(stored, 0, NULL) : NULL; /* new reference */
-    json_t *f = root ? json_object_get(root, "filters") : NULL; /* borrowed */
-    if (f) {
-        strlist_from_json(&o->include_schema, json_object_get(f, "include_schema"));
-        strlist_from_json(&o->exclude_schema, json_object_get(f, "exclude_schema"));
-        strlist_from_json(&o->include_table, json_object_get(f, "include_table"));
-        strlist_from_json(&o->exclude_table, json_object_get(f, "exclude_table"));
-    }
-    json_decref(root);
-}
-
 /* Do the command line's filters equal those stored at the first start? With
  * no filter options given, the stored filters are adopted (and match). */
 static bool filters_match(pgb_options *o, const char *stored)
 {
     if (filter_is_empty(o))
-        filters_adopt(o, stored);
+        filter_adopt_stored(o, stored);
     json_t *root = stored ? json_loads(stored, 0, NULL) : NULL;     /* new reference */
     json_t *saved = root ? json_object_get(root, "filters") : NULL; /* borrowed */
     json_t *now = filters_json(o);
@@ -750,7 +721,7 @@ int cmd_start(const pgb_options *o)
     }
 out:
     /* with no filter options, c.o's lists are its own: empty, or adopted
-     * from the first start (filters_adopt); otherwise they are O's */
+     * from the first start (filter_adopt_stored); otherwise they are O's */
     if (filter_is_empty(o))
         filter_lists_free(&c.o);
     start_ctx_free(&c);

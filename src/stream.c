@@ -1,5 +1,5 @@
 /*
- * src/stream.c — the streaming phase: follow the wal2json slot and apply.
+ * src/stream.c — the streaming phase: follow the slot and apply.
  *
  * How it works (the shape of pg_recvlogical's loop):
  *   stream_follow() is an outer loop that (re)connects; run_session() is
@@ -27,6 +27,13 @@
  *   SIGINT/SIGTERM: commit what is complete (or roll back a partial source
  *   transaction), send final feedback, exit 0. The phase becoming 'done'
  *   (cutover finished) stops the loop the same way.
+ *
+ *   Decoding: the slot's plugin decides (ctx->plugin). pgoutput (protocol
+ *   version 1, text values, messages 'true' for the heartbeat and the
+ *   fence, the migration's publication) goes through src/pgoutput.c, whose
+ *   relation cache is emptied for each session; one Truncate message may
+ *   give several changes. Either decoder fills the same change
+ *   (include/change.h): nothing after this point knows the plugin.
  *
  *   wal2json options: format 2 with xids, timestamps, LSNs and type OIDs,
  *   without type names (include-types 0: printing them took a fifth of
