@@ -31,7 +31,7 @@ $(for w in "${BENCH_WORKLOADS[@]}"; do printf '  %-6s %s\n' "$w" "${BENCH_WL_DES
 
 Options:
   --rounds N     interleaved rounds per workload (default 3); medians of N runs
-                 (W4: cutovers, at least 5; W3: each round is 3 minutes)
+                 (W4: cutovers, at least 5; W3: each round is 4 minutes)
   --scale S      pgbench scale of W1a and V1 (default 30, about 450 MB)
   --table-mb M   size of each W1b table in MB (default 60)
   --quick        small sizes for a smoke test (W1a/V1 scale 3, W1b tables of

@@ -2,12 +2,16 @@
 # latency replication adds on the source.
 #
 # Source database "w3" (pgbench -i -s W3_SCALE, made once). Each round runs
-# `pgbench -n -c 4 -j 2 -R 1000 -T W3_SECONDS` on the source three times,
+# `pgbench -n -c 4 -j 2 -R 1000 -T W3_SECONDS` on the source four times,
 # once per setting, in an order that rotates by round, and keeps pgbench's
 # "latency average" (with -R it is measured from each transaction's
 # scheduled start, so it includes any schedule lag):
 #   (a) no replication;
-#   (b) pgbaton streaming: `pgbaton start` copied w3 to the target and is in
+#   (b) pgbaton streaming with wal2json (`pgbaton start --plugin wal2json
+#       --accept-nan-as-null`; setting "pgbaton"), and
+#   (b') the same with `--plugin pgoutput` (setting "pgoutput"; pgbaton makes
+#       its own publication, dropped afterwards): each time `pgbaton start`
+#       copied w3 to the target and is in
 #       the streaming phase with lag < 1 s before pgbench starts; every
 #       0.5 s its lag is read from pgbaton.migration on the target: the
 #       clock minus the newer of the last applied commit's and heartbeat's
@@ -23,16 +27,20 @@
 # that sampling costs the two settings the same and next to nothing: a
 # process and new connections every 0.5 s (as `pgbaton status` would be)
 # take CPU from the 2 cores the source shares.
-# Reported: pgbaton's lag p50/p99 over all samples of all rounds, the median
-# source latency of each setting, and the latency each replication adds.
+# Reported: each pgbaton's lag p50/p99 over all samples of all rounds, the
+# median source latency of each setting, the latency each replication adds,
+# and each pgbaton's peak RSS, beside the goals (lag p99 < 1 s, added
+# latency <= native's, peak RSS < 64 MB).
 
-bench_workload W3 "lag under pgbench -R 1000, and the source latency pgbaton adds vs native"
+bench_workload W3 "lag under pgbench -R 1000, and the source latency pgbaton (wal2json, pgoutput) adds vs native"
 
 W3_DB=w3
 W3_NATIVE_DB=w3_native
-declare -A W3_LAT=()   # setting (none, pgbaton, native) -> latencies (ms) of its runs
+declare -A W3_LAT=()   # setting (none, pgbaton, pgoutput, native) -> latencies (ms) of its runs
 declare -A W3_TPS=()   # setting -> tps of its runs
-W3_LAGS=""             # pgbaton's lag samples (s), all rounds
+declare -A W3_PLAGS=() # pgbaton setting (pgbaton = wal2json, pgoutput) -> lag samples (s), all rounds
+declare -A W3_RSS=()   # pgbaton setting -> peak RSS (kB), max over runs
+declare -A W3_DESC=([none]="none" [pgbaton]="pgbaton wal2json" [pgoutput]="pgbaton pgoutput" [native]="native")
 W3_NATIVE_LAGS=""      # native's replay_lag samples (s), all rounds
 W3_FAILS=""
 
@@ -106,29 +114,40 @@ w3_round_none() {
   w3_load none "$1"
 }
 
-w3_round_pgbaton() {
-  local secs=$1 samples="$BENCH_CLIENT/w3_lag.samples" rc=0
+w3_round_pgbaton() { w3_pgbaton pgbaton "$1" --plugin wal2json --accept-nan-as-null; }
+w3_round_pgoutput() { w3_pgbaton pgoutput "$1" --plugin pgoutput; }
+
+# w3_pgbaton SETTING SECS PLUGIN-ARGS...: one pgbaton setting's run.
+w3_pgbaton() {
+  local setting=$1 secs=$2 samples="$BENCH_CLIENT/w3_lag_$1.samples" rc=0 kb
+  shift 2
   bench_reset_db target "$W3_DB"
   bench_pgbaton_next_name
   bench_pgbaton_launch start -s "$(bench_conn source "$W3_DB")" -t "$(bench_conn target "$W3_DB")" \
-    --jobs 2 --name "$BENCH_PGBATON_NAME"
+    --jobs 2 --name "$BENCH_PGBATON_NAME" "$@"
   if bench_wait_phase target "$W3_DB" "$BENCH_PGBATON_NAME" streaming "$BENCH_TIMEOUT" &&
     bench_wait_analyzed target "$W3_DB" "$BENCH_PGBATON_NAME" &&
     w3_settle "$W3_DB" &&
     bench_wait_lag_below target "$W3_DB" "$BENCH_PGBATON_NAME" 1 120; then
     w3_sampler "$samples" target "$W3_DB" "$(w3_pgbaton_lag_sql)"
-    w3_load pgbaton "$secs" || rc=1
+    w3_load "$setting" "$secs" || rc=1
     w3_sampler_stop "$samples"
-    W3_LAGS+="$(grep -E '^[0-9.eE+-]+$' "$samples" | tr '\n' ' ')"
+    W3_PLAGS[$setting]+="$(grep -E '^[0-9.eE+-]+$' "$samples" | tr '\n' ' ')"
     if grep -qv -E '^[0-9.eE+-]+$' "$samples"; then
       bench_log "W3: $(grep -cv -E '^[0-9.eE+-]+$' "$samples") lag sample(s) without a number (status could not tell)"
     fi
   else
     rc=1
   fi
-  bench_pgbaton_stop || bench_log "W3: pgbaton ended with status $?"
-  bench_record_rss W3 "$(bench_pgbaton_rss_kb)"
+  bench_pgbaton_stop || bench_log "W3: ${W3_DESC[$setting]} ended with status $?"
+  kb=$(bench_pgbaton_rss_kb)
+  bench_record_rss W3 "$kb"
+  if [ -n "$kb" ] && { [ -z "${W3_RSS[$setting]:-}" ] || [ "$kb" -gt "${W3_RSS[$setting]}" ]; }; then
+    W3_RSS[$setting]=$kb
+  fi
   bench_drop_slot source "$BENCH_PGBATON_NAME"
+  bench_psql source "$W3_DB" -c "SET client_min_messages = warning" \
+    -c "DROP PUBLICATION IF EXISTS $BENCH_PGBATON_NAME" >/dev/null 2>&1
   bench_reset_db target "$W3_DB"
   return $rc
 }
@@ -167,17 +186,17 @@ wl_W3() {
   bench_log "W3: pgbench -i -s $scale on the source"
   bench_pgbench_init "$W3_DB" "$scale" "$BENCH_CLIENT/w3_init.log"
   bench_psql source "$W3_DB" -c "CREATE PUBLICATION w3_pub FOR ALL TABLES" || bench_die "W3: CREATE PUBLICATION failed"
-  BENCH_TITLE["W3"]="pgbench -i -s $scale; load pgbench -n -c 4 -j 2 -R 1000 -T $secs; $BENCH_ROUNDS rounds of none, pgbaton, native (order rotated by round)"
+  BENCH_TITLE["W3"]="pgbench -i -s $scale; load pgbench -n -c 4 -j 2 -R 1000 -T $secs; $BENCH_ROUNDS rounds of none, pgbaton wal2json, pgbaton pgoutput, native (order rotated by round)"
   bench_log "W3: ${BENCH_TITLE["W3"]}"
   bench_declare W3
-  local settings=(none pgbaton native) k
+  local settings=(none pgbaton pgoutput native) k
   for r in $(seq 1 "$BENCH_ROUNDS"); do
-    # the order rotates by round: none, pgbaton, native; then pgbaton,
-    # native, none; ... so that no setting always runs in the same place
-    # (after the same setting's teardown, or first after a copy)
-    for k in 0 1 2; do
-      setting=${settings[$(((k + r - 1) % 3))]}
-      if [ "$setting" = pgbaton ] && [ -n "$BENCH_PGBATON_MISSING" ]; then continue; fi
+    # the order rotates by round: none, pgbaton, pgoutput, native; then
+    # pgbaton, pgoutput, native, none; ... so that no setting always runs in
+    # the same place (after the same setting's teardown, or first after a copy)
+    for k in 0 1 2 3; do
+      setting=${settings[$(((k + r - 1) % 4))]}
+      case $setting in pgbaton | pgoutput) [ -z "$BENCH_PGBATON_MISSING" ] || continue ;; esac
       bench_log "W3 round $r/$BENCH_ROUNDS: $setting"
       "w3_round_$setting" "$secs" || {
         W3_FAILS+="$setting "
@@ -193,56 +212,72 @@ w3_pcts() {
   echo "$(bench_percentile 50 "$@") $(bench_percentile 99 "$@") $#"
 }
 
+# w3_verdicts SETTING: the goals of one pgbaton setting (pgbaton = wal2json,
+# pgoutput): lag p99 < 1 s, added source latency <= native's, peak RSS < 64 MB.
+# Reads med (the median latencies) from report_W3, its caller.
+w3_verdicts() {
+  local s=$1 d=${W3_DESC[$1]} p add addn verdict
+  # shellcheck disable=SC2086
+  p=$(w3_pcts ${W3_PLAGS[$s]:-} | cut -d' ' -f2)
+  if [ "$p" != "-" ]; then
+    if bench_lt "$p" 1; then verdict=met; else verdict="NOT met"; fi
+    printf '%s lag p99: %s s   goal < 1 s   %s\n' "$d" "$p" "$verdict"
+  else
+    echo "$d lag p99: not measured"
+  fi
+  add="" addn=""
+  if [ -n "${med[none]:-}" ] && [ -n "${med[$s]:-}" ]; then
+    add=$(awk -v a="${med[$s]}" -v b="${med[none]}" 'BEGIN { printf "%.3f", a - b }')
+  fi
+  if [ -n "${med[none]:-}" ] && [ -n "${med[native]:-}" ]; then
+    addn=$(awk -v a="${med[native]}" -v b="${med[none]}" 'BEGIN { printf "%.3f", a - b }')
+  fi
+  printf 'added source latency: %s %s ms, native %s ms' "$d" "${add:--}" "${addn:--}"
+  if [ -n "$add" ] && [ -n "$addn" ]; then
+    if bench_le "${med[$s]}" "${med[native]}"; then verdict=met; else verdict="NOT met"; fi
+    printf '   goal %s <= native   %s (difference %s ms)\n' "$d" "$verdict" \
+      "$(awk -v a="$add" -v b="$addn" 'BEGIN { printf "%.3f", a - b }')"
+  else
+    echo
+  fi
+  if [ -n "${W3_RSS[$s]:-}" ]; then
+    if [ "${W3_RSS[$s]}" -lt 65536 ]; then verdict=met; else verdict="NOT met"; fi
+    echo "$d peak RSS (max over runs): ${W3_RSS[$s]} kB = $((W3_RSS[$s] / 1024)) MB   goal < 64 MB   $verdict"
+  fi
+}
+
 report_W3() {
-  local p50 p99 n np50 np99 nn s m verdict
+  local p50 p99 n qp50 qp99 qn np50 np99 nn s
   local -A med=()
   # shellcheck disable=SC2086
-  read -r p50 p99 n <<<"$(w3_pcts $W3_LAGS)"
+  read -r p50 p99 n <<<"$(w3_pcts ${W3_PLAGS[pgbaton]:-})"
+  # shellcheck disable=SC2086
+  read -r qp50 qp99 qn <<<"$(w3_pcts ${W3_PLAGS[pgoutput]:-})"
   # shellcheck disable=SC2086
   read -r np50 np99 nn <<<"$(w3_pcts $W3_NATIVE_LAGS)"
   echo
   echo "== W3: ${BENCH_TITLE[W3]}"
   printf '%-44s %10s %10s %8s\n' "lag (s), sampled every 0.5 s" "p50" "p99" "samples"
-  printf '%-44s %10s %10s %8s\n' "pgbaton (pgbaton.migration timestamps)" "$p50" "$p99" "$n"
+  printf '%-44s %10s %10s %8s\n' "pgbaton wal2json (pgbaton.migration)" "$p50" "$p99" "$n"
+  printf '%-44s %10s %10s %8s\n' "pgbaton pgoutput (pgbaton.migration)" "$qp50" "$qp99" "$qn"
   printf '%-44s %10s %10s %8s\n' "native (pg_stat_replication.replay_lag)" "$np50" "$np99" "$nn"
   echo
   printf '%-44s %10s   %s\n' "source latency (pgbench latency average)" "median" "runs (ms, in order) / tps"
-  for s in none pgbaton native; do
+  for s in none pgbaton pgoutput native; do
     if [ -n "${W3_LAT[$s]:-}" ]; then
       # shellcheck disable=SC2086
       med[$s]=$(bench_median ${W3_LAT[$s]})
-      printf '%-44s %7s ms   %s/ %s\n' "$s" "${med[$s]}" "${W3_LAT[$s]}" "${W3_TPS[$s]}"
+      printf '%-44s %7s ms   %s/ %s\n' "${W3_DESC[$s]}" "${med[$s]}" "${W3_LAT[$s]}" "${W3_TPS[$s]}"
     else
-      printf '%-44s %10s\n' "$s" "-"
+      printf '%-44s %10s\n' "${W3_DESC[$s]}" "-"
     fi
   done
   [ -z "$W3_FAILS" ] || echo "failed runs (not counted): $W3_FAILS"
   echo
-  if [ "$p99" != "-" ]; then
-    if bench_lt "$p99" 1; then verdict=met; else verdict="NOT met"; fi
-    printf 'pgbaton lag p99: %s s   goal < 1 s   %s\n' "$p99" "$verdict"
-  else
-    echo "pgbaton lag p99: not measured"
-  fi
-  local addp="" addn=""
-  if [ -n "${med[none]:-}" ] && [ -n "${med[pgbaton]:-}" ]; then
-    addp=$(awk -v a="${med[pgbaton]}" -v b="${med[none]}" 'BEGIN { printf "%.3f", a - b }')
-  fi
-  if [ -n "${med[none]:-}" ] && [ -n "${med[native]:-}" ]; then
-    addn=$(awk -v a="${med[native]}" -v b="${med[none]}" 'BEGIN { printf "%.3f", a - b }')
-  fi
-  printf 'added source latency: pgbaton %s ms, native %s ms' "${addp:--}" "${addn:--}"
-  if [ -n "$addp" ] && [ -n "$addn" ]; then
-    if bench_le "${med[pgbaton]}" "${med[native]}"; then verdict=met; else verdict="NOT met"; fi
-    printf '   goal pgbaton <= native   %s (difference %s ms)\n' "$verdict" \
-      "$(awk -v a="$addp" -v b="$addn" 'BEGIN { printf "%.3f", a - b }')"
-  else
-    echo
-  fi
-  if [ -n "${BENCH_RSS[W3]:-}" ]; then
-    echo "pgbaton peak RSS (max over runs): ${BENCH_RSS[W3]} kB = $((BENCH_RSS[W3] / 1024)) MB   goal < 64 MB"
-  fi
-  BENCH_PARAMS["W3"]="\"seconds\": $W3_SECONDS, \"rate\": 1000, \"clients\": 4, \"pgbaton_lag_p50\": $(w3_jnum "$p50"), \"pgbaton_lag_p99\": $(w3_jnum "$p99"), \"pgbaton_lag_samples\": $n, \"native_replay_lag_p50\": $(w3_jnum "$np50"), \"native_replay_lag_p99\": $(w3_jnum "$np99"), \"latency_ms_none\": $(w3_jnum "${med[none]:-}"), \"latency_ms_pgbaton\": $(w3_jnum "${med[pgbaton]:-}"), \"latency_ms_native\": $(w3_jnum "${med[native]:-}")"
+  w3_verdicts pgbaton
+  echo
+  w3_verdicts pgoutput
+  BENCH_PARAMS["W3"]="\"seconds\": $W3_SECONDS, \"rate\": 1000, \"clients\": 4, \"pgbaton_lag_p50\": $(w3_jnum "$p50"), \"pgbaton_lag_p99\": $(w3_jnum "$p99"), \"pgbaton_lag_samples\": $n, \"pgoutput_lag_p50\": $(w3_jnum "$qp50"), \"pgoutput_lag_p99\": $(w3_jnum "$qp99"), \"pgoutput_lag_samples\": $qn, \"native_replay_lag_p50\": $(w3_jnum "$np50"), \"native_replay_lag_p99\": $(w3_jnum "$np99"), \"latency_ms_none\": $(w3_jnum "${med[none]:-}"), \"latency_ms_pgbaton\": $(w3_jnum "${med[pgbaton]:-}"), \"latency_ms_pgoutput\": $(w3_jnum "${med[pgoutput]:-}"), \"latency_ms_native\": $(w3_jnum "${med[native]:-}"), \"peak_rss_kb_wal2json\": $(w3_jnum "${W3_RSS[pgbaton]:-}"), \"peak_rss_kb_pgoutput\": $(w3_jnum "${W3_RSS[pgoutput]:-}")"
 }
 
 # w3_jnum V: V as a JSON number, or null.
