@@ -18,6 +18,7 @@
 
 #include "apply.h"
 #include "db.h"
+#include "strbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,11 +28,6 @@
 #define DESC_LEN      240
 #define TABLE_BUCKETS 1024
 #define ALIVE_MS      2000 /* alive_at refreshed at least this often */
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
 
 typedef struct apply_stmt {
     apply_op op;
@@ -68,8 +64,8 @@ typedef struct apply_group {
     int width;                      /* nset + nwhere values per row */
     size_t *off; /* value i of row r: offset in text of off[r * width + i], or GROUP_NULL */
     int nrows, caprows;
-    sbuf text; /* the values, each NUL-terminated */
-    int *slot; /* UPDATE/DELETE: open addressing on the key values, row + 1 (0: free) */
+    strbuf text; /* the values, each NUL-terminated */
+    int *slot;   /* UPDATE/DELETE: open addressing on the key values, row + 1 (0: free) */
     int nslot;
     bool listed;               /* in apply_ctx.held */
     char first_desc[DESC_LEN]; /* the first held change, for messages */
@@ -120,7 +116,7 @@ struct apply_ctx {
     int nheld, capheld;
     size_t held_bytes;
     lsn_t seen_lsn; /* the latest change's LSN (where a replay must reach) */
-    sbuf arrays;    /* scratch: the array parameters of one grouped statement */
+    strbuf arrays;  /* scratch: the array parameters of one grouped statement */
 
     /* truncates of one source TRUNCATE statement, applied together */
     apply_table **trunc;
@@ -133,6 +129,8 @@ struct apply_ctx {
     const char **params;
     const char **gparams; /* parameters of a grouped statement being sent */
     size_t *goff;         /* their offsets in arrays */
+    const char **gvals;   /* one column's values of a group (borrowed), capgvals of them */
+    int capgvals;
     int capscratch;
 
     bool phase_done;
@@ -141,16 +139,6 @@ struct apply_ctx {
 };
 
 /* ---- shared small helpers ---------------------------------------------- */
-
-#define FNV_BASIS 2166136261u
-
-/* FNV-1a of the bytes of S, continuing from H. */
-static inline unsigned fnv(unsigned h, const char *s)
-{
-    for (const char *p = s; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return h;
-}
 
 static inline bool same_ints(const int *a, int na, const int *b, int nb)
 {
@@ -170,11 +158,6 @@ static inline void count_change(apply_ctx *a)
     a->src_changes++;
     a->changes_since_sample++;
 }
-
-/* ---- src/apply_sql.c ---------------------------------------------------- */
-
-void apply_sb_add(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void apply_sb_ident(sbuf *b, const char *name);
 
 /* ---- src/apply_pipe.c --------------------------------------------------- */
 
@@ -255,6 +238,12 @@ apply_status apply_group_or_send(apply_ctx *a, apply_table *t, const apply_shape
 apply_status apply_group_flush_all(apply_ctx *a);
 
 void apply_group_free(apply_group *g);
+
+/* Append the array literal of the N values VALS (NULL: SQL NULL) with DELIM
+ * between them: {"v1",NULL,...}. Every value is double-quoted, with \ and "
+ * escaped, so that array_in hands the element type's input function the
+ * exact text, whatever braces, delimiters, spaces or bytes it holds. */
+void apply_array_literal(strbuf *b, const char *const *vals, int n, char delim);
 
 /* ---- src/apply.c -------------------------------------------------------- */
 

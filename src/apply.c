@@ -232,17 +232,17 @@ apply_status apply_flush_truncates(apply_ctx *a)
 {
     if (a->ntrunc == 0)
         return APPLY_OK;
-    sbuf b = {0};
-    apply_sb_add(&b, "TRUNCATE ");
+    strbuf b = {0};
+    strbuf_printf(&b, "TRUNCATE ");
     for (int i = 0; i < a->ntrunc; i++)
-        apply_sb_add(&b, "%s%s%s", i ? ", " : "", a->trunc[i]->relkind == 'p' ? "" : "ONLY ",
-                     a->trunc[i]->qname);
+        strbuf_printf(&b, "%s%s%s", i ? ", " : "", a->trunc[i]->relkind == 'p' ? "" : "ONLY ",
+                      a->trunc[i]->qname);
     char desc[DESC_LEN];
     snprintf(desc, sizeof desc, "TRUNCATE of %s%s", a->trunc[0]->qname,
              a->ntrunc > 1 ? " and related tables" : "");
     a->ntrunc = 0;
-    apply_status st = apply_send_cmd(a, b.s, desc);
-    free(b.s);
+    apply_status st = apply_send_cmd(a, b.data, desc);
+    strbuf_free(&b);
     if (st == APPLY_OK) {
         a->batch_changes++;
         a->src_changes++;
@@ -448,8 +448,9 @@ void apply_close(apply_ctx *a)
     free(a->params);
     free(a->gparams);
     free(a->goff);
+    free(a->gvals);
     free(a->held);
-    free(a->arrays.s);
+    strbuf_free(&a->arrays);
     free(a->error);
     free(a);
 }

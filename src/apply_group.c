@@ -5,6 +5,7 @@
  */
 #include "apply_internal.h"
 
+#include "strutil.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -34,36 +35,17 @@ bool apply_cols_groupable(const apply_table *t, const int *cols, int n)
     return true;
 }
 
-static void sb_reserve(sbuf *b, size_t n)
-{
-    if (b->len + n < b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap <= b->len + n)
-        cap *= 2;
-    b->s = xrealloc(b->s, cap);
-    b->cap = cap;
-}
-
-static void sb_putc(sbuf *b, char c)
-{
-    sb_reserve(b, 1);
-    b->s[b->len++] = c;
-}
-
 /* One array element: NULL, or the value in double quotes with \ and "
  * escaped (array_in then hands the type's input function the exact text). */
-static void sb_array_element(sbuf *b, const char *v)
+static void array_element(strbuf *b, const char *v)
 {
     if (!v) {
-        sb_reserve(b, 4);
-        memcpy(b->s + b->len, "NULL", 4);
-        b->len += 4;
+        strbuf_append(b, "NULL", 4);
         return;
     }
     size_t n = strlen(v);
-    sb_reserve(b, 2 * n + 2);
-    char *o = b->s + b->len;
+    strbuf_reserve(b, 2 * n + 2);
+    char *o = b->data + b->len;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
         if (v[i] == '"' || v[i] == '\\')
@@ -71,40 +53,41 @@ static void sb_array_element(sbuf *b, const char *v)
         *o++ = v[i];
     }
     *o++ = '"';
-    b->len = (size_t)(o - b->s);
+    b->len = (size_t)(o - b->data);
+    *o = '\0';
+}
+
+void apply_array_literal(strbuf *b, const char *const *vals, int n, char delim)
+{
+    strbuf_putc(b, '{');
+    for (int r = 0; r < n; r++) {
+        if (r > 0)
+            strbuf_putc(b, delim);
+        array_element(b, vals[r]);
+    }
+    strbuf_putc(b, '}');
 }
 
 static const char *group_value(const apply_group *g, int row, int i)
 {
     size_t o = g->off[(size_t)row * (size_t)g->width + (size_t)i];
-    return o == GROUP_NULL ? NULL : g->text.s + o;
+    return o == GROUP_NULL ? NULL : g->text.data + o;
 }
 
 static size_t group_store(apply_group *g, const char *v)
 {
     if (!v)
         return GROUP_NULL;
-    size_t n = strlen(v) + 1;
-    sb_reserve(&g->text, n);
-    memcpy(g->text.s + g->text.len, v, n);
     size_t o = g->text.len;
-    g->text.len += n;
+    strbuf_append(&g->text, v, strlen(v) + 1); /* with its NUL */
     return o;
-}
-
-static unsigned key_hash(const char *const *vals, int n)
-{
-    unsigned h = FNV_BASIS;
-    for (int i = 0; i < n; i++)
-        h = fnv(fnv(h, vals[i] ? vals[i] : ""), vals[i] ? "\x01" : "\x02");
-    return h;
 }
 
 /* The held row whose key values are KEY, or -1; *SLOT: where it is or would go. */
 static int group_find(const apply_group *g, const char *const *key, int *slot)
 {
     unsigned mask = (unsigned)g->nslot - 1;
-    unsigned i = key_hash(key, g->nwhere) & mask;
+    unsigned i = str_hash(key, g->nwhere) & mask;
     for (; g->slot[i]; i = (i + 1) & mask) {
         int r = g->slot[i] - 1;
         bool eq = true;
@@ -122,7 +105,7 @@ static int group_find(const apply_group *g, const char *const *key, int *slot)
 static void group_reset(apply_ctx *a, apply_group *g)
 {
     a->held_bytes -= g->text.len;
-    g->text.len = 0;
+    strbuf_reset(&g->text);
     g->nrows = 0;
     g->op = 0;
     if (g->slot)
@@ -151,23 +134,22 @@ static apply_status group_flush(apply_ctx *a, apply_table *t)
         for (int i = 0; i < g->width; i++)
             a->gparams[i] = group_value(g, 0, i);
     } else {
-        sbuf *b = &a->arrays;
-        b->len = 0;
+        strbuf *b = &a->arrays;
+        strbuf_reset(b);
+        if (a->capgvals < g->nrows) {
+            a->capgvals = g->caprows;
+            a->gvals = xrealloc(a->gvals, (size_t)a->capgvals * sizeof(char *));
+        }
         for (int i = 0; i < g->width; i++) {
             int col = i < g->nset ? g->set[i] : g->where[i - g->nset];
-            char delim = t->cols[col].delim;
+            for (int r = 0; r < g->nrows; r++)
+                a->gvals[r] = group_value(g, r, i);
             a->goff[i] = b->len;
-            sb_putc(b, '{');
-            for (int r = 0; r < g->nrows; r++) {
-                if (r > 0)
-                    sb_putc(b, delim);
-                sb_array_element(b, group_value(g, r, i));
-            }
-            sb_putc(b, '}');
-            sb_putc(b, '\0');
+            apply_array_literal(b, a->gvals, g->nrows, t->cols[col].delim);
+            strbuf_putc(b, '\0'); /* parameters follow each other in the buffer */
         }
         for (int i = 0; i < g->width; i++)
-            a->gparams[i] = b->s + a->goff[i];
+            a->gparams[i] = b->data + a->goff[i];
     }
     if (!PQsendQueryPrepared(a->db->pg, st->name, g->width, a->gparams, NULL, NULL, 0))
         return apply_conn_lost(a, "sending changes");
@@ -181,8 +163,7 @@ static apply_status group_flush(apply_ctx *a, apply_table *t)
                  apply_op_name(g->op), g->nrows, t->qname, g->first_desc);
     group_reset(a, g);
     if (a->arrays.cap > (size_t)4 * GROUP_BYTES) { /* do not keep a huge scratch */
-        free(a->arrays.s);
-        a->arrays = (sbuf){0};
+        strbuf_free(&a->arrays);
     }
     return APPLY_OK;
 }
@@ -305,7 +286,7 @@ void apply_group_free(apply_group *g)
     free(g->set);
     free(g->where);
     free(g->off);
-    free(g->text.s);
+    strbuf_free(&g->text);
     free(g->slot);
     free(g);
 }

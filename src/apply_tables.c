@@ -10,6 +10,7 @@
 #include "filter.h"
 #include "log.h"
 #include "sql_embed.h"
+#include "strutil.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -23,7 +24,8 @@
 
 static unsigned hash_name(const char *schema, const char *table)
 {
-    return fnv(fnv(fnv(FNV_BASIS, schema), "."), table) % TABLE_BUCKETS;
+    const char *name[2] = {schema, table};
+    return str_hash(name, 2) % TABLE_BUCKETS;
 }
 
 static bool load_table(apply_ctx *a, apply_table *t)
@@ -271,19 +273,19 @@ void apply_describe_change(const apply_table *t, change_kind kind, const pgb_col
                  apply_kind_name(kind), t->qname);
         return;
     }
-    sbuf names = {0}, vals = {0};
-    apply_sb_add(&names, "%s", "");
-    apply_sb_add(&vals, "%s", "");
+    strbuf names = {0}, vals = {0};
+    strbuf_printf(&names, "%s", "");
+    strbuf_printf(&vals, "%s", "");
     bool first = true;
     for (int i = 0; i < n; i++) {
         if (map[i] < 0 || !t->cols[map[i]].in_key)
             continue;
-        apply_sb_add(&names, "%s%s", first ? "" : ", ", cols[i].name);
-        apply_sb_add(&vals, "%s%.60s", first ? "" : ", ", cols[i].value ? cols[i].value : "NULL");
+        strbuf_printf(&names, "%s%s", first ? "" : ", ", cols[i].name);
+        strbuf_printf(&vals, "%s%.60s", first ? "" : ", ", cols[i].value ? cols[i].value : "NULL");
         first = false;
     }
-    snprintf(out, outsz, "%s on %s with key (%s)=(%s)", apply_kind_name(kind), t->qname, names.s,
-             vals.s);
-    free(names.s);
-    free(vals.s);
+    snprintf(out, outsz, "%s on %s with key (%s)=(%s)", apply_kind_name(kind), t->qname, names.data,
+             vals.data);
+    strbuf_free(&names);
+    strbuf_free(&vals);
 }
