@@ -477,7 +477,7 @@ const char *apply_error(const apply_ctx *a)
 
 void apply_record_error(apply_ctx *a, const char *message)
 {
-    const char *params[2] = {a->opts.o->name, message};
+    const char *params[2] = {a->opts.migration, message};
     if (!db_commandp(a->catalog, "UPDATE pgbaton.migration SET last_error = $2 WHERE name = $1", 2,
                      params))
         log_warn("could not record the error in pgbaton.migration.last_error");

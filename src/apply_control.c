@@ -42,7 +42,7 @@ void apply_position_result(apply_ctx *a, const PGresult *r)
             a, APPLY_FATAL,
             "target: the migration row \"%s\" is missing from pgbaton.migration: was `pgbaton "
             "clean` run?",
-            a->opts.o->name);
+            a->opts.migration);
         return;
     }
     if (phase_ends_streaming(PQgetvalue(r, 0, 0)))
@@ -70,7 +70,7 @@ void apply_refresh_alive(apply_ctx *a)
     if ((now - a->last_alive) * 1000.0 < ALIVE_MS)
         return;
     a->last_alive = now;
-    const char *params[1] = {a->opts.o->name};
+    const char *params[1] = {a->opts.migration};
     PGresult *r = db_exec(a->catalog, DB_QUIET, sql_alive, 1, params);
     if (!r)
         log_debug("target: could not refresh alive_at: %s",
@@ -80,7 +80,7 @@ void apply_refresh_alive(apply_ctx *a)
 
 bool apply_read_position(apply_ctx *a)
 {
-    const char *params[1] = {a->opts.o->name};
+    const char *params[1] = {a->opts.migration};
     PGresult *r = db_exec(a->catalog, DB_LOG,
                           "SELECT applied_lsn::text, phase, hold_lsn::text, "
                           "fence_applied_lsn IS NOT NULL FROM pgbaton.migration WHERE name = $1",
@@ -144,7 +144,7 @@ static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
     snprintf(bytes, sizeof bytes, "%llu",
              (unsigned long long)(a->source_lsn ? lsn_diff(a->source_lsn, pos) : 0));
     snprintf(rate_s, sizeof rate_s, "%.3f", rate);
-    const char *params[3] = {a->opts.o->name, a->source_lsn ? bytes : NULL, rate_s};
+    const char *params[3] = {a->opts.migration, a->source_lsn ? bytes : NULL, rate_s};
     if (!PQsendQueryParams(a->db->pg, sql_lag_sample, 3, NULL, params, NULL, NULL, 0))
         return apply_conn_lost(a, "sending a lag sample");
     pending *p = apply_queue_push(a, PEND_CMD);
@@ -186,7 +186,7 @@ apply_status apply_commit_batch(apply_ctx *a)
     char fence_lsn[LSN_STRLEN], post_fence[32];
     lsn_format(a->pending_fence_lsn, fence_lsn, sizeof fence_lsn);
     snprintf(post_fence, sizeof post_fence, "%ld", a->post_fence_batch);
-    const char *params[10] = {a->opts.o->name,
+    const char *params[10] = {a->opts.migration,
                               lsn,
                               a->pending_ts[0] ? a->pending_ts : NULL,
                               a->pending_hb_ts[0] ? a->pending_hb_ts : NULL,
@@ -243,7 +243,7 @@ static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, s
     if (json_is_object(j)) {
         const char *name = json_string_value(json_object_get(j, "name"));
         const char *t = json_string_value(json_object_get(j, "ts"));
-        ours = !name || strcmp(name, a->opts.o->name) == 0;
+        ours = !name || strcmp(name, a->opts.migration) == 0;
         if (ours && t && ts)
             snprintf(ts, tssz, "%s", t);
         if (ours && wake)
@@ -319,7 +319,7 @@ lsn_t apply_hold_lsn(const apply_ctx *a)
 
 apply_status apply_refresh_hold(apply_ctx *a)
 {
-    const char *params[1] = {a->opts.o->name};
+    const char *params[1] = {a->opts.migration};
     PGresult *r =
         db_exec(a->catalog, DB_QUIET,
                 "SELECT phase, hold_lsn::text FROM pgbaton.migration WHERE name = $1", 1, params);

@@ -7,7 +7,6 @@
  */
 #include "apply_internal.h"
 
-#include "filter.h"
 #include "log.h"
 #include "sql_embed.h"
 #include "strutil.h"
@@ -74,7 +73,7 @@ apply_table *apply_table_get(apply_ctx *a, const char *schema, const char *table
     t->schema = xstrdup(schema);
     t->name = xstrdup(table);
     t->qname = db_quote_qualified(schema, table);
-    t->selected = filter_table_selected(a->opts.o, schema, table);
+    t->selected = a->opts.selected(a->opts.selected_arg, schema, table);
     if (t->selected && !load_table(a, t)) {
         free(t->schema);
         free(t->name);
