@@ -19,9 +19,9 @@
 #ifndef PGBATON_APPLY_H
 #define PGBATON_APPLY_H
 
-#include "cli.h"
-#include "lsn.h"
 #include "change.h"
+#include "conninfo.h"
+#include "lsn.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -100,8 +100,14 @@ typedef enum apply_status {
                      change the target rejects */
 } apply_status;
 
+/* Does the migration cover SCHEMA.TABLE (its table filters)? ARG is
+ * apply_opts.selected_arg. */
+typedef bool (*apply_table_filter)(const void *arg, const char *schema, const char *table);
+
 typedef struct apply_opts {
-    const pgb_options *o;        /* name, filters */
+    const char *migration;       /* its name: the row of pgbaton.migration; borrowed */
+    apply_table_filter selected; /* which tables are applied; required */
+    const void *selected_arg;    /* passed to it; borrowed */
     const conninfo *target;      /* borrowed */
     const char *source_encoding; /* wal2json sends text in the source's encoding */
     int batch_changes;           /* commit after this many changes (default 5000) */

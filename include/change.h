@@ -11,6 +11,7 @@
 #define PGBATON_CHANGE_H
 
 #include "lsn.h"
+#include "strbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,13 +35,6 @@ typedef struct pgb_column {
     const char *value; /* text form, NULL for SQL NULL; borrowed */
 } pgb_column;
 
-/* A growable byte buffer (reused across messages). */
-typedef struct pgb_buf {
-    char *data; /* owned */
-    size_t len;
-    size_t cap;
-} pgb_buf;
-
 /* One decoded message. Every pointer is borrowed from the change and valid
  * until the next decode into it or change_free(). */
 typedef struct pgb_change {
@@ -60,21 +54,16 @@ typedef struct pgb_change {
     const char *content;   /* M */
 
     /* private */
-    pgb_buf text;     /* every kept value of the message, NUL-terminated; owned */
+    strbuf text;      /* every kept value of the message, NUL-terminated; owned */
     int capcolumns;   /* allocated size of columns */
     int capidentity;  /* allocated size of identity */
     char errbuf[128]; /* description of the last syntax error */
 } pgb_change;
-
-/* Room for EXTRA more bytes (and a NUL) in B; may move B's data. */
-void change_buf_reserve(pgb_buf *b, size_t extra);
 
 /* A new zeroed column at the end of *COLS (N used, CAP allocated). */
 pgb_column *change_column_add(pgb_column **cols, int *n, int *cap);
 
 /* Release what C owns (the struct itself is the caller's). */
 void change_free(pgb_change *c);
-
-void change_buf_free(pgb_buf *b);
 
 #endif

@@ -8,6 +8,7 @@
 #define PGBATON_STRUTIL_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 /* printf into a new malloc'd string (caller frees). */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -15,5 +16,12 @@ char *str_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 
 
 /* Append printf output to *S (owned; may be NULL: then it is created). */
 void str_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A hash (FNV-1a) of the N strings VALS, in order. An element may be NULL,
+ * which is hashed unlike "", and each element is followed by a marker, so
+ * that ("ab", "c") and ("a", "bc") are different inputs. For in-memory hash
+ * tables (the applier's table cache and grouping); the values are not
+ * stable across versions. */
+uint32_t str_hash(const char *const *vals, int n);
 
 #endif

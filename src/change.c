@@ -1,22 +1,12 @@
 /*
- * src/change.c — the buffers of a decoded change, shared by the decoders.
+ * src/change.c — the arrays and text of a decoded change, shared by the
+ * decoders.
  */
 #include "change.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-void change_buf_reserve(pgb_buf *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    b->data = xrealloc(b->data, cap);
-    b->cap = cap;
-}
 
 pgb_column *change_column_add(pgb_column **cols, int *n, int *cap)
 {
@@ -29,17 +19,10 @@ pgb_column *change_column_add(pgb_column **cols, int *n, int *cap)
     return col;
 }
 
-void change_buf_free(pgb_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
 void change_free(pgb_change *c)
 {
     free(c->columns);
     free(c->identity);
-    change_buf_free(&c->text);
+    strbuf_free(&c->text);
     memset(c, 0, sizeof *c);
 }

@@ -8,6 +8,7 @@
 #include "conninfo.h"
 
 #include "log.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #include <libpq-fe.h>
@@ -26,44 +27,21 @@ bool conninfo_is_uri(const char *raw)
     return strncmp(raw, "postgresql://", 13) == 0 || strncmp(raw, "postgres://", 11) == 0;
 }
 
-/* Growing string used by the maskers. */
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        while (b->len + n + 1 > b->cap)
-            b->cap = b->cap ? b->cap * 2 : 128;
-        b->s = xrealloc(b->s, b->cap);
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
 /* Mask ?password=... and &password=... in a URI query string starting at Q. */
-static void mask_uri_query(sbuf *b, const char *q)
+static void mask_uri_query(strbuf *b, const char *q)
 {
     while (*q) {
         const char *amp = strchr(q, '&');
         size_t n = amp ? (size_t)(amp - q) : strlen(q);
         if (n >= 9 && strncmp(q, "password=", 9) == 0) {
-            sb_put(b, q, 9);
-            sb_puts(b, mask_token);
+            strbuf_append(b, q, 9);
+            strbuf_puts(b, mask_token);
         } else {
-            sb_put(b, q, n);
+            strbuf_append(b, q, n);
         }
         q += n;
         if (*q == '&') {
-            sb_put(b, "&", 1);
+            strbuf_append(b, "&", 1);
             q++;
         }
     }
@@ -71,9 +49,9 @@ static void mask_uri_query(sbuf *b, const char *q)
 
 static char *mask_uri(const char *raw)
 {
-    sbuf b = {0};
+    strbuf b = {0};
     const char *rest = strstr(raw, "://") + 3;
-    sb_put(&b, raw, (size_t)(rest - raw));
+    strbuf_append(&b, raw, (size_t)(rest - raw));
 
     /* userinfo ends at the first '@' before any '/' or '?' (libpq's rule) */
     const char *at = NULL;
@@ -87,36 +65,36 @@ static char *mask_uri(const char *raw)
     if (at) {
         const char *colon = memchr(rest, ':', (size_t)(at - rest));
         if (colon) {
-            sb_put(&b, rest, (size_t)(colon - rest) + 1);
-            sb_puts(&b, mask_token);
+            strbuf_append(&b, rest, (size_t)(colon - rest) + 1);
+            strbuf_puts(&b, mask_token);
         } else {
-            sb_put(&b, rest, (size_t)(at - rest));
+            strbuf_append(&b, rest, (size_t)(at - rest));
         }
-        sb_put(&b, "@", 1);
+        strbuf_append(&b, "@", 1);
         hostpart = at + 1;
     }
     const char *q = strchr(hostpart, '?');
     if (!q) {
-        sb_puts(&b, hostpart);
+        strbuf_puts(&b, hostpart);
     } else {
-        sb_put(&b, hostpart, (size_t)(q - hostpart) + 1);
+        strbuf_append(&b, hostpart, (size_t)(q - hostpart) + 1);
         mask_uri_query(&b, q + 1);
     }
-    return b.s;
+    return b.data;
 }
 
 /* key=value masking following libpq's tokenizer: values may be single-quoted
  * with backslash escapes, or bare up to whitespace. */
 static char *mask_kv(const char *raw)
 {
-    sbuf b = {0};
+    strbuf b = {0};
     const char *p = raw;
-    sb_puts(&b, "");
+    strbuf_puts(&b, "");
     while (*p) {
         const char *ws = p;
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
             p++;
-        sb_put(&b, ws, (size_t)(p - ws));
+        strbuf_append(&b, ws, (size_t)(p - ws));
         if (!*p)
             break;
         const char *key = p;
@@ -129,18 +107,18 @@ static char *mask_kv(const char *raw)
             p++;
         if (*p != '=') {
             /* malformed: keep the key, mask everything after a "password" key */
-            sb_put(&b, key, (size_t)(p - key));
+            strbuf_append(&b, key, (size_t)(p - key));
             if (is_pw) {
-                sb_puts(&b, " ");
-                sb_puts(&b, mask_token);
-                return b.s;
+                strbuf_puts(&b, " ");
+                strbuf_puts(&b, mask_token);
+                return b.data;
             }
             continue;
         }
         p++;
         while (*p == ' ' || *p == '\t')
             p++;
-        sb_put(&b, key, (size_t)(p - key));
+        strbuf_append(&b, key, (size_t)(p - key));
         (void)eq;
         const char *val = p;
         if (*p == '\'') {
@@ -160,11 +138,11 @@ static char *mask_kv(const char *raw)
             }
         }
         if (is_pw)
-            sb_puts(&b, mask_token);
+            strbuf_puts(&b, mask_token);
         else
-            sb_put(&b, val, (size_t)(p - val));
+            strbuf_append(&b, val, (size_t)(p - val));
     }
-    return b.s;
+    return b.data;
 }
 
 char *conninfo_mask(const char *raw)
@@ -179,20 +157,20 @@ char *conninfo_mask(const char *raw)
  * no password, is echoed. */
 static char *unquote_fragments(const char *msg)
 {
-    sbuf b = {0};
-    sb_puts(&b, "");
+    strbuf b = {0};
+    strbuf_puts(&b, "");
     bool in = false;
     for (const char *p = msg; *p; p++) {
         if (*p == '"') {
-            sb_put(&b, "\"", 1);
+            strbuf_append(&b, "\"", 1);
             if (!in)
-                sb_puts(&b, "...");
+                strbuf_puts(&b, "...");
             in = !in;
         } else if (!in && *p != '\n') {
-            sb_put(&b, p, 1);
+            strbuf_append(&b, p, 1);
         }
     }
-    return b.s;
+    return b.data;
 }
 
 /* Register the password exactly as written in the raw string too (a URI may

@@ -253,7 +253,7 @@ static int64_t to_int64(uint64_t u)
 /* S (N bytes) and a NUL appended to the text, which was reserved for the
  * whole message: this check never fires, it keeps a mistake from overrunning
  * (reallocating would move what the change already points at). */
-static const char *emit(reader *r, pgb_buf *b, const void *s, size_t n)
+static const char *emit(reader *r, strbuf *b, const void *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         failf(r, "does not fit its buffer");
@@ -333,7 +333,7 @@ static bool emit_relation(reader *r, pgb_change *c, const relation *rel, size_t 
                           const char **names)
 {
     size_t n = columns ? rel->size : rel->names;
-    change_buf_reserve(&c->text, n + len + TEXT_SLACK);
+    strbuf_reserve(&c->text, n + len + TEXT_SLACK);
     /* the block holds its own NULs: emit() adds one more, harmless */
     if (!(*names = emit(r, &c->text, rel->strings, n)))
         return false;
@@ -671,11 +671,11 @@ static bool decode(reader *r, pgb_change *c, const char *msg, size_t len, lsn_t 
     switch (type) {
     case 'B':
         r->msgname = "Begin";
-        change_buf_reserve(&c->text, TEXT_SLACK);
+        strbuf_reserve(&c->text, TEXT_SLACK);
         return decode_begin(r, c);
     case 'C':
         r->msgname = "Commit";
-        change_buf_reserve(&c->text, TEXT_SLACK);
+        strbuf_reserve(&c->text, TEXT_SLACK);
         return decode_commit(r, c);
     case 'O':
         r->msgname = "Origin";
@@ -700,7 +700,7 @@ static bool decode(reader *r, pgb_change *c, const char *msg, size_t len, lsn_t 
         return decode_truncate(r, c, wal_start);
     case 'M':
         r->msgname = "Message";
-        change_buf_reserve(&c->text, len + TEXT_SLACK);
+        strbuf_reserve(&c->text, len + TEXT_SLACK);
         return decode_message(r, c);
     default:
         break;

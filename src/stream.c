@@ -47,6 +47,7 @@
 
 #include "apply.h"
 #include "db.h"
+#include "filter.h"
 #include "heartbeat.h"
 #include "log.h"
 #include "mono.h"
@@ -456,9 +457,17 @@ static session_end stream_loop(session *s)
     }
 }
 
+/* apply_opts.selected: the migration's table filters. */
+static bool table_selected(const void *o, const char *schema, const char *table)
+{
+    return filter_table_selected(o, schema, table);
+}
+
 static session_end run_session(session *s)
 {
-    apply_opts ao = {.o = s->ctx->o,
+    apply_opts ao = {.migration = s->ctx->o->name,
+                     .selected = table_selected,
+                     .selected_arg = s->ctx->o,
                      .target = s->ctx->target,
                      .source_encoding = s->ctx->source_encoding,
                      .ungrouped_until = &s->ungrouped_until};

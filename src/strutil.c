@@ -37,3 +37,21 @@ void str_append(char **s, const char *fmt, ...)
     *s = grown;
     free(add);
 }
+
+#define FNV_BASIS 2166136261u
+#define FNV_PRIME 16777619u
+
+static uint32_t fnv_bytes(uint32_t h, const char *s)
+{
+    for (const char *p = s; *p; p++)
+        h = (h ^ (unsigned char)*p) * FNV_PRIME;
+    return h;
+}
+
+uint32_t str_hash(const char *const *vals, int n)
+{
+    uint32_t h = FNV_BASIS;
+    for (int i = 0; i < n; i++)
+        h = fnv_bytes(fnv_bytes(h, vals[i] ? vals[i] : ""), vals[i] ? "\x01" : "\x02");
+    return h;
+}

@@ -41,7 +41,7 @@ typedef struct reader {
     const char *start; /* first byte of the message */
     const char *p;     /* next byte to read */
     const char *end;   /* one past the last byte */
-    pgb_buf *out;      /* decoded text; never reallocated while reading */
+    strbuf *out;       /* decoded text; never reallocated while reading */
     const char *what;  /* the first error, or NULL */
     size_t where;      /* its byte offset */
 } reader;
@@ -561,7 +561,7 @@ static bool read_message(pgb_change *c, message_read *m, const char *msg, size_t
                          const char **err)
 {
     c->text.len = 0;
-    change_buf_reserve(&c->text, 2 * len + 64);
+    strbuf_reserve(&c->text, 2 * len + 64);
     reader r = {.start = msg, .p = msg, .end = msg + len, .out = &c->text};
     bool ok = false;
     skip_ws(&r);

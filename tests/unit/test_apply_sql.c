@@ -115,12 +115,94 @@ static void grouped_statements(void **state)
           "WHERE pgb_t.\"id\" = pgb_v.p1");
 }
 
+/* An UPDATE sets only the columns the change carries: an unchanged TOASTed
+ * value is absent from the change, so it is absent from SET and the
+ * target keeps its value. */
+static void update_leaves_absent_columns_alone(void **state)
+{
+    (void)state;
+    apply_table t = table(1);
+    int set[] = {3}, where[] = {0};
+    apply_shape s = {.op = APPLY_OP_UPDATE, .set = set, .nset = 1, .where = where, .nwhere = 1};
+    check(&t, &s, "UPDATE \"s\".\"T x\" SET \"j\" = $1 WHERE \"id\" = $2");
+    int set2[] = {1};
+    s.set = set2;
+    check(&t, &s, "UPDATE \"s\".\"T x\" SET \"Odd \"\"col\"\"\" = $1 WHERE \"id\" = $2");
+}
+
+/* REPLICA IDENTITY FULL (no key): the old row finds one row, compared as
+ * text and null-safe; the WHERE parameters follow the SET ones. */
+static void update_full_row(void **state)
+{
+    (void)state;
+    apply_table t = table(0);
+    int set[] = {3}, where[] = {0, 1, 3};
+    apply_shape s = {.op = APPLY_OP_UPDATE,
+                     .set = set,
+                     .nset = 1,
+                     .where = where,
+                     .nwhere = 3,
+                     .full_row = true};
+    check(&t, &s,
+          "UPDATE \"s\".\"T x\" SET \"j\" = $1 WHERE ctid = (SELECT ctid FROM \"s\".\"T x\" WHERE "
+          "(\"id\")::text IS NOT DISTINCT FROM ($2::integer)::text AND "
+          "(\"Odd \"\"col\"\"\")::text IS NOT DISTINCT FROM ($3::public.mood)::text AND "
+          "(\"j\")::text IS NOT DISTINCT FROM ($4::json)::text LIMIT 1)");
+}
+
+static apply_column kcols[] = {
+    {.name = "a", .type = "integer", .in_key = true, .array_type = "pg_catalog._int4"},
+    {.name = "b", .type = "text", .in_key = true, .array_type = "pg_catalog._text"},
+    {.name = "v", .type = "numeric(10,2)", .array_type = "pg_catalog._numeric"},
+};
+
+/* A two-column key: the grouped forms join on both, the key values after
+ * the SET values; no identity column, no OVERRIDING. */
+static void grouped_composite_key(void **state)
+{
+    (void)state;
+    apply_table t = {.schema = "s",
+                     .name = "k",
+                     .qname = "\"s\".\"k\"",
+                     .relkind = 'r',
+                     .cols = kcols,
+                     .ncols = 3,
+                     .nkey = 2};
+    int all[] = {0, 1, 2}, set[] = {2}, where[] = {0, 1};
+    apply_shape i = {.op = APPLY_OP_INSERT, .set = all, .nset = 3, .grouped = true};
+    check(
+        &t, &i,
+        "INSERT INTO \"s\".\"k\" (\"a\", \"b\", \"v\") SELECT * FROM unnest($1::pg_catalog._int4, "
+        "$2::pg_catalog._text, $3::pg_catalog._numeric)");
+    apply_shape u = {
+        .op = APPLY_OP_UPDATE, .set = set, .nset = 1, .where = where, .nwhere = 2, .grouped = true};
+    check(&t, &u,
+          "UPDATE \"s\".\"k\" AS pgb_t SET \"v\" = pgb_v.p1 FROM unnest($1::pg_catalog._numeric, "
+          "$2::pg_catalog._int4, $3::pg_catalog._text) AS pgb_v(p1, p2, p3) WHERE pgb_t.\"a\" = "
+          "pgb_v.p2 AND pgb_t.\"b\" = pgb_v.p3");
+    apply_shape d = {.op = APPLY_OP_DELETE, .where = where, .nwhere = 2, .grouped = true};
+    check(
+        &t, &d,
+        "DELETE FROM \"s\".\"k\" AS pgb_t USING unnest($1::pg_catalog._int4, $2::pg_catalog._text) "
+        "AS pgb_v(p1, p2) WHERE pgb_t.\"a\" = pgb_v.p1 AND pgb_t.\"b\" = pgb_v.p2");
+    /* the same shapes, one row at a time */
+    i.grouped = u.grouped = d.grouped = false;
+    check(&t, &i, "INSERT INTO \"s\".\"k\" (\"a\", \"b\", \"v\") VALUES ($1, $2, $3)");
+    check(&t, &u, "UPDATE \"s\".\"k\" SET \"v\" = $1 WHERE \"a\" = $2 AND \"b\" = $3");
+    check(&t, &d, "DELETE FROM \"s\".\"k\" WHERE \"a\" = $1 AND \"b\" = $2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(insert_with_identity),     cmocka_unit_test(update_delete_by_key),
-        cmocka_unit_test(full_row_matches_one_row), cmocka_unit_test(replace_keeps_absent_columns),
+        cmocka_unit_test(insert_with_identity),
+        cmocka_unit_test(update_delete_by_key),
+        cmocka_unit_test(full_row_matches_one_row),
+        cmocka_unit_test(replace_keeps_absent_columns),
         cmocka_unit_test(grouped_statements),
+        cmocka_unit_test(update_leaves_absent_columns_alone),
+        cmocka_unit_test(update_full_row),
+        cmocka_unit_test(grouped_composite_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,345 @@
+/*
+ * src/apply_control.c — the applier's commits and what travels with them
+ * (see the top of src/apply.c): the position update of each batch
+ * (pgbaton.migration: applied_lsn, timestamps, counters, fence and hold),
+ * lag samples, the heartbeat, fence and verify wake-up messages, verify's
+ * hold point, the phase, and alive_at between commits.
+ */
+#include "apply_internal.h"
+
+#include "log.h"
+#include "mono.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LAG_SAMPLE_MS 10000
+
+/* ---------------------------------------------------------------------- */
+/* phase and hold point                                                    */
+
+/* The applier goes on while the phase is streaming or cutover; anything
+ * else (done after a cutover, stopped by abort) ends it. */
+static bool phase_ends_streaming(const char *phase)
+{
+    return strcmp(phase, "streaming") != 0 && strcmp(phase, "cutover") != 0;
+}
+
+/* hold_lsn column text (NULL or "X/Y") into a->hold_lsn. */
+static void set_hold(apply_ctx *a, const PGresult *r, int col)
+{
+    a->hold_lsn = LSN_INVALID;
+    if (!PQgetisnull(r, 0, col) && !lsn_parse(PQgetvalue(r, 0, col), &a->hold_lsn))
+        a->hold_lsn = LSN_INVALID;
+}
+
+void apply_position_result(apply_ctx *a, const PGresult *r)
+{
+    if (PQntuples(r) != 1 || PQnfields(r) != 2) {
+        apply_fail(
+            a, APPLY_FATAL,
+            "target: the migration row \"%s\" is missing from pgbaton.migration: was `pgbaton "
+            "clean` run?",
+            a->opts.migration);
+        return;
+    }
+    if (phase_ends_streaming(PQgetvalue(r, 0, 0)))
+        a->phase_done = true;
+    set_hold(a, r, 1);
+}
+
+/* start's sign of life, pgbaton.migration.alive_at, is written by every
+ * commit; but a batch holds whole source transactions, so a long one (a
+ * batch job's million-row UPDATE) keeps the batch open for as long as it
+ * takes, and status and cutover would think start is gone. So while
+ * applying or waiting, alive_at is refreshed at least every ALIVE_MS from
+ * the catalog session, in its own short transaction. It never waits for
+ * the row: the apply transaction locks it at its very end (the position
+ * update, just before COMMIT), possibly while its results wait for this
+ * very process to read them, so a locked row is skipped (SKIP LOCKED; the
+ * commit under way writes alive_at itself). */
+static const char sql_alive[] =
+    "UPDATE pgbaton.migration SET alive_at = clock_timestamp() WHERE name = (SELECT name FROM "
+    "pgbaton.migration WHERE name = $1 FOR NO KEY UPDATE SKIP LOCKED)";
+
+void apply_refresh_alive(apply_ctx *a)
+{
+    double now = mono_now();
+    if ((now - a->last_alive) * 1000.0 < ALIVE_MS)
+        return;
+    a->last_alive = now;
+    const char *params[1] = {a->opts.migration};
+    PGresult *r = db_exec(a->catalog, DB_QUIET, sql_alive, 1, params);
+    if (!r)
+        log_debug("target: could not refresh alive_at: %s",
+                  a->catalog->last_error ? a->catalog->last_error : "error");
+    PQclear(r);
+}
+
+bool apply_read_position(apply_ctx *a)
+{
+    const char *params[1] = {a->opts.migration};
+    PGresult *r = db_exec(a->catalog, DB_LOG,
+                          "SELECT applied_lsn::text, phase, hold_lsn::text, "
+                          "fence_applied_lsn IS NOT NULL FROM pgbaton.migration WHERE name = $1",
+                          1, params);
+    if (!r)
+        return false;
+    bool ok = db_check_shape(a->catalog, r, 4, 1, "the migration row");
+    if (ok) {
+        set_hold(a, r, 2);
+        a->fence_seen = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
+    }
+    if (ok && !PQgetisnull(r, 0, 0) && !lsn_parse(PQgetvalue(r, 0, 0), &a->committed_lsn))
+        ok = false;
+    if (ok && phase_ends_streaming(PQgetvalue(r, 0, 1)))
+        a->phase_done = true;
+    PQclear(r);
+    return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* commits                                                                 */
+
+apply_status apply_ensure_txn(apply_ctx *a)
+{
+    if (a->in_txn)
+        return APPLY_OK;
+    apply_status st = apply_send_cmd(a, "BEGIN", "BEGIN");
+    if (st != APPLY_OK)
+        return st;
+    a->in_txn = true;
+    a->batch_started = mono_now();
+    return APPLY_OK;
+}
+
+static const char sql_position[] =
+    "UPDATE pgbaton.migration SET applied_lsn = GREATEST(applied_lsn, $2::pg_lsn), "
+    "applied_source_ts = coalesce($3::timestamptz, applied_source_ts), "
+    "heartbeat_source_ts = coalesce($4::timestamptz, heartbeat_source_ts), "
+    "changes_applied = changes_applied + $5::bigint, txns_applied = txns_applied + $6::bigint, "
+    "alive_at = clock_timestamp(), last_error = NULL, "
+    /* cutover: the fence message was applied in this transaction ($8 its LSN);
+     * post_fence_changes counts the data changes applied after the latest
+     * fence ($9: those of this batch) */
+    "fence_applied_at = CASE WHEN $7::bool THEN now() ELSE fence_applied_at END, "
+    "fence_applied_lsn = CASE WHEN $7::bool THEN $8::pg_lsn ELSE fence_applied_lsn END, "
+    "post_fence_changes = CASE WHEN $7::bool THEN 0 ELSE post_fence_changes END + $9::bigint, "
+    /* verify's hold: this commit reaches the hold point */
+    "held_at = CASE WHEN $10::bool THEN now() ELSE held_at END "
+    "WHERE name = $1 RETURNING phase, hold_lsn::text";
+
+static const char sql_lag_sample[] =
+    "INSERT INTO pgbaton.lag_sample (migration, lag_bytes, lag_seconds, apply_rate) "
+    "SELECT name, $2::bigint, extract(epoch FROM now() - heartbeat_source_ts), $3::float8 "
+    "FROM pgbaton.migration WHERE name = $1";
+
+static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
+{
+    double now = mono_now();
+    double rate = (double)a->changes_since_sample / (now - a->last_sample);
+    char bytes[32], rate_s[64];
+    snprintf(bytes, sizeof bytes, "%llu",
+             (unsigned long long)(a->source_lsn ? lsn_diff(a->source_lsn, pos) : 0));
+    snprintf(rate_s, sizeof rate_s, "%.3f", rate);
+    const char *params[3] = {a->opts.migration, a->source_lsn ? bytes : NULL, rate_s};
+    if (!PQsendQueryParams(a->db->pg, sql_lag_sample, 3, NULL, params, NULL, NULL, 0))
+        return apply_conn_lost(a, "sending a lag sample");
+    pending *p = apply_queue_push(a, PEND_CMD);
+    snprintf(p->desc, sizeof p->desc, "the lag sample");
+    a->last_sample = now;
+    a->changes_since_sample = 0;
+    return APPLY_OK;
+}
+
+/* Commit the batch with the position and wait until it is durable. */
+apply_status apply_commit_batch(apply_ctx *a)
+{
+    apply_status st = apply_group_flush_all(a);
+    if (st == APPLY_OK)
+        st = apply_flush_truncates(a);
+    if (st == APPLY_OK)
+        st = apply_ensure_txn(a);
+    if (st == APPLY_OK)
+        st = apply_make_room(a);
+    if (st != APPLY_OK)
+        return st;
+    /* A row count that does not match is no server error: it would not stop
+     * the pipeline, and a COMMIT sent behind it would commit the batch and
+     * its position. So when the batch has counts to check, its results are
+     * all read before the position and COMMIT are sent (on a mismatch, the
+     * open transaction holds no lock on pgbaton.migration, and closing the
+     * session rolls it back). */
+    if (apply_counts_unchecked(a)) {
+        if (!PQsendFlushRequest(a->db->pg))
+            return apply_conn_lost(a, "asking for results");
+        if ((st = apply_read_results(a, true)) != APPLY_OK)
+            return st;
+    }
+    lsn_t pos = a->pending_lsn > a->committed_lsn ? a->pending_lsn : a->committed_lsn;
+    char lsn[LSN_STRLEN], changes[32], txns[32];
+    lsn_format(pos, lsn, sizeof lsn);
+    snprintf(changes, sizeof changes, "%ld", a->batch_changes);
+    snprintf(txns, sizeof txns, "%ld", a->batch_txns);
+    char fence_lsn[LSN_STRLEN], post_fence[32];
+    lsn_format(a->pending_fence_lsn, fence_lsn, sizeof fence_lsn);
+    snprintf(post_fence, sizeof post_fence, "%ld", a->post_fence_batch);
+    const char *params[10] = {a->opts.migration,
+                              lsn,
+                              a->pending_ts[0] ? a->pending_ts : NULL,
+                              a->pending_hb_ts[0] ? a->pending_hb_ts : NULL,
+                              changes,
+                              txns,
+                              a->pending_fence ? "true" : "false",
+                              a->pending_fence ? fence_lsn : NULL,
+                              post_fence,
+                              a->pending_held ? "true" : "false"};
+    if (!PQsendQueryParams(a->db->pg, sql_position, 10, NULL, params, NULL, NULL, 0))
+        return apply_conn_lost(a, "sending the position");
+    pending *p = apply_queue_push(a, PEND_POSITION);
+    snprintf(p->desc, sizeof p->desc, "the position update");
+    if (mono_now() - a->last_sample >= LAG_SAMPLE_MS / 1000.0 &&
+        (st = send_lag_sample(a, pos)) != APPLY_OK)
+        return st;
+    if ((st = apply_send_cmd(a, "COMMIT", "COMMIT")) != APPLY_OK)
+        return st;
+    if (!PQpipelineSync(a->db->pg))
+        return apply_conn_lost(a, "sending a sync");
+    p = apply_queue_push(a, PEND_SYNC);
+    p->lsn = pos;
+    p->changes = a->batch_changes;
+    p->txns = a->batch_txns;
+    snprintf(p->desc, sizeof p->desc, "the commit of the batch");
+    a->in_txn = false;
+    st = apply_read_results(a, true);
+    if (st != APPLY_OK)
+        return st;
+    log_debug("committed %ld changes of %ld source transactions up to %s", a->batch_changes,
+              a->batch_txns, lsn);
+    a->batch_changes = a->batch_txns = 0;
+    a->pending_ts[0] = a->pending_hb_ts[0] = '\0';
+    a->pending_fence = a->pending_held = false;
+    a->post_fence_batch = 0;
+    return APPLY_OK;
+}
+
+bool apply_batch_full(const apply_ctx *a)
+{
+    return a->batch_changes >= a->opts.batch_changes || a->batch_txns >= a->opts.batch_txns ||
+           (mono_now() - a->batch_started) * 1000.0 >= a->opts.batch_ms;
+}
+
+/* ---------------------------------------------------------------------- */
+/* messages                                                                */
+
+static bool message_is_ours(const apply_ctx *a, const char *content, char *ts, size_t tssz,
+                            bool *wake)
+{
+    json_error_t err;
+    json_t *j = content ? json_loads(content, JSON_DECODE_ANY, &err) : NULL; /* new reference */
+    bool ours = false;
+    if (json_is_object(j)) {
+        const char *name = json_string_value(json_object_get(j, "name"));
+        const char *t = json_string_value(json_object_get(j, "ts"));
+        ours = !name || strcmp(name, a->opts.migration) == 0;
+        if (ours && t && ts)
+            snprintf(ts, tssz, "%s", t);
+        if (ours && wake)
+            *wake = json_is_true(json_object_get(j, "wake"));
+    }
+    json_decref(j);
+    return ours;
+}
+
+apply_status apply_message(apply_ctx *a, const pgb_change *c)
+{
+    char ts[64] = "";
+    bool wake = false; /* verify's wake-up call: commit at once (the commit reads its hold) */
+    if (strcmp(c->prefix, "pgbaton") == 0) {
+        if (!message_is_ours(a, c->content, ts, sizeof ts, &wake))
+            return APPLY_OK;
+        if (ts[0])
+            snprintf(a->pending_hb_ts, sizeof a->pending_hb_ts, "%s", ts);
+    } else if (strcmp(c->prefix, "pgbaton_fence") == 0) {
+        /* cutover: fence_applied_at/_lsn are set in the commit of this batch,
+         * which happens at once (the source is frozen: every millisecond
+         * counts), and later data changes are counted as post-fence */
+        if (!message_is_ours(a, c->content, NULL, 0, NULL))
+            return APPLY_OK;
+        a->pending_fence = true;
+        a->pending_fence_lsn = c->lsn;
+        a->fence_seen = true;
+        a->post_fence_batch = 0;
+        log_info("fence message applied at %X/%X", (unsigned)(c->lsn >> 32), (unsigned)c->lsn);
+        if (!c->transactional && !a->in_src) {
+            if (c->lsn > a->pending_lsn)
+                a->pending_lsn = c->lsn;
+            return apply_commit_batch(a);
+        }
+    } else {
+        return APPLY_OK;
+    }
+    /* outside a transaction, every earlier commit has been seen: the
+     * message's end is a safe resume point */
+    if (!c->transactional && !a->in_src && c->lsn > a->pending_lsn)
+        a->pending_lsn = c->lsn;
+    return wake && !c->transactional && !a->in_src ? apply_commit_batch(a) : APPLY_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* verify's hold, the phase, lag (public)                                  */
+
+bool apply_hold_blocks(const apply_ctx *a, const pgb_change *c)
+{
+    if (a->hold_lsn == LSN_INVALID || a->in_src)
+        return false;
+    if (!c) { /* idle: has the applier reached the hold point (committed or not)? */
+        lsn_t pos = a->pending_lsn > a->committed_lsn ? a->pending_lsn : a->committed_lsn;
+        return pos >= a->hold_lsn;
+    }
+    if (c->kind == CHG_BEGIN)
+        return c->lsn != LSN_INVALID && c->lsn >= a->hold_lsn;
+    if (c->kind == CHG_MESSAGE && !c->transactional)
+        return c->lsn >= a->hold_lsn;
+    return false;
+}
+
+apply_status apply_commit_held(apply_ctx *a)
+{
+    a->pending_held = true;
+    return apply_commit_batch(a);
+}
+
+lsn_t apply_hold_lsn(const apply_ctx *a)
+{
+    return a->hold_lsn;
+}
+
+apply_status apply_refresh_hold(apply_ctx *a)
+{
+    const char *params[1] = {a->opts.migration};
+    PGresult *r =
+        db_exec(a->catalog, DB_QUIET,
+                "SELECT phase, hold_lsn::text FROM pgbaton.migration WHERE name = $1", 1, params);
+    if (!r)
+        return APPLY_RETRY;
+    if (PQntuples(r) == 1 && PQnfields(r) == 2) {
+        if (phase_ends_streaming(PQgetvalue(r, 0, 0)))
+            a->phase_done = true;
+        set_hold(a, r, 1);
+    }
+    PQclear(r);
+    return APPLY_OK;
+}
+
+bool apply_phase_done(const apply_ctx *a)
+{
+    return a->phase_done;
+}
+
+void apply_set_source_lsn(apply_ctx *a, lsn_t lsn)
+{
+    a->source_lsn = lsn;
+}
