@@ -414,16 +414,21 @@ sub signal_pgbaton
 }
 
 # Wait until `start` P (start_pgbaton or spawn_start) streams migration NAME
-# (default 'pgbaton') from SRC to DST and has applied the source up to its
-# current position. True on success; false with a diag. The result must be
-# checked.
+# (default 'pgbaton') from SRC to DST, has applied the source up to its
+# current position and has given a sign of life (alive_at, which a
+# migration made by setup_streaming lacks until start's first commit: a
+# cutover waits for it). True on success; false with a diag. The result
+# must be checked.
 sub wait_streaming
 {
 	my ($src, $dst, $p, %o) = @_;
 	croak 'wait_streaming: its result must be checked' unless defined wantarray;
 	my $name = $o{name} // 'pgbaton';
 	return wait_phase($dst, $name, 'streaming', process => $p, timeout => $o{timeout})
-	  && wait_applied($src, $dst, $o{timeout} // 60, $name);
+	  && wait_applied($src, $dst, $o{timeout} // 60, $name)
+	  && wait_query($dst,
+		"SELECT now() - alive_at < interval '10 s' FROM pgbaton.migration WHERE name = '$name'",
+		't', "start's sign of life in migration $name", $o{timeout});
 }
 
 # Poll SQL on NODE (database app) until it returns WANT (a string, or a
