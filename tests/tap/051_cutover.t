@@ -3,11 +3,14 @@
 # was open before), sequences copied, NOTIFY and --exec, a second cutover
 # says it is done, abort and clean run twice.
 #
-# Data moves through PostgreSQL's native logical replication (publication +
-# subscription); tests/tap/lib/FakeApplier.pm plays `start` on the state.
+# The real `pgbaton start` streams in the background, from a migration set
+# up without the copy (setup_streaming, with the table_state rows a copy
+# leaves). So that the tables are still waiting for ANALYZE when the
+# cutover begins (start analyzes them beside the stream), a session on the
+# target holds a SHARE UPDATE EXCLUSIVE lock on them (ANALYZE waits for it;
+# the applier's writes do not) until the cutover's own ANALYZE waits too.
 use strict;
 use warnings;
-use FakeApplier;
 use IPC::Run;
 use JSON::PP;
 use PgbatonTest;
@@ -24,29 +27,25 @@ my $ddl = q{
 	CREATE SEQUENCE free_seq;
 	CREATE SEQUENCE fresh_seq START 100;
 };
-$src->safe_psql('app', $ddl);
-$tgt->safe_psql('app', $ddl);
+setup_streaming($src, $tgt,
+	schema => $ddl,
+	data   => q{INSERT INTO items (v) SELECT 'item ' || i FROM generate_series(1, 50) i},
+	tables => [ 'public.writes', 'public.items' ]);
 $src->safe_psql('app', q{
-	INSERT INTO items (v) SELECT 'item ' || i FROM generate_series(1, 50) i;
 	SELECT nextval('free_seq') FROM generate_series(1, 7);
 	CREATE ROLE alice LOGIN;
 	CREATE ROLE bob LOGIN;
 	GRANT INSERT, SELECT ON writes TO alice, bob;
 	GRANT USAGE ON SEQUENCE writes_id_seq TO alice, bob;
-	CREATE PUBLICATION pub FOR ALL TABLES;
 });
 set_password($src, $_, "$_-pw") for qw(alice bob);
-my $subconn = sprintf('host=%s port=%d dbname=app user=migrator', $src->host, $src->port);
-$tgt->safe_psql('app',
-	"CREATE SUBSCRIPTION sub CONNECTION '$subconn' PUBLICATION pub WITH (synchronous_commit = 'on')");
-ok(poll_until(sub { $tgt->safe_psql('app', 'SELECT count(*) FROM items') == 50 }, 60),
-	'subscription copied the initial data');
 
-FakeApplier::setup_state(
-	source => $src,
-	target => $tgt,
-	tables => [ [ 'public', 'writes', 'copied', 0, 0, 8192 ], [ 'public', 'items', 'copied', 50, 900, 8192 ] ]);
-my $fake = FakeApplier->new(source => $src, target => $tgt, sub => 'sub')->start;
+my $analyze_lock = $tgt->background_psql('app');
+$analyze_lock->query_safe(
+	'BEGIN; LOCK TABLE writes, items IN SHARE UPDATE EXCLUSIVE MODE');
+my $start = spawn_start($src, $tgt);
+ok(wait_streaming($src, $tgt, $start), 'start is streaming, caught up');
+is($tgt->safe_psql('app', 'SELECT count(*) FROM items'), '50', 'the target has the initial data');
 
 # a session of alice opened before the cutover
 my ($bin, $bout, $berr) = ('', '', '');
@@ -99,19 +98,30 @@ sub acked
 ok(poll_until(sub { @{ acked('alice') } >= 20 && @{ acked('bob') } >= 20 }, 60),
 	'both roles are writing');
 
-# the cutover, under load
+# the cutover, under load, in the background: once its ANALYZE waits for
+# the lock, the lock goes
 my $hookdir = "$tmp/hook";
 mkdir $hookdir;
 my $hook = "echo run >> $hookdir/runs; printf '%s' \"\$PGBATON_TARGET\" > $hookdir/target; "
   . "printf '%s' \"\$PGBATON_NAME\" > $hookdir/name; "
   . "tr '\\0' ' ' < /proc/\$\$/cmdline > $hookdir/cmdline; "
   . "tr '\\0' ' ' < /proc/\$PPID/cmdline > $hookdir/parent_cmdline";
-my $r = run_pgbaton([ 'cutover', @conn, '--max-lag', '5s', '--timeout', '90s', '--exec', $hook ]);
+my $cut = start_pgbaton([ 'cutover', @conn, '--max-lag', '5s', '--timeout', '90s', '--exec', $hook ]);
+# (two ANALYZEs wait: start's, and the cutover's; the test harness's
+# PGAPPNAME names every session after the test, so they are counted)
+ok( wait_query(
+		$tgt,
+		q{SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ANALYZE %' AND wait_event_type = 'Lock'},
+		'2', 'the cutover\'s ANALYZE to wait for the lock, beside start\'s'),
+	'the cutover analyzes the tables before anything else');
+$analyze_lock->query_safe('COMMIT');
+$analyze_lock->quit;
+my $r = finish_pgbaton($cut, timeout => 120);
 is($r->{rc}, 0, 'cutover exits 0') or diag($r->{stderr});
 like($r->{stdout}, qr/^write-unavailable: \d+ ms/m, 'write-unavailability printed');
 like($r->{stdout}, qr/target is ready/, 'final line says the target is ready');
 like($r->{stderr}, qr/row counts of 2 table\(s\) equal/, 'row counts compared');
-# the (fake) start gathered no statistics: cutover does, before the freeze
+# start had gathered no statistics yet: cutover does, before the freeze
 like($r->{stderr}, qr/ANALYZE of 2 copied tables.*step 2\/7: freezing/s,
 	'cutover analyzes the tables start had not analyzed, before the freeze');
 is($tgt->safe_psql('app',
@@ -176,13 +186,15 @@ ok(poll_until(sub { $listener->pump_nb; $lout =~ /after/ }, 30), 'listener polle
 like($lout . $lerr, qr/notification "pgbaton_cutover" with payload "pgbaton"/, 'NOTIFY pgbaton_cutover sent');
 $lin .= "\\q\n";
 $listener->finish;
-is(FakeApplier::slurp("$hookdir/runs"), "run\n", '--exec ran once');
-is(FakeApplier::slurp("$hookdir/target"), connstr($tgt), 'PGBATON_TARGET in the hook environment');
-is(FakeApplier::slurp("$hookdir/name"), 'pgbaton', 'PGBATON_NAME in the hook environment');
-unlike(FakeApplier::slurp("$hookdir/cmdline"), qr/\Q$PASSWORD\E/, 'no password in the hook arguments');
-unlike(FakeApplier::slurp("$hookdir/parent_cmdline"), qr/\Q$PASSWORD\E/,
+my $slurp = \&PostgreSQL::Test::Utils::slurp_file;
+is($slurp->("$hookdir/runs"), "run\n", '--exec ran once');
+is($slurp->("$hookdir/target"), connstr($tgt), 'PGBATON_TARGET in the hook environment');
+is($slurp->("$hookdir/name"), 'pgbaton', 'PGBATON_NAME in the hook environment');
+unlike($slurp->("$hookdir/cmdline"), qr/\Q$PASSWORD\E/, 'no password in the hook arguments');
+unlike($slurp->("$hookdir/parent_cmdline"), qr/\Q$PASSWORD\E/,
 	'no password in pgbaton\'s own arguments');
-ok($fake->wait_exit(30), 'the (fake) start stops on its own once the migration is done');
+ok(wait_exited($start, 30), 'start stops on its own once the migration is done');
+is(stop_pgbaton($start), 0, 'start exits 0 once the migration is done');
 
 # status and a second cutover
 $r = run_pgbaton([ 'status', '--json', @conn ]);
@@ -215,5 +227,4 @@ $r = run_pgbaton([ 'clean', @conn ]);
 is($r->{rc}, 0, 'second clean exits 0');
 like($r->{stdout}, qr/nothing to clean/, 'second clean says there was nothing');
 
-$tgt->safe_psql('app', 'DROP SUBSCRIPTION sub');
 done_testing();

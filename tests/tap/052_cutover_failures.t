@@ -2,11 +2,19 @@
 # failures after the freeze (fence never applied, a write after the fence:
 # exit 4, source writable again, state back to streaming), a cutover killed
 # after the freeze (status says so; recovered by abort, and by a second
-# cutover). tests/tap/lib/FakeApplier.pm plays `start`; the one table
-# compared is equal on both sides by construction.
+# cutover). The real `pgbaton start` runs in the background, streaming from
+# a migration set up without the copy (setup_streaming). The situations are
+# made with the real programs:
+#   - lag: a session on the target locks the table a streamed change
+#     touches; start stays alive (its heartbeat goes on) but applies nothing;
+#   - start never applies the fence: start is stopped (SIGSTOP) just before
+#     the cutover, its heartbeat still fresh; SIGCONT afterwards;
+#   - a change after the fence: start stopped as above, the cutover stopped
+#     (SIGSTOP) once it has written its fence, a superuser session writes
+#     on the frozen source (BEGIN READ WRITE), start resumed until it has
+#     applied the fence and that change, then the cutover resumed.
 use strict;
 use warnings;
-use FakeApplier;
 use IPC::Run;
 use JSON::PP;
 use PgbatonTest;
@@ -16,17 +24,16 @@ my $src = new_source();
 my $tgt = new_target();
 my @conn = ('-s', connstr($src), '-t', connstr($tgt));
 
-for my $n ($src, $tgt)
-{
-	$n->safe_psql('app', 'CREATE TABLE t (i int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)');
-}
+setup_streaming($src, $tgt,
+	schema => 'CREATE TABLE t (i int PRIMARY KEY); CREATE TABLE probe (i int);',
+	data   => 'INSERT INTO t SELECT generate_series(1, 100)');
 $src->safe_psql('app', q{
-	CREATE TABLE probe (i int);
 	CREATE ROLE carol LOGIN;
 	GRANT INSERT ON probe TO carol;
 });
 set_password($src, 'carol', 'carol-pw');
-my @tables = (tables => [ [ 'public', 't', 'copied', 100, 1000, 8192 ] ]);
+my $start = spawn_start($src, $tgt);
+ok(wait_streaming($src, $tgt, $start), 'start is streaming, caught up');
 
 sub setting
 {
@@ -77,11 +84,38 @@ sub open_session
 	return \%s;
 }
 
-# 1. lag never below --max-lag: exit 4, nothing changed
-FakeApplier::setup_state(source => $src, target => $tgt, @tables);
-my $fake = FakeApplier->new(source => $src, target => $tgt, apply => 0)->start;
-$tgt->safe_psql('app', q{UPDATE pgbaton.migration SET applied_lsn = '0/1',
-	heartbeat_source_ts = now() - interval '1 hour'});
+sub fence_written
+{
+	return $tgt->safe_psql('app', 'SELECT fence_lsn IS NOT NULL FROM pgbaton.migration') eq 't';
+}
+
+# a cutover in the background, stopped by SIGKILL once it has frozen the
+# source and written its fence (start, stopped, never applies it)
+sub killed_after_freeze
+{
+	my ($what) = @_;
+	signal_pgbaton($start, 'STOP');
+	my $c = start_pgbaton([ 'cutover', @conn, '--max-lag', '5s', '--timeout', '120s' ]);
+	ok(poll_until(\&fence_written, 60, 'the fence'), "$what: cutover froze the source and wrote its fence");
+	ok($c->{h}->pumpable, "$what: the cutover waits for the fence");
+	my $k = finish_pgbaton($c, signal => 'KILL');
+	is($k->{signal}, 9, "$what: the cutover was still running when killed") or diag($k->{stderr});
+	signal_pgbaton($start, 'CONT');
+}
+
+# 1. lag never below --max-lag: exit 4, nothing changed. A change to t is
+# blocked on the target: the lag grows while start stays alive.
+my $locker = $tgt->background_psql('app');
+$locker->query_safe('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+$src->safe_psql('app', 'UPDATE t SET i = i WHERE i = 1');
+ok( poll_until(
+		sub {
+			my $x = decode_json(run_pgbaton([ 'status', '--json', @conn ])->{stdout});
+			$x->{start_alive} && ($x->{lag_seconds} // 0) > 1.5;
+		},
+		30,
+		'the lag to pass 1.5 s'),
+	'start is alive, its lag above 1 s');
 my $sess = open_session();
 my $r = run_pgbaton([ 'cutover', @conn, '--max-lag', '1s', '--timeout', '3s' ]);
 is($r->{rc}, 4, 'lag never small enough: exit 4');
@@ -94,10 +128,12 @@ ok(poll_until(sub { $sess->{h}->pump_nb; $sess->{out} =~ /still/ }, 30),
 	'an open session was not ended and can write');
 $sess->{in} .= "\\q\n";
 $sess->{h}->finish;
-ok($fake->stop, 'scenario 1: the (fake) start ran until stopped');
+$locker->query_safe('COMMIT');
+$locker->quit;
+ok(wait_applied($src, $tgt, 60), 'scenario 1: start catches up once the table is free');
 
-# 2. fails after the freeze: start never applies the fence
-$fake = FakeApplier->new(source => $src, target => $tgt, ack_fence => 0)->start;
+# 2. fails after the freeze: start never applies the fence (stopped)
+signal_pgbaton($start, 'STOP');
 $r = run_pgbaton([ 'cutover', @conn, '--max-lag', '5s', '--timeout', '3s', '--json' ]);
 is($r->{rc}, 4, 'fence never applied: exit 4');
 like($r->{stderr}, qr/cutover failed at step "fence".*timeout/, 'says which step failed');
@@ -110,31 +146,35 @@ ok(carol_can_write(), 'a fresh session can write on the source again');
 is(phase(), 'streaming', 'migration back to streaming');
 like($tgt->safe_psql('app', 'SELECT last_error FROM pgbaton.migration'), qr/fence/,
 	'last_error says what failed');
-ok($fake->stop, 'scenario 2: the (fake) start ran until stopped');
+# (resumed only now: its next commit clears last_error, start being healthy)
+signal_pgbaton($start, 'CONT');
+ok(wait_applied($src, $tgt, 60), 'scenario 2: start resumed and caught up');
 
 # 3. fails after the freeze: a change came after the fence
 $src->safe_psql('app', 'ALTER DATABASE app SET default_transaction_read_only = off');
-$fake = FakeApplier->new(source => $src, target => $tgt, post_fence_changes => 1)->start;
-$r = run_pgbaton([ 'cutover', @conn, '--max-lag', '5s', '--timeout', '30s' ]);
+signal_pgbaton($start, 'STOP');
+my $c = start_pgbaton([ 'cutover', @conn, '--max-lag', '5s', '--timeout', '30s' ]);
+ok(poll_until(\&fence_written, 60, 'the fence'), 'scenario 3: the cutover wrote its fence');
+signal_pgbaton($c, 'STOP');
+# a session that started after the freeze, overriding the read-only default
+$src->safe_psql('app', "BEGIN READ WRITE; INSERT INTO probe VALUES (3); COMMIT");
+signal_pgbaton($start, 'CONT');
+ok( wait_query(
+		$tgt,
+		'SELECT fence_applied_at IS NOT NULL AND post_fence_changes > 0 FROM pgbaton.migration',
+		't', 'start to apply the fence and the change after it'),
+	'start applied the fence, then the change written after it');
+signal_pgbaton($c, 'CONT');
+$r = finish_pgbaton($c, timeout => 60);
 is($r->{rc}, 4, 'a write after the fence: exit 4');
 like($r->{stderr}, qr/written on the source after the fence/, 'says a write slipped through');
 is(setting(), 'default_transaction_read_only=off', 'the previous database setting is restored');
 ok(carol_can_write(), 'source writable again');
-ok($fake->stop, 'scenario 3: the (fake) start ran until stopped');
+ok(wait_applied($src, $tgt, 60), 'scenario 3: start goes on');
 $src->safe_psql('app', 'ALTER DATABASE app RESET default_transaction_read_only');
 
 # 4. killed after the freeze, recovered by abort
-$fake = FakeApplier->new(source => $src, target => $tgt, ack_fence => 0)->start;
-{
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start([ $PgbatonTest::BIN, 'cutover', @conn, '--max-lag', '5s', '--timeout', '120s' ],
-		'>', \$out, '2>', \$err, IPC::Run::timeout(300));
-	ok(poll_until(sub { $tgt->safe_psql('app', 'SELECT fence_lsn IS NOT NULL FROM pgbaton.migration') eq 't' }, 60),
-		'cutover froze the source and wrote its fence');
-	$h->signal('KILL');
-	$h->finish;
-	is($h->full_result(0) & 127, 9, 'the cutover was still running when killed') or diag($err);
-}
+killed_after_freeze('scenario 4');
 ok(carol_refused_read_only(), 'the killed cutover left the source frozen');
 $r = run_pgbaton([ 'status', @conn ]);
 is($r->{rc}, 1, 'status after a killed cutover exits 1');
@@ -149,34 +189,33 @@ like($r->{stdout}, qr/dropped replication slot pgbaton/, 'abort says it dropped 
 ok(carol_can_write(), 'source writable after abort');
 is(setting(), 'none', 'source setting restored by abort');
 is(phase(), 'stopped', 'migration stopped');
-ok($fake->wait_exit(30), 'the (fake) start stops when the migration is aborted');
+ok(wait_exited($start, 30), 'start stops when the migration is aborted');
+is(stop_pgbaton($start), 0, 'start exits 0 once the migration is stopped');
 $r = run_pgbaton([ 'abort', @conn ]);
 is($r->{rc}, 0, 'second abort exits 0');
 like($r->{stdout}, qr/nothing to abort/, 'second abort has nothing to do');
 
-# 5. killed after the freeze, finished by a second cutover
-FakeApplier::setup_state(source => $src, target => $tgt, @tables);
-$fake = FakeApplier->new(source => $src, target => $tgt, ack_fence => 0)->start;
-{
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start([ $PgbatonTest::BIN, 'cutover', @conn, '--max-lag', '5s', '--timeout', '120s' ],
-		'>', \$out, '2>', \$err, IPC::Run::timeout(300));
-	ok(poll_until(sub { $tgt->safe_psql('app', 'SELECT fence_lsn IS NOT NULL FROM pgbaton.migration') eq 't' }, 60),
-		'second scenario: source frozen, fence written');
-	$h->signal('KILL');
-	$h->finish;
-	is($h->full_result(0) & 127, 9, 'second scenario: the cutover was still running when killed') or diag($err);
-}
-ok($fake->stop, 'scenario 5: the first (fake) start ran until stopped');
-$fake = FakeApplier->new(source => $src, target => $tgt)->start;
+# 5. killed after the freeze, finished by a second cutover. A new
+# migration: the aborted one cleaned up, probe (written meanwhile on the
+# source only) emptied on both sides, as a copy would leave them equal.
+is(run_pgbaton([ 'clean', @conn ])->{rc}, 0, 'the aborted migration cleaned up');
+$_->safe_psql('app', 'TRUNCATE probe') for ($src, $tgt);
+setup_streaming($src, $tgt);
+$start = spawn_start($src, $tgt);
+ok(wait_streaming($src, $tgt, $start), 'scenario 5: start is streaming, caught up');
+killed_after_freeze('second scenario');
+is(stop_pgbaton($start), 0, 'scenario 5: the first start ran until stopped (SIGTERM, exit 0)');
+# a new start resumes the migration, left in phase cutover, source frozen
+$start = spawn_start($src, $tgt);
 $r = run_pgbaton([ 'cutover', @conn, '--timeout', '60s', '--skip-count' ]);
-is($r->{rc}, 0, 'a second cutover finishes the interrupted one');
+is($r->{rc}, 0, 'a second cutover finishes the interrupted one') or diag($r->{stderr});
 like($r->{stderr}, qr/resuming an interrupted cutover/, 'it says it resumes');
 like($r->{stderr}, qr/row counts skipped \(--skip-count\)/, '--skip-count skips the row counts');
 like($r->{stdout}, qr/target is ready/, 'target ready');
 is(phase(), 'done', 'migration done');
 ok(carol_refused_read_only(), 'source stays read-only after the cutover');
-ok($fake->wait_exit(30), 'the (fake) start stops once done');
+ok(wait_exited($start, 30), 'start stops once done');
+is(stop_pgbaton($start), 0, 'start exits 0 once done');
 
 # clean twice (the source stays frozen after a completed cutover: clean says so)
 $r = run_pgbaton([ 'clean', @conn ]);

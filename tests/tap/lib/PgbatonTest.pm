@@ -26,7 +26,8 @@ use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
   set_password start_pgbaton finish_pgbaton wait_phase table_hash
-  setup_streaming spawn_start stop_pgbaton wait_applied wait_exited compare_tables $PLUGIN);
+  setup_streaming spawn_start stop_pgbaton wait_applied wait_exited compare_tables $PLUGIN
+  signal_pgbaton wait_streaming wait_query);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
 our $BIN      = $ENV{PGBATON_BIN} or die "PGBATON_BIN is not set (run through scripts/run-tap.sh)";
@@ -300,7 +301,9 @@ sub table_hash
 # row in phase 'streaming' at the slot's confirmed_flush_lsn.
 # Options: schema (SQL), name ('pgbaton'), data (SQL run on both sides
 # before the slot is created, as the copy would have), options (the JSON a
-# first `start` stores: {"filters":{...}}).
+# first `start` stores: {"filters":{...}}), tables (names 'schema.table':
+# their pgbaton.table_state rows as the copy leaves them, state 'indexed',
+# rows and size as on DST, not analyzed yet).
 sub setup_streaming
 {
 	my ($src, $dst, %opt) = @_;
@@ -331,6 +334,16 @@ sub setup_streaming
 		  . "plugin, publication) VALUES ('$name', 'streaming', '$name', '$lsn', '$lsn', "
 		  . ($opt{options} ? "'$opt{options}'" : 'NULL') . ", '$plugin', "
 		  . ($plugin eq 'pgoutput' ? "'$name'" : 'NULL') . ")");
+	for my $t (@{ $opt{tables} // [] })
+	{
+		my ($schema, $table) = split /\./, $t, 2;
+		my $rows = $dst->safe_psql('app', "SELECT count(*) FROM $t");
+		$dst->safe_psql('app',
+			"INSERT INTO pgbaton.table_state (migration, schema_name, table_name, size_bytes, est_rows, "
+			  . "rows_copied, bytes_copied, state, started_at, copied_at, indexed_at) VALUES ('$name', "
+			  . "'$schema', '$table', pg_table_size('$t'), $rows, $rows, pg_table_size('$t'), 'indexed', "
+			  . "now(), now(), now())");
+	}
 	return $lsn;
 }
 
@@ -384,6 +397,59 @@ sub wait_applied
 		$timeout,
 		"migration $name to apply the source up to $lsn");
 	diag("applied_lsn of migration $name: " . ($applied eq '' ? 'no migration row' : (split /\|/, $applied)[0]));
+	return 0;
+}
+
+# Send signal SIG ('STOP', 'CONT', 'TERM', 'KILL', ...) to a running
+# start_pgbaton or spawn_start process P without waiting for it (reap it
+# with finish_pgbaton / stop_pgbaton). SIGSTOP freezes a running `start`
+# exactly where it is: it applies nothing and writes no heartbeat until
+# SIGCONT, while its sessions stay open. Dies when P has already exited.
+sub signal_pgbaton
+{
+	my ($p, $sig) = @_;
+	croak "signal_pgbaton: $p->{label} has already exited" unless $p->{h}->pumpable;
+	$p->{h}->signal($sig);
+	return 1;
+}
+
+# Wait until `start` P (start_pgbaton or spawn_start) streams migration NAME
+# (default 'pgbaton') from SRC to DST, has applied the source up to its
+# current position and has given a sign of life (alive_at, which a
+# migration made by setup_streaming lacks until start's first commit: a
+# cutover waits for it). True on success; false with a diag. The result
+# must be checked.
+sub wait_streaming
+{
+	my ($src, $dst, $p, %o) = @_;
+	croak 'wait_streaming: its result must be checked' unless defined wantarray;
+	my $name = $o{name} // 'pgbaton';
+	return wait_phase($dst, $name, 'streaming', process => $p, timeout => $o{timeout})
+	  && wait_applied($src, $dst, $o{timeout} // 60, $name)
+	  && wait_query($dst,
+		"SELECT now() - alive_at < interval '10 s' FROM pgbaton.migration WHERE name = '$name'",
+		't', "start's sign of life in migration $name", $o{timeout});
+}
+
+# Poll SQL on NODE (database app) until it returns WANT (a string, or a
+# regexp); up to TIMEOUT seconds (default 60). True when it did; false,
+# with a diag naming WHAT and the last answer. The result must be checked.
+sub wait_query
+{
+	my ($node, $sql, $want, $what, $timeout) = @_;
+	croak 'wait_query: its result must be checked' unless defined wantarray;
+	my $got = '';
+	my $match = sub { ref $want eq 'Regexp' ? $got =~ $want : $got eq $want };
+	return 1 if poll_until(
+		sub {
+			my $out = '';
+			$node->psql('app', $sql, stdout => \$out);
+			$got = $out // '';
+			return $match->();
+		},
+		$timeout // 60,
+		$what // $sql);
+	diag("last answer: '$got'");
 	return 0;
 }
 
