@@ -456,6 +456,12 @@ static bool publication_covers(start_ctx *c, const copy_plan *plan)
     return ok;
 }
 
+/* The copy's table filter (copy_table_filter): start's options. */
+static bool table_selected(const void *o, const char *schema, const char *table)
+{
+    return filter_table_selected(o, schema, table);
+}
+
 /* Steps 3 to 6 of the story; returns an exit code (EXIT_OK: go stream). */
 static int run_copy(start_ctx *c)
 {
@@ -483,7 +489,7 @@ static int run_copy(start_ctx *c)
                  "text format)",
                  c->source_encoding, dst_enc ? dst_enc : "unknown");
     copy_plan plan;
-    if (!copy_plan_load(c->snap, &c->o, same_major && same_encoding, &plan))
+    if (!copy_plan_load(c->snap, table_selected, &c->o, same_major && same_encoding, &plan))
         return copy_failed(c, "could not read the source's tables at the snapshot");
     if (pgoutput && !publication_covers(c, &plan)) {
         copy_plan_free(&plan);
@@ -512,7 +518,9 @@ static int run_copy(start_ctx *c)
                           .exclude_schemas = &ex_schemas,
                           .exclude_tables = &ex_tables};
     pre_data pd = {.c = c, .dump = &d, .plan = &plan, .owners = owners};
-    copy_run_opts ro = {.o = &c->o,
+    copy_run_opts ro = {.migration = c->o.name,
+                        .jobs = c->o.jobs,
+                        .split_larger_than = c->o.split_larger_than,
                         .source = c->src,
                         .target = c->dst,
                         .snapshot = c->slot.snapshot_name,
