@@ -66,7 +66,8 @@ bool worker_pool_wait(worker_pool *pool, char **first_error) __attribute__((warn
 
 /* Record a failure (the first one only is kept) and stop the pool. Any
  * thread. */
-void worker_pool_fail(worker_pool *pool, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void worker_pool_fail(worker_pool *pool, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Stop the pool without a failure (the caller wants it to end: ANALYZE at
  * the end of start, a failed preparation). Any thread. */

@@ -156,8 +156,7 @@ bool copy_plan_load(db_conn *snap, copy_table_filter selected, const void *selec
 {
     memset(plan, 0, sizeof *plan);
     return load_tables(snap, selected, selected_arg, binary_allowed, plan) &&
-           load_indexes(snap, plan) &&
-           load_large_objects(snap, plan);
+           load_indexes(snap, plan) && load_large_objects(snap, plan);
 }
 
 void copy_plan_free(copy_plan *plan)
@@ -734,7 +733,8 @@ static void flush_state(copy_shared *sh, progress_totals *pt)
         bool done = strcmp(state, "copied") == 0 || strcmp(state, "indexed") == 0;
         pt->bytes_done += done || bytes > t->size_bytes ? t->size_bytes : bytes;
         if (dirty && opts->state &&
-            !state_table_update(opts->state, opts->migration, t->schema, t->name, state, rows, bytes))
+            !state_table_update(opts->state, opts->migration, t->schema, t->name, state, rows,
+                                bytes))
             log_warn("could not record the progress of %s in the target's state table", t->qname);
     }
     if (opts->large_objects && plan->lo_count > 0) {

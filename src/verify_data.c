@@ -19,7 +19,7 @@
  *   - The checksum is count(*) and the sum of the row hashes — sum(bigint),
  *     which adds in 128 bits and returns a numeric, so it neither overflows
  *     nor depends on row order.
- *   - The row hash (row_hash_expr) is a chain of the types' own 64-bit hash
+ *   - The row hash (verify_row_hash_expr) is a chain of the types' own 64-bit hash
  *     functions, each call seeded with the previous one's result:
  *     h0 = 0, h(i) = hashfn_i(value_i, h(i-1)), in column order. Each call
  *     mixes its seed completely, so the row hash is not a linear combination
@@ -244,8 +244,7 @@ static char *hash_link(const verify_column *c, char *seed)
     return link;
 }
 
-/* The bigint hash of a row of "t" (see the top of the file). */
-static char *row_hash_expr(const verify_table *t, bool conv)
+char *verify_row_hash_expr(const verify_table *t, bool conv)
 {
     int n = 0;
     for (int c = 0; c < t->ncols; c++)
@@ -274,7 +273,7 @@ static char *row_hash_expr(const verify_table *t, bool conv)
 /* Build the expressions a table's queries use, from its columns. */
 static void build_expressions(verify_table *t, bool conv)
 {
-    t->row_expr = row_hash_expr(t, conv);
+    t->row_expr = verify_row_hash_expr(t, conv);
 
     bool key_ok = t->nkey > 0;
     for (int k = 0; k < t->nkey; k++)

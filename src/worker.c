@@ -49,19 +49,19 @@ struct worker_slot {
     worker_pool *pool;
     int index;
     pthread_t thread;
-    db_conn *watched[WATCH_MAX];         /* registered sessions (borrowed) */
-    db_canceller *cancels[WATCH_MAX];    /* their cancel handles; owned, under lock */
+    db_conn *watched[WATCH_MAX];      /* registered sessions (borrowed) */
+    db_canceller *cancels[WATCH_MAX]; /* their cancel handles; owned, under lock */
 };
 
 struct worker_pool {
-    worker_pool_opts o;    /* copied from the caller */
+    worker_pool_opts o; /* copied from the caller */
     pthread_mutex_t lock;
-    pthread_cond_t cond;   /* a worker left, or the pool stopped */
-    atomic_int stopping;   /* set once; polled without the lock */
-    char *first_error;     /* owned; under lock */
-    int running;           /* workers not yet left; under lock */
-    int started;           /* threads to join */
-    worker_slot *slots;    /* owned; o.nworkers of them */
+    pthread_cond_t cond; /* a worker left, or the pool stopped */
+    atomic_int stopping; /* set once; polled without the lock */
+    char *first_error;   /* owned; under lock */
+    int running;         /* workers not yet left; under lock */
+    int started;         /* threads to join */
+    worker_slot *slots;  /* owned; o.nworkers of them */
 };
 
 /* Send a cancel to every registered session (caller holds the lock). */
