@@ -192,6 +192,19 @@ static int copy_failed(start_ctx *c, const char *what)
     return EXIT_FAILURE_RUNTIME;
 }
 
+/* A stop signal interrupted the post-data restore (pg_restore terminated):
+ * the phase stays 'indexing', a copy not finished that --restart starts
+ * over ('failed' after copy_done_at would read as "copied: resume
+ * streaming", without the post-data objects). */
+static int post_data_interrupted(start_ctx *c)
+{
+    const char *msg = "the post-data restore was interrupted by a stop signal; the copy cannot be "
+                      "resumed: run pgbaton start --restart to start it over";
+    state_event(c->state, c->o.name, "error", msg);
+    log_error("%s", msg);
+    return EXIT_FAILURE_RUNTIME;
+}
+
 static void warn_event(start_ctx *c, const char *msg)
 {
     log_warn("%s", msg);
@@ -547,7 +560,8 @@ static int run_copy(start_ctx *c)
     }
     log_info("data copied; creating the remaining post-data objects (foreign keys, triggers, ...)");
     if (!schema_restore_post(c->dst, dump, c->tmpdir, &plan, c->o.jobs, owners)) {
-        rc = copy_failed(c, "the post-data restore failed");
+        rc = signals_stop_requested() ? post_data_interrupted(c)
+                                      : copy_failed(c, "the post-data restore failed");
         goto out;
     }
     if (!state_set_phase(c->state, c->o.name, "indexing", "indexes_done_at") ||

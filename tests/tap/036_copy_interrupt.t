@@ -12,6 +12,9 @@
 #   2. A copy worker fails (a CHECK on the target rejects a row, once the
 #      long CREATE INDEX of another worker is running): start fails at once
 #      naming that first error, and the index build is cancelled.
+#   3. SIGINT during the post-data restore (a partition's index, built by
+#      pg_restore): pg_restore is terminated, start exits within seconds,
+#      the phase stays indexing, and --restart completes the copy.
 use strict;
 use warnings;
 use PgbatonTest;
@@ -70,12 +73,14 @@ sub index_build_running
 		  . "AND query LIKE 'CREATE INDEX slow_idx%' AND state = 'active'") eq '1';
 }
 
-# no CREATE INDEX or COPY of pgbaton's in flight on NODE (any database)
+# no CREATE INDEX or COPY of pgbaton's (or of its pg_restore) in flight on
+# NODE (any database)
 sub nothing_left
 {
 	my ($node) = @_;
 	return $node->safe_psql('postgres',
-		"SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgbaton%' "
+		"SELECT count(*) FROM pg_stat_activity "
+		  . "WHERE (application_name LIKE 'pgbaton%' OR application_name = 'pg_restore') "
 		  . "AND (query LIKE 'CREATE INDEX%' OR query LIKE 'COPY%') AND state <> 'idle'")
 	  eq '0';
 }
@@ -138,5 +143,56 @@ ok(poll_until(sub { nothing_left($dst) }, 5, 'no pgbaton CREATE INDEX/COPY on th
 is($dst->safe_psql('two', "SELECT phase FROM pgbaton.migration WHERE name = 'ix2'"),
 	'failed', 'phase failed');
 $src->safe_psql('two', "SELECT pg_drop_replication_slot('ix2')");
+
+# ---- 3. SIGINT during the post-data restore --------------------------------
+# the copy builds the indexes of plain tables; a partition's comes from its
+# partitioned table's index, created by pg_restore in the post-data section
+$src->safe_psql('postgres', 'CREATE DATABASE three');
+$src->safe_psql('three', qq{
+CREATE FUNCTION slow_key(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS \$\$
+BEGIN
+	IF current_setting('test.slow', true) = 'on' THEN
+		PERFORM pg_sleep(1);
+	END IF;
+	RETURN v;
+END \$\$;
+CREATE TABLE pslow (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
+CREATE TABLE pslow_all PARTITION OF pslow FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+INSERT INTO pslow SELECT g, md5(g::text) FROM generate_series(1, $rows) g;
+CREATE INDEX pslow_key ON pslow (slow_key(id));
+});
+$dst->safe_psql('postgres', 'CREATE DATABASE three');
+$dst->safe_psql('postgres', "ALTER DATABASE three SET test.slow = 'on'");
+my @three = ('-s', connstr($src, dbname => 'three'), '-t', connstr($dst, dbname => 'three'),
+	'--name', 'ix3', '--jobs', '2');
+$p = start_pgbaton([ 'start', @three ]);
+ok(poll_until(sub {
+	$dst->safe_psql('three',
+		"SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_restore' "
+		  . "AND query LIKE 'CREATE INDEX%' AND state = 'active'") ne '0';
+}, 120, "pg_restore's long CREATE INDEX on the target"), 'pg_restore builds the slow index');
+$p->{h}->signal('INT');
+ok(wait_exited($p, 15), 'start exits within 15 s of SIGINT (pg_restore terminated)');
+$r = finish_pgbaton($p);
+is($r->{rc}, 1, 'SIGINT during the post-data restore: exit 1');
+like($r->{stderr}, qr/the post-data restore was interrupted by a stop signal.*--restart/,
+	'says the copy must restart');
+ok(poll_until(sub { nothing_left($dst) }, 5, 'no CREATE INDEX of pg_restore on the target'),
+	"pg_restore's index build was cancelled");
+is($dst->safe_psql('three', "SELECT phase FROM pgbaton.migration WHERE name = 'ix3'"),
+	'indexing', 'phase stays indexing (the copy is not complete)');
+$r = run_pgbaton([ 'start', @three ]);
+is($r->{rc}, 1, 'start after the interrupted post-data: exit 1');
+like($r->{stderr}, qr/the copy of migration ix3 was interrupted.*--restart/, 'refuses, --restart');
+$dst->safe_psql('postgres', 'ALTER DATABASE three RESET test.slow');
+$p = start_pgbaton([ 'start', @three, '--restart' ]);
+ok(wait_phase($dst, 'ix3', 'streaming', process => $p, dbname => 'three'),
+	'--restart completes the copy');
+is($dst->safe_psql('three', 'SELECT count(*) FROM pslow'), $rows, 'all rows copied');
+is($dst->safe_psql('three',
+	"SELECT count(*) FROM pg_indexes WHERE tablename = 'pslow_all' AND indexdef LIKE '%slow_key%'"),
+	'1', "the partition's index was built");
+$r = finish_pgbaton($p, signal => 'TERM');
+is($r->{rc}, 0, 'SIGTERM while streaming: exit 0');
 
 done_testing();
