@@ -132,9 +132,9 @@ ok(poll_until(sub { index_build_running('two') }, 120, 'the long CREATE INDEX on
 ok(wait_exited($p, 15), 'start fails within 15 s of the other worker\'s error');
 $r = finish_pgbaton($p);
 is($r->{rc}, 1, 'failed copy: exit 1');
-like($r->{stderr}, qr/copy of public\.bad failed: .*row 1 rejected by the test/,
+like($r->{stderr}, qr/copy of "public"\."bad" failed: .*row 1 rejected by the test/,
 	'the first error is named');
-unlike($r->{stderr}, qr/copy of public\.slow(_idx)? failed/,
+unlike($r->{stderr}, qr/copy of "public"\."slow" failed/,
 	'the cancelled index build is not reported as the failure');
 like($r->{stderr}, qr/the data copy failed; the copy cannot be resumed: run pgbaton start --restart/,
 	'and says how to go on');
