@@ -544,10 +544,11 @@ static int run_copy(start_ctx *c)
                         .before_data = copy_pre_data,
                         .before_data_arg = &pd};
     if (!copy_run(&ro, &plan)) {
-        rc = pd.failure ? copy_failed(c, pd.failure)
-                        : copy_failed(c, signals_stop_requested()
-                                             ? "the copy was interrupted by a stop signal"
-                                             : "the data copy failed");
+        /* a stop signal first: it also ends pg_dump and pg_restore, which
+         * then read as a failed schema copy */
+        rc = copy_failed(c, signals_stop_requested() ? "the copy was interrupted by a stop signal"
+                            : pd.failure             ? pd.failure
+                                                     : "the data copy failed");
         goto out;
     }
     /* every importer is done: the snapshot may go, the slot stays */
