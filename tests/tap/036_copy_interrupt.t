@@ -43,18 +43,13 @@ INSERT INTO slow SELECT g, md5(g::text) FROM generate_series(1, $rows) g;
 CREATE INDEX slow_idx ON slow (slow_key(id));
 });
 	return unless $with_bad;
-	# on the target (test.slow on), row 1 waits for the long index build of
-	# another session, then is rejected
+	# on the target (test.slow on), row 1 waits for an advisory lock the
+	# test holds until it has seen the long index build, then is rejected
 	$src->safe_psql($db, q{
 CREATE FUNCTION gate(v int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
 	IF current_setting('test.slow', true) = 'on' AND v = 1 THEN
-		FOR i IN 1..600 LOOP
-			PERFORM pg_stat_clear_snapshot();
-			EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity
-			                  WHERE query LIKE 'CREATE INDEX slow_idx%' AND state = 'active');
-			PERFORM pg_sleep(0.1);
-		END LOOP;
+		PERFORM pg_advisory_xact_lock_shared(4242);
 		RAISE EXCEPTION 'row % rejected by the test', v;
 	END IF;
 	RETURN true;
@@ -128,9 +123,13 @@ $dst->safe_psql('postgres', 'CREATE DATABASE two');
 $dst->safe_psql('postgres', "ALTER DATABASE two SET test.slow = 'on'");
 my @two = ('-s', connstr($src, dbname => 'two'), '-t', connstr($dst, dbname => 'two'),
 	'--name', 'ix2', '--jobs', '2');
+my $hold = $dst->background_psql('two');
+$hold->query_safe('SELECT pg_advisory_lock(4242)');
 $p = start_pgbaton([ 'start', @two ]);
 ok(poll_until(sub { index_build_running('two') }, 120, 'the long CREATE INDEX on the target'),
 	'one worker builds the slow index');
+$hold->query_safe('SELECT pg_advisory_unlock(4242)'); # the other worker's row is rejected now
+$hold->quit;
 ok(wait_exited($p, 15), 'start fails within 15 s of the other worker\'s error');
 $r = finish_pgbaton($p);
 is($r->{rc}, 1, 'failed copy: exit 1');
