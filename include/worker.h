@@ -15,7 +15,7 @@
  *     wakes workers waiting in the caller's queue, and workers see
  *     worker_stopping() and start nothing new;
  *   - worker_pool_wait joins every worker before it returns.
- * Cancels are sent again every CANCEL_REPEAT_MS while workers remain, so a
+ * Cancels are sent again every second while workers remain, so that a
  * query a worker started just as the pool stopped is cancelled too.
  */
 #ifndef PGBATON_WORKER_H
