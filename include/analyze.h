@@ -19,9 +19,10 @@
 
 typedef struct analyzer analyzer;
 
-/* Start the thread for MIGRATION on the target TARGET (both must outlive
- * analyze_stop). It connects, analyzes the tables not analyzed yet, largest
- * first, and ends. NULL when no thread could be started (logged). */
+/* Start the thread (a one-worker pool of the worker runtime) for MIGRATION
+ * on the target TARGET (both must outlive analyze_stop). It connects,
+ * analyzes the tables not analyzed yet, largest first, and ends. Never
+ * NULL: a thread that cannot start is reported (WARN) by analyze_stop. */
 analyzer *analyze_start(const conninfo *target, const char *migration);
 
 /* Cancel the ANALYZE in progress, if any, wait for the thread and free A

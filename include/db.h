@@ -144,4 +144,21 @@ char *db_quote_literal(const char *value);
  * parameter; malloc'd. */
 char *db_text_array(char *const *items, int n);
 
+/* ---- cancelling a query from another thread (the worker runtime) ---------- */
+
+/* A handle that cancels the query running on one connection; it stays valid
+ * (and harmless) after the connection is closed. */
+typedef struct db_canceller db_canceller;
+
+/* A handle for DB's session; NULL when libpq cannot make one. */
+db_canceller *db_canceller_new(db_conn *db) __attribute__((warn_unused_result));
+
+/* Ask the server to cancel whatever C's session is running (nothing
+ * happens when it is idle). Thread-safe for one handle at a time: the
+ * caller serializes calls on the same handle. False when the request could
+ * not be sent (logged at DEBUG). */
+bool db_canceller_send(db_canceller *c);
+
+void db_canceller_free(db_canceller *c);
+
 #endif

@@ -87,7 +87,10 @@ bool pgtool_spawn(const char *const *argv, const conninfo *ci, int in_fd, int ou
                   const char *what, pgtool_proc *p) __attribute__((warn_unused_result));
 
 /* Wait for the child, log its stderr (WARN when it failed, DEBUG
- * otherwise). Returns true when it exited 0. */
+ * otherwise). Returns true when it exited 0. When a stop signal arrives
+ * (signals_stop_requested) before it ends, the child is sent SIGTERM and
+ * waited for, and the result is false ("X was terminated"): a stop is
+ * answered at once, not after the child's work. */
 bool pgtool_wait(pgtool_proc *p);
 
 /* spawn + wait. */

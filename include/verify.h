@@ -193,6 +193,13 @@ enum verify_schema_col {
 bool verify_schema(verify_ctx *ctx, verify_result *r) __attribute__((warn_unused_result));
 
 /* verify_data.c */
+
+/* The SQL expression of the bigint hash of a row of the table aliased "t",
+ * over T's columns present on both sides (see the top of
+ * src/verify_data.c); CONV: the databases' encodings differ (text-like
+ * values hashed as their UTF8 bytes). Pure string building, no server.
+ * Malloc'd. */
+char *verify_row_hash_expr(const verify_table *t, bool conv) __attribute__((warn_unused_result));
 bool verify_load_tables(verify_ctx *ctx, verify_result *r) __attribute__((warn_unused_result));
 bool verify_data(verify_ctx *ctx, verify_result *r) __attribute__((warn_unused_result));
 bool verify_samples(verify_ctx *ctx, verify_result *r) __attribute__((warn_unused_result));

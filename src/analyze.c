@@ -7,26 +7,24 @@
  * setting it, so a stop between two tables loses nothing and a later start
  * or cutover goes on from there. ANALYZE takes a SHARE UPDATE EXCLUSIVE
  * lock: it runs beside the applier's INSERT/UPDATE/DELETE without blocking
- * them.
+ * them. The thread is a one-worker pool of the worker runtime
+ * (src/worker.c): analyze_stop stops the pool, which cancels the ANALYZE in
+ * flight, and waits for the worker.
  */
 #include "analyze.h"
 
 #include "log.h"
 #include "mono.h"
 #include "strutil.h"
+#include "worker.h"
 #include "xalloc.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 struct analyzer {
     const conninfo *target; /* borrowed */
     const char *migration;  /* borrowed */
-    pthread_t thread;
-    pthread_mutex_t lock;
-    PGcancel *cancel; /* of the thread's session while it runs; under lock */
-    atomic_int stop;  /* set by analyze_stop, polled by the thread */
+    worker_pool *pool;      /* the one worker; owned */
 };
 
 static const char sql_pending[] =
@@ -37,13 +35,15 @@ static const char sql_pending[] =
 static const char sql_mark[] = "UPDATE pgbaton.table_state SET analyzed_at = now() "
                                "WHERE migration = $1 AND schema_name = $2 AND table_name = $3";
 
-static bool stopped(const atomic_int *stop)
+/* Has the worker W (NULL: the caller's own session) been told to stop? */
+static bool stopped(const worker_slot *w)
 {
-    return stop && atomic_load(stop);
+    return w && worker_stopping(w);
 }
 
-/* Analyze the pending tables of MIGRATION on DB until done or *STOP. */
-static bool run_pending(db_conn *db, const char *migration, const atomic_int *stop)
+/* Analyze the pending tables of MIGRATION on DB until done or until the
+ * pool of worker STOP (may be NULL) stops. */
+static bool run_pending(db_conn *db, const char *migration, const worker_slot *stop)
 {
     /* a large table's ANALYZE may outlast a statement_timeout the role has */
     if (!db_command(db, "SET statement_timeout = 0"))
@@ -97,7 +97,8 @@ bool analyze_pending(db_conn *db, const char *migration)
     return db_command(db, "RESET statement_timeout") && ok;
 }
 
-static void *run(void *arg)
+/* The worker (worker_fn): warnings only, the stream goes on regardless. */
+static bool analyze_body(worker_slot *w, void *arg)
 {
     analyzer *a = arg;
     db_connect_opts co = {.mode = DB_MODE_NORMAL, .application_name = "pgbaton analyze"};
@@ -105,19 +106,14 @@ static void *run(void *arg)
     if (!db) {
         log_warn("could not connect to the target to ANALYZE the copied tables; cutover will "
                  "do it");
-        return NULL;
+        return true;
     }
-    pthread_mutex_lock(&a->lock);
-    a->cancel = PQgetCancel(db->pg);
-    pthread_mutex_unlock(&a->lock);
-    if (!run_pending(db, a->migration, &a->stop))
+    (void)worker_watch(w, db); /* analyze_stop cancels the ANALYZE in flight */
+    if (!run_pending(db, a->migration, w) && !worker_stopping(w))
         log_warn("the copied tables could not all be analyzed now; cutover will finish it");
-    pthread_mutex_lock(&a->lock);
-    PQfreeCancel(a->cancel);
-    a->cancel = NULL;
-    pthread_mutex_unlock(&a->lock);
+    worker_unwatch(w, db);
     db_close(db);
-    return NULL;
+    return true;
 }
 
 analyzer *analyze_start(const conninfo *target, const char *migration)
@@ -125,14 +121,8 @@ analyzer *analyze_start(const conninfo *target, const char *migration)
     analyzer *a = xcalloc(1, sizeof *a);
     a->target = target;
     a->migration = migration;
-    atomic_init(&a->stop, 0);
-    pthread_mutex_init(&a->lock, NULL);
-    if (pthread_create(&a->thread, NULL, run, a) != 0) {
-        log_warn("cannot start the ANALYZE thread; cutover will analyze the copied tables");
-        pthread_mutex_destroy(&a->lock);
-        free(a);
-        return NULL;
-    }
+    a->pool = worker_pool_start(
+        &(worker_pool_opts){.name = "analyze", .nworkers = 1, .run = analyze_body, .arg = a});
     return a;
 }
 
@@ -140,14 +130,10 @@ void analyze_stop(analyzer *a)
 {
     if (!a)
         return;
-    atomic_store(&a->stop, 1);
-    pthread_mutex_lock(&a->lock);
-    if (a->cancel) {
-        char err[256];
-        (void)PQcancel(a->cancel, err, sizeof err);
-    }
-    pthread_mutex_unlock(&a->lock);
-    pthread_join(a->thread, NULL);
-    pthread_mutex_destroy(&a->lock);
+    worker_pool_stop(a->pool);
+    char *err = NULL;
+    if (!worker_pool_wait(a->pool, &err))
+        log_warn("%s; cutover will analyze the copied tables", err ? err : "ANALYZE failed");
+    free(err);
     free(a);
 }

@@ -8,7 +8,8 @@
  * the same major version and the column types allow it, text otherwise),
  * plus the indexes and key constraints of plain tables.
  *
- * copy_run() fills a work queue and starts N worker threads. Each worker owns
+ * copy_run() fills a work queue and starts N workers on the worker runtime
+ * (src/worker.c). Each worker owns
  * two connections: a source session that imports the exported snapshot
  * (BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT) and a
  * target session. Work items, in the order workers take them:
@@ -34,26 +35,27 @@
  *
  * A table's state goes pending -> copying -> copied (all its ranges are in)
  * -> indexed (all its index items are done). Workers update counters in
- * memory under one mutex; only the main thread writes them to
- * pgbaton.table_state (every 2 s at most) and logs progress (every 5 s, or a
- * bar on a terminal). The first failure, or a stop signal, sets the abort
- * flag: workers leave at the next row, close their sessions (the target rolls
- * back what was in flight) and copy_run returns false.
+ * memory under one mutex; only the main thread (the runtime's supervisor,
+ * through its tick) writes them to pgbaton.table_state (every 2 s at most)
+ * and logs progress (every 5 s, or a bar on a terminal). The first failure,
+ * or a stop signal, stops the pool: the runtime records that first error,
+ * cancels the query every worker has in flight (a COPY, a CREATE INDEX that
+ * would otherwise run to its end), and sets the abort flag through on_stop:
+ * workers leave at the next row or item, close their sessions (the target
+ * rolls back what was in flight) and copy_run returns false.
  */
 #include "copy.h"
 
-#include "filter.h"
 #include "largeobj.h"
 #include "log.h"
 #include "mono.h"
-#include "signals.h"
 #include "sql_embed.h"
 #include "state.h"
+#include "worker.h"
 #include "xalloc.h"
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +79,8 @@ static copy_table *find_table(copy_plan *plan, unsigned oid)
     return NULL;
 }
 
-static bool load_tables(db_conn *snap, const pgb_options *o, bool binary_allowed, copy_plan *plan)
+static bool load_tables(db_conn *snap, copy_table_filter selected, const void *selected_arg,
+                        bool binary_allowed, copy_plan *plan)
 {
     PGresult *res = db_exec(snap, DB_LOG, sql_copy_tables, 0, NULL);
     if (!res)
@@ -100,7 +103,7 @@ static bool load_tables(db_conn *snap, const pgb_options *o, bool binary_allowed
         t->est_rows = strtoll(PQgetvalue(res, i, 6), NULL, 10);
         t->columns = xstrdup(PQgetvalue(res, i, 7));
         t->binary = binary_allowed && strcmp(PQgetvalue(res, i, 8), "t") == 0;
-        t->selected = filter_table_selected(o, t->schema, t->name);
+        t->selected = selected(selected_arg, t->schema, t->name);
         t->state = "pending";
     }
     PQclear(res);
@@ -148,11 +151,12 @@ static bool load_large_objects(db_conn *snap, copy_plan *plan)
     return ok;
 }
 
-bool copy_plan_load(db_conn *snap, const pgb_options *o, bool binary_allowed, copy_plan *plan)
+bool copy_plan_load(db_conn *snap, copy_table_filter selected, const void *selected_arg,
+                    bool binary_allowed, copy_plan *plan)
 {
     memset(plan, 0, sizeof *plan);
-    return load_tables(snap, o, binary_allowed, plan) && load_indexes(snap, plan) &&
-           load_large_objects(snap, plan);
+    return load_tables(snap, selected, selected_arg, binary_allowed, plan) &&
+           load_indexes(snap, plan) && load_large_objects(snap, plan);
 }
 
 void copy_plan_free(copy_plan *plan)
@@ -207,20 +211,24 @@ typedef struct fifo {
     int head, tail, cap;
 } fifo;
 
+struct worker;
+
 typedef struct copy_shared {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     fifo urgent, main, late; /* taken in this order */
     int outstanding;         /* items queued or running */
-    atomic_int abort_flag;   /* set on the first failure or a stop signal;
-                              * atomic: the workers poll it without the lock */
-    char *first_error;       /* owned; the failure that aborted the run */
-    int workers_left;        /* workers still running */
+    atomic_int abort_flag;   /* set when the pool stops (on_stop: the first
+                              * failure or a stop signal); atomic: the
+                              * workers poll it without the lock */
     bool gate_open;          /* before_data is done: items may be taken */
     copy_plan *plan;
     const copy_run_opts *opts;
+    struct worker *workers;            /* one per pool worker; owned */
     atomic_int_fast64_t lo_bytes_done; /* large objects: bytes copied (atomic) */
     bool lo_finished;                  /* the large objects are all copied */
+    /* main thread only (the supervisor's tick): */
+    int64_t started_ms, last_state_ms, last_log_ms;
 } copy_shared;
 
 static void fifo_init(fifo *f, int cap)
@@ -279,18 +287,12 @@ static bool queue_take(copy_shared *sh, work_item *out)
     }
 }
 
-static void fail_run(copy_shared *sh, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void fail_run(copy_shared *sh, const char *fmt, ...)
+/* The pool stopped (runtime's on_stop): wake the workers waiting for
+ * items, so that they leave. */
+static void abort_run(void *arg)
 {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+    copy_shared *sh = arg;
     pthread_mutex_lock(&sh->lock);
-    if (!sh->first_error)
-        sh->first_error = xstrdup(msg);
     atomic_store(&sh->abort_flag, 1);
     pthread_cond_broadcast(&sh->cond);
     pthread_mutex_unlock(&sh->lock);
@@ -323,11 +325,11 @@ static void item_done(copy_shared *sh, const work_item *it)
 
 typedef struct worker {
     copy_shared *sh;
+    worker_slot *slot; /* the runtime's handle */
     int id;
     db_conn *src; /* imports the snapshot; owned */
     db_conn *dst; /* owned */
     char *buf;    /* COPY_BUFSZ bytes; owned */
-    pthread_t thread;
 } worker;
 
 static bool worker_connect(worker *w)
@@ -339,6 +341,7 @@ static bool worker_connect(worker *w)
     w->src = db_connect(opts->source, DB_SOURCE, &co, NULL, NULL);
     if (!w->src)
         return false;
+    (void)worker_watch(w->slot, w->src); /* a stop cancels its COPY */
     bool ok = db_begin_snapshot(w->src, opts->snapshot) &&
               db_command(w->src, "SET LOCAL extra_float_digits = 3; SET LOCAL DateStyle = ISO; "
                                  "SET LOCAL IntervalStyle = postgres; SET LOCAL TimeZone = UTC; "
@@ -349,6 +352,8 @@ static bool worker_connect(worker *w)
     }
     co.client_encoding = opts->source_encoding;
     w->dst = db_connect(opts->target, DB_TARGET, &co, NULL, NULL);
+    if (w->dst)
+        (void)worker_watch(w->slot, w->dst); /* and its COPY, CREATE INDEX */
     return w->dst &&
            db_command(w->dst, "SET synchronous_commit = off; SET DateStyle = ISO; "
                               "SET IntervalStyle = postgres; SET TimeZone = UTC; "
@@ -543,22 +548,28 @@ static const char *item_label(const copy_shared *sh, const work_item *it)
     return it->kind == ITEM_LARGEOBJ ? "large objects" : sh->plan->tables[it->table].qname;
 }
 
-static void *worker_main(void *arg)
+/* The body of one worker (the runtime's worker_fn). Failures are recorded
+ * in the pool (worker_pool_fail), so it always returns true. */
+static bool worker_body(worker_slot *slot, void *arg)
 {
-    worker *w = arg;
-    copy_shared *sh = w->sh;
+    copy_shared *sh = arg;
+    worker_pool *pool = worker_pool_of(slot);
+    worker *w = &sh->workers[worker_index(slot)];
+    *w = (worker){.sh = sh, .slot = slot, .id = worker_index(slot) + 1};
     w->buf = xmalloc(COPY_BUFSZ);
     if (!worker_connect(w)) {
-        fail_run(sh, "copy worker %d could not connect (see above)", w->id);
+        if (!worker_stopping(slot))
+            worker_pool_fail(pool, "copy worker %d could not connect (see above)", w->id);
     } else {
         work_item it;
         while (queue_take(sh, &it)) {
             if (!run_item(w, &it)) {
-                if (!atomic_load(&sh->abort_flag))
-                    fail_run(sh, "copy of %s failed: %s", item_label(sh, &it),
-                             w->dst->last_error   ? w->dst->last_error
-                             : w->src->last_error ? w->src->last_error
-                                                  : "see above");
+                /* once the pool stops, failures are its cancellations */
+                if (!worker_stopping(slot))
+                    worker_pool_fail(pool, "copy of %s failed: %s", item_label(sh, &it),
+                                     w->dst->last_error   ? w->dst->last_error
+                                     : w->src->last_error ? w->src->last_error
+                                                          : "see above");
                 pthread_mutex_lock(&sh->lock);
                 if (it.kind != ITEM_LARGEOBJ) {
                     sh->plan->tables[it.table].state = "failed";
@@ -570,15 +581,14 @@ static void *worker_main(void *arg)
             item_done(sh, &it);
         }
     }
+    worker_unwatch(slot, w->src);
+    worker_unwatch(slot, w->dst);
     db_close(w->src);
     db_close(w->dst);
     w->src = w->dst = NULL;
     free(w->buf);
-    pthread_mutex_lock(&sh->lock);
-    sh->workers_left--;
-    pthread_cond_broadcast(&sh->cond);
-    pthread_mutex_unlock(&sh->lock);
-    return NULL;
+    w->buf = NULL;
+    return true;
 }
 
 /* ---- main thread: queue, progress, state ------------------------------------ */
@@ -592,35 +602,51 @@ static void *worker_main(void *arg)
 #define AUTO_SPLIT_MIN ((int64_t)1 << 30)
 #define MAX_PARTS      1024
 
-/* The size above which a table is split: --split-larger-than, or by default
- * (auto, the option < 0) one worker's fair share of the whole copy, so that
- * one dominant table does not leave the other workers idle. */
+int64_t copy_split_threshold(int64_t split_larger_than, int jobs, int64_t total_bytes)
+{
+    if (split_larger_than > 0)
+        return split_larger_than;
+    int64_t share = total_bytes / (jobs > 0 ? jobs : 1);
+    return share > AUTO_SPLIT_MIN ? share : AUTO_SPLIT_MIN;
+}
+
+int copy_split_parts(int64_t size_bytes, int64_t pages, int64_t threshold, int jobs)
+{
+    if (size_bytes <= threshold || pages < 2)
+        return 1;
+    int64_t parts = (size_bytes + threshold - 1) / threshold;
+    if (jobs > 1)
+        parts = (parts + jobs - 1) / jobs * jobs;
+    if (parts > pages)
+        parts = pages;
+    return parts > MAX_PARTS ? MAX_PARTS : (int)parts;
+}
+
+void copy_split_range(int64_t pages, int parts, int p, int64_t *first_page, int64_t *end_page)
+{
+    *first_page = pages * p / parts;
+    *end_page = p == parts - 1 ? -1 : pages * (p + 1) / parts;
+}
+
+static int run_jobs(const copy_run_opts *opts)
+{
+    return opts->jobs > 0 ? opts->jobs : 1;
+}
+
+/* The split threshold of this plan (copy_split_threshold over the bytes of
+ * its selected plain tables). */
 static int64_t split_threshold(const copy_run_opts *opts, const copy_plan *plan)
 {
-    if (opts->o->split_larger_than > 0)
-        return opts->o->split_larger_than;
     int64_t total = 0;
     for (int i = 0; i < plan->ntables; i++)
         if (plan->tables[i].selected && plan->tables[i].relkind == 'r')
             total += plan->tables[i].size_bytes;
-    int jobs = opts->o->jobs > 0 ? opts->o->jobs : 1;
-    int64_t share = total / jobs;
-    return share > AUTO_SPLIT_MIN ? share : AUTO_SPLIT_MIN;
+    return copy_split_threshold(opts->split_larger_than, run_jobs(opts), total);
 }
 
-/* How many page ranges table T is copied in: 1 (whole, with COPY FREEZE)
- * unless it is larger than THRESHOLD; then ranges of equal size whose number
- * is a multiple of --jobs, so that the workers finish together. */
 static int split_parts(const copy_table *t, int64_t threshold, int jobs)
 {
-    if (t->size_bytes <= threshold || t->pages < 2)
-        return 1;
-    int64_t parts = (t->size_bytes + threshold - 1) / threshold;
-    if (jobs > 1)
-        parts = (parts + jobs - 1) / jobs * jobs;
-    if (parts > t->pages)
-        parts = t->pages;
-    return parts > MAX_PARTS ? MAX_PARTS : (int)parts;
+    return copy_split_parts(t->size_bytes, t->pages, threshold, jobs);
 }
 
 /* Queue the COPY items (largest first) and the large objects; returns the
@@ -630,7 +656,7 @@ static int fill_queue(copy_shared *sh)
     const copy_run_opts *opts = sh->opts;
     copy_plan *plan = sh->plan;
     int64_t threshold = split_threshold(opts, plan);
-    int jobs = opts->o->jobs > 0 ? opts->o->jobs : 1;
+    int jobs = run_jobs(opts);
     int count = 0, cap = 0;
     for (int i = 0; i < plan->ntables; i++) {
         copy_table *t = &plan->tables[i];
@@ -662,8 +688,8 @@ static int fill_queue(copy_shared *sh)
         }
         t->parts_left = parts;
         for (int p = 0; p < parts; p++) {
-            int64_t first = t->pages * p / parts;
-            int64_t end = p == parts - 1 ? -1 : t->pages * (p + 1) / parts;
+            int64_t first, end;
+            copy_split_range(t->pages, parts, p, &first, &end);
             queue_push(
                 sh, &sh->main,
                 (work_item){.kind = ITEM_COPY, .table = i, .first_page = first, .end_page = end});
@@ -707,7 +733,8 @@ static void flush_state(copy_shared *sh, progress_totals *pt)
         bool done = strcmp(state, "copied") == 0 || strcmp(state, "indexed") == 0;
         pt->bytes_done += done || bytes > t->size_bytes ? t->size_bytes : bytes;
         if (dirty && opts->state &&
-            !state_table_update(opts->state, opts->o->name, t->schema, t->name, state, rows, bytes))
+            !state_table_update(opts->state, opts->migration, t->schema, t->name, state, rows,
+                                bytes))
             log_warn("could not record the progress of %s in the target's state table", t->qname);
     }
     if (opts->large_objects && plan->lo_count > 0) {
@@ -744,44 +771,23 @@ static void log_progress(const progress_totals *pt, int64_t elapsed_ms, bool fin
              (double)pt->bytes_total / 1048576.0, pct, mbs);
 }
 
-/* Main thread: wait for the workers, with progress and stop handling. */
-static void supervise(copy_shared *sh)
+/* The supervisor's tick (main thread, about every 100 ms and when a worker
+ * leaves): the state rows every STATE_EVERY_MS, progress every
+ * PROGRESS_EVERY_MS (a bar on a terminal, redrawn with the state). */
+static void supervise_tick(void *arg)
 {
-    int64_t start = now_ms(), last_state = start, last_log = start;
+    copy_shared *sh = arg;
+    int64_t now = now_ms();
+    if (now - sh->last_state_ms < STATE_EVERY_MS)
+        return;
     progress_totals pt;
-    for (;;) {
-        /* wake every 100 ms for signals and progress, and at once when the
-         * last worker leaves (it broadcasts) */
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += 100 * 1000 * 1000;
-        if (until.tv_nsec >= 1000 * 1000 * 1000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000 * 1000 * 1000;
-        }
-        pthread_mutex_lock(&sh->lock);
-        if (sh->workers_left > 0)
-            pthread_cond_timedwait(&sh->cond, &sh->lock, &until);
-        int left = sh->workers_left;
-        pthread_mutex_unlock(&sh->lock);
-        if (left == 0)
-            break;
-        if (signals_stop_requested() && !atomic_load(&sh->abort_flag))
-            fail_run(sh, "the copy was interrupted by a stop signal");
-        int64_t now = now_ms();
-        if (now - last_state >= STATE_EVERY_MS) {
-            flush_state(sh, &pt);
-            last_state = now;
-            if (now - last_log >= PROGRESS_EVERY_MS || log_stderr_is_tty()) {
-                log_progress(&pt, now - start, false);
-                if (now - last_log >= PROGRESS_EVERY_MS)
-                    last_log = now;
-            }
-        }
-    }
     flush_state(sh, &pt);
-    if (!atomic_load(&sh->abort_flag))
-        log_progress(&pt, now_ms() - start, true);
+    sh->last_state_ms = now;
+    if (now - sh->last_log_ms >= PROGRESS_EVERY_MS || log_stderr_is_tty()) {
+        log_progress(&pt, now - sh->started_ms, false);
+        if (now - sh->last_log_ms >= PROGRESS_EVERY_MS)
+            sh->last_log_ms = now;
+    }
 }
 
 bool copy_run(const copy_run_opts *opts, copy_plan *plan)
@@ -790,52 +796,46 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
     atomic_init(&sh.abort_flag, 0);
     atomic_init(&sh.lo_bytes_done, 0);
     pthread_mutex_init(&sh.lock, NULL);
-    pthread_condattr_t ca; /* timed waits on the monotonic clock */
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&sh.cond, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&sh.cond, NULL);
     int nitems = fill_queue(&sh);
-    int nworkers = opts->o->jobs;
-    if (nworkers > nitems)
-        nworkers = nitems > 0 ? nitems : 0;
-    worker *workers = xcalloc((size_t)nworkers + 1, sizeof(worker));
-    sh.workers_left = 0;
-    for (int i = 0; i < nworkers; i++) {
-        workers[i] = (worker){.sh = &sh, .id = i + 1};
-        pthread_mutex_lock(&sh.lock);
-        sh.workers_left++;
-        pthread_mutex_unlock(&sh.lock);
-        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
-            pthread_mutex_lock(&sh.lock);
-            sh.workers_left--;
-            pthread_mutex_unlock(&sh.lock);
-            fail_run(&sh, "could not start copy worker %d", i + 1);
-            nworkers = i;
-            break;
-        }
-    }
+    int nworkers = run_jobs(opts) < nitems ? run_jobs(opts) : nitems;
+    sh.workers = xcalloc((size_t)nworkers + 1, sizeof(worker));
+    worker_pool *pool = NULL;
+    if (nworkers > 0)
+        pool = worker_pool_start(&(worker_pool_opts){
+            .name = "copy",
+            .nworkers = nworkers,
+            .run = worker_body,
+            .arg = &sh,
+            .on_stop = abort_run,
+            .tick = supervise_tick,
+            .signal_message = "the copy was interrupted by a stop signal",
+        });
     /* the workers connect and import the snapshot while before_data runs */
     bool prepared = !opts->before_data || opts->before_data(opts->before_data_arg);
+    if (!prepared && pool)
+        worker_pool_stop(pool); /* cancels the workers' snapshot imports too */
     pthread_mutex_lock(&sh.lock);
-    if (!prepared)
-        atomic_store(&sh.abort_flag, 1);
     sh.gate_open = true;
     pthread_cond_broadcast(&sh.cond);
     pthread_mutex_unlock(&sh.lock);
     if (prepared)
         log_info("copying %d items with %d workers", nitems, nworkers);
-    supervise(&sh);
-    for (int i = 0; i < nworkers; i++)
-        pthread_join(workers[i].thread, NULL);
-    bool ok = !atomic_load(&sh.abort_flag) && sh.outstanding == 0;
+    sh.started_ms = sh.last_state_ms = sh.last_log_ms = now_ms();
+    char *first_error = NULL;
+    bool ok = !pool || worker_pool_wait(pool, &first_error);
+    ok = ok && prepared && !atomic_load(&sh.abort_flag) && sh.outstanding == 0;
+    progress_totals pt;
+    flush_state(&sh, &pt);
+    if (ok)
+        log_progress(&pt, now_ms() - sh.started_ms, true);
     if (!ok && prepared)
-        log_error("%s", sh.first_error ? sh.first_error : "the copy did not complete");
-    free(sh.first_error);
+        log_error("%s", first_error ? first_error : "the copy did not complete");
+    free(first_error);
     free(sh.main.items);
     free(sh.urgent.items);
     free(sh.late.items);
-    free(workers);
+    free(sh.workers);
     pthread_mutex_destroy(&sh.lock);
     pthread_cond_destroy(&sh.cond);
     return ok;

@@ -456,3 +456,40 @@ char *db_text_array(char *const *items, int n)
     *p = '\0';
     return out;
 }
+
+/* ---- cancelling a query from another thread (the worker runtime) ---------- */
+
+struct db_canceller {
+    PGcancel *cancel; /* owned */
+    db_side side;     /* for messages */
+};
+
+db_canceller *db_canceller_new(db_conn *db)
+{
+    PGcancel *pc = PQgetCancel(db->pg);
+    if (!pc) {
+        log_debug("%s: no cancel handle for this session", db_side_name(db->side));
+        return NULL;
+    }
+    db_canceller *c = xcalloc(1, sizeof *c);
+    c->cancel = pc;
+    c->side = db->side;
+    return c;
+}
+
+bool db_canceller_send(db_canceller *c)
+{
+    char err[256];
+    if (PQcancel(c->cancel, err, sizeof err))
+        return true;
+    log_debug("%s: could not send a cancel request: %s", db_side_name(c->side), err);
+    return false;
+}
+
+void db_canceller_free(db_canceller *c)
+{
+    if (!c)
+        return;
+    PQfreeCancel(c->cancel);
+    free(c);
+}

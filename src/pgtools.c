@@ -2,11 +2,15 @@
  * src/pgtools.c — find and run pg_dump / pg_restore / psql (and the
  * cutover's --exec hook) safely from a threaded process: posix_spawn with
  * an argument list and environment built beforehand, the password only in
- * the environment, no descriptor of ours inherited.
+ * the environment, no descriptor of ours inherited. A child pgbaton waits
+ * for (pgtool_wait) is terminated when a stop signal arrives: a pg_restore
+ * -j N of the post-data section would otherwise run its index and key
+ * builds to the end before start could stop.
  */
 #include "pgtools.h"
 
 #include "log.h"
+#include "signals.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -20,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -430,13 +435,52 @@ static void log_child_messages(pgtool_proc *p, bool failed)
     p->errfd = -1;
 }
 
+/* How often a waiting parent looks for a stop signal. The signal may be
+ * delivered to any of our threads, so a blocking waitpid in this one is not
+ * reliably interrupted by it: poll instead. */
+#define STOP_POLL_MS 50
+
+/* Wait for P's child like pgtool_reap; when a stop signal arrives first,
+ * send it SIGTERM (pg_restore and pg_dump then cancel their queries, their
+ * parallel workers included, and exit) and wait for it to end. *TERMINATED
+ * says whether we did. */
+static bool reap_or_terminate(pgtool_proc *p, int *status, bool *terminated)
+{
+    *terminated = false;
+    for (;;) {
+        pid_t r = waitpid(p->pid, status, WNOHANG);
+        if (r == p->pid)
+            return true;
+        if (r < 0 && errno != EINTR) {
+            log_error("cannot learn how %s (process %ld) ended: waitpid: %m", p->what,
+                      (long)p->pid);
+            return false;
+        }
+        if (signals_stop_requested()) {
+            log_info("stop requested: terminating %s (process %ld)", p->what, (long)p->pid);
+            if (kill(p->pid, SIGTERM) == 0) {
+                *terminated = true;
+                return pgtool_reap(p->pid, p->what, status);
+            }
+            if (errno != ESRCH) /* ESRCH: it has just ended; reap it above */
+                log_warn("cannot terminate %s (process %ld): %m", p->what, (long)p->pid);
+            return pgtool_reap(p->pid, p->what, status);
+        }
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = STOP_POLL_MS * 1000L * 1000L};
+        nanosleep(&pause, NULL);
+    }
+}
+
 bool pgtool_wait(pgtool_proc *p)
 {
     int st = 0;
-    bool reaped = pgtool_reap(p->pid, p->what, &st);
-    bool ok = reaped && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    log_child_messages(p, !ok);
-    if (reaped && WIFSIGNALED(st)) /* (not reaped: pgtool_reap said why) */
+    bool terminated = false;
+    bool reaped = reap_or_terminate(p, &st, &terminated);
+    bool ok = reaped && !terminated && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    log_child_messages(p, !ok && !terminated);
+    if (terminated)
+        log_error("%s was terminated: a stop signal interrupted it", p->what);
+    else if (reaped && WIFSIGNALED(st)) /* (not reaped: pgtool_reap said why) */
         log_error("%s was killed by signal %d (%s)", p->what, WTERMSIG(st),
                   strsignal(WTERMSIG(st)));
     else if (reaped && !ok)

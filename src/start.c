@@ -192,6 +192,19 @@ static int copy_failed(start_ctx *c, const char *what)
     return EXIT_FAILURE_RUNTIME;
 }
 
+/* A stop signal interrupted the post-data restore (pg_restore terminated):
+ * the phase stays 'indexing', a copy not finished that --restart starts
+ * over ('failed' after copy_done_at would read as "copied: resume
+ * streaming", without the post-data objects). */
+static int post_data_interrupted(start_ctx *c)
+{
+    const char *msg = "the post-data restore was interrupted by a stop signal; the copy cannot be "
+                      "resumed: run pgbaton start --restart to start it over";
+    state_event(c->state, c->o.name, "error", msg);
+    log_error("%s", msg);
+    return EXIT_FAILURE_RUNTIME;
+}
+
 static void warn_event(start_ctx *c, const char *msg)
 {
     log_warn("%s", msg);
@@ -456,6 +469,12 @@ static bool publication_covers(start_ctx *c, const copy_plan *plan)
     return ok;
 }
 
+/* The copy's table filter (copy_table_filter): start's options. */
+static bool table_selected(const void *o, const char *schema, const char *table)
+{
+    return filter_table_selected(o, schema, table);
+}
+
 /* Steps 3 to 6 of the story; returns an exit code (EXIT_OK: go stream). */
 static int run_copy(start_ctx *c)
 {
@@ -483,7 +502,7 @@ static int run_copy(start_ctx *c)
                  "text format)",
                  c->source_encoding, dst_enc ? dst_enc : "unknown");
     copy_plan plan;
-    if (!copy_plan_load(c->snap, &c->o, same_major && same_encoding, &plan))
+    if (!copy_plan_load(c->snap, table_selected, &c->o, same_major && same_encoding, &plan))
         return copy_failed(c, "could not read the source's tables at the snapshot");
     if (pgoutput && !publication_covers(c, &plan)) {
         copy_plan_free(&plan);
@@ -512,7 +531,9 @@ static int run_copy(start_ctx *c)
                           .exclude_schemas = &ex_schemas,
                           .exclude_tables = &ex_tables};
     pre_data pd = {.c = c, .dump = &d, .plan = &plan, .owners = owners};
-    copy_run_opts ro = {.o = &c->o,
+    copy_run_opts ro = {.migration = c->o.name,
+                        .jobs = c->o.jobs,
+                        .split_larger_than = c->o.split_larger_than,
                         .source = c->src,
                         .target = c->dst,
                         .snapshot = c->slot.snapshot_name,
@@ -523,10 +544,11 @@ static int run_copy(start_ctx *c)
                         .before_data = copy_pre_data,
                         .before_data_arg = &pd};
     if (!copy_run(&ro, &plan)) {
-        rc = pd.failure ? copy_failed(c, pd.failure)
-                        : copy_failed(c, signals_stop_requested()
-                                             ? "the copy was interrupted by a stop signal"
-                                             : "the data copy failed");
+        /* a stop signal first: it also ends pg_dump and pg_restore, which
+         * then read as a failed schema copy */
+        rc = copy_failed(c, signals_stop_requested() ? "the copy was interrupted by a stop signal"
+                            : pd.failure             ? pd.failure
+                                                     : "the data copy failed");
         goto out;
     }
     /* every importer is done: the snapshot may go, the slot stays */
@@ -539,7 +561,8 @@ static int run_copy(start_ctx *c)
     }
     log_info("data copied; creating the remaining post-data objects (foreign keys, triggers, ...)");
     if (!schema_restore_post(c->dst, dump, c->tmpdir, &plan, c->o.jobs, owners)) {
-        rc = copy_failed(c, "the post-data restore failed");
+        rc = signals_stop_requested() ? post_data_interrupted(c)
+                                      : copy_failed(c, "the post-data restore failed");
         goto out;
     }
     if (!state_set_phase(c->state, c->o.name, "indexing", "indexes_done_at") ||

@@ -19,7 +19,7 @@
  *   - The checksum is count(*) and the sum of the row hashes — sum(bigint),
  *     which adds in 128 bits and returns a numeric, so it neither overflows
  *     nor depends on row order.
- *   - The row hash (row_hash_expr) is a chain of the types' own 64-bit hash
+ *   - The row hash (verify_row_hash_expr) is a chain of the types' own 64-bit hash
  *     functions, each call seeded with the previous one's result:
  *     h0 = 0, h(i) = hashfn_i(value_i, h(i-1)), in column order. Each call
  *     mixes its seed completely, so the row hash is not a linear combination
@@ -50,7 +50,9 @@
  *     text-like classes (text, name, bpchar) are hashed instead as the hex
  *     of their UTF8 bytes (VERIFY_HASH_UTF8, _UTF8_BPCHAR: column_hash_class),
  *     the same on both sides.
- *   - --jobs workers each hold one session per side, inside the same exported
+ *   - --jobs workers (a pool of the worker runtime, src/worker.c: the first
+ *     failure stops it and cancels the checksums the others have in
+ *     flight) each hold one session per side, inside the same exported
  *     snapshots (the first worker uses the control connections, the others
  *     connect in their threads), and take tables from a shared queue,
  *     largest first; a table's two queries are sent together, so both
@@ -74,6 +76,7 @@
 #include "log.h"
 #include "sql_embed.h"
 #include "strutil.h"
+#include "worker.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -241,8 +244,7 @@ static char *hash_link(const verify_column *c, char *seed)
     return link;
 }
 
-/* The bigint hash of a row of "t" (see the top of the file). */
-static char *row_hash_expr(const verify_table *t, bool conv)
+char *verify_row_hash_expr(const verify_table *t, bool conv)
 {
     int n = 0;
     for (int c = 0; c < t->ncols; c++)
@@ -271,7 +273,7 @@ static char *row_hash_expr(const verify_table *t, bool conv)
 /* Build the expressions a table's queries use, from its columns. */
 static void build_expressions(verify_table *t, bool conv)
 {
-    t->row_expr = row_hash_expr(t, conv);
+    t->row_expr = verify_row_hash_expr(t, conv);
 
     bool key_ok = t->nkey > 0;
     for (int k = 0; k < t->nkey; k++)
@@ -444,7 +446,7 @@ typedef struct chunk_queue {
     int next;    /* next to take */
     int busy;    /* workers running a chunk */
     int workers; /* workers started */
-    bool stop;   /* a worker failed: the others leave at their next chunk */
+    bool stop;   /* the pool stopped (a failure): the others leave at once */
     pthread_mutex_t lock;
     pthread_cond_t changed; /* an item added, or a worker done */
 } chunk_queue;
@@ -452,11 +454,10 @@ typedef struct chunk_queue {
 typedef struct worker {
     verify_ctx *ctx;
     chunk_queue *q;
+    worker_slot *slot;  /* the runtime's handle */
     db_conn *src, *dst; /* owned unless they are the control connections */
     bool owned;         /* src and dst are this worker's own */
     int parallel;       /* max_parallel_workers_per_gather asked of both sessions */
-    bool failed;
-    pthread_t thread;
 } worker;
 
 /* Append C; the caller holds the lock or no worker runs yet. */
@@ -505,9 +506,10 @@ static void queue_done(chunk_queue *q, bool failed)
     pthread_mutex_unlock(&q->lock);
 }
 
-/* Make every worker leave (a worker failed). */
-static void queue_fail(chunk_queue *q)
+/* Make every worker leave (the pool stopped: the runtime's on_stop). */
+static void queue_fail(void *arg)
 {
+    chunk_queue *q = arg;
     pthread_mutex_lock(&q->lock);
     q->stop = true;
     pthread_cond_broadcast(&q->changed);
@@ -908,36 +910,58 @@ static db_conn *worker_connect(const conninfo *ci, db_side side, const char *sna
     return db;
 }
 
-static void *worker_main(void *arg)
+/* What verify_data's workers share. */
+typedef struct verify_run {
+    verify_ctx *ctx;
+    chunk_queue *q;
+    worker *ws; /* one per pool worker */
+} data_run;
+
+/* One worker's sessions: its own (connected here), or the control ones. */
+static bool worker_open(worker *w)
 {
-    worker *w = arg;
     if (w->owned) {
         w->src = worker_connect(w->ctx->src_ci, DB_SOURCE, w->ctx->src_snapshot);
         w->dst = w->src ? worker_connect(w->ctx->dst_ci, DB_TARGET, w->ctx->dst_snapshot) : NULL;
-        if (!w->dst) {
-            w->failed = true;
-            queue_fail(w->q);
-            return NULL;
-        }
+        if (!w->dst)
+            return false;
     }
-    if (!tune_sessions(w)) {
-        w->failed = true;
-        queue_fail(w->q);
-        return NULL;
-    }
+    /* a stop cancels the checksums in flight */
+    (void)worker_watch(w->slot, w->src);
+    (void)worker_watch(w->slot, w->dst);
+    return tune_sessions(w);
+}
+
+/* The body of a worker (the runtime's worker_fn). */
+static bool worker_body(worker_slot *slot, void *arg)
+{
+    data_run *run = arg;
+    worker *w = &run->ws[worker_index(slot)];
+    w->slot = slot;
+    bool ok = worker_open(w);
     chunk ch;
     int spare = 0;
-    while (queue_take(w->q, &ch, &spare)) {
-        bool ok = run_chunk(w, &ch, spare);
+    while (ok && queue_take(w->q, &ch, &spare)) {
+        ok = run_chunk(w, &ch, spare);
         if (!ok) {
             pthread_mutex_lock(ch.t->lock);
             ch.t->status = VERIFY_ERROR;
             pthread_mutex_unlock(ch.t->lock);
-            w->failed = true;
+            /* the first failure stops the others (not their cancellations) */
+            if (!worker_stopping(slot))
+                worker_pool_fail(worker_pool_of(slot), "verify of %s failed (see above)",
+                                 ch.t->display);
         }
         queue_done(w->q, !ok);
     }
-    return NULL;
+    worker_unwatch(slot, w->src);
+    worker_unwatch(slot, w->dst);
+    if (w->owned) {
+        db_close(w->src);
+        db_close(w->dst);
+        w->src = w->dst = NULL;
+    }
+    return ok;
 }
 
 bool verify_data(verify_ctx *ctx, verify_result *r)
@@ -964,7 +988,6 @@ bool verify_data(verify_ctx *ctx, verify_result *r)
     int jobs = ctx->jobs < q.n || split ? ctx->jobs : q.n;
     q.workers = jobs;
     worker *ws = xcalloc((size_t)(jobs > 0 ? jobs : 1), sizeof *ws);
-    int started = 0;
     for (int i = 0; i < jobs; i++) {
         /* the first worker reads on the control connections (idle meanwhile,
          * in the same snapshots); the others connect in their threads */
@@ -973,24 +996,23 @@ bool verify_data(verify_ctx *ctx, verify_result *r)
             ws[i].src = ctx->src;
             ws[i].dst = ctx->dst;
         }
-        if (pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]) != 0) {
-            log_error("cannot start a verify worker thread");
-            pthread_mutex_lock(&q.lock);
-            q.workers = i;
-            pthread_mutex_unlock(&q.lock);
-            queue_fail(&q);
-            break;
-        }
-        started++;
     }
-    bool ok = started == jobs;
-    for (int i = 0; i < started; i++) {
-        pthread_join(ws[i].thread, NULL);
-        ok = ok && !ws[i].failed;
-        if (ws[i].owned) {
-            db_close(ws[i].src);
-            db_close(ws[i].dst);
-        }
+    data_run run = {.ctx = ctx, .q = &q, .ws = ws};
+    bool ok = true;
+    if (jobs > 0) {
+        worker_pool *pool = worker_pool_start(&(worker_pool_opts){
+            .name = "verify",
+            .nworkers = jobs,
+            .run = worker_body,
+            .arg = &run,
+            .on_stop = queue_fail,
+            .signal_message = "verify was interrupted by a stop signal",
+        });
+        char *err = NULL;
+        ok = worker_pool_wait(pool, &err);
+        if (!ok)
+            log_error("%s", err ? err : "verify failed");
+        free(err);
     }
     free(ws);
     free(q.items);
