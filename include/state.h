@@ -15,10 +15,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* --- the phase ------------------------------------------------------------
+ * pgbaton.migration.phase, parsed and printed only here (state_phase.c).
+ * The allowed transitions are one table there; state_set_phase() refuses
+ * any other. */
+typedef enum state_phase {
+    PHASE_COPYING,   /* start: copying the data at the snapshot */
+    PHASE_INDEXING,  /* start: building indexes and constraints */
+    PHASE_STREAMING, /* start: applying the source's changes */
+    PHASE_CUTOVER,   /* cutover: source frozen, fence on its way */
+    PHASE_DONE,      /* cutover finished: the target is authoritative */
+    PHASE_FAILED,    /* start stopped on an error (last_error) */
+    PHASE_STOPPED,   /* abort stopped the migration */
+    PHASE_UNKNOWN,   /* a text none of the above (a newer version's?) */
+} state_phase;
+
+/* "copying", ..., "stopped"; "unknown" for PHASE_UNKNOWN. */
+const char *state_phase_name(state_phase p);
+
+/* TEXT as a phase; PHASE_UNKNOWN for NULL or an unknown text. */
+state_phase state_phase_parse(const char *text);
+
+/* Is FROM -> TO in the table of transitions? */
+bool state_phase_transition_ok(state_phase from, state_phase to);
+
 /* The fields of pgbaton.migration that `start` needs. */
 typedef struct state_migration {
     char *name;           /* owned */
-    char *phase;          /* owned: copying, indexing, streaming, cutover, done, failed, stopped */
+    char *phase;          /* owned: as stored (see ephase) */
+    state_phase ephase;   /* the phase, parsed */
     char *slot_name;      /* owned */
     char *options;        /* owned JSON text (filters, jobs), or NULL */
     char *last_error;     /* owned, or NULL */
@@ -57,10 +82,23 @@ bool state_migration_insert(db_conn *db, const state_new_migration *m)
 /* Delete migration NAME and (cascade) its table rows and events. */
 bool state_migration_delete(db_conn *db, const char *name) __attribute__((warn_unused_result));
 
-/* Set the phase. TIMESTAMP_COLUMN (may be NULL) names one of the
- * migration's *_at columns to set to now() in the same statement. */
-bool state_set_phase(db_conn *db, const char *name, const char *phase, const char *timestamp_column)
+/* Which *_at column of the migration a phase change also sets to now(). */
+typedef enum state_stamp {
+    STAMP_NONE,
+    STAMP_COPY_DONE,    /* copy_done_at */
+    STAMP_INDEXES_DONE, /* indexes_done_at */
+} state_stamp;
+
+/* Set the phase to TO, with STAMP, only from a phase the table of
+ * transitions allows before TO (checked by the UPDATE itself). Any other
+ * stored phase is refused with an internal error naming the transition;
+ * nothing is written then. */
+bool state_set_phase(db_conn *db, const char *name, state_phase to, state_stamp stamp)
     __attribute__((warn_unused_result));
+
+/* "{copying,indexing}": the phases the table allows before TO, as a text
+ * array literal for the guard of an UPDATE that enters TO (owned). */
+char *state_phase_sources(state_phase to);
 
 /* Record the slot's consistent point. */
 bool state_set_consistent_lsn(db_conn *db, const char *name, lsn_t lsn)
@@ -72,6 +110,9 @@ bool state_start_streaming(db_conn *db, const char *name) __attribute__((warn_un
 
 /* phase 'failed' with LAST_ERROR. */
 bool state_set_failed(db_conn *db, const char *name, const char *last_error);
+
+/* Record LAST_ERROR (redacted by the caller) without changing the phase. */
+bool state_set_last_error(db_conn *db, const char *name, const char *last_error);
 
 /* Append an event (level: "info", "warn", "error"). Failures are logged
  * and otherwise ignored: an event is never worth stopping a migration. */
@@ -93,5 +134,64 @@ bool state_table_insert(db_conn *db, const char *migration, const state_table *t
  * copied / indexed (once). */
 bool state_table_update(db_conn *db, const char *migration, const char *schema, const char *table,
                         const char *state, int64_t rows, int64_t bytes);
+
+/* --- the start/cutover/verify protocol (src/state_proto.c; the story is at
+ * the top of src/state.c) ---------------------------------------------- */
+
+/* The channel on which the target announces, at commit, a change of the
+ * migration's phase, fence or hold (payload: the migration's name). */
+#define STATE_CHANNEL "pgbaton_state"
+
+/* LISTEN on STATE_CHANNEL on DB (a target session outside a transaction). */
+bool state_listen(db_conn *db) __attribute__((warn_unused_result));
+
+/* Wait up to TIMEOUT seconds for a notification about migration NAME on
+ * DB (which state_listen()ed). 1: one came (or several); 0: the timeout
+ * passed, or a signal interrupted the wait; -1: the connection failed
+ * (logged). Notifications about other migrations are consumed and ignored.
+ * The caller re-reads the state whatever the answer: a notification only
+ * says that something may have changed. */
+int state_wait(db_conn *db, const char *name, double timeout);
+
+/* Source: write the fence message for NAME, flushed at once; *LSN its LSN
+ * (the value pg_logical_emit_message returned). */
+bool state_fence_write(db_conn *src, const char *name, lsn_t *lsn)
+    __attribute__((warn_unused_result));
+
+/* Target: remember the fence at LSN and forget any earlier one's
+ * application. *ROWS: 1, or 0 when the phase is no longer 'cutover'. */
+bool state_fence_record(db_conn *tgt, const char *name, lsn_t lsn, long *rows)
+    __attribute__((warn_unused_result));
+
+/* Where the fence stands, as the applier last committed it. */
+typedef struct state_fence {
+    bool applied;            /* the applier applied this (or a later) fence */
+    long long changes_after; /* data changes it applied after the fence */
+    double alive_age;        /* seconds since start's last sign of life; INFINITY: none */
+} state_fence;
+
+bool state_fence_read(db_conn *tgt, const char *name, state_fence *out)
+    __attribute__((warn_unused_result));
+
+/* Target: ask the applier to hold before LSN (text, "0/1" = where it is);
+ * false with *LEFT_STREAMING when the phase is no longer 'streaming'. */
+bool state_hold_set(db_conn *tgt, const char *name, const char *lsn, bool *left_streaming)
+    __attribute__((warn_unused_result));
+
+/* Target: lift the hold. */
+bool state_hold_clear(db_conn *tgt, const char *name) __attribute__((warn_unused_result));
+
+/* Where the hold stands: *HELD once the applier reports it holds; *PHASE. */
+bool state_hold_read(db_conn *tgt, const char *name, bool *held, state_phase *phase)
+    __attribute__((warn_unused_result));
+
+/* Source: wake the applier (a flushed "pgbaton" message with "wake": true).
+ * Errors are not logged (DB_QUIET): a failure only costs time. */
+bool state_wake_applier(db_conn *src, const char *name);
+
+/* Target: the phase of migration NAME; PHASE_UNKNOWN with *FOUND false when
+ * there is no such row or no state schema at all. */
+bool state_read_phase(db_conn *tgt, const char *name, bool *found, state_phase *phase)
+    __attribute__((warn_unused_result));
 
 #endif

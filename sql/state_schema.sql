@@ -131,3 +131,43 @@ BEGIN
     END LOOP;
 END
 $pgbaton$;
+
+-- The start/cutover/verify protocol (src/state.c, top of file): a change of
+-- the columns one side waits on is announced at commit by
+-- NOTIFY pgbaton_state (payload: the migration's name), so the waiting side
+-- wakes at once instead of polling. ENABLE ALWAYS: the applier's session runs
+-- with session_replication_role = replica, where ordinary triggers do not
+-- fire. The function and the trigger are (re)made only when missing or
+-- different, for the same reason as the columns above.
+DO $pgbaton$
+DECLARE
+    body CONSTANT text := '
+BEGIN
+    PERFORM pg_catalog.pg_notify(''pgbaton_state'', NEW.name);
+    RETURN NULL;
+END
+';
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                   WHERE n.nspname = 'pgbaton' AND p.proname = 'notify_state'
+                     AND p.prosrc = body) THEN
+        EXECUTE 'CREATE OR REPLACE FUNCTION pgbaton.notify_state() RETURNS trigger '
+                'LANGUAGE plpgsql AS ' || pg_catalog.quote_literal(body);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                   WHERE tgrelid = 'pgbaton.migration'::pg_catalog.regclass
+                     AND tgname = 'notify_state') THEN
+        CREATE TRIGGER notify_state AFTER UPDATE ON pgbaton.migration FOR EACH ROW
+            WHEN ((OLD.phase, OLD.fence_applied_at, OLD.hold_lsn, OLD.held_at)
+                  IS DISTINCT FROM
+                  (NEW.phase, NEW.fence_applied_at, NEW.hold_lsn, NEW.held_at))
+            EXECUTE PROCEDURE pgbaton.notify_state();
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
+                   WHERE tgrelid = 'pgbaton.migration'::pg_catalog.regclass
+                     AND tgname = 'notify_state' AND tgenabled = 'A') THEN
+        ALTER TABLE pgbaton.migration ENABLE ALWAYS TRIGGER notify_state;
+    END IF;
+END
+$pgbaton$;

@@ -55,6 +55,7 @@
 #include "mono.h"
 #include "pgtools.h"
 #include "signals.h"
+#include "state.h"
 #include "sql_embed.h"
 #include "status.h"
 #include "strutil.h"
@@ -74,6 +75,7 @@
 
 #define POLL_NS         (100 * 1000 * 1000)
 #define START_STOP_WAIT 10.0 /* seconds to wait for `start` to leave the slot */
+#define FENCE_RECHECK_S 1.0  /* wait_fence re-reads at least this often */
 
 #define SQLSTATE_QUERY_CANCELED "57014" /* statement_timeout expired */
 
@@ -270,56 +272,50 @@ static bool record_and_freeze(cutover_ctx *c)
 
 /* --- steps 3 and 4 ------------------------------------------------------- */
 
+/* Write the fence on the source (flushed at once) and record it in the
+ * state. The target session LISTENs first, so that the applier's commit of
+ * the fence (NOTIFY pgbaton_state) cannot be missed. */
 static bool write_fence(cutover_ctx *c)
 {
-    const char *params[1] = {c->o->name};
-    char *lsn =
-        db_scalar(c->src,
-                  "SELECT pg_logical_emit_message(false, 'pgbaton_fence', "
-                  "json_build_object('name', $1::text, 'at', clock_timestamp())::text)::text",
-                  1, params, NULL);
-    if (!lsn)
+    if (!state_listen(c->tgt))
+        return fail_db(c, "fence", c->tgt, "LISTEN " STATE_CHANNEL);
+    lsn_t fence = LSN_INVALID;
+    if (!state_fence_write(c->src, c->o->name, &fence))
         return fail_db(c, "fence", c->src, "writing the fence message");
-    const char *p2[2] = {c->o->name, lsn};
     long rows = 0;
-    bool ok = target_update(c, sql_cutover_set_fence, 2, p2, &rows);
-    if (ok && rows == 1)
-        log_info("step 3/7: fence written at %s; waiting for start to apply it", lsn);
-    free(lsn);
-    if (!ok)
+    if (!state_fence_record(c->tgt, c->o->name, fence, &rows))
         return fail_db(c, "fence", c->tgt, "recording the fence in the state");
     if (rows != 1)
         return fail(c, "fence",
                     "the migration left phase 'cutover' meanwhile (an abort?): see `pgbaton "
                     "status`");
+    char lsn[LSN_STRLEN];
+    log_info("step 3/7: fence written at %s; waiting for start to apply it",
+             lsn_format(fence, lsn, sizeof lsn));
     return true;
 }
 
+/* Wait until the applier has committed the fence: woken by its commit's
+ * notification, re-reading at least every FENCE_RECHECK_S (the fallback
+ * should a notification be lost with a connection), until the deadline. */
 static bool wait_fence(cutover_ctx *c)
 {
-    const char *params[1] = {c->o->name};
     for (;;) {
-        PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_fence_state, 1, params);
-        if (!r || !db_check_shape(c->tgt, r, 3, 1, "fence state")) {
-            PQclear(r);
+        state_fence f;
+        if (!state_fence_read(c->tgt, c->o->name, &f))
             return fail_db(c, "fence", c->tgt, "reading whether start applied the fence");
-        }
-        bool applied = PQgetvalue(r, 0, 0)[0] == 't';
-        long long after = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-        double alive_age = PQgetisnull(r, 0, 2) ? INFINITY : strtod(PQgetvalue(r, 0, 2), NULL);
-        PQclear(r);
-        if (applied) {
-            if (after > 0)
+        if (f.applied) {
+            if (f.changes_after > 0)
                 return fail(c, "check after fence",
                             "%lld data change(s) were written on the source after the fence "
                             "(a session wrote despite the freeze)",
-                            after);
+                            f.changes_after);
             log_info("step 4/7: fence applied; no change after it");
             return true;
         }
         if (past_deadline(c, "fence")) {
             size_t len = strlen(c->error);
-            if (alive_age > STATUS_STALE_SECONDS)
+            if (f.alive_age > STATUS_STALE_SECONDS)
                 snprintf(c->error + len, sizeof c->error - len,
                          " waiting for the fence: `pgbaton start` is not running (start it "
                          "again, then run `pgbaton cutover` again)");
@@ -329,7 +325,9 @@ static bool wait_fence(cutover_ctx *c)
                          "--timeout gives it more time)");
             return false;
         }
-        nap();
+        double left = c->deadline - mono_now();
+        if (state_wait(c->tgt, c->o->name, left < FENCE_RECHECK_S ? left : FENCE_RECHECK_S) < 0)
+            return fail_db(c, "fence", c->tgt, "waiting for start to apply the fence");
     }
 }
 

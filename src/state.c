@@ -62,6 +62,7 @@ int state_migration_load(db_conn *db, const char *name, state_migration *out)
     }
     out->name = xstrdup(PQgetvalue(res, 0, 0));
     out->phase = xstrdup(PQgetvalue(res, 0, 1));
+    out->ephase = state_phase_parse(out->phase);
     out->slot_name = xstrdup(PQgetvalue(res, 0, 2));
     out->options = dup_or_null(res, 3);
     out->last_error = dup_or_null(res, 4);
@@ -105,19 +106,31 @@ bool state_migration_delete(db_conn *db, const char *name)
     return db_commandp(db, "DELETE FROM pgbaton.migration WHERE name = $1", 1, params);
 }
 
-bool state_set_phase(db_conn *db, const char *name, const char *phase, const char *timestamp_column)
+bool state_set_phase(db_conn *db, const char *name, state_phase to, state_stamp stamp)
 {
-    char sql[256];
-    if (timestamp_column)
-        snprintf(sql, sizeof sql,
-                 "UPDATE pgbaton.migration SET phase = $2, alive_at = now(), %s = now() "
-                 "WHERE name = $1",
-                 timestamp_column);
-    else
-        snprintf(sql, sizeof sql,
-                 "UPDATE pgbaton.migration SET phase = $2, alive_at = now() WHERE name = $1");
-    const char *params[] = {name, phase};
-    return db_commandp(db, sql, 2, params);
+    const char *stamps[] = {[STAMP_NONE] = NULL,
+                            [STAMP_COPY_DONE] = "copy_done",
+                            [STAMP_INDEXES_DONE] = "indexes_done"};
+    char *sources = state_phase_sources(to);
+    const char *params[4] = {name, state_phase_name(to), sources, stamps[stamp]};
+    PGresult *r = db_exec(db, DB_LOG, sql_state_set_phase, 4, params);
+    free(sources);
+    if (!r)
+        return false;
+    bool ok = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (ok)
+        return true;
+    bool found = false;
+    state_phase from = PHASE_UNKNOWN;
+    if (state_read_phase(db, name, &found, &from)) {
+        if (found)
+            log_error("internal error: the phase of migration %s cannot go from %s to %s", name,
+                      state_phase_name(from), state_phase_name(to));
+        else
+            log_error("target: the migration row \"%s\" is missing from pgbaton.migration", name);
+    }
+    return false;
 }
 
 bool state_set_consistent_lsn(db_conn *db, const char *name, lsn_t lsn)
@@ -147,6 +160,12 @@ bool state_set_failed(db_conn *db, const char *name, const char *last_error)
                        "UPDATE pgbaton.migration SET phase = 'failed', last_error = $2, "
                        "alive_at = now() WHERE name = $1",
                        2, params);
+}
+
+bool state_set_last_error(db_conn *db, const char *name, const char *last_error)
+{
+    const char *params[] = {name, last_error};
+    return db_commandp(db, sql_state_set_last_error, 2, params);
 }
 
 void state_event(db_conn *db, const char *name, const char *level, const char *message)
