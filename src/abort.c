@@ -54,7 +54,7 @@ static bool unfreeze(teardown *t)
     if (!t->st.found || !t->st.frozen)
         return true;
     const char *db = t->st.freeze_database ? t->st.freeze_database : t->st.source_database;
-    if (strcmp(t->st.stored_phase, "done") == 0) {
+    if (t->st.stored_ephase == PHASE_DONE) {
         char *undo = freeze_undo_sql(db, t->st.freeze_prev_readonly);
         printf("source database %s stays read-only (the cutover completed; the target is "
                "authoritative); to make it writable: %s\n",
@@ -155,8 +155,7 @@ static bool drop_publication(teardown *t)
 
 static bool mark_stopped(teardown *t)
 {
-    if (!t->st.found || strcmp(t->st.stored_phase, "stopped") == 0 ||
-        strcmp(t->st.stored_phase, "done") == 0)
+    if (!t->st.found || t->st.stored_ephase == PHASE_STOPPED || t->st.stored_ephase == PHASE_DONE)
         return true;
     const char *params[1] = {t->o->name};
     if (!db_commandp(t->tgt,

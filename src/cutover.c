@@ -1295,7 +1295,7 @@ static int check_state(cutover_ctx *c, bool *resume)
     } else if (!s.source_ok) {
         log_error("source: %s", s.source_error ? s.source_error : "unreachable");
         rc = EXIT_FAILURE_RUNTIME;
-    } else if (strcmp(s.stored_phase, "done") == 0) {
+    } else if (s.stored_ephase == PHASE_DONE) {
         c->result = "done";
         c->source = SOURCE_FROZEN;
         if (c->o->json)
@@ -1310,7 +1310,7 @@ static int check_state(cutover_ctx *c, bool *resume)
                   "source): wait for it",
                   c->o->name);
         rc = EXIT_FAILURE_RUNTIME;
-    } else if (strcmp(s.stored_phase, "cutover") == 0 && s.frozen) {
+    } else if (s.stored_ephase == PHASE_CUTOVER && s.frozen) {
         const char *db = s.freeze_database ? s.freeze_database : s.source_database;
         if (!db) {
             log_error("the state of migration %s does not say which source database was frozen: "
@@ -1324,7 +1324,7 @@ static int check_state(cutover_ctx *c, bool *resume)
             c->database = xstrdup(db);
             c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
         }
-    } else if (strcmp(s.stored_phase, "streaming") != 0) {
+    } else if (s.stored_ephase != PHASE_STREAMING) {
         log_error("migration %s is in phase %s: cutover needs phase streaming (`pgbaton start` "
                   "running and caught up)",
                   c->o->name, s.phase);

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "log.h"
 #include "sql_embed.h"
+#include "state.h"
 #include "verify.h"
 #include "xalloc.h"
 
@@ -206,7 +207,8 @@ static bool read_structure(report *rp, db_conn *src)
 
 static bool phase_allows_verify(const char *phase)
 {
-    return !phase || strcmp(phase, "streaming") == 0 || strcmp(phase, "done") == 0;
+    state_phase p = state_phase_parse(phase);
+    return !phase || p == PHASE_STREAMING || p == PHASE_DONE;
 }
 
 /* Verify's result for table SCHEMA.NAME, or NULL. */
@@ -394,7 +396,7 @@ static void md_rows(FILE *f, const report *rp)
 
 static void write_md(FILE *f, const report *rp, const char *svg_name)
 {
-    bool done = rp->phase && strcmp(rp->phase, "done") == 0;
+    bool done = rp->phase && state_phase_parse(rp->phase) == PHASE_DONE;
     fprintf(f, "# pgbaton migration report: %s\n\n", rp->o->name);
     fprintf(f, "Status: **%s**%s%s%s\n\n", done ? "complete" : "IN PROGRESS",
             rp->phase ? " (phase " : " (no migration state on the target)",
@@ -501,7 +503,7 @@ static json_t *build_json(const report *rp)
     json_object_set_new(root, "phase", rp->phase ? json_string(rp->phase) : json_null());
     json_object_set_new(root, "plugin", rp->plugin ? json_string(rp->plugin) : json_null());
     json_object_set_new(root, "in_progress",
-                        json_boolean(!rp->phase || strcmp(rp->phase, "done") != 0));
+                        json_boolean(!rp->phase || state_phase_parse(rp->phase) != PHASE_DONE));
     json_object_set_new(
         root, "source",
         json_pack("{s:s, s:s?}", "connection", rp->src_masked, "version", rp->src_version));
