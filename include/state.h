@@ -135,6 +135,40 @@ bool state_table_insert(db_conn *db, const char *migration, const state_table *t
 bool state_table_update(db_conn *db, const char *migration, const char *schema, const char *table,
                         const char *state, int64_t rows, int64_t bytes);
 
+/* Append an event like state_event(), but report a failure (logged):
+ * for callers inside a transaction whose outcome depends on it. */
+bool state_event_add(db_conn *db, const char *name, const char *level, const char *message)
+    __attribute__((warn_unused_result));
+
+/* --- the cutover's phase changes (src/state_proto.c) -------------------- */
+
+/* Step 2, before the freeze: phase streaming -> cutover, with frozen_at,
+ * the database and its previous default_transaction_read_only (PREV, NULL:
+ * none); an earlier attempt's fence is forgotten. *ROWS: 1, or 0 when the
+ * phase was not streaming. */
+bool state_cutover_begin(db_conn *tgt, const char *name, const char *database, const char *prev,
+                         long *rows) __attribute__((warn_unused_result));
+
+/* After the freeze, a failure: cutover -> streaming, frozen_at and the
+ * fence cleared, last_error = REASON. */
+bool state_cutover_rollback(db_conn *tgt, const char *name, const char *reason)
+    __attribute__((warn_unused_result));
+
+/* Step 7, in the caller's transaction: cutover -> done, only if nothing
+ * came after the fence. COUNT_MS: the row counts' time, NAN when skipped.
+ * *DONE false (and nothing written) when changes came after the fence or
+ * the phase changed; *WRITE_UNAVAILABLE_MS from frozen_at to now. */
+bool state_cutover_done(db_conn *tgt, const char *name, double count_ms, bool *done,
+                        double *write_unavailable_ms) __attribute__((warn_unused_result));
+
+/* abort: phase -> stopped (from any phase the table allows) with an
+ * event; *STOPPED false when the phase did not allow it. */
+bool state_abort_stop(db_conn *tgt, const char *name, bool *stopped)
+    __attribute__((warn_unused_result));
+
+/* abort: the source is no longer frozen (frozen_at = NULL). */
+bool state_clear_frozen(db_conn *tgt, const char *name) __attribute__((warn_unused_result));
+
 /* --- the start/cutover/verify protocol (src/state_proto.c; the story is at
  * the top of src/state.c) ---------------------------------------------- */
 

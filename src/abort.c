@@ -69,9 +69,7 @@ static bool unfreeze(teardown *t)
         return false;
     }
     did(t, "unfroze source database %s: sessions can write again%s", db, "");
-    const char *params[1] = {t->o->name};
-    if (db_commandp(t->tgt, "UPDATE pgbaton.migration SET frozen_at = NULL WHERE name = $1", 1,
-                    params))
+    if (state_clear_frozen(t->tgt, t->o->name))
         return true;
     log_error("target: cannot record that the source is no longer frozen (the source is writable "
               "all the same)");
@@ -157,13 +155,15 @@ static bool mark_stopped(teardown *t)
 {
     if (!t->st.found || t->st.stored_ephase == PHASE_STOPPED || t->st.stored_ephase == PHASE_DONE)
         return true;
-    const char *params[1] = {t->o->name};
-    if (!db_commandp(t->tgt,
-                     "WITH u AS (UPDATE pgbaton.migration SET phase = 'stopped' WHERE name = $1) "
-                     "INSERT INTO pgbaton.event (migration, level, message) "
-                     "VALUES ($1, 'info', 'aborted by pgbaton abort')",
-                     1, params))
+    bool stopped = false;
+    if (!state_abort_stop(t->tgt, t->o->name, &stopped))
         return false;
+    if (!stopped) {
+        log_error("internal error: the phase of migration %s cannot go from %s to stopped, or "
+                  "changed meanwhile: see `pgbaton status`",
+                  t->o->name, t->st.stored_phase);
+        return false;
+    }
     did(t, "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
     return true;
 }

@@ -155,18 +155,6 @@ static bool past_deadline(cutover_ctx *c, const char *step)
     return false;
 }
 
-static bool target_update(cutover_ctx *c, const char *sql, int n, const char *const *params,
-                          long *rows)
-{
-    PGresult *r = db_exec(c->tgt, DB_LOG, sql, n, params);
-    if (!r)
-        return false;
-    if (rows)
-        *rows = strtol(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return true;
-}
-
 /* --- step 1 -------------------------------------------------------------- */
 
 /* Prepared transactions of the source database, or -1 when the query
@@ -253,9 +241,8 @@ static bool record_and_freeze(cutover_ctx *c)
     char *why = NULL;
     if (!freeze_read_prev(c->src, &c->database, &c->prev, &why))
         return fail_freeze(c, "freeze", why);
-    const char *params[3] = {c->o->name, c->database, c->prev};
     long rows = 0;
-    if (!target_update(c, sql_cutover_record_freeze, 3, params, &rows))
+    if (!state_cutover_begin(c->tgt, c->o->name, c->database, c->prev, &rows))
         return fail_db(c, "freeze", c->tgt, "recording the freeze in the state");
     if (rows != 1)
         return fail(c, "freeze",
@@ -870,20 +857,13 @@ static bool mark_done(cutover_ctx *c)
 {
     if (!db_command(c->tgt, "BEGIN"))
         return fail_db(c, "mark done", c->tgt, "BEGIN");
-    char ms[32];
-    snprintf(ms, sizeof ms, "%.3f", c->count_ms);
-    const char *params[2] = {c->o->name, isnan(c->count_ms) ? NULL : ms};
-    PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_mark_done, 2, params);
-    if (!r) {
+    bool done = false;
+    if (!state_cutover_done(c->tgt, c->o->name, c->count_ms, &done, &c->write_unavailable_ms)) {
         fail_db(c, "mark done", c->tgt, "marking the migration done");
         abandon_txn(c);
         return false;
     }
-    bool ok = PQntuples(r) == 1 && PQnfields(r) == 1;
-    if (ok)
-        c->write_unavailable_ms = strtod(PQgetvalue(r, 0, 0), NULL);
-    PQclear(r);
-    if (!ok) {
+    if (!done) {
         abandon_txn(c);
         return fail(c, "mark done",
                     "changes arrived after the fence, or the phase changed meanwhile (an "
@@ -900,14 +880,7 @@ static bool mark_done(cutover_ctx *c)
             u->event_level = "warn";
             free(qual);
         }
-        char *clean = log_redact(u->event);
-        const char *ep[3] = {c->o->name, u->event_level, clean};
-        bool recorded = db_commandp(c->tgt,
-                                    "INSERT INTO pgbaton.event (migration, level, message) "
-                                    "VALUES ($1, $2, $3)",
-                                    3, ep);
-        free(clean);
-        if (!recorded) {
+        if (!state_event_add(c->tgt, c->o->name, u->event_level, u->event)) {
             fail_db(c, "mark done", c->tgt, "recording what became of the unlogged tables");
             abandon_txn(c);
             return false;
@@ -1071,9 +1044,8 @@ static int roll_back(cutover_ctx *c)
     }
     char *reason =
         str_printf("cutover rolled back at step \"%s\": %s", c->step ? c->step : "?", c->error);
-    const char *params[2] = {c->o->name, reason};
     if (!usable_session(&c->tgt, c->tci, DB_TARGET) ||
-        !target_update(c, sql_cutover_rollback, 2, params, NULL))
+        !state_cutover_rollback(c->tgt, c->o->name, reason))
         log_warn("target: could not put the migration back to phase streaming (the source is "
                  "writable all the same): run `pgbaton cutover` again, or `pgbaton abort`");
     free(reason);

@@ -1,6 +1,120 @@
 /*
- * src/state.c — pgbaton's state schema on the target: the migration row,
- * per-table progress and events (sql/state_schema.sql).
+ * src/state.c — pgbaton's state on the target (schema "pgbaton",
+ * sql/state_schema.sql) and the one place where the conversation between
+ * `start`, `cutover`, `verify` and `status` is told. The rows live here;
+ * the phase's names and its table of transitions in src/state_phase.c; the
+ * protocol's operations (fence, hold, wake-up, waiting) in
+ * src/state_proto.c. Every pgbaton.* query is one of their functions.
+ *
+ * THE PROTOCOL
+ *
+ * The parties. `start` is two actors: its main thread (copy, then the
+ * stream loop, src/stream.c) with the applier (src/apply.c), which writes
+ * the target in batches; and its heartbeat thread (src/heartbeat.c), which
+ * emits a non-transactional "pgbaton" message on the source every second.
+ * `cutover`, `verify`, `abort`, `status` and `report` are short-lived
+ * commands run beside it, from any machine. They never talk to each other
+ * directly: everything goes through the row pgbaton.migration (one per
+ * --name), logical messages on the source, and NOTIFY pgbaton_state on the
+ * target.
+ *
+ * The phase (one table of allowed transitions, src/state_phase.c; every
+ * phase write is an UPDATE guarded by the phases allowed before it):
+ *     copying -> indexing -> streaming -> cutover -> done
+ *                                  ^---------'  (rollback)
+ *   and failed (start stopped on an error) or stopped (abort) from the
+ *   running phases. done and stopped are final.
+ *
+ * Who writes which column, when:
+ *   start (main)   INSERT (phase copying, copy_started_at); consistent_lsn
+ *                  once the slot exists; phase indexing + copy_done_at,
+ *                  indexes_done_at; phase streaming + applied_lsn =
+ *                  consistent_lsn + streaming_at (state_start_streaming);
+ *                  last_error: set with phase failed, or alone when the
+ *                  stream stops on an error (the phase stays, so that a new
+ *                  start resumes), cleared when streaming resumes.
+ *   applier        in the target transaction of every batch it commits
+ *                  (so that the position is exactly the data's): applied_lsn,
+ *                  applied_source_ts, heartbeat_source_ts, the counters,
+ *                  alive_at; fence_applied_at/_lsn when the batch holds the
+ *                  fence; post_fence_changes (data changes after it); held_at
+ *                  when it reaches verify's hold. That UPDATE RETURNs phase
+ *                  and hold_lsn: how the applier reads both without a query
+ *                  of its own. alive_at alone every ALIVE_MS inside a long
+ *                  batch (SKIP LOCKED: never waits).
+ *   cutover        step 2, before it freezes the source: phase cutover,
+ *                  cutover_started_at, frozen_at, freeze_database,
+ *                  freeze_prev_readonly, fence columns reset (only from
+ *                  streaming). Step 3: fence_lsn, with fence_applied_* and
+ *                  post_fence_changes reset. Step 7: phase done, done_at,
+ *                  count_ms, write_unavailable_ms, only if post_fence_changes
+ *                  is still 0, in the transaction that puts back the
+ *                  paused triggers. On a failure after the freeze: phase
+ *                  streaming, frozen_at and the fence cleared, last_error =
+ *                  why (only from cutover).
+ *   verify         hold_lsn (and held_at = NULL) while streaming; both
+ *                  cleared on every way out.
+ *   abort          phase stopped.
+ *   status, report read only.
+ *
+ * Who waits for what. The target announces, at commit, every change of
+ * phase, fence_applied_at, hold_lsn or held_at: a trigger on
+ * pgbaton.migration (ENABLE ALWAYS, since the applier runs with
+ * session_replication_role = replica) runs NOTIFY pgbaton_state with the
+ * migration's name. A waiting side LISTENs before it writes what the other
+ * side answers, then sleeps in select() on its target socket
+ * (state_wait()): a notification wakes it at once, and it re-reads the row
+ * (the notification only says "look"). The re-read also happens at least
+ * every second, which is the fallback should a notification be lost, and
+ * the side's deadline is checked each time.
+ *   cutover -> applier (the fence). cutover writes the fence, a
+ *     non-transactional logical message "pgbaton_fence" naming the
+ *     migration, on the source after the freeze, and flushes it in the same
+ *     statement (a non-transactional message is streamed only once its WAL
+ *     is flushed, which the WAL writer does within wal_writer_delay, 200 ms
+ *     by default, and nothing else commits on a frozen source). The
+ *     walsender sends it at once; the applier, which sees every earlier
+ *     commit before it, commits its batch at once with fence_applied_*;
+ *     cutover wakes on that commit's notification. Lost nothing: every
+ *     source transaction committed before the freeze is before the fence.
+ *   verify -> applier (the hold, docs/verify.md and the top of
+ *     src/verify.c). verify sets hold_lsn and wakes the applier with a
+ *     flushed "pgbaton" message with "wake": true; the applier's next
+ *     commit reads hold_lsn, it pauses before the first change at or after
+ *     it and commits held_at; verify wakes on that commit's notification.
+ *     The held applier waits for the notification of hold_lsn's next change
+ *     (moved, or cleared) on a target session of its own (src/stream.c).
+ *   applier <- phase. The applier stops streaming when the phase is no
+ *     longer streaming or cutover (done, stopped): it learns it from the
+ *     notification when idle, else from its next commit.
+ *   cutover step 1 waits (before anything is changed) for start to be alive
+ *     and the lag to fall below --max-lag, re-reading status every 100 ms;
+ *     after step 7 it waits up to 10 s for start to leave the slot.
+ *
+ * On timeout, or when the other side is gone:
+ *   - start not running (alive_at older than STATUS_STALE_SECONDS): status
+ *     shows phase "stopped" (the stored phase is kept); cutover refuses to
+ *     freeze (step 1 waits for it until --timeout, exit 4, nothing
+ *     changed); a cutover already frozen waits for the fence until its
+ *     deadline, then unfreezes, sets phase streaming + last_error and says
+ *     that start is not running; verify waits HOLD_TIMEOUT_S for held_at,
+ *     then clears the hold and exits 1. A new start resumes from
+ *     applied_lsn, applies the fence or the hold if still asked for.
+ *   - cutover killed after step 2: phase cutover with frozen_at, and no
+ *     cutover session on the source: status says "cutover interrupted";
+ *     the applier goes on applying (cutover counts as streaming for it); a
+ *     new cutover resumes (re-freezes, writes a new fence: an older
+ *     fence_applied_lsn below fence_lsn does not count), or abort unfreezes.
+ *   - verify killed while holding: hold_lsn stays set and the applier stays
+ *     held (the stream keeps its slot alive with feedback); clearing
+ *     hold_lsn (the next verify does it, or the UPDATE verify's error
+ *     message gives) lets it go on.
+ *   - abort at any time: phase stopped; the applier stops at its next
+ *     notification or commit, a waiting cutover or verify finds the phase
+ *     changed and fails without writing more.
+ *   - the target connection of a waiting side is lost: state_wait() says
+ *     so, and the side fails as on any target error (cutover rolls back on
+ *     a new session).
  */
 #include "state.h"
 
@@ -168,15 +282,19 @@ bool state_set_last_error(db_conn *db, const char *name, const char *last_error)
     return db_commandp(db, sql_state_set_last_error, 2, params);
 }
 
-void state_event(db_conn *db, const char *name, const char *level, const char *message)
+bool state_event_add(db_conn *db, const char *name, const char *level, const char *message)
 {
     char *clean = log_redact(message);
     const char *params[] = {name, level, clean};
-    if (!db_commandp(db,
-                     "INSERT INTO pgbaton.event (migration, level, message) VALUES ($1, $2, $3)", 3,
-                     params))
-        log_warn("could not record an event in the target's pgbaton.event (see above)");
+    bool ok = db_commandp(db, sql_state_event_add, 3, params);
     free(clean);
+    return ok;
+}
+
+void state_event(db_conn *db, const char *name, const char *level, const char *message)
+{
+    if (!state_event_add(db, name, level, message))
+        log_warn("could not record an event in the target's pgbaton.event (see above)");
 }
 
 bool state_table_insert(db_conn *db, const char *migration, const state_table *t)

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
@@ -181,4 +182,65 @@ bool state_read_phase(db_conn *tgt, const char *name, bool *found, state_phase *
     }
     PQclear(r);
     return true;
+}
+
+/* --- the cutover's and abort's phase changes ----------------------------- */
+
+/* Run SQL (a guarded UPDATE) and return its row count in *ROWS. */
+static bool update_rows(db_conn *tgt, const char *sql, int n, const char *const *params, long *rows)
+{
+    PGresult *r = db_exec(tgt, DB_LOG, sql, n, params);
+    if (!r)
+        return false;
+    if (rows)
+        *rows = strtol(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return true;
+}
+
+bool state_cutover_begin(db_conn *tgt, const char *name, const char *database, const char *prev,
+                         long *rows)
+{
+    const char *params[3] = {name, database, prev};
+    return update_rows(tgt, sql_state_cutover_begin, 3, params, rows);
+}
+
+bool state_cutover_rollback(db_conn *tgt, const char *name, const char *reason)
+{
+    const char *params[2] = {name, reason};
+    return update_rows(tgt, sql_state_cutover_rollback, 2, params, NULL);
+}
+
+bool state_cutover_done(db_conn *tgt, const char *name, double count_ms, bool *done,
+                        double *write_unavailable_ms)
+{
+    char ms[32];
+    snprintf(ms, sizeof ms, "%.3f", count_ms);
+    const char *params[2] = {name, isnan(count_ms) ? NULL : ms};
+    *done = false;
+    PGresult *r = db_exec(tgt, DB_LOG, sql_state_cutover_done, 2, params);
+    if (!r)
+        return false;
+    *done = PQntuples(r) == 1 && PQnfields(r) == 1;
+    if (*done)
+        *write_unavailable_ms = strtod(PQgetvalue(r, 0, 0), NULL);
+    PQclear(r);
+    return true;
+}
+
+bool state_abort_stop(db_conn *tgt, const char *name, bool *stopped)
+{
+    char *sources = state_phase_sources(PHASE_STOPPED);
+    const char *params[3] = {name, "aborted by pgbaton abort", sources};
+    long rows = 0;
+    bool ok = update_rows(tgt, sql_state_abort_stop, 3, params, &rows);
+    free(sources);
+    *stopped = ok && rows == 1;
+    return ok;
+}
+
+bool state_clear_frozen(db_conn *tgt, const char *name)
+{
+    const char *params[1] = {name};
+    return db_commandp(tgt, sql_state_clear_frozen, 1, params);
 }
