@@ -70,6 +70,27 @@ typedef struct state_new_migration {
 /* Create the pgbaton schema and its tables if missing (idempotent). */
 bool state_ensure_schema(db_conn *db) __attribute__((warn_unused_result));
 
+/* Is there a state schema on DB (pgbaton.migration)? ERRMODE: whether a
+ * failure is logged. */
+bool state_schema_exists(db_conn *db, db_errmode errmode, bool *exists)
+    __attribute__((warn_unused_result));
+
+/* How many migrations the state holds. */
+bool state_migration_count(db_conn *db, long *n) __attribute__((warn_unused_result));
+
+/* The stored options of NAME (JSON text, owned, NULL when none). */
+bool state_read_options(db_conn *db, const char *name, char **options)
+    __attribute__((warn_unused_result));
+
+/* The slot recorded for NAME: *FOUND false when no such row; *SLOT owned
+ * (NULL when none). ERRMODE: whether a failure is logged. */
+bool state_read_slot(db_conn *db, const char *name, db_errmode errmode, bool *found, char **slot)
+    __attribute__((warn_unused_result));
+
+/* The migration's tables as JSON text [[schema, table], ...] (owned), or
+ * NULL on error (logged). */
+char *state_tables_json(db_conn *db, const char *name);
+
 /* Load migration NAME into *OUT. Returns 1 when found, 0 when there is no
  * such row (or no state schema at all), -1 on error (logged). */
 int state_migration_load(db_conn *db, const char *name, state_migration *out);

@@ -222,13 +222,10 @@ static bool restore_triggers(teardown *t)
 /* clean: this migration's state, and the schema when no other is left. */
 static bool drop_state(teardown *t)
 {
-    bool isnull = false;
-    const char *reg[1] = {"pgbaton.migration"};
-    char *exists = db_scalar(t->tgt, "SELECT to_regclass($1)::text", 1, reg, &isnull);
-    if (!exists && !isnull)
+    bool have = false;
+    if (!state_schema_exists(t->tgt, DB_LOG, &have))
         return false;
-    free(exists);
-    if (isnull) {
+    if (!have) {
         bool schema_null = false;
         const char *nsp[1] = {"pgbaton"};
         char *s = db_scalar(t->tgt, "SELECT nspname::text FROM pg_namespace WHERE nspname = $1", 1,
@@ -244,19 +241,17 @@ static bool drop_state(teardown *t)
         }
         return true;
     }
-    const char *params[1] = {t->o->name};
     if (t->st.found) {
-        if (!db_commandp(t->tgt, "DELETE FROM pgbaton.migration WHERE name = $1", 1, params))
+        if (!state_migration_delete(t->tgt, t->o->name))
             return false;
         did(t, "removed the state of migration %s from the target%s", t->o->name, "");
     }
-    char *others = db_scalar(t->tgt, "SELECT count(*)::text FROM pgbaton.migration", 0, NULL, NULL);
-    if (!others)
+    long others = 0;
+    if (!state_migration_count(t->tgt, &others))
         return false;
-    bool alone = strcmp(others, "0") == 0;
+    bool alone = others == 0;
     if (!alone)
-        printf("schema pgbaton kept on the target: it holds %s other migration(s)\n", others);
-    free(others);
+        printf("schema pgbaton kept on the target: it holds %ld other migration(s)\n", others);
     if (alone) {
         if (!db_command(t->tgt, "DROP SCHEMA pgbaton CASCADE"))
             return false;

@@ -355,11 +355,7 @@ static double mbytes(long long bytes)
 /* Read the migration's unlogged tables from the source into c->unlogged. */
 static bool list_unlogged(cutover_ctx *c)
 {
-    const char *params[1] = {c->o->name};
-    char *list = db_scalar(c->tgt,
-                           "SELECT coalesce(json_agg(json_build_array(schema_name, table_name)), "
-                           "'[]')::text FROM pgbaton.table_state WHERE migration = $1",
-                           1, params, NULL);
+    char *list = state_tables_json(c->tgt, c->o->name);
     if (!list)
         return fail_db(c, "unlogged tables", c->tgt, "listing the migration's tables");
     const char *p2[1] = {list};
@@ -1113,10 +1109,8 @@ static bool check_published(cutover_ctx *c)
     free(all);
     if (every)
         return true;
-    const char *np[1] = {c->o->name};
-    char *stored = db_scalar(c->tgt, "SELECT options::text FROM pgbaton.migration WHERE name = $1",
-                             1, np, &isnull);
-    if (!stored && !isnull)
+    char *stored = NULL;
+    if (!state_read_options(c->tgt, c->o->name, &stored))
         return fail_db(c, step, c->tgt, "reading the migration's table filters");
     pgb_options fo = {0};
     filter_adopt_stored(&fo, stored);
@@ -1232,15 +1226,12 @@ static bool connect_both(cutover_ctx *c)
  * is none: cutover creates nothing on a target start never used. */
 static bool upgrade_state(cutover_ctx *c)
 {
-    bool none = false;
-    const char *reg[1] = {"pgbaton.migration"};
-    char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, reg, &none);
-    if (!exists && !none) {
+    bool have = false;
+    if (!state_schema_exists(c->tgt, DB_LOG, &have)) {
         log_error("target: cannot look for pgbaton's state (schema pgbaton)");
         return false;
     }
-    free(exists);
-    if (!none && !db_command(c->tgt, sql_state_schema)) {
+    if (have && !state_ensure_schema(c->tgt)) {
         log_error("target: cannot bring pgbaton's state (schema pgbaton) up to date; the role "
                   "pgbaton connects as must own it, as when `pgbaton start` created it");
         return false;

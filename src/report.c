@@ -87,12 +87,9 @@ static char *dupv(const PGresult *res, int row, int col)
 
 static bool read_migration(report *rp, db_conn *dst)
 {
-    char *has =
-        db_scalar(dst, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL, NULL);
-    if (!has)
+    bool exists = false;
+    if (!state_schema_exists(dst, DB_LOG, &exists))
         return false;
-    bool exists = strcmp(has, "t") == 0;
-    free(has);
     if (!exists)
         return true;
     const char *params[1] = {rp->o->name};
@@ -150,11 +147,7 @@ static bool read_migration(report *rp, db_conn *dst)
     PQclear(res);
 
     /* the cutover's events about unlogged tables (src/cutover.c, step 5) */
-    res = db_exec(dst, DB_LOG,
-                  "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), message "
-                  "FROM pgbaton.event WHERE migration = $1 AND level IN ('info', 'warn') "
-                  "AND message LIKE 'unlogged table %' ORDER BY at, message",
-                  1, params);
+    res = db_exec(dst, DB_LOG, sql_report_unlogged_events, 1, params);
     if (!res || !db_check_shape(dst, res, 2, 0, "unlogged table events")) {
         PQclear(res);
         return false;

@@ -145,25 +145,66 @@ static lsn_t lsn_or_invalid(const PGresult *res, int col)
     return l;
 }
 
+bool state_schema_exists(db_conn *db, db_errmode errmode, bool *exists)
+{
+    *exists = false;
+    PGresult *r = db_exec(db, errmode, sql_state_schema_exists, 0, NULL);
+    bool ok = r && PQntuples(r) == 1 && PQnfields(r) == 1;
+    if (ok)
+        *exists = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return ok;
+}
+
+bool state_migration_count(db_conn *db, long *n)
+{
+    char *v = db_scalar(db, sql_state_migration_count, 0, NULL, NULL);
+    if (!v)
+        return false;
+    *n = strtol(v, NULL, 10);
+    free(v);
+    return true;
+}
+
+bool state_read_options(db_conn *db, const char *name, char **options)
+{
+    const char *params[1] = {name};
+    bool isnull = false;
+    *options = db_scalar(db, sql_state_read_options, 1, params, &isnull);
+    return *options || isnull;
+}
+
+bool state_read_slot(db_conn *db, const char *name, db_errmode errmode, bool *found, char **slot)
+{
+    const char *params[1] = {name};
+    *found = false;
+    *slot = NULL;
+    PGresult *r = db_exec(db, errmode, sql_state_read_slot, 1, params);
+    bool ok = r && PQnfields(r) == 1;
+    if (ok && PQntuples(r) == 1) {
+        *found = true;
+        *slot = dup_or_null(r, 0);
+    }
+    PQclear(r);
+    return ok;
+}
+
+char *state_tables_json(db_conn *db, const char *name)
+{
+    const char *params[1] = {name};
+    return db_scalar(db, sql_state_tables_json, 1, params, NULL);
+}
+
 int state_migration_load(db_conn *db, const char *name, state_migration *out)
 {
     memset(out, 0, sizeof *out);
-    bool isnull = false;
-    char *exists =
-        db_scalar(db, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL, &isnull);
-    if (!exists)
+    bool have = false;
+    if (!state_schema_exists(db, DB_LOG, &have))
         return -1;
-    bool have = strcmp(exists, "t") == 0;
-    free(exists);
     if (!have)
         return 0;
     const char *params[] = {name};
-    PGresult *res = db_exec(db, DB_LOG,
-                            "SELECT name, phase, slot_name, options::text, last_error, "
-                            "consistent_lsn::text, applied_lsn::text, copy_done_at IS NOT NULL, "
-                            "coalesce(plugin, 'wal2json'), publication "
-                            "FROM pgbaton.migration WHERE name = $1",
-                            1, params);
+    PGresult *res = db_exec(db, DB_LOG, sql_state_migration_load, 1, params);
     if (!res)
         return -1;
     if (!db_check_shape(db, res, 10, 0, "migration row")) {
@@ -206,18 +247,13 @@ bool state_migration_insert(db_conn *db, const state_new_migration *m)
     const char *params[] = {m->name,          m->slot_name,      m->source_masked,
                             m->target_masked, m->source_version, m->target_version,
                             m->options_json,  m->plugin,         m->publication};
-    return db_commandp(db,
-                       "INSERT INTO pgbaton.migration (name, phase, slot_name, source_masked, "
-                       "target_masked, source_version, target_version, options, plugin, "
-                       "publication, alive_at, copy_started_at) VALUES ($1, 'copying', $2, $3, "
-                       "$4, $5, $6, $7::jsonb, $8, $9, now(), now())",
-                       9, params);
+    return db_commandp(db, sql_state_migration_insert, 9, params);
 }
 
 bool state_migration_delete(db_conn *db, const char *name)
 {
     const char *params[] = {name};
-    return db_commandp(db, "DELETE FROM pgbaton.migration WHERE name = $1", 1, params);
+    return db_commandp(db, sql_state_migration_delete, 1, params);
 }
 
 bool state_set_phase(db_conn *db, const char *name, state_phase to, state_stamp stamp)
@@ -251,29 +287,28 @@ bool state_set_consistent_lsn(db_conn *db, const char *name, lsn_t lsn)
 {
     char buf[LSN_STRLEN];
     const char *params[] = {name, lsn_format(lsn, buf, sizeof buf)};
-    return db_commandp(db,
-                       "UPDATE pgbaton.migration SET consistent_lsn = $2::pg_lsn, alive_at = now() "
-                       "WHERE name = $1",
-                       2, params);
+    return db_commandp(db, sql_state_set_consistent_lsn, 2, params);
 }
 
 bool state_start_streaming(db_conn *db, const char *name)
 {
     const char *params[] = {name};
-    return db_commandp(db,
-                       "UPDATE pgbaton.migration SET phase = 'streaming', applied_lsn = "
-                       "consistent_lsn, streaming_at = now(), alive_at = now(), last_error = NULL "
-                       "WHERE name = $1",
-                       1, params);
+    PGresult *r = db_exec(db, DB_LOG, sql_state_start_streaming, 1, params);
+    if (!r)
+        return false;
+    bool ok = strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    if (!ok)
+        log_error("internal error: migration %s did not go from indexing to streaming (its phase "
+                  "changed meanwhile?)",
+                  name);
+    return ok;
 }
 
 bool state_set_failed(db_conn *db, const char *name, const char *last_error)
 {
     const char *params[] = {name, last_error};
-    return db_commandp(db,
-                       "UPDATE pgbaton.migration SET phase = 'failed', last_error = $2, "
-                       "alive_at = now() WHERE name = $1",
-                       2, params);
+    return db_commandp(db, sql_state_set_failed, 2, params);
 }
 
 bool state_set_last_error(db_conn *db, const char *name, const char *last_error)
@@ -303,10 +338,7 @@ bool state_table_insert(db_conn *db, const char *migration, const state_table *t
     snprintf(size, sizeof size, "%" PRId64, t->size_bytes);
     snprintf(rows, sizeof rows, "%" PRId64, t->est_rows);
     const char *params[] = {migration, t->schema, t->table, size, rows};
-    return db_commandp(db,
-                       "INSERT INTO pgbaton.table_state (migration, schema_name, table_name, "
-                       "size_bytes, est_rows) VALUES ($1, $2, $3, $4, $5)",
-                       5, params);
+    return db_commandp(db, sql_state_table_insert, 5, params);
 }
 
 bool state_table_update(db_conn *db, const char *migration, const char *schema, const char *table,
@@ -316,12 +348,5 @@ bool state_table_update(db_conn *db, const char *migration, const char *schema, 
     snprintf(r, sizeof r, "%" PRId64, rows);
     snprintf(b, sizeof b, "%" PRId64, bytes);
     const char *params[] = {migration, schema, table, state, r, b};
-    return db_commandp(
-        db,
-        "UPDATE pgbaton.table_state SET state = $4, rows_copied = $5, bytes_copied = $6, "
-        "started_at = CASE WHEN $4 <> 'pending' THEN coalesce(started_at, now()) END, "
-        "copied_at = CASE WHEN $4 IN ('copied', 'indexed') THEN coalesce(copied_at, now()) END, "
-        "indexed_at = CASE WHEN $4 = 'indexed' THEN coalesce(indexed_at, now()) END "
-        "WHERE migration = $1 AND schema_name = $2 AND table_name = $3",
-        6, params);
+    return db_commandp(db, sql_state_table_update, 6, params);
 }

@@ -162,12 +162,9 @@ bool state_read_phase(db_conn *tgt, const char *name, bool *found, state_phase *
 {
     *found = false;
     *phase = PHASE_UNKNOWN;
-    char *exists =
-        db_scalar(tgt, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL, NULL);
-    if (!exists)
+    bool have = false;
+    if (!state_schema_exists(tgt, DB_LOG, &have))
         return false;
-    bool have = strcmp(exists, "t") == 0;
-    free(exists);
     if (!have)
         return true;
     const char *params[1] = {name};

@@ -231,13 +231,10 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     s->lag_bytes = s->wal_retained = -1;
     s->ephase = s->stored_ephase = PHASE_UNKNOWN;
 
-    const char *params[1] = {"pgbaton.migration"};
-    bool isnull = false;
-    char *exists = db_scalar(tgt, "SELECT to_regclass($1)::text", 1, params, &isnull);
-    if (!exists && !isnull)
+    bool exists = false;
+    if (!state_schema_exists(tgt, DB_LOG, &exists))
         return false;
-    free(exists);
-    if (isnull)
+    if (!exists)
         return true; /* no state schema: nothing started here */
     if (!read_migration(tgt, name, s))
         return false;
