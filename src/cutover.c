@@ -10,8 +10,9 @@
  *      sessions ended. From here until the end, any failure, timeout or
  *      SIGINT/SIGTERM unfreezes the source, puts the state back to
  *      'streaming' and exits 4.
- *   3. Write the fence (a non-transactional logical message) on the source;
- *      wait until the running `start` has applied it (fence_applied_*).
+ *   3. Write the fence (a non-transactional logical message, flushed at
+ *      once) on the source; wait until the running `start` has applied it
+ *      (fence_applied_*), woken by NOTIFY pgbaton_state (src/state.c).
  *   4. Fail if the applier saw data changes after the fence; with pgoutput
  *      and a FOR TABLE publication, fail if a selected table of the source
  *      is not in it (created after start: none of its changes streamed).

@@ -11,10 +11,14 @@
  *   again). Then: PQgetCopyData without waiting; each XLogData message is
  *   decoded (wal2json.c) and handed to the apply (apply.c) in order; a
  *   keepalive asking for a reply is answered at once; when nothing is
- *   ready, the apply may commit its batch and the loop select()s on both
- *   sockets for at most 100 ms. Standby status feedback (write = flush =
- *   apply = the position COMMITTED on the target, never more) goes out
- *   after commits and at least every 5 s, well within wal_sender_timeout.
+ *   ready, the apply may commit its batch and the loop select()s for at
+ *   most 100 ms on the replication socket, the apply's socket and a third
+ *   one: a target session that LISTENs on pgbaton_state (src/state.c, top
+ *   of file), so that a change of the phase (cutover done, abort) or of
+ *   verify's hold is read at once; a held stream waits on that session too.
+ *   Standby status feedback (write = flush = apply = the position COMMITTED
+ *   on the target, never more) goes out after commits and at least every
+ *   5 s, well within wal_sender_timeout.
  *
  *   Connection losses on either side (server restart, pg_terminate_backend)
  *   end the session with RETRY: the uncommitted batch is dropped (the
