@@ -249,4 +249,60 @@ bool state_wake_applier(db_conn *src, const char *name);
 bool state_read_phase(db_conn *tgt, const char *name, bool *found, state_phase *phase)
     __attribute__((warn_unused_result));
 
+/* --- for the applier and the analyzer (src/state_apply.c) ---------------
+ * The statements src/apply.c and src/analyze.c still carry as their own
+ * text, as typed functions, for them to call. */
+
+/* Does the applier keep streaming in phase P (streaming, cutover)? */
+bool state_phase_streams(state_phase p);
+
+/* One batch's position update (sql/state_position.sql). */
+typedef struct state_position {
+    const char *name;
+    lsn_t lsn;                /* nextlsn of the last source commit applied */
+    const char *commit_ts;    /* its timestamp, or NULL */
+    const char *heartbeat_ts; /* the last heartbeat's source timestamp, or NULL */
+    long changes;             /* data changes in the batch */
+    long txns;                /* source transactions in the batch */
+    bool fence;               /* the batch holds the fence */
+    lsn_t fence_lsn;          /* its LSN (when FENCE) */
+    long post_fence;          /* data changes after the latest fence, this batch */
+    bool held;                /* this commit reaches verify's hold point */
+} state_position;
+
+/* Send P's update on PG, in pipeline mode, without waiting; its result
+ * (one row: phase, hold_lsn) is read by the caller with the batch's.
+ * False when libpq could not send it. */
+bool state_send_position(PGconn *pg, const state_position *p) __attribute__((warn_unused_result));
+
+/* Send a lag sample likewise (LAG_BYTES < 0: unknown). */
+bool state_send_lag_sample(PGconn *pg, const char *name, long long lag_bytes, double rate)
+    __attribute__((warn_unused_result));
+
+/* start's sign of life, never waiting for a locked row. */
+bool state_touch_alive(db_conn *db, const char *name);
+
+/* Where a (re)started applier resumes. */
+typedef struct state_apply_start {
+    lsn_t applied_lsn; /* LSN_INVALID when none */
+    state_phase phase;
+    lsn_t hold_lsn;  /* LSN_INVALID when no hold */
+    bool fence_seen; /* a fence was applied before */
+} state_apply_start;
+
+bool state_read_apply_start(db_conn *db, const char *name, state_apply_start *out)
+    __attribute__((warn_unused_result));
+
+/* The phase and verify's hold (LSN_INVALID: none), re-read while held. */
+bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, lsn_t *hold_lsn)
+    __attribute__((warn_unused_result));
+
+/* The tables still to ANALYZE (rows: quoted name, schema, table); a new
+ * PGresult the caller PQclears, or NULL on error (logged). */
+PGresult *state_analyze_pending(db_conn *db, const char *migration);
+
+/* One table's statistics are gathered. */
+bool state_analyze_mark(db_conn *db, const char *migration, const char *schema, const char *table)
+    __attribute__((warn_unused_result));
+
 #endif
