@@ -197,6 +197,14 @@ bool state_clear_frozen(db_conn *tgt, const char *name) __attribute__((warn_unus
  * migration's phase, fence or hold (payload: the migration's name). */
 #define STATE_CHANNEL "pgbaton_state"
 
+/* NOTIFY STATE_CHANNEL for migration NAME on DB: in the transaction that
+ * changed the phase, the fence or the hold, or right after its commit. */
+bool state_notify(db_conn *db, const char *name);
+
+/* The same, sent on PG in pipeline mode without waiting (the applier's
+ * batch); its result is one row. False when libpq could not send it. */
+bool state_send_notify(PGconn *pg, const char *name) __attribute__((warn_unused_result));
+
 /* LISTEN on STATE_CHANNEL on DB (a target session outside a transaction). */
 bool state_listen(db_conn *db) __attribute__((warn_unused_result));
 

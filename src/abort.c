@@ -158,6 +158,8 @@ static bool mark_stopped(teardown *t)
     bool stopped = false;
     if (!state_abort_stop(t->tgt, t->o->name, &stopped))
         return false;
+    if (stopped && !state_notify(t->tgt, t->o->name))
+        log_debug("target: could not notify start that the migration is stopped");
     if (!stopped) {
         log_error("internal error: the phase of migration %s cannot go from %s to stopped, or "
                   "changed meanwhile: see `pgbaton status`",

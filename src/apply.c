@@ -73,6 +73,7 @@
 #include "mono.h"
 #include "signals.h"
 #include "sql_embed.h"
+#include "state.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -1629,6 +1630,13 @@ static apply_status commit_batch(apply_ctx *a)
         return conn_lost(a, "sending the position");
     pending *p = queue_push(a, PEND_POSITION);
     snprintf(p->desc, sizeof p->desc, "the position update");
+    /* cutover and verify wait for this commit (src/state.c, top of file) */
+    if (a->pending_fence || a->pending_held) {
+        if (!state_send_notify(a->db->pg, a->opts.o->name))
+            return conn_lost(a, "sending the notification");
+        p = queue_push(a, PEND_CMD);
+        snprintf(p->desc, sizeof p->desc, "the notification");
+    }
     if (mono_now() - a->last_sample >= LAG_SAMPLE_MS / 1000.0 &&
         (st = send_lag_sample(a, pos)) != APPLY_OK)
         return st;

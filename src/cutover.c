@@ -891,6 +891,9 @@ static bool mark_done(cutover_ctx *c)
     }
     if (!db_command(c->tgt, "COMMIT"))
         return fail_db(c, "mark done", c->tgt, "committing the migration's end");
+    /* start stops on it at once (else at its next commit) */
+    if (!state_notify(c->tgt, c->o->name))
+        log_debug("target: could not notify start that the migration is done");
     if (restored > 0)
         log_info("step 7/7: put back the source's modes of %d user trigger(s) and rule(s) on the "
                  "target",

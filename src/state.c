@@ -57,16 +57,19 @@
  *   abort          phase stopped.
  *   status, report read only.
  *
- * Who waits for what. The target announces, at commit, every change of
- * phase, fence_applied_at, hold_lsn or held_at: a trigger on
- * pgbaton.migration (ENABLE ALWAYS, since the applier runs with
- * session_replication_role = replica) runs NOTIFY pgbaton_state with the
- * migration's name. A waiting side LISTENs before it writes what the other
- * side answers, then sleeps in select() on its target socket
- * (state_wait()): a notification wakes it at once, and it re-reads the row
- * (the notification only says "look"). The re-read also happens at least
- * every second, which is the fallback should a notification be lost, and
- * the side's deadline is checked each time.
+ * Who waits for what. Whoever changes what another side waits on (the
+ * applier's commit of fence_applied_at or held_at; verify's hold_lsn;
+ * cutover's phase done; abort's phase stopped) sends NOTIFY pgbaton_state
+ * with the migration's name (state_notify), in that transaction or right
+ * after its commit. (Not from a trigger on pgbaton.migration: it would be
+ * a trigger on the target that pgbaton's own writes fire, which the
+ * target must not have, include/triggers.h.) A waiting side LISTENs
+ * before it writes what the other side answers, then sleeps in select()
+ * on its target socket (state_wait()): a notification wakes it at once,
+ * and it re-reads the row (the notification only says "look"). The
+ * re-read also happens at least every second, which is the fallback should
+ * a notification be lost (a failed NOTIFY is only logged), and the side's
+ * deadline is checked each time.
  *   cutover -> applier (the fence). cutover writes the fence, a
  *     non-transactional logical message "pgbaton_fence" naming the
  *     migration, on the source after the freeze, and flushes it in the same

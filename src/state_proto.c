@@ -21,6 +21,18 @@
 
 /* --- waiting for the other side ------------------------------------------ */
 
+bool state_notify(db_conn *db, const char *name)
+{
+    const char *params[1] = {name};
+    return db_commandp(db, sql_state_notify, 1, params);
+}
+
+bool state_send_notify(PGconn *pg, const char *name)
+{
+    const char *params[1] = {name};
+    return PQsendQueryParams(pg, sql_state_notify, 1, NULL, params, NULL, NULL, 0) == 1;
+}
+
 bool state_listen(db_conn *db)
 {
     return db_command(db, "LISTEN " STATE_CHANNEL);
@@ -124,13 +136,20 @@ bool state_hold_set(db_conn *tgt, const char *name, const char *lsn, bool *left_
     bool ok = strcmp(PQcmdTuples(r), "1") == 0;
     *left_streaming = !ok;
     PQclear(r);
+    /* the held applier waits for this (a lost notification costs a second) */
+    if (ok && !state_notify(tgt, name))
+        log_debug("target: could not notify the applier of the hold");
     return ok;
 }
 
 bool state_hold_clear(db_conn *tgt, const char *name)
 {
     const char *params[1] = {name};
-    return db_commandp(tgt, sql_state_hold_clear, 1, params);
+    if (!db_commandp(tgt, sql_state_hold_clear, 1, params))
+        return false;
+    if (!state_notify(tgt, name))
+        log_debug("target: could not notify the applier that the hold is lifted");
+    return true;
 }
 
 bool state_hold_read(db_conn *tgt, const char *name, bool *held, state_phase *phase)
