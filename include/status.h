@@ -24,6 +24,7 @@
 #define PGBATON_STATUS_H
 
 #include "db.h"
+#include "state.h"
 #include "lag.h"
 
 #include <jansson.h>
@@ -53,6 +54,8 @@ typedef struct status_snapshot {
     bool found;                  /* the migration exists on the target */
     char phase[16];              /* effective phase (stale heartbeat -> "stopped") */
     char *stored_phase;          /* as recorded; owned */
+    state_phase ephase;          /* phase, parsed */
+    state_phase stored_ephase;   /* stored_phase, parsed */
     char *slot_name;             /* owned */
     char *plugin;                /* the slot's decoder (wal2json, pgoutput); owned */
     char *publication;           /* pgoutput's publication, or NULL; owned */

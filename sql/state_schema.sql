@@ -131,3 +131,4 @@ BEGIN
     END LOOP;
 END
 $pgbaton$;
+

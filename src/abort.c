@@ -54,7 +54,7 @@ static bool unfreeze(teardown *t)
     if (!t->st.found || !t->st.frozen)
         return true;
     const char *db = t->st.freeze_database ? t->st.freeze_database : t->st.source_database;
-    if (strcmp(t->st.stored_phase, "done") == 0) {
+    if (t->st.stored_ephase == PHASE_DONE) {
         char *undo = freeze_undo_sql(db, t->st.freeze_prev_readonly);
         printf("source database %s stays read-only (the cutover completed; the target is "
                "authoritative); to make it writable: %s\n",
@@ -69,9 +69,7 @@ static bool unfreeze(teardown *t)
         return false;
     }
     did(t, "unfroze source database %s: sessions can write again%s", db, "");
-    const char *params[1] = {t->o->name};
-    if (db_commandp(t->tgt, "UPDATE pgbaton.migration SET frozen_at = NULL WHERE name = $1", 1,
-                    params))
+    if (state_clear_frozen(t->tgt, t->o->name))
         return true;
     log_error("target: cannot record that the source is no longer frozen (the source is writable "
               "all the same)");
@@ -155,16 +153,19 @@ static bool drop_publication(teardown *t)
 
 static bool mark_stopped(teardown *t)
 {
-    if (!t->st.found || strcmp(t->st.stored_phase, "stopped") == 0 ||
-        strcmp(t->st.stored_phase, "done") == 0)
+    if (!t->st.found || t->st.stored_ephase == PHASE_STOPPED || t->st.stored_ephase == PHASE_DONE)
         return true;
-    const char *params[1] = {t->o->name};
-    if (!db_commandp(t->tgt,
-                     "WITH u AS (UPDATE pgbaton.migration SET phase = 'stopped' WHERE name = $1) "
-                     "INSERT INTO pgbaton.event (migration, level, message) "
-                     "VALUES ($1, 'info', 'aborted by pgbaton abort')",
-                     1, params))
+    bool stopped = false;
+    if (!state_abort_stop(t->tgt, t->o->name, &stopped))
         return false;
+    if (stopped && !state_notify(t->tgt, t->o->name))
+        log_debug("target: could not notify start that the migration is stopped");
+    if (!stopped) {
+        log_error("internal error: the phase of migration %s cannot go from %s to stopped, or "
+                  "changed meanwhile: see `pgbaton status`",
+                  t->o->name, t->st.stored_phase);
+        return false;
+    }
     did(t, "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
     return true;
 }
@@ -223,13 +224,10 @@ static bool restore_triggers(teardown *t)
 /* clean: this migration's state, and the schema when no other is left. */
 static bool drop_state(teardown *t)
 {
-    bool isnull = false;
-    const char *reg[1] = {"pgbaton.migration"};
-    char *exists = db_scalar(t->tgt, "SELECT to_regclass($1)::text", 1, reg, &isnull);
-    if (!exists && !isnull)
+    bool have = false;
+    if (!state_schema_exists(t->tgt, DB_LOG, &have))
         return false;
-    free(exists);
-    if (isnull) {
+    if (!have) {
         bool schema_null = false;
         const char *nsp[1] = {"pgbaton"};
         char *s = db_scalar(t->tgt, "SELECT nspname::text FROM pg_namespace WHERE nspname = $1", 1,
@@ -245,19 +243,17 @@ static bool drop_state(teardown *t)
         }
         return true;
     }
-    const char *params[1] = {t->o->name};
     if (t->st.found) {
-        if (!db_commandp(t->tgt, "DELETE FROM pgbaton.migration WHERE name = $1", 1, params))
+        if (!state_migration_delete(t->tgt, t->o->name))
             return false;
         did(t, "removed the state of migration %s from the target%s", t->o->name, "");
     }
-    char *others = db_scalar(t->tgt, "SELECT count(*)::text FROM pgbaton.migration", 0, NULL, NULL);
-    if (!others)
+    long others = 0;
+    if (!state_migration_count(t->tgt, &others))
         return false;
-    bool alone = strcmp(others, "0") == 0;
+    bool alone = others == 0;
     if (!alone)
-        printf("schema pgbaton kept on the target: it holds %s other migration(s)\n", others);
-    free(others);
+        printf("schema pgbaton kept on the target: it holds %ld other migration(s)\n", others);
     if (alone) {
         if (!db_command(t->tgt, "DROP SCHEMA pgbaton CASCADE"))
             return false;

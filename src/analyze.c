@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "mono.h"
+#include "state.h"
 #include "strutil.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -26,14 +27,6 @@ struct analyzer {
     const char *migration;  /* borrowed */
     worker_pool *pool;      /* the one worker; owned */
 };
-
-static const char sql_pending[] =
-    "SELECT pg_catalog.quote_ident(schema_name) || '.' || pg_catalog.quote_ident(table_name), "
-    "schema_name, table_name FROM pgbaton.table_state "
-    "WHERE migration = $1 AND analyzed_at IS NULL ORDER BY size_bytes DESC NULLS LAST";
-
-static const char sql_mark[] = "UPDATE pgbaton.table_state SET analyzed_at = now() "
-                               "WHERE migration = $1 AND schema_name = $2 AND table_name = $3";
 
 /* Has the worker W (NULL: the caller's own session) been told to stop? */
 static bool stopped(const worker_slot *w)
@@ -48,8 +41,7 @@ static bool run_pending(db_conn *db, const char *migration, const worker_slot *s
     /* a large table's ANALYZE may outlast a statement_timeout the role has */
     if (!db_command(db, "SET statement_timeout = 0"))
         return false;
-    const char *params[] = {migration};
-    PGresult *r = db_exec(db, DB_LOG, sql_pending, 1, params);
+    PGresult *r = state_analyze_pending(db, migration);
     if (!r)
         return false;
     int n = PQntuples(r);
@@ -74,8 +66,7 @@ static bool run_pending(db_conn *db, const char *migration, const worker_slot *s
                      qname, db->last_error ? db->last_error : "unknown error");
             continue;
         }
-        const char *mark[] = {migration, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2)};
-        if (!db_commandp(db, sql_mark, 3, mark)) {
+        if (!state_analyze_mark(db, migration, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2))) {
             PQclear(r);
             return false;
         }

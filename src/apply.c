@@ -79,6 +79,7 @@
 
 #include "log.h"
 #include "mono.h"
+#include "state.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -477,8 +478,6 @@ const char *apply_error(const apply_ctx *a)
 
 void apply_record_error(apply_ctx *a, const char *message)
 {
-    const char *params[2] = {a->opts.migration, message};
-    if (!db_commandp(a->catalog, "UPDATE pgbaton.migration SET last_error = $2 WHERE name = $1", 2,
-                     params))
+    if (!state_set_last_error(a->catalog, a->opts.migration, message))
         log_warn("could not record the error in pgbaton.migration.last_error");
 }

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "mono.h"
+#include "state.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -22,9 +23,10 @@
 
 /* The applier goes on while the phase is streaming or cutover; anything
  * else (done after a cutover, stopped by abort) ends it. */
-static bool phase_ends_streaming(const char *phase)
+static void note_phase(apply_ctx *a, state_phase phase)
 {
-    return strcmp(phase, "streaming") != 0 && strcmp(phase, "cutover") != 0;
+    if (!state_phase_streams(phase))
+        a->phase_done = true;
 }
 
 /* hold_lsn column text (NULL or "X/Y") into a->hold_lsn. */
@@ -45,8 +47,7 @@ void apply_position_result(apply_ctx *a, const PGresult *r)
             a->opts.migration);
         return;
     }
-    if (phase_ends_streaming(PQgetvalue(r, 0, 0)))
-        a->phase_done = true;
+    note_phase(a, state_phase_parse(PQgetvalue(r, 0, 0)));
     set_hold(a, r, 1);
 }
 
@@ -59,10 +60,7 @@ void apply_position_result(apply_ctx *a, const PGresult *r)
  * the row: the apply transaction locks it at its very end (the position
  * update, just before COMMIT), possibly while its results wait for this
  * very process to read them, so a locked row is skipped (SKIP LOCKED; the
- * commit under way writes alive_at itself). */
-static const char sql_alive[] =
-    "UPDATE pgbaton.migration SET alive_at = clock_timestamp() WHERE name = (SELECT name FROM "
-    "pgbaton.migration WHERE name = $1 FOR NO KEY UPDATE SKIP LOCKED)";
+ * commit under way writes alive_at itself: state_touch_alive). */
 
 void apply_refresh_alive(apply_ctx *a)
 {
@@ -70,34 +68,22 @@ void apply_refresh_alive(apply_ctx *a)
     if ((now - a->last_alive) * 1000.0 < ALIVE_MS)
         return;
     a->last_alive = now;
-    const char *params[1] = {a->opts.migration};
-    PGresult *r = db_exec(a->catalog, DB_QUIET, sql_alive, 1, params);
-    if (!r)
+    if (!state_touch_alive(a->catalog, a->opts.migration))
         log_debug("target: could not refresh alive_at: %s",
                   a->catalog->last_error ? a->catalog->last_error : "error");
-    PQclear(r);
 }
 
 bool apply_read_position(apply_ctx *a)
 {
-    const char *params[1] = {a->opts.migration};
-    PGresult *r = db_exec(a->catalog, DB_LOG,
-                          "SELECT applied_lsn::text, phase, hold_lsn::text, "
-                          "fence_applied_lsn IS NOT NULL FROM pgbaton.migration WHERE name = $1",
-                          1, params);
-    if (!r)
+    state_apply_start st;
+    if (!state_read_apply_start(a->catalog, a->opts.migration, &st))
         return false;
-    bool ok = db_check_shape(a->catalog, r, 4, 1, "the migration row");
-    if (ok) {
-        set_hold(a, r, 2);
-        a->fence_seen = strcmp(PQgetvalue(r, 0, 3), "t") == 0;
-    }
-    if (ok && !PQgetisnull(r, 0, 0) && !lsn_parse(PQgetvalue(r, 0, 0), &a->committed_lsn))
-        ok = false;
-    if (ok && phase_ends_streaming(PQgetvalue(r, 0, 1)))
-        a->phase_done = true;
-    PQclear(r);
-    return ok;
+    a->hold_lsn = st.hold_lsn;
+    a->fence_seen = st.fence_seen;
+    if (st.applied_lsn != LSN_INVALID)
+        a->committed_lsn = st.applied_lsn;
+    note_phase(a, st.phase);
+    return true;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -115,37 +101,12 @@ apply_status apply_ensure_txn(apply_ctx *a)
     return APPLY_OK;
 }
 
-static const char sql_position[] =
-    "UPDATE pgbaton.migration SET applied_lsn = GREATEST(applied_lsn, $2::pg_lsn), "
-    "applied_source_ts = coalesce($3::timestamptz, applied_source_ts), "
-    "heartbeat_source_ts = coalesce($4::timestamptz, heartbeat_source_ts), "
-    "changes_applied = changes_applied + $5::bigint, txns_applied = txns_applied + $6::bigint, "
-    "alive_at = clock_timestamp(), last_error = NULL, "
-    /* cutover: the fence message was applied in this transaction ($8 its LSN);
-     * post_fence_changes counts the data changes applied after the latest
-     * fence ($9: those of this batch) */
-    "fence_applied_at = CASE WHEN $7::bool THEN now() ELSE fence_applied_at END, "
-    "fence_applied_lsn = CASE WHEN $7::bool THEN $8::pg_lsn ELSE fence_applied_lsn END, "
-    "post_fence_changes = CASE WHEN $7::bool THEN 0 ELSE post_fence_changes END + $9::bigint, "
-    /* verify's hold: this commit reaches the hold point */
-    "held_at = CASE WHEN $10::bool THEN now() ELSE held_at END "
-    "WHERE name = $1 RETURNING phase, hold_lsn::text";
-
-static const char sql_lag_sample[] =
-    "INSERT INTO pgbaton.lag_sample (migration, lag_bytes, lag_seconds, apply_rate) "
-    "SELECT name, $2::bigint, extract(epoch FROM now() - heartbeat_source_ts), $3::float8 "
-    "FROM pgbaton.migration WHERE name = $1";
-
 static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
 {
     double now = mono_now();
     double rate = (double)a->changes_since_sample / (now - a->last_sample);
-    char bytes[32], rate_s[64];
-    snprintf(bytes, sizeof bytes, "%llu",
-             (unsigned long long)(a->source_lsn ? lsn_diff(a->source_lsn, pos) : 0));
-    snprintf(rate_s, sizeof rate_s, "%.3f", rate);
-    const char *params[3] = {a->opts.migration, a->source_lsn ? bytes : NULL, rate_s};
-    if (!PQsendQueryParams(a->db->pg, sql_lag_sample, 3, NULL, params, NULL, NULL, 0))
+    if (!state_send_lag_sample(a->db->pg, a->opts.migration,
+                               a->source_lsn ? (long long)lsn_diff(a->source_lsn, pos) : -1, rate))
         return apply_conn_lost(a, "sending a lag sample");
     pending *p = apply_queue_push(a, PEND_CMD);
     snprintf(p->desc, sizeof p->desc, "the lag sample");
@@ -179,27 +140,29 @@ apply_status apply_commit_batch(apply_ctx *a)
             return st;
     }
     lsn_t pos = a->pending_lsn > a->committed_lsn ? a->pending_lsn : a->committed_lsn;
-    char lsn[LSN_STRLEN], changes[32], txns[32];
+    char lsn[LSN_STRLEN];
     lsn_format(pos, lsn, sizeof lsn);
-    snprintf(changes, sizeof changes, "%ld", a->batch_changes);
-    snprintf(txns, sizeof txns, "%ld", a->batch_txns);
-    char fence_lsn[LSN_STRLEN], post_fence[32];
-    lsn_format(a->pending_fence_lsn, fence_lsn, sizeof fence_lsn);
-    snprintf(post_fence, sizeof post_fence, "%ld", a->post_fence_batch);
-    const char *params[10] = {a->opts.migration,
-                              lsn,
-                              a->pending_ts[0] ? a->pending_ts : NULL,
-                              a->pending_hb_ts[0] ? a->pending_hb_ts : NULL,
-                              changes,
-                              txns,
-                              a->pending_fence ? "true" : "false",
-                              a->pending_fence ? fence_lsn : NULL,
-                              post_fence,
-                              a->pending_held ? "true" : "false"};
-    if (!PQsendQueryParams(a->db->pg, sql_position, 10, NULL, params, NULL, NULL, 0))
+    state_position sp = {.name = a->opts.migration,
+                         .lsn = pos,
+                         .commit_ts = a->pending_ts[0] ? a->pending_ts : NULL,
+                         .heartbeat_ts = a->pending_hb_ts[0] ? a->pending_hb_ts : NULL,
+                         .changes = a->batch_changes,
+                         .txns = a->batch_txns,
+                         .fence = a->pending_fence,
+                         .fence_lsn = a->pending_fence_lsn,
+                         .post_fence = a->post_fence_batch,
+                         .held = a->pending_held};
+    if (!state_send_position(a->db->pg, &sp))
         return apply_conn_lost(a, "sending the position");
     pending *p = apply_queue_push(a, PEND_POSITION);
     snprintf(p->desc, sizeof p->desc, "the position update");
+    /* cutover and verify wait for this commit (src/state.c, top of file) */
+    if (a->pending_fence || a->pending_held) {
+        if (!state_send_notify(a->db->pg, a->opts.migration))
+            return apply_conn_lost(a, "sending the notification");
+        p = apply_queue_push(a, PEND_CMD);
+        snprintf(p->desc, sizeof p->desc, "the notification");
+    }
     if (mono_now() - a->last_sample >= LAG_SAMPLE_MS / 1000.0 &&
         (st = send_lag_sample(a, pos)) != APPLY_OK)
         return st;
@@ -319,18 +282,12 @@ lsn_t apply_hold_lsn(const apply_ctx *a)
 
 apply_status apply_refresh_hold(apply_ctx *a)
 {
-    const char *params[1] = {a->opts.migration};
-    PGresult *r =
-        db_exec(a->catalog, DB_QUIET,
-                "SELECT phase, hold_lsn::text FROM pgbaton.migration WHERE name = $1", 1, params);
-    if (!r)
+    state_phase phase = PHASE_STREAMING;
+    lsn_t hold = a->hold_lsn;
+    if (!state_read_apply_hold(a->catalog, a->opts.migration, &phase, &hold))
         return APPLY_RETRY;
-    if (PQntuples(r) == 1 && PQnfields(r) == 2) {
-        if (phase_ends_streaming(PQgetvalue(r, 0, 0)))
-            a->phase_done = true;
-        set_hold(a, r, 1);
-    }
-    PQclear(r);
+    note_phase(a, phase);
+    a->hold_lsn = hold;
     return APPLY_OK;
 }
 

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pgtools.h"
 #include "sql_embed.h"
+#include "state.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -856,24 +857,17 @@ static void check_source(check_ctx *c)
  * dst_has_state and dst_state_slot; adds nothing. */
 static void read_target_state(check_ctx *c)
 {
-    bool isnull = false;
-    PGresult *res =
-        db_exec(c->dst, DB_QUIET, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL);
-    bool exists = res && PQntuples(res) == 1 && is_true(res, 0, 0);
-    PQclear(res);
-    if (!exists)
+    bool exists = false;
+    if (!state_schema_exists(c->dst, DB_QUIET, &exists) || !exists)
         return;
-    const char *params[] = {c->o->name};
-    res = db_exec(c->dst, DB_QUIET, "SELECT slot_name FROM pgbaton.migration WHERE name = $1", 1,
-                  params);
-    if (res && PQnfields(res) == 1 && PQntuples(res) == 1) {
-        c->dst_has_state = true;
-        isnull = PQgetisnull(res, 0, 0);
-        c->dst_state_slot = isnull ? NULL : xstrdup(PQgetvalue(res, 0, 0));
-    } else if (!res) {
+    bool found = false;
+    char *slot = NULL;
+    if (!state_read_slot(c->dst, c->o->name, DB_QUIET, &found, &slot))
         log_debug("target: reading pgbaton.migration: %s", c->dst->last_error);
+    else if (found) {
+        c->dst_has_state = true;
+        c->dst_state_slot = slot;
     }
-    PQclear(res);
 }
 
 static void check_target_privileges(check_ctx *c)

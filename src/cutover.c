@@ -10,8 +10,9 @@
  *      sessions ended. From here until the end, any failure, timeout or
  *      SIGINT/SIGTERM unfreezes the source, puts the state back to
  *      'streaming' and exits 4.
- *   3. Write the fence (a non-transactional logical message) on the source;
- *      wait until the running `start` has applied it (fence_applied_*).
+ *   3. Write the fence (a non-transactional logical message, flushed at
+ *      once) on the source; wait until the running `start` has applied it
+ *      (fence_applied_*), woken by NOTIFY pgbaton_state (src/state.c).
  *   4. Fail if the applier saw data changes after the fence; with pgoutput
  *      and a FOR TABLE publication, fail if a selected table of the source
  *      is not in it (created after start: none of its changes streamed).
@@ -55,6 +56,7 @@
 #include "mono.h"
 #include "pgtools.h"
 #include "signals.h"
+#include "state.h"
 #include "sql_embed.h"
 #include "status.h"
 #include "strutil.h"
@@ -74,6 +76,7 @@
 
 #define POLL_NS         (100 * 1000 * 1000)
 #define START_STOP_WAIT 10.0 /* seconds to wait for `start` to leave the slot */
+#define FENCE_RECHECK_S 1.0  /* wait_fence re-reads at least this often */
 
 #define SQLSTATE_QUERY_CANCELED "57014" /* statement_timeout expired */
 
@@ -151,18 +154,6 @@ static bool past_deadline(cutover_ctx *c, const char *step)
     if (mono_now() > c->deadline)
         return !fail(c, step, "--timeout (%.0f s) exceeded", c->o->timeout);
     return false;
-}
-
-static bool target_update(cutover_ctx *c, const char *sql, int n, const char *const *params,
-                          long *rows)
-{
-    PGresult *r = db_exec(c->tgt, DB_LOG, sql, n, params);
-    if (!r)
-        return false;
-    if (rows)
-        *rows = strtol(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
-    return true;
 }
 
 /* --- step 1 -------------------------------------------------------------- */
@@ -251,9 +242,8 @@ static bool record_and_freeze(cutover_ctx *c)
     char *why = NULL;
     if (!freeze_read_prev(c->src, &c->database, &c->prev, &why))
         return fail_freeze(c, "freeze", why);
-    const char *params[3] = {c->o->name, c->database, c->prev};
     long rows = 0;
-    if (!target_update(c, sql_cutover_record_freeze, 3, params, &rows))
+    if (!state_cutover_begin(c->tgt, c->o->name, c->database, c->prev, &rows))
         return fail_db(c, "freeze", c->tgt, "recording the freeze in the state");
     if (rows != 1)
         return fail(c, "freeze",
@@ -270,56 +260,50 @@ static bool record_and_freeze(cutover_ctx *c)
 
 /* --- steps 3 and 4 ------------------------------------------------------- */
 
+/* Write the fence on the source (flushed at once) and record it in the
+ * state. The target session LISTENs first, so that the applier's commit of
+ * the fence (NOTIFY pgbaton_state) cannot be missed. */
 static bool write_fence(cutover_ctx *c)
 {
-    const char *params[1] = {c->o->name};
-    char *lsn =
-        db_scalar(c->src,
-                  "SELECT pg_logical_emit_message(false, 'pgbaton_fence', "
-                  "json_build_object('name', $1::text, 'at', clock_timestamp())::text)::text",
-                  1, params, NULL);
-    if (!lsn)
+    if (!state_listen(c->tgt))
+        return fail_db(c, "fence", c->tgt, "LISTEN " STATE_CHANNEL);
+    lsn_t fence = LSN_INVALID;
+    if (!state_fence_write(c->src, c->o->name, &fence))
         return fail_db(c, "fence", c->src, "writing the fence message");
-    const char *p2[2] = {c->o->name, lsn};
     long rows = 0;
-    bool ok = target_update(c, sql_cutover_set_fence, 2, p2, &rows);
-    if (ok && rows == 1)
-        log_info("step 3/7: fence written at %s; waiting for start to apply it", lsn);
-    free(lsn);
-    if (!ok)
+    if (!state_fence_record(c->tgt, c->o->name, fence, &rows))
         return fail_db(c, "fence", c->tgt, "recording the fence in the state");
     if (rows != 1)
         return fail(c, "fence",
                     "the migration left phase 'cutover' meanwhile (an abort?): see `pgbaton "
                     "status`");
+    char lsn[LSN_STRLEN];
+    log_info("step 3/7: fence written at %s; waiting for start to apply it",
+             lsn_format(fence, lsn, sizeof lsn));
     return true;
 }
 
+/* Wait until the applier has committed the fence: woken by its commit's
+ * notification, re-reading at least every FENCE_RECHECK_S (the fallback
+ * should a notification be lost with a connection), until the deadline. */
 static bool wait_fence(cutover_ctx *c)
 {
-    const char *params[1] = {c->o->name};
     for (;;) {
-        PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_fence_state, 1, params);
-        if (!r || !db_check_shape(c->tgt, r, 3, 1, "fence state")) {
-            PQclear(r);
+        state_fence f;
+        if (!state_fence_read(c->tgt, c->o->name, &f))
             return fail_db(c, "fence", c->tgt, "reading whether start applied the fence");
-        }
-        bool applied = PQgetvalue(r, 0, 0)[0] == 't';
-        long long after = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-        double alive_age = PQgetisnull(r, 0, 2) ? INFINITY : strtod(PQgetvalue(r, 0, 2), NULL);
-        PQclear(r);
-        if (applied) {
-            if (after > 0)
+        if (f.applied) {
+            if (f.changes_after > 0)
                 return fail(c, "check after fence",
                             "%lld data change(s) were written on the source after the fence "
                             "(a session wrote despite the freeze)",
-                            after);
+                            f.changes_after);
             log_info("step 4/7: fence applied; no change after it");
             return true;
         }
         if (past_deadline(c, "fence")) {
             size_t len = strlen(c->error);
-            if (alive_age > STATUS_STALE_SECONDS)
+            if (f.alive_age > STATUS_STALE_SECONDS)
                 snprintf(c->error + len, sizeof c->error - len,
                          " waiting for the fence: `pgbaton start` is not running (start it "
                          "again, then run `pgbaton cutover` again)");
@@ -329,7 +313,9 @@ static bool wait_fence(cutover_ctx *c)
                          "--timeout gives it more time)");
             return false;
         }
-        nap();
+        double left = c->deadline - mono_now();
+        if (state_wait(c->tgt, c->o->name, left < FENCE_RECHECK_S ? left : FENCE_RECHECK_S) < 0)
+            return fail_db(c, "fence", c->tgt, "waiting for start to apply the fence");
     }
 }
 
@@ -370,11 +356,7 @@ static double mbytes(long long bytes)
 /* Read the migration's unlogged tables from the source into c->unlogged. */
 static bool list_unlogged(cutover_ctx *c)
 {
-    const char *params[1] = {c->o->name};
-    char *list = db_scalar(c->tgt,
-                           "SELECT coalesce(json_agg(json_build_array(schema_name, table_name)), "
-                           "'[]')::text FROM pgbaton.table_state WHERE migration = $1",
-                           1, params, NULL);
+    char *list = state_tables_json(c->tgt, c->o->name);
     if (!list)
         return fail_db(c, "unlogged tables", c->tgt, "listing the migration's tables");
     const char *p2[1] = {list};
@@ -872,20 +854,13 @@ static bool mark_done(cutover_ctx *c)
 {
     if (!db_command(c->tgt, "BEGIN"))
         return fail_db(c, "mark done", c->tgt, "BEGIN");
-    char ms[32];
-    snprintf(ms, sizeof ms, "%.3f", c->count_ms);
-    const char *params[2] = {c->o->name, isnan(c->count_ms) ? NULL : ms};
-    PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_mark_done, 2, params);
-    if (!r) {
+    bool done = false;
+    if (!state_cutover_done(c->tgt, c->o->name, c->count_ms, &done, &c->write_unavailable_ms)) {
         fail_db(c, "mark done", c->tgt, "marking the migration done");
         abandon_txn(c);
         return false;
     }
-    bool ok = PQntuples(r) == 1 && PQnfields(r) == 1;
-    if (ok)
-        c->write_unavailable_ms = strtod(PQgetvalue(r, 0, 0), NULL);
-    PQclear(r);
-    if (!ok) {
+    if (!done) {
         abandon_txn(c);
         return fail(c, "mark done",
                     "changes arrived after the fence, or the phase changed meanwhile (an "
@@ -902,14 +877,7 @@ static bool mark_done(cutover_ctx *c)
             u->event_level = "warn";
             free(qual);
         }
-        char *clean = log_redact(u->event);
-        const char *ep[3] = {c->o->name, u->event_level, clean};
-        bool recorded = db_commandp(c->tgt,
-                                    "INSERT INTO pgbaton.event (migration, level, message) "
-                                    "VALUES ($1, $2, $3)",
-                                    3, ep);
-        free(clean);
-        if (!recorded) {
+        if (!state_event_add(c->tgt, c->o->name, u->event_level, u->event)) {
             fail_db(c, "mark done", c->tgt, "recording what became of the unlogged tables");
             abandon_txn(c);
             return false;
@@ -923,6 +891,9 @@ static bool mark_done(cutover_ctx *c)
     }
     if (!db_command(c->tgt, "COMMIT"))
         return fail_db(c, "mark done", c->tgt, "committing the migration's end");
+    /* start stops on it at once (else at its next commit) */
+    if (!state_notify(c->tgt, c->o->name))
+        log_debug("target: could not notify start that the migration is done");
     if (restored > 0)
         log_info("step 7/7: put back the source's modes of %d user trigger(s) and rule(s) on the "
                  "target",
@@ -1073,9 +1044,8 @@ static int roll_back(cutover_ctx *c)
     }
     char *reason =
         str_printf("cutover rolled back at step \"%s\": %s", c->step ? c->step : "?", c->error);
-    const char *params[2] = {c->o->name, reason};
     if (!usable_session(&c->tgt, c->tci, DB_TARGET) ||
-        !target_update(c, sql_cutover_rollback, 2, params, NULL))
+        !state_cutover_rollback(c->tgt, c->o->name, reason))
         log_warn("target: could not put the migration back to phase streaming (the source is "
                  "writable all the same): run `pgbaton cutover` again, or `pgbaton abort`");
     free(reason);
@@ -1143,10 +1113,8 @@ static bool check_published(cutover_ctx *c)
     free(all);
     if (every)
         return true;
-    const char *np[1] = {c->o->name};
-    char *stored = db_scalar(c->tgt, "SELECT options::text FROM pgbaton.migration WHERE name = $1",
-                             1, np, &isnull);
-    if (!stored && !isnull)
+    char *stored = NULL;
+    if (!state_read_options(c->tgt, c->o->name, &stored))
         return fail_db(c, step, c->tgt, "reading the migration's table filters");
     pgb_options fo = {0};
     filter_adopt_stored(&fo, stored);
@@ -1262,15 +1230,12 @@ static bool connect_both(cutover_ctx *c)
  * is none: cutover creates nothing on a target start never used. */
 static bool upgrade_state(cutover_ctx *c)
 {
-    bool none = false;
-    const char *reg[1] = {"pgbaton.migration"};
-    char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, reg, &none);
-    if (!exists && !none) {
+    bool have = false;
+    if (!state_schema_exists(c->tgt, DB_LOG, &have)) {
         log_error("target: cannot look for pgbaton's state (schema pgbaton)");
         return false;
     }
-    free(exists);
-    if (!none && !db_command(c->tgt, sql_state_schema)) {
+    if (have && !state_ensure_schema(c->tgt)) {
         log_error("target: cannot bring pgbaton's state (schema pgbaton) up to date; the role "
                   "pgbaton connects as must own it, as when `pgbaton start` created it");
         return false;
@@ -1297,7 +1262,7 @@ static int check_state(cutover_ctx *c, bool *resume)
     } else if (!s.source_ok) {
         log_error("source: %s", s.source_error ? s.source_error : "unreachable");
         rc = EXIT_FAILURE_RUNTIME;
-    } else if (strcmp(s.stored_phase, "done") == 0) {
+    } else if (s.stored_ephase == PHASE_DONE) {
         c->result = "done";
         c->source = SOURCE_FROZEN;
         if (c->o->json)
@@ -1312,7 +1277,7 @@ static int check_state(cutover_ctx *c, bool *resume)
                   "source): wait for it",
                   c->o->name);
         rc = EXIT_FAILURE_RUNTIME;
-    } else if (strcmp(s.stored_phase, "cutover") == 0 && s.frozen) {
+    } else if (s.stored_ephase == PHASE_CUTOVER && s.frozen) {
         const char *db = s.freeze_database ? s.freeze_database : s.source_database;
         if (!db) {
             log_error("the state of migration %s does not say which source database was frozen: "
@@ -1326,7 +1291,7 @@ static int check_state(cutover_ctx *c, bool *resume)
             c->database = xstrdup(db);
             c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
         }
-    } else if (strcmp(s.stored_phase, "streaming") != 0) {
+    } else if (s.stored_ephase != PHASE_STREAMING) {
         log_error("migration %s is in phase %s: cutover needs phase streaming (`pgbaton start` "
                   "running and caught up)",
                   c->o->name, s.phase);

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "log.h"
 #include "sql_embed.h"
+#include "state.h"
 #include "verify.h"
 #include "xalloc.h"
 
@@ -86,12 +87,9 @@ static char *dupv(const PGresult *res, int row, int col)
 
 static bool read_migration(report *rp, db_conn *dst)
 {
-    char *has =
-        db_scalar(dst, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL, NULL);
-    if (!has)
+    bool exists = false;
+    if (!state_schema_exists(dst, DB_LOG, &exists))
         return false;
-    bool exists = strcmp(has, "t") == 0;
-    free(has);
     if (!exists)
         return true;
     const char *params[1] = {rp->o->name};
@@ -149,11 +147,7 @@ static bool read_migration(report *rp, db_conn *dst)
     PQclear(res);
 
     /* the cutover's events about unlogged tables (src/cutover.c, step 5) */
-    res = db_exec(dst, DB_LOG,
-                  "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), message "
-                  "FROM pgbaton.event WHERE migration = $1 AND level IN ('info', 'warn') "
-                  "AND message LIKE 'unlogged table %' ORDER BY at, message",
-                  1, params);
+    res = db_exec(dst, DB_LOG, sql_report_unlogged_events, 1, params);
     if (!res || !db_check_shape(dst, res, 2, 0, "unlogged table events")) {
         PQclear(res);
         return false;
@@ -206,7 +200,8 @@ static bool read_structure(report *rp, db_conn *src)
 
 static bool phase_allows_verify(const char *phase)
 {
-    return !phase || strcmp(phase, "streaming") == 0 || strcmp(phase, "done") == 0;
+    state_phase p = state_phase_parse(phase);
+    return !phase || p == PHASE_STREAMING || p == PHASE_DONE;
 }
 
 /* Verify's result for table SCHEMA.NAME, or NULL. */
@@ -394,7 +389,7 @@ static void md_rows(FILE *f, const report *rp)
 
 static void write_md(FILE *f, const report *rp, const char *svg_name)
 {
-    bool done = rp->phase && strcmp(rp->phase, "done") == 0;
+    bool done = rp->phase && state_phase_parse(rp->phase) == PHASE_DONE;
     fprintf(f, "# pgbaton migration report: %s\n\n", rp->o->name);
     fprintf(f, "Status: **%s**%s%s%s\n\n", done ? "complete" : "IN PROGRESS",
             rp->phase ? " (phase " : " (no migration state on the target)",
@@ -501,7 +496,7 @@ static json_t *build_json(const report *rp)
     json_object_set_new(root, "phase", rp->phase ? json_string(rp->phase) : json_null());
     json_object_set_new(root, "plugin", rp->plugin ? json_string(rp->plugin) : json_null());
     json_object_set_new(root, "in_progress",
-                        json_boolean(!rp->phase || strcmp(rp->phase, "done") != 0));
+                        json_boolean(!rp->phase || state_phase_parse(rp->phase) != PHASE_DONE));
     json_object_set_new(
         root, "source",
         json_pack("{s:s, s:s?}", "connection", rp->src_masked, "version", rp->src_version));

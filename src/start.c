@@ -555,7 +555,7 @@ static int run_copy(start_ctx *c)
     db_close(c->snap);
     c->snap = NULL;
     slot_close_export(&c->slot);
-    if (!state_set_phase(c->state, c->o.name, "indexing", "copy_done_at")) {
+    if (!state_set_phase(c->state, c->o.name, PHASE_INDEXING, STAMP_COPY_DONE)) {
         rc = copy_failed(c, "could not record the end of the data copy");
         goto out;
     }
@@ -565,7 +565,7 @@ static int run_copy(start_ctx *c)
                                       : copy_failed(c, "the post-data restore failed");
         goto out;
     }
-    if (!state_set_phase(c->state, c->o.name, "indexing", "indexes_done_at") ||
+    if (!state_set_phase(c->state, c->o.name, PHASE_INDEXING, STAMP_INDEXES_DONE) ||
         !state_start_streaming(c->state, c->o.name)) {
         rc = copy_failed(c, "could not record the end of the copy");
         goto out;
@@ -592,9 +592,7 @@ static int follow(start_ctx *c, const state_migration *m)
     }
     /* an error an earlier start stopped on is history now (cutover reads a
      * stored error as "start has stopped on it") */
-    const char *name_param[1] = {c->o.name};
-    if (!db_commandp(c->state, "UPDATE pgbaton.migration SET last_error = NULL WHERE name = $1", 1,
-                     name_param))
+    if (!state_set_last_error(c->state, c->o.name, NULL))
         return EXIT_FAILURE_RUNTIME;
     /* the copy's sessions are no longer needed */
     db_close(c->src_db);
@@ -661,8 +659,8 @@ static int fresh_start(start_ctx *c)
 /* A row exists: decide from its phase. */
 static int existing(start_ctx *c, state_migration *m)
 {
-    bool copy_unfinished = strcmp(m->phase, "copying") == 0 || strcmp(m->phase, "indexing") == 0 ||
-                           (strcmp(m->phase, "failed") == 0 && !m->copy_done);
+    bool copy_unfinished = m->ephase == PHASE_COPYING || m->ephase == PHASE_INDEXING ||
+                           (m->ephase == PHASE_FAILED && !m->copy_done);
     if (copy_unfinished) {
         if (!c->o.restart) {
             log_error("the copy of migration %s was interrupted; an exported snapshot cannot be "
@@ -677,11 +675,11 @@ static int existing(start_ctx *c, state_migration *m)
             return EXIT_FAILURE_RUNTIME;
         return fresh_start(c);
     }
-    if (strcmp(m->phase, "done") == 0) {
+    if (m->ephase == PHASE_DONE) {
         log_info("migration %s is complete (cut over); nothing to do", c->o.name);
         return EXIT_OK;
     }
-    if (strcmp(m->phase, "stopped") == 0) {
+    if (m->ephase == PHASE_STOPPED) {
         log_error("migration %s was stopped (pgbaton abort); run pgbaton clean, then pgbaton start "
                   "for a new migration",
                   c->o.name);
@@ -702,7 +700,7 @@ static int existing(start_ctx *c, state_migration *m)
                   c->o.name, m->plugin, c->o.plugin);
         return EXIT_USAGE;
     }
-    if (strcmp(m->phase, "failed") == 0)
+    if (m->ephase == PHASE_FAILED)
         log_warn("migration %s had failed: %s; resuming streaming", c->o.name,
                  m->last_error ? m->last_error : "(no message)");
     char buf[LSN_STRLEN];

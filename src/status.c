@@ -25,22 +25,24 @@
 
 /* --- pure helpers -------------------------------------------------------- */
 
-static bool phase_is(const status_snapshot *s, const char *p)
+static bool phase_is(const status_snapshot *s, state_phase p)
 {
-    return strcmp(s->phase, p) == 0;
+    return s->ephase == p;
 }
 
 int status_health(const status_snapshot *s)
 {
     if (!s->found)
         return EXIT_FAILURE_RUNTIME;
-    if (phase_is(s, "done"))
+    if (phase_is(s, PHASE_DONE))
         return EXIT_OK;
     if (!s->source_ok)
         return EXIT_FAILURE_RUNTIME;
-    if (phase_is(s, "cutover"))
+    if (phase_is(s, PHASE_CUTOVER))
         return s->cutover_running ? EXIT_OK : EXIT_FAILURE_RUNTIME;
-    if ((phase_is(s, "copying") || phase_is(s, "indexing") || phase_is(s, "streaming")) && s->alive)
+    if ((phase_is(s, PHASE_COPYING) || phase_is(s, PHASE_INDEXING) ||
+         phase_is(s, PHASE_STREAMING)) &&
+        s->alive)
         return EXIT_OK;
     return EXIT_FAILURE_RUNTIME;
 }
@@ -52,13 +54,13 @@ const char *status_hint(const status_snapshot *s)
     if (s->cutover_interrupted)
         return "cutover interrupted, source frozen: run `pgbaton cutover` to finish or "
                "`pgbaton abort` to unfreeze";
-    if (phase_is(s, "stopped") && strcmp(s->stored_phase, "stopped") != 0)
+    if (phase_is(s, PHASE_STOPPED) && s->stored_ephase != PHASE_STOPPED)
         return "`pgbaton start` is not running (its heartbeat is stale): run it again to resume";
-    if (phase_is(s, "stopped"))
+    if (phase_is(s, PHASE_STOPPED))
         return "the migration was stopped (aborted): run `pgbaton clean` to remove what is left";
-    if (phase_is(s, "failed"))
+    if (phase_is(s, PHASE_FAILED))
         return "the migration failed: see last_error, fix it and run `pgbaton start` again";
-    if (phase_is(s, "done"))
+    if (phase_is(s, PHASE_DONE))
         return "cutover complete: the target is authoritative; run `pgbaton clean` when done";
     return NULL;
 }
@@ -209,13 +211,13 @@ static void read_source(db_conn *src, const char *name, status_snapshot *s)
  * no fresh heartbeat is "stopped". */
 static void effective_phase(status_snapshot *s)
 {
-    const char *p = s->stored_phase;
+    state_phase p = s->stored_ephase = state_phase_parse(s->stored_phase);
     s->alive = !isnan(s->alive_age) && s->alive_age <= STATUS_STALE_SECONDS;
-    bool running_phase =
-        strcmp(p, "copying") == 0 || strcmp(p, "indexing") == 0 || strcmp(p, "streaming") == 0;
-    snprintf(s->phase, sizeof s->phase, "%s", running_phase && !s->alive ? "stopped" : p);
-    s->cutover_interrupted =
-        strcmp(p, "cutover") == 0 && s->frozen && s->source_ok && !s->cutover_running;
+    bool running_phase = p == PHASE_COPYING || p == PHASE_INDEXING || p == PHASE_STREAMING;
+    s->ephase = running_phase && !s->alive ? PHASE_STOPPED : p;
+    snprintf(s->phase, sizeof s->phase, "%s",
+             s->ephase != p ? state_phase_name(s->ephase) : s->stored_phase);
+    s->cutover_interrupted = p == PHASE_CUTOVER && s->frozen && s->source_ok && !s->cutover_running;
 }
 
 bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev,
@@ -227,14 +229,12 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     s->lag_seconds = s->last_change_age = s->apply_rate = s->eta_seconds = NAN;
     s->streaming_for = NAN;
     s->lag_bytes = s->wal_retained = -1;
+    s->ephase = s->stored_ephase = PHASE_UNKNOWN;
 
-    const char *params[1] = {"pgbaton.migration"};
-    bool isnull = false;
-    char *exists = db_scalar(tgt, "SELECT to_regclass($1)::text", 1, params, &isnull);
-    if (!exists && !isnull)
+    bool exists = false;
+    if (!state_schema_exists(tgt, DB_LOG, &exists))
         return false;
-    free(exists);
-    if (isnull)
+    if (!exists)
         return true; /* no state schema: nothing started here */
     if (!read_migration(tgt, name, s))
         return false;
@@ -397,8 +397,7 @@ static void print_copy(FILE *f, const status_snapshot *s)
                 "statistics:      ANALYZE done on %d of %d tables (start runs it beside the "
                 "stream; cutover finishes it before the freeze)\n",
                 s->tables_analyzed, s->ntables);
-    bool detail =
-        strcmp(s->stored_phase, "copying") == 0 || strcmp(s->stored_phase, "indexing") == 0;
+    bool detail = s->stored_ephase == PHASE_COPYING || s->stored_ephase == PHASE_INDEXING;
     for (int i = 0; detail && i < s->ntables; i++) {
         const status_table *t = &s->tables[i];
         fmt_bytes(t->bytes_copied, a, sizeof a);
@@ -419,7 +418,7 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
     fmt_secs(s->alive_age, a, sizeof a);
     fprintf(f, "migration:       %s\n", name);
     fprintf(f, "phase:           %s", s->phase);
-    if (strcmp(s->phase, s->stored_phase) != 0)
+    if (s->ephase != s->stored_ephase)
         fprintf(f, " (recorded as %s; start's last heartbeat %s ago)", s->stored_phase, a);
     else if (s->alive)
         fprintf(f, " (start alive, heartbeat %s ago)", a);

@@ -11,10 +11,14 @@
  *   again). Then: PQgetCopyData without waiting; each XLogData message is
  *   decoded (wal2json.c) and handed to the apply (apply.c) in order; a
  *   keepalive asking for a reply is answered at once; when nothing is
- *   ready, the apply may commit its batch and the loop select()s on both
- *   sockets for at most 100 ms. Standby status feedback (write = flush =
- *   apply = the position COMMITTED on the target, never more) goes out
- *   after commits and at least every 5 s, well within wal_sender_timeout.
+ *   ready, the apply may commit its batch and the loop select()s for at
+ *   most 100 ms on the replication socket, the apply's socket and a third
+ *   one: a target session that LISTENs on pgbaton_state (src/state.c, top
+ *   of file), so that a change of the phase (cutover done, abort) or of
+ *   verify's hold is read at once; a held stream waits on that session too.
+ *   Standby status feedback (write = flush = apply = the position COMMITTED
+ *   on the target, never more) goes out after commits and at least every
+ *   5 s, well within wal_sender_timeout.
  *
  *   Connection losses on either side (server restart, pg_terminate_backend)
  *   end the session with RETRY: the uncommitted batch is dropped (the
@@ -70,7 +74,7 @@
 #define BACKOFF_MAX_S   10.0
 #define PG_EPOCH_OFFSET 946684800LL /* 2000-01-01 - 1970-01-01, seconds */
 #define WAIT_MS         100
-#define HOLD_POLL_MS    20 /* verify waits on a hold: look for its move this often */
+#define HOLD_RECHECK_S  1.0 /* held for verify: re-read the hold at least this often */
 
 typedef enum session_end {
     SESSION_CONTINUE, /* internal: go on */
@@ -92,6 +96,7 @@ typedef struct session {
     heartbeat *hb;
     apply_ctx *apply;
     db_conn *repl;
+    db_conn *notice; /* target, LISTENs on STATE_CHANNEL: phase and hold changes */
     pgb_change change;
     pgo_decoder *pgo;     /* pgoutput's relation cache; NULL with wal2json */
     lsn_t fed_back;       /* last position sent as feedback */
@@ -320,8 +325,9 @@ static session_end hold(session *s, const pgb_change *c)
     while (apply_hold_blocks(s->apply, c)) {
         if (signals_stop_requested())
             return wind_down(s, SESSION_STOP);
-        struct timespec pause = {0, HOLD_POLL_MS * 1000000L};
-        nanosleep(&pause, NULL);
+        /* woken by verify's change of the hold (or the phase) */
+        if (state_wait(s->notice, s->ctx->o->name, HOLD_RECHECK_S) < 0)
+            return SESSION_RETRY;
         if ((e = from_apply(s, apply_refresh_hold(s->apply))) != SESSION_CONTINUE)
             return e;
         if (apply_phase_done(s->apply))
@@ -385,21 +391,32 @@ static session_end idle_wait(session *s)
         return e;
     if (!feedback_if_due(s))
         return SESSION_RETRY;
-    int sfd = PQsocket(s->repl->pg), tfd = apply_socket(s->apply);
-    if (sfd < 0 || tfd < 0)
+    int sfd = PQsocket(s->repl->pg), tfd = apply_socket(s->apply), nfd = PQsocket(s->notice->pg);
+    if (sfd < 0 || tfd < 0 || nfd < 0)
         return SESSION_RETRY;
     fd_set rfds, wfds;
     FD_ZERO(&rfds);
     FD_ZERO(&wfds);
     FD_SET(sfd, &rfds);
     FD_SET(tfd, &rfds);
+    FD_SET(nfd, &rfds);
     if (apply_wants_write(s->apply))
         FD_SET(tfd, &wfds);
     struct timeval tv = {0, WAIT_MS * 1000};
     int maxfd = sfd > tfd ? sfd : tfd;
+    maxfd = nfd > maxfd ? nfd : maxfd;
     if (select(maxfd + 1, &rfds, &wfds, NULL, &tv) < 0 && errno != EINTR) {
         log_warn("select() failed: %s", strerror(errno));
         return SESSION_RETRY;
+    }
+    if (FD_ISSET(nfd, &rfds)) {
+        /* the phase or the hold changed (cutover done, abort, verify):
+         * learn it now rather than at the next commit */
+        int got = state_wait(s->notice, s->ctx->o->name, 0);
+        if (got < 0)
+            return SESSION_RETRY;
+        if (got > 0 && (e = from_apply(s, apply_refresh_hold(s->apply))) != SESSION_CONTINUE)
+            return e;
     }
     if (FD_ISSET(sfd, &rfds) && !PQconsumeInput(s->repl->pg)) {
         db_report(s->repl, DB_QUIET, NULL, "reading the replication stream");
@@ -463,6 +480,16 @@ static bool table_selected(const void *o, const char *schema, const char *table)
     return filter_table_selected(o, schema, table);
 }
 
+/* The target session on which the stream hears of phase and hold changes
+ * (src/state.c, top of file). False when it cannot be opened (logged). */
+static bool open_notice(session *s)
+{
+    db_connect_opts co = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton stream", .errmode = DB_LOG};
+    s->notice = db_connect(s->ctx->target, DB_TARGET, &co, NULL, NULL);
+    return s->notice && state_listen(s->notice);
+}
+
 static session_end run_session(session *s)
 {
     apply_opts ao = {.migration = s->ctx->o->name,
@@ -485,6 +512,8 @@ static session_end run_session(session *s)
         start = s->ctx->start_lsn;
     if (s->pgo)
         pgo_reset(s->pgo); /* a new session names its relations again */
+    if (!open_notice(s))
+        return SESSION_RETRY;
     session_end e = start_streaming(s, start);
     if (e != SESSION_CONTINUE)
         return e;
@@ -501,6 +530,8 @@ static session_end run_session(session *s)
 
 static void end_session(session *s)
 {
+    db_close(s->notice);
+    s->notice = NULL;
     if (s->repl) {
         if (PQstatus(s->repl->pg) == CONNECTION_OK && s->streaming)
             (void)PQputCopyEnd(s->repl->pg, NULL);

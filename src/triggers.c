@@ -15,11 +15,7 @@
 static bool count_records(db_conn *tgt, const char *name, int *triggers, int *rules)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG,
-                          "SELECT count(*) FILTER (WHERE kind = 'trigger'), "
-                          "count(*) FILTER (WHERE kind = 'rule') "
-                          "FROM pgbaton.paused_trigger WHERE migration = $1",
-                          1, params);
+    PGresult *r = db_exec(tgt, DB_LOG, sql_triggers_count, 1, params);
     if (!r)
         return false;
     bool ok = db_check_shape(tgt, r, 2, 1, "paused trigger count");
@@ -38,9 +34,7 @@ static bool run_for_migration(db_conn *tgt, const char *name, triggers_txn txn, 
     const char *params[1] = {name};
     if (txn == TRIGGERS_OWN_TXN && !db_command(tgt, "BEGIN"))
         return false;
-    bool ok = db_commandp(tgt, "SELECT pg_catalog.set_config('pgbaton.migration', $1, true)", 1,
-                          params) &&
-              db_command(tgt, sql);
+    bool ok = db_commandp(tgt, sql_triggers_set_migration, 1, params) && db_command(tgt, sql);
     if (txn == TRIGGERS_OWN_TXN) {
         if (ok)
             ok = db_command(tgt, "COMMIT");
@@ -73,8 +67,7 @@ bool triggers_pause(db_conn *tgt, const char *name, triggers_txn txn)
 bool triggers_state_exists(db_conn *tgt, bool *exists)
 {
     bool isnull = false;
-    char *v =
-        db_scalar(tgt, "SELECT to_regclass('pgbaton.paused_trigger')::text", 0, NULL, &isnull);
+    char *v = db_scalar(tgt, sql_triggers_state_exists, 0, NULL, &isnull);
     if (!v && !isnull)
         return false;
     free(v);

@@ -31,7 +31,7 @@
  *            is below L, pauses before any transaction (or non-transactional
  *            message) at or after L, and sets held_at = now() (applied_lsn
  *            then covers everything < L); src/stream.c hold().
- *         4. verify polls until held_at is set (at most HOLD_TIMEOUT_S
+ *         4. verify waits until held_at is set (NOTIFY pgbaton_state) (at most HOLD_TIMEOUT_S
  *            seconds: past that, streaming is not keeping up or `start` is
  *            not running), then opens its target snapshot (REPEATABLE READ +
  *            pg_export_snapshot) and at once clears the hold (hold_lsn =
@@ -53,6 +53,7 @@
 
 #include "log.h"
 #include "mono.h"
+#include "state.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -68,8 +69,9 @@
 
 /* How long verify waits for the applier to reach the hold point. */
 #define HOLD_TIMEOUT_S 60
-/* How often verify looks whether the applier holds (one cheap query). */
-#define HOLD_POLL_MS 20
+/* verify is woken by the applier's notification; it re-reads the hold at
+ * least this often all the same (should a notification be lost). */
+#define HOLD_RECHECK_MS 1000
 /* Rows per checksum chunk (PGBATON_VERIFY_CHUNK_ROWS overrides, for tests). */
 #define DEFAULT_CHUNK_ROWS 250000
 /* A table with more rows (estimated) than this, and more than one job's
@@ -223,6 +225,7 @@ typedef struct verify_conns {
     db_conn *admin;     /* target, autocommit: migration row, hold, CRUD */
     db_conn *repl;      /* source replication connection (hold protocol only) */
     bool hold_set;      /* the hold must be cleared */
+    bool listening;     /* admin LISTENs on STATE_CHANNEL */
     const char *name;   /* migration name */
 } verify_conns;
 
@@ -245,81 +248,44 @@ static char *begin_and_export(db_conn *db)
     return db_scalar(db, "SELECT pg_export_snapshot()", 0, NULL, NULL);
 }
 
-/* The migration's phase, or NULL in *PHASE when there is none. */
-static bool migration_phase(db_conn *admin, const char *name, char **phase)
-{
-    *phase = NULL;
-    bool isnull = false;
-    char *exists =
-        db_scalar(admin, "SELECT to_regclass('pgbaton.migration') IS NOT NULL", 0, NULL, &isnull);
-    if (!exists)
-        return false;
-    bool have = strcmp(exists, "t") == 0;
-    free(exists);
-    if (!have)
-        return true;
-    const char *params[1] = {name};
-    PGresult *res =
-        db_exec(admin, DB_LOG, "SELECT phase FROM pgbaton.migration WHERE name = $1", 1, params);
-    if (!res)
-        return false;
-    if (PQntuples(res) == 1)
-        *phase = xstrdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return true;
-}
-
 static void clear_hold(verify_conns *c)
 {
     if (!c->hold_set)
         return;
-    const char *params[1] = {c->name};
-    if (!db_commandp(c->admin,
-                     "UPDATE pgbaton.migration SET hold_lsn = NULL, held_at = NULL WHERE name = $1",
-                     1, params))
+    if (!state_hold_clear(c->admin, c->name))
         log_error("could not clear the hold on migration \"%s\": streaming stays paused until "
                   "you run: UPDATE pgbaton.migration SET hold_lsn = NULL WHERE name = '%s'",
                   c->name, c->name);
     c->hold_set = false;
 }
 
-/* The applier's wake-up call (see wake_applier). A non-transactional
- * message is streamed only once its WAL is flushed, which the WAL writer
- * would do within wal_writer_delay (200 ms by default): a transaction id
- * makes this statement's commit flush it at once. */
-static const char sql_wake[] =
-    "SELECT pg_catalog.pg_logical_emit_message(false, 'pgbaton', "
-    "pg_catalog.json_build_object('name', $1::text, 'wake', true)::text), "
-    "pg_catalog.set_config('synchronous_commit', 'local', true), pg_catalog.pg_current_xact_id()";
-
 /* hold_lsn value meaning "hold where you are": below every real position. */
 #define PAUSE_NOW_LSN "0/1"
 
-/* Poll until the applier reports it holds; false on timeout or error. */
+/* Wait until the applier reports it holds: woken by the notification of
+ * its commit of held_at (admin LISTENs, see hold_at), re-reading at least
+ * every HOLD_RECHECK_MS; false on timeout or error. */
 static bool wait_for_hold(verify_conns *c)
 {
-    const char *params[1] = {c->name};
-    time_t deadline = time(NULL) + HOLD_TIMEOUT_S;
-    while (time(NULL) < deadline) {
-        PGresult *res = db_exec(c->admin, DB_LOG,
-                                "SELECT held_at IS NOT NULL, phase FROM pgbaton.migration "
-                                "WHERE name = $1",
-                                1, params);
-        if (!res || !db_check_shape(c->admin, res, 2, 1, "hold state")) {
-            PQclear(res);
+    double deadline = mono_now() + HOLD_TIMEOUT_S;
+    for (;;) {
+        bool held = false;
+        state_phase phase = PHASE_UNKNOWN;
+        if (!state_hold_read(c->admin, c->name, &held, &phase))
             return false;
-        }
-        bool held = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        bool streaming = strcmp(PQgetvalue(res, 0, 1), "streaming") == 0;
-        PQclear(res);
         if (held)
             return true;
-        if (!streaming) {
+        if (phase != PHASE_STREAMING) {
             log_error("the migration left the streaming phase while verify waited: run verify "
                       "again");
             return false;
         }
-        usleep(HOLD_POLL_MS * 1000);
+        double left = deadline - mono_now();
+        if (left <= 0)
+            break;
+        if (state_wait(c->admin, c->name,
+                       left < HOLD_RECHECK_MS / 1000.0 ? left : HOLD_RECHECK_MS / 1000.0) < 0)
+            return false;
     }
     log_error("streaming did not reach the verify point within %d s: \"pgbaton start\" is not "
               "running or is not keeping up; check \"pgbaton status\" and run verify again",
@@ -327,36 +293,28 @@ static bool wait_for_hold(verify_conns *c)
     return false;
 }
 
-/* Wake the applier at once rather than at the next heartbeat: a
- * non-transactional "pgbaton" message naming the migration (the heartbeat's
- * kind, with "wake": true instead of a timestamp) on the source control
- * connection, which must be outside a transaction. The applier commits as
- * soon as it receives it, and that commit reads the hold (step 0); being
- * after the hold point, it is also where an idle stream pauses (step 2). A
- * failure (no privilege to emit it) only costs time: the next heartbeat
- * does the same, later. */
+/* Wake the applier at once rather than at the next heartbeat
+ * (state_wake_applier) on the source control connection, which must be
+ * outside a transaction. The applier commits as soon as it receives it,
+ * and that commit reads the hold (step 0); being after the hold point, it
+ * is also where an idle stream pauses (step 2). A failure (no privilege to
+ * emit it) only costs time: the next heartbeat does the same, later. */
 static void wake_applier(verify_conns *c)
 {
-    const char *params[1] = {c->name};
-    PGresult *res = db_exec(c->src, DB_QUIET, sql_wake, 1, params);
-    if (!res)
+    if (!state_wake_applier(c->src, c->name))
         log_debug("verify: could not wake the applier (%s): waiting for the next heartbeat",
                   c->src->last_error ? c->src->last_error : "error");
-    PQclear(res);
 }
 
 /* Ask the applier to hold at LSN (text) and wait until it reports it does. */
 static bool hold_at(verify_conns *c, const char *lsn)
 {
-    const char *params[2] = {c->name, lsn};
-    PGresult *u = db_exec(c->admin, DB_LOG,
-                          "UPDATE pgbaton.migration SET hold_lsn = $2::pg_lsn, held_at = NULL "
-                          "WHERE name = $1 AND phase = 'streaming'",
-                          2, params);
-    bool ok = u && strcmp(PQcmdTuples(u), "1") == 0;
-    if (u && !ok)
+    if (!c->listening && !(c->listening = state_listen(c->admin)))
+        return false;
+    bool left = false;
+    bool ok = state_hold_set(c->admin, c->name, lsn, &left);
+    if (left)
         log_error("the migration left the streaming phase: run verify again");
-    PQclear(u);
     c->hold_set = c->hold_set || ok;
     if (ok)
         wake_applier(c);
@@ -415,32 +373,33 @@ static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *
 static int open_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *ctx,
                           verify_result *r)
 {
-    char *phase = NULL;
-    if (!migration_phase(c->admin, c->name, &phase))
+    bool found = false;
+    state_phase phase = PHASE_UNKNOWN;
+    if (!state_read_phase(c->admin, c->name, &found, &phase))
         return EXIT_FAILURE_RUNTIME;
     int rc = EXIT_OK;
-    if (!phase || strcmp(phase, "done") == 0) {
+    if (!found || phase == PHASE_DONE) {
         ctx->src_snapshot = begin_and_export(c->src);
         ctx->dst_snapshot = ctx->src_snapshot ? begin_and_export(c->dst) : NULL;
         if (!ctx->dst_snapshot)
             rc = EXIT_FAILURE_RUNTIME;
-        r->consistency = xstrdup(phase ? "after cutover (source frozen): one snapshot per side"
+        r->consistency = xstrdup(found ? "after cutover (source frozen): one snapshot per side"
                                        : "no migration running: one snapshot per side");
         r->seqs_checked = true;
-    } else if (strcmp(phase, "streaming") == 0) {
+    } else if (phase == PHASE_STREAMING) {
         if (!hold_snapshots(c, src_ci, ctx, r))
             rc = EXIT_FAILURE_RUNTIME;
     } else {
-        const char *why = strcmp(phase, "copying") == 0 || strcmp(phase, "indexing") == 0
+        const char *why = phase == PHASE_COPYING || phase == PHASE_INDEXING
                               ? "the copy is still running; verify after it finishes"
-                          : strcmp(phase, "cutover") == 0
+                          : phase == PHASE_CUTOVER
                               ? "a cutover is in progress; verify after it completes"
                               : "the migration is not running; verify during streaming (start "
                                 "it again) or after a cutover";
-        log_error("cannot verify migration \"%s\" in phase %s: %s", c->name, phase, why);
+        log_error("cannot verify migration \"%s\" in phase %s: %s", c->name,
+                  state_phase_name(phase), why);
         rc = EXIT_USAGE;
     }
-    free(phase);
     return rc;
 }
 

@@ -1,0 +1,107 @@
+/*
+ * src/state_apply.c — the state operations of the applier (src/apply.c)
+ * and the analyzer (src/analyze.c): its position update, lag samples, sign
+ * of life, where it resumes and verify's hold; the tables to ANALYZE.
+ */
+#include "state.h"
+
+#include "sql_embed.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool state_phase_streams(state_phase p)
+{
+    return p == PHASE_STREAMING || p == PHASE_CUTOVER;
+}
+
+bool state_send_position(PGconn *pg, const state_position *p)
+{
+    char lsn[LSN_STRLEN], fence_lsn[LSN_STRLEN], changes[32], txns[32], post[32];
+    lsn_format(p->lsn, lsn, sizeof lsn);
+    lsn_format(p->fence_lsn, fence_lsn, sizeof fence_lsn);
+    snprintf(changes, sizeof changes, "%ld", p->changes);
+    snprintf(txns, sizeof txns, "%ld", p->txns);
+    snprintf(post, sizeof post, "%ld", p->post_fence);
+    const char *params[10] = {p->name,
+                              lsn,
+                              p->commit_ts,
+                              p->heartbeat_ts,
+                              changes,
+                              txns,
+                              p->fence ? "true" : "false",
+                              p->fence ? fence_lsn : NULL,
+                              post,
+                              p->held ? "true" : "false"};
+    return PQsendQueryParams(pg, sql_state_position, 10, NULL, params, NULL, NULL, 0) == 1;
+}
+
+bool state_send_lag_sample(PGconn *pg, const char *name, long long lag_bytes, double rate)
+{
+    char bytes[32], rate_s[64];
+    snprintf(bytes, sizeof bytes, "%lld", lag_bytes);
+    snprintf(rate_s, sizeof rate_s, "%.3f", rate);
+    const char *params[3] = {name, lag_bytes >= 0 ? bytes : NULL, rate_s};
+    return PQsendQueryParams(pg, sql_state_lag_sample, 3, NULL, params, NULL, NULL, 0) == 1;
+}
+
+bool state_touch_alive(db_conn *db, const char *name)
+{
+    const char *params[1] = {name};
+    return db_commandp(db, sql_state_touch_alive, 1, params);
+}
+
+static lsn_t lsn_cell(const PGresult *r, int col)
+{
+    lsn_t l = LSN_INVALID;
+    if (!PQgetisnull(r, 0, col) && !lsn_parse(PQgetvalue(r, 0, col), &l))
+        l = LSN_INVALID;
+    return l;
+}
+
+bool state_read_apply_start(db_conn *db, const char *name, state_apply_start *out)
+{
+    const char *params[1] = {name};
+    PGresult *r = db_exec(db, DB_LOG, sql_state_apply_position, 1, params);
+    bool ok = r && db_check_shape(db, r, 4, 1, "the migration row");
+    if (ok) {
+        out->applied_lsn = lsn_cell(r, 0);
+        out->phase = state_phase_parse(PQgetvalue(r, 0, 1));
+        out->hold_lsn = lsn_cell(r, 2);
+        out->fence_seen = PQgetvalue(r, 0, 3)[0] == 't';
+    }
+    PQclear(r);
+    return ok;
+}
+
+bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, lsn_t *hold_lsn)
+{
+    const char *params[1] = {name};
+    PGresult *r = db_exec(db, DB_QUIET, sql_state_apply_hold, 1, params);
+    bool ok = r != NULL;
+    if (ok && PQntuples(r) == 1 && PQnfields(r) == 2) {
+        *phase = state_phase_parse(PQgetvalue(r, 0, 0));
+        *hold_lsn = lsn_cell(r, 1);
+    }
+    PQclear(r);
+    return ok;
+}
+
+PGresult *state_analyze_pending(db_conn *db, const char *migration)
+{
+    const char *params[1] = {migration};
+    PGresult *r = db_exec(db, DB_LOG, sql_state_analyze_pending, 1, params);
+    if (r && !db_check_shape(db, r, 3, 0, "tables to analyze")) {
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+bool state_analyze_mark(db_conn *db, const char *migration, const char *schema, const char *table)
+{
+    const char *params[3] = {migration, schema, table};
+    return db_commandp(db, sql_state_analyze_mark, 3, params);
+}
