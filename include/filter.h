@@ -27,6 +27,10 @@ bool filter_schema_selected(const pgb_options *o, const char *schema);
 /* Is the table selected? */
 bool filter_table_selected(const pgb_options *o, const char *schema, const char *table);
 
+/* The same as a selection callback for modules that do not know the
+ * options (copy_plan_load, apply_opts.selected): O is a pgb_options. */
+bool filter_selected_cb(const void *o, const char *schema, const char *table);
+
 /* True when no filter option was given. */
 bool filter_is_empty(const pgb_options *o);
 

@@ -287,8 +287,21 @@ bool state_send_position(PGconn *pg, const state_position *p) __attribute__((war
 bool state_send_lag_sample(PGconn *pg, const char *name, long long lag_bytes, double rate)
     __attribute__((warn_unused_result));
 
-/* start's sign of life, never waiting for a locked row. */
+/* start's sign of life, never waiting for a locked row; errors are not
+ * logged (the next touch tries again). */
 bool state_touch_alive(db_conn *db, const char *name);
+
+/* start's sign of life while nothing else writes it: from the migration
+ * row's creation until the applier's commits take over (the slot, the
+ * schema dump, the copy, the post-data restore may each take long, and
+ * status and cutover read an alive_at older than STATUS_STALE_SECONDS as
+ * "start is not running"). A thread with a target session of its own
+ * touches alive_at every STATE_KEEPALIVE_MS. NULL when the session could
+ * not be opened (logged). */
+#define STATE_KEEPALIVE_MS 2000
+typedef struct state_keepalive state_keepalive;
+state_keepalive *state_keepalive_start(const conninfo *target, const char *name);
+void state_keepalive_stop(state_keepalive *k); /* NULL: nothing */
 
 /* Where a (re)started applier resumes. */
 typedef struct state_apply_start {

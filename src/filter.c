@@ -124,3 +124,8 @@ void filter_adopt_stored(pgb_options *o, const char *stored)
     }
     json_decref(root);
 }
+
+bool filter_selected_cb(const void *o, const char *schema, const char *table)
+{
+    return filter_table_selected(o, schema, table);
+}

@@ -192,14 +192,22 @@ static int copy_failed(start_ctx *c, const char *what)
     return EXIT_FAILURE_RUNTIME;
 }
 
-/* A stop signal interrupted the post-data restore (pg_restore terminated):
- * the phase stays 'indexing', a copy not finished that --restart starts
- * over ('failed' after copy_done_at would read as "copied: resume
- * streaming", without the post-data objects). */
-static int post_data_interrupted(start_ctx *c)
+/* The post-data restore failed, or a stop signal interrupted it
+ * (pg_restore terminated): the phase stays 'indexing', a copy not finished
+ * that --restart starts over. ('failed' after copy_done_at would read as
+ * "copied: resume streaming", and streaming would go on without the
+ * foreign keys, triggers or other post-data objects that are missing.) */
+static int post_data_failed(start_ctx *c)
 {
-    const char *msg = "the post-data restore was interrupted by a stop signal; the copy cannot be "
-                      "resumed: run pgbaton start --restart to start it over";
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "the post-data restore %s; the target lacks some of the source's foreign keys, "
+             "triggers or other post-data objects, and the copy cannot be resumed: run pgbaton "
+             "start --restart to start it over",
+             signals_stop_requested() ? "was interrupted by a stop signal"
+                                      : "failed (pg_restore's messages are above)");
+    if (!state_set_last_error(c->state, c->o.name, msg))
+        log_warn("could not record the failure in the target's state (see above)");
     state_event(c->state, c->o.name, "error", msg);
     log_error("%s", msg);
     return EXIT_FAILURE_RUNTIME;
@@ -469,12 +477,6 @@ static bool publication_covers(start_ctx *c, const copy_plan *plan)
     return ok;
 }
 
-/* The copy's table filter (copy_table_filter): start's options. */
-static bool table_selected(const void *o, const char *schema, const char *table)
-{
-    return filter_table_selected(o, schema, table);
-}
-
 /* Steps 3 to 6 of the story; returns an exit code (EXIT_OK: go stream). */
 static int run_copy(start_ctx *c)
 {
@@ -502,7 +504,7 @@ static int run_copy(start_ctx *c)
                  "text format)",
                  c->source_encoding, dst_enc ? dst_enc : "unknown");
     copy_plan plan;
-    if (!copy_plan_load(c->snap, table_selected, &c->o, same_major && same_encoding, &plan))
+    if (!copy_plan_load(c->snap, filter_selected_cb, &c->o, same_major && same_encoding, &plan))
         return copy_failed(c, "could not read the source's tables at the snapshot");
     if (pgoutput && !publication_covers(c, &plan)) {
         copy_plan_free(&plan);
@@ -561,8 +563,7 @@ static int run_copy(start_ctx *c)
     }
     log_info("data copied; creating the remaining post-data objects (foreign keys, triggers, ...)");
     if (!schema_restore_post(c->dst, dump, c->tmpdir, &plan, c->o.jobs, owners)) {
-        rc = signals_stop_requested() ? post_data_interrupted(c)
-                                      : copy_failed(c, "the post-data restore failed");
+        rc = post_data_failed(c);
         goto out;
     }
     if (!state_set_phase(c->state, c->o.name, PHASE_INDEXING, STAMP_INDEXES_DONE) ||
@@ -645,7 +646,10 @@ static int fresh_start(start_ctx *c)
     if (!created)
         return EXIT_FAILURE_RUNTIME;
     log_info("starting migration %s with %d jobs", c->o.name, c->o.jobs);
+    /* status and cutover see start alive through the copy too */
+    state_keepalive *alive = state_keepalive_start(c->dst, c->o.name);
     int rc = run_copy(c);
+    state_keepalive_stop(alive);
     if (rc != EXIT_OK)
         return rc;
     state_migration m;

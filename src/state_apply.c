@@ -5,12 +5,16 @@
  */
 #include "state.h"
 
+#include "log.h"
 #include "sql_embed.h"
+#include "xalloc.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 bool state_phase_streams(state_phase p)
 {
@@ -50,7 +54,79 @@ bool state_send_lag_sample(PGconn *pg, const char *name, long long lag_bytes, do
 bool state_touch_alive(db_conn *db, const char *name)
 {
     const char *params[1] = {name};
-    return db_commandp(db, sql_state_touch_alive, 1, params);
+    PGresult *r = db_exec(db, DB_QUIET, sql_state_touch_alive, 1, params);
+    PQclear(r);
+    return r != NULL;
+}
+
+/* ---- start's sign of life before the applier writes it ---------------- */
+
+struct state_keepalive {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+    db_conn *db;
+    char *name;
+};
+
+static void *keepalive_main(void *arg)
+{
+    state_keepalive *k = arg;
+    pthread_mutex_lock(&k->lock);
+    while (!k->stop) {
+        pthread_mutex_unlock(&k->lock);
+        if (!state_touch_alive(k->db, k->name))
+            log_debug("target: could not refresh alive_at: %s",
+                      k->db->last_error ? k->db->last_error : "error");
+        pthread_mutex_lock(&k->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += STATE_KEEPALIVE_MS / 1000;
+        while (!k->stop && pthread_cond_timedwait(&k->cond, &k->lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&k->lock);
+    return NULL;
+}
+
+state_keepalive *state_keepalive_start(const conninfo *target, const char *name)
+{
+    db_connect_opts co = {
+        .mode = DB_MODE_NORMAL, .application_name = "pgbaton start", .errmode = DB_LOG};
+    db_conn *db = db_connect(target, DB_TARGET, &co, NULL, NULL);
+    if (!db)
+        return NULL;
+    state_keepalive *k = xcalloc(1, sizeof *k);
+    k->db = db;
+    k->name = xstrdup(name);
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, NULL);
+    if (pthread_create(&k->thread, NULL, keepalive_main, k) != 0) {
+        pthread_mutex_destroy(&k->lock);
+        pthread_cond_destroy(&k->cond);
+        db_close(db);
+        free(k->name);
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+void state_keepalive_stop(state_keepalive *k)
+{
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->stop = true;
+    pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    pthread_mutex_destroy(&k->lock);
+    pthread_cond_destroy(&k->cond);
+    db_close(k->db);
+    free(k->name);
+    free(k);
 }
 
 static lsn_t lsn_cell(const PGresult *r, int col)

@@ -474,12 +474,6 @@ static session_end stream_loop(session *s)
     }
 }
 
-/* apply_opts.selected: the migration's table filters. */
-static bool table_selected(const void *o, const char *schema, const char *table)
-{
-    return filter_table_selected(o, schema, table);
-}
-
 /* The target session on which the stream hears of phase and hold changes
  * (src/state.c, top of file). False when it cannot be opened (logged). */
 static bool open_notice(session *s)
@@ -493,7 +487,7 @@ static bool open_notice(session *s)
 static session_end run_session(session *s)
 {
     apply_opts ao = {.migration = s->ctx->o->name,
-                     .selected = table_selected,
+                     .selected = filter_selected_cb,
                      .selected_arg = s->ctx->o,
                      .target = s->ctx->target,
                      .source_encoding = s->ctx->source_encoding,

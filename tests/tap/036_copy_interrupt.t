@@ -15,6 +15,11 @@
 #   3. SIGINT during the post-data restore (a partition's index, built by
 #      pg_restore): pg_restore is terminated, start exits within seconds,
 #      the phase stays indexing, and --restart completes the copy.
+#   4. The post-data restore fails (a partition's index whose function
+#      raises on the target): the phase stays indexing with the error
+#      recorded, never "failed after the copy" (which a new start would
+#      resume streaming from, without the missing post-data objects); a
+#      plain start refuses, and --restart completes the copy.
 use strict;
 use warnings;
 use PgbatonTest;
@@ -193,6 +198,45 @@ is($dst->safe_psql('three', 'SELECT count(*) FROM pslow'), $rows, 'all rows copi
 is($dst->safe_psql('three',
 	"SELECT count(*) FROM pg_indexes WHERE tablename = 'pslow_all' AND indexdef LIKE '%slow_key%'"),
 	'1', "the partition's index was built");
+$r = finish_pgbaton($p, signal => 'TERM');
+is($r->{rc}, 0, 'SIGTERM while streaming: exit 0');
+
+# 4. the post-data restore fails: the phase stays indexing
+$src->safe_psql('postgres', 'CREATE DATABASE four');
+$src->safe_psql('four', q{
+CREATE FUNCTION fail_key(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	IF current_setting('test.fail', true) = 'on' THEN
+		RAISE EXCEPTION 'index key % refused by the test', v;
+	END IF;
+	RETURN v;
+END $$;
+CREATE TABLE pfail (id int PRIMARY KEY) PARTITION BY RANGE (id);
+CREATE TABLE pfail_all PARTITION OF pfail FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
+INSERT INTO pfail SELECT g FROM generate_series(1, 10) g;
+CREATE INDEX pfail_key ON pfail (fail_key(id));
+});
+$dst->safe_psql('postgres', 'CREATE DATABASE four');
+$dst->safe_psql('postgres', "ALTER DATABASE four SET test.fail = 'on'");
+my @four = ('-s', connstr($src, dbname => 'four'), '-t', connstr($dst, dbname => 'four'),
+	'--name', 'ix4');
+$r = run_pgbaton([ 'start', @four ]);
+is($r->{rc}, 1, 'the post-data restore fails: exit 1');
+like($r->{stderr}, qr/the post-data restore failed.*--restart/s, 'says the copy must restart');
+is($dst->safe_psql('four', "SELECT phase FROM pgbaton.migration WHERE name = 'ix4'"),
+	'indexing', 'phase stays indexing, not failed after the copy');
+like($dst->safe_psql('four', "SELECT last_error FROM pgbaton.migration WHERE name = 'ix4'"),
+	qr/post-data restore failed/, 'the failure is recorded');
+$r = run_pgbaton([ 'start', @four ]);
+is($r->{rc}, 1, 'start after the failed post-data: exit 1 (no streaming without the index)');
+like($r->{stderr}, qr/the copy of migration ix4 was interrupted.*--restart/, 'refuses, --restart');
+$dst->safe_psql('postgres', 'ALTER DATABASE four RESET test.fail');
+$p = start_pgbaton([ 'start', @four, '--restart' ]);
+ok(wait_phase($dst, 'ix4', 'streaming', process => $p, dbname => 'four'),
+	'--restart completes the copy');
+is($dst->safe_psql('four',
+	"SELECT count(*) FROM pg_indexes WHERE tablename = 'pfail_all' AND indexdef LIKE '%fail_key%'"),
+	'1', "the partition's index is there");
 $r = finish_pgbaton($p, signal => 'TERM');
 is($r->{rc}, 0, 'SIGTERM while streaming: exit 0');
 
