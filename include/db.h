@@ -14,6 +14,7 @@
 #define PGBATON_DB_H
 
 #include "conninfo.h"
+#include "lsn.h"
 
 #include <libpq-fe.h>
 #include <stdbool.h>
@@ -101,6 +102,10 @@ PGresult *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams,
                   const char *const *params) __attribute__((warn_unused_result));
 
 /* db_exec for statements whose result is not needed. */
+/* Row 0's column COL of RES as a WAL position: LSN_INVALID when NULL or
+ * not one. */
+lsn_t db_lsn_cell(const PGresult *res, int col);
+
 bool db_command(db_conn *db, const char *sql) __attribute__((warn_unused_result));
 bool db_commandp(db_conn *db, const char *sql, int nparams, const char *const *params)
     __attribute__((warn_unused_result));

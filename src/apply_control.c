@@ -29,14 +29,6 @@ static void note_phase(apply_ctx *a, state_phase phase)
         a->phase_done = true;
 }
 
-/* hold_lsn column text (NULL or "X/Y") into a->hold_lsn. */
-static void set_hold(apply_ctx *a, const PGresult *r, int col)
-{
-    a->hold_lsn = LSN_INVALID;
-    if (!PQgetisnull(r, 0, col) && !lsn_parse(PQgetvalue(r, 0, col), &a->hold_lsn))
-        a->hold_lsn = LSN_INVALID;
-}
-
 void apply_position_result(apply_ctx *a, const PGresult *r)
 {
     if (PQntuples(r) != 1 || PQnfields(r) != 2) {
@@ -48,7 +40,7 @@ void apply_position_result(apply_ctx *a, const PGresult *r)
         return;
     }
     note_phase(a, state_phase_parse(PQgetvalue(r, 0, 0)));
-    set_hold(a, r, 1);
+    a->hold_lsn = db_lsn_cell(r, 1);
 }
 
 /* start's sign of life, pgbaton.migration.alive_at, is written by every

@@ -493,3 +493,11 @@ void db_canceller_free(db_canceller *c)
     PQfreeCancel(c->cancel);
     free(c);
 }
+
+lsn_t db_lsn_cell(const PGresult *res, int col)
+{
+    lsn_t l = LSN_INVALID;
+    if (!PQgetisnull(res, 0, col) && !lsn_parse(PQgetvalue(res, 0, col), &l))
+        l = LSN_INVALID;
+    return l;
+}

@@ -140,14 +140,6 @@ static char *dup_or_null(const PGresult *res, int col)
     return PQgetisnull(res, 0, col) ? NULL : xstrdup(PQgetvalue(res, 0, col));
 }
 
-static lsn_t lsn_or_invalid(const PGresult *res, int col)
-{
-    lsn_t l = LSN_INVALID;
-    if (!PQgetisnull(res, 0, col) && !lsn_parse(PQgetvalue(res, 0, col), &l))
-        l = LSN_INVALID;
-    return l;
-}
-
 bool state_schema_exists(db_conn *db, db_errmode errmode, bool *exists)
 {
     *exists = false;
@@ -224,8 +216,8 @@ int state_migration_load(db_conn *db, const char *name, state_migration *out)
     out->slot_name = xstrdup(PQgetvalue(res, 0, 2));
     out->options = dup_or_null(res, 3);
     out->last_error = dup_or_null(res, 4);
-    out->consistent_lsn = lsn_or_invalid(res, 5);
-    out->applied_lsn = lsn_or_invalid(res, 6);
+    out->consistent_lsn = db_lsn_cell(res, 5);
+    out->applied_lsn = db_lsn_cell(res, 6);
     out->copy_done = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
     out->plugin = xstrdup(PQgetvalue(res, 0, 8));
     out->publication = dup_or_null(res, 9);

@@ -129,23 +129,15 @@ void state_keepalive_stop(state_keepalive *k)
     free(k);
 }
 
-static lsn_t lsn_cell(const PGresult *r, int col)
-{
-    lsn_t l = LSN_INVALID;
-    if (!PQgetisnull(r, 0, col) && !lsn_parse(PQgetvalue(r, 0, col), &l))
-        l = LSN_INVALID;
-    return l;
-}
-
 bool state_read_apply_start(db_conn *db, const char *name, state_apply_start *out)
 {
     const char *params[1] = {name};
     PGresult *r = db_exec(db, DB_LOG, sql_state_apply_position, 1, params);
     bool ok = r && db_check_shape(db, r, 4, 1, "the migration row");
     if (ok) {
-        out->applied_lsn = lsn_cell(r, 0);
+        out->applied_lsn = db_lsn_cell(r, 0);
         out->phase = state_phase_parse(PQgetvalue(r, 0, 1));
-        out->hold_lsn = lsn_cell(r, 2);
+        out->hold_lsn = db_lsn_cell(r, 2);
         out->fence_seen = PQgetvalue(r, 0, 3)[0] == 't';
     }
     PQclear(r);
@@ -159,7 +151,7 @@ bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, ls
     bool ok = r != NULL;
     if (ok && PQntuples(r) == 1 && PQnfields(r) == 2) {
         *phase = state_phase_parse(PQgetvalue(r, 0, 0));
-        *hold_lsn = lsn_cell(r, 1);
+        *hold_lsn = db_lsn_cell(r, 1);
     }
     PQclear(r);
     return ok;
