@@ -30,19 +30,24 @@ my $dst = new_target();
 
 my $rows = 120; # seconds of CREATE INDEX on the target, far above the deadlines below
 
+# one second per row on the target (test.slow on there), nothing on the source
+my $slow_key = q{
+CREATE FUNCTION slow_key(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	IF current_setting('test.slow', true) = 'on' THEN
+		PERFORM pg_sleep(1);
+	END IF;
+	RETURN v;
+END $$;
+};
+
 # the schema of both cases, in database DB of the source
 sub make_source
 {
 	my ($db, $with_bad) = @_;
 	$src->safe_psql('postgres', "CREATE DATABASE $db") if $db ne 'app';
 	$src->safe_psql($db, qq{
-CREATE FUNCTION slow_key(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS \$\$
-BEGIN
-	IF current_setting('test.slow', true) = 'on' THEN
-		PERFORM pg_sleep(1);
-	END IF;
-	RETURN v;
-END \$\$;
+$slow_key
 CREATE TABLE slow (id int PRIMARY KEY, v text);
 INSERT INTO slow SELECT g, md5(g::text) FROM generate_series(1, $rows) g;
 CREATE INDEX slow_idx ON slow (slow_key(id));
@@ -155,13 +160,7 @@ $src->safe_psql('two', "SELECT pg_drop_replication_slot('ix2')");
 # partitioned table's index, created by pg_restore in the post-data section
 $src->safe_psql('postgres', 'CREATE DATABASE three');
 $src->safe_psql('three', qq{
-CREATE FUNCTION slow_key(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS \$\$
-BEGIN
-	IF current_setting('test.slow', true) = 'on' THEN
-		PERFORM pg_sleep(1);
-	END IF;
-	RETURN v;
-END \$\$;
+$slow_key
 CREATE TABLE pslow (id int PRIMARY KEY, v text) PARTITION BY RANGE (id);
 CREATE TABLE pslow_all PARTITION OF pslow FOR VALUES FROM (MINVALUE) TO (MAXVALUE);
 INSERT INTO pslow SELECT g, md5(g::text) FROM generate_series(1, $rows) g;
