@@ -8,7 +8,8 @@
  *   - tags every error with the side it came from ("source: ...");
  *   - is the only place that turns a libpq failure into a log line.
  * Callers that probe (expecting an error) use DB_QUIET and read
- * db->sqlstate themselves; decisions are made on SQLSTATE, never on text.
+ * db->sqlstate themselves; decisions are made on SQLSTATE (named in
+ * sqlstate.h), never on text.
  */
 #ifndef PGBATON_DB_H
 #define PGBATON_DB_H

@@ -20,6 +20,7 @@
 #include "slot.h"
 #include "sql_embed.h"
 #include "mono.h"
+#include "sqlstate.h"
 #include "status.h"
 #include "triggers.h"
 
@@ -114,7 +115,8 @@ static bool drop_slot(teardown *t, const char *slot, const char *active_pid)
         }
     }
     PGresult *r = db_exec(t->src, DB_QUIET, "SELECT pg_drop_replication_slot($1)", 1, params);
-    if (!r && !db_sqlstate_is(t->src, "42704")) { /* undefined_object: gone meanwhile */
+    if (!r &&
+        !db_sqlstate_is(t->src, SQLSTATE_UNDEFINED_OBJECT)) { /* undefined_object: gone meanwhile */
         log_error("source: cannot drop replication slot %s: %s", slot, t->src->last_error);
         return false;
     }

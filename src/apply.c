@@ -79,6 +79,7 @@
 
 #include "log.h"
 #include "mono.h"
+#include "sqlstate.h"
 #include "state.h"
 #include "xalloc.h"
 
@@ -419,7 +420,7 @@ apply_ctx *apply_open(const apply_opts *opts, apply_status *st)
         goto fail;
     }
     if (!setup_session(a)) {
-        *st = db_sqlstate_is(a->db, "42501") ? APPLY_FATAL : APPLY_RETRY;
+        *st = db_sqlstate_is(a->db, SQLSTATE_INSUFFICIENT_PRIVILEGE) ? APPLY_FATAL : APPLY_RETRY;
         if (*st == APPLY_FATAL)
             log_error("target: the role needs superuser or `GRANT SET ON PARAMETER "
                       "session_replication_role` to apply changes without firing triggers");

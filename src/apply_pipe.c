@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "mono.h"
+#include "sqlstate.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -45,8 +46,11 @@ static bool sqlstate_transient(const char *s)
 {
     if (!s)
         return false;
-    return strncmp(s, "08", 2) == 0 || strcmp(s, "57P01") == 0 || strcmp(s, "57P02") == 0 ||
-           strcmp(s, "57P03") == 0 || strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0;
+    return strncmp(s, SQLSTATE_CLASS_CONNECTION, 2) == 0 ||
+           strcmp(s, SQLSTATE_ADMIN_SHUTDOWN) == 0 || strcmp(s, SQLSTATE_CRASH_SHUTDOWN) == 0 ||
+           strcmp(s, SQLSTATE_CANNOT_CONNECT_NOW) == 0 ||
+           strcmp(s, SQLSTATE_SERIALIZATION_FAILURE) == 0 ||
+           strcmp(s, SQLSTATE_DEADLOCK_DETECTED) == 0;
 }
 
 apply_status apply_conn_lost(apply_ctx *a, const char *what)

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "pgtools.h"
 #include "sql_embed.h"
+#include "sqlstate.h"
 #include "state.h"
 #include "strutil.h"
 #include "xalloc.h"
@@ -393,7 +394,7 @@ static void check_plugin_allowed(check_ctx *c)
     if (plugin_is(c, "pgoutput"))
         return;
     PGresult *res = db_exec(c->src, DB_QUIET, "SHOW output_plugin_libraries", 0, NULL);
-    if (!res && db_sqlstate_is(c->src, "42704")) {
+    if (!res && db_sqlstate_is(c->src, SQLSTATE_UNDEFINED_OBJECT)) {
         c->src_plugin_ok = true;
         add(c, id, CHECK_PASS, NULL,
             "the server does not restrict output plugins (no output_plugin_libraries)");
@@ -434,17 +435,17 @@ static int probe_timeout_seconds(void)
 static void probe_slot_failed(check_ctx *c, db_conn *p, int timeout)
 {
     const char *id = "source-wal2json";
-    if (db_sqlstate_is(p, "57014"))
+    if (db_sqlstate_is(p, SQLSTATE_QUERY_CANCELED))
         add(c, id, CHECK_FAIL,
             "let that transaction finish or end it (pg_stat_activity: backend_xid IS NOT NULL, "
             "oldest xact_start first), then run check again",
             "a long-running transaction on the source blocks slot creation (waited %d s for "
             "a temporary slot)",
             timeout);
-    else if (db_sqlstate_is(p, "58P01") && !plugin_is(c, "wal2json"))
+    else if (db_sqlstate_is(p, SQLSTATE_UNDEFINED_FILE) && !plugin_is(c, "wal2json"))
         add(c, id, CHECK_PASS, NULL,
             "wal2json is not installed on the source: pgoutput (built in) will be used");
-    else if (db_sqlstate_is(p, "58P01"))
+    else if (db_sqlstate_is(p, SQLSTATE_UNDEFINED_FILE))
         add(c, id, CHECK_FAIL,
             "install wal2json on the source server (Debian/Ubuntu: postgresql-NN-wal2json), or "
             "use --plugin pgoutput (built in)",
@@ -915,7 +916,7 @@ static void check_session_replication_role(check_ctx *c)
     PQclear(res);
     res = db_exec(c->dst, DB_QUIET, "SET LOCAL session_replication_role = replica", 0, NULL);
     bool ok = res != NULL;
-    bool denied = !ok && db_sqlstate_is(c->dst, "42501");
+    bool denied = !ok && db_sqlstate_is(c->dst, SQLSTATE_INSUFFICIENT_PRIVILEGE);
     char *err = ok ? NULL : xstrdup(c->dst->last_error ? c->dst->last_error : "");
     PQclear(res);
     res = db_exec(c->dst, DB_QUIET, "ROLLBACK", 0, NULL);

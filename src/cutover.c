@@ -56,6 +56,7 @@
 #include "mono.h"
 #include "pgtools.h"
 #include "signals.h"
+#include "sqlstate.h"
 #include "state.h"
 #include "sql_embed.h"
 #include "status.h"
@@ -77,8 +78,6 @@
 #define POLL_NS         (100 * 1000 * 1000)
 #define START_STOP_WAIT 10.0 /* seconds to wait for `start` to leave the slot */
 #define FENCE_RECHECK_S 1.0  /* wait_fence re-reads at least this often */
-
-#define SQLSTATE_QUERY_CANCELED "57014" /* statement_timeout expired */
 
 /* What the source is known to be, for the user and for --json. */
 typedef enum source_state {

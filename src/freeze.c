@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mono.h"
 #include "sql_embed.h"
+#include "sqlstate.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -21,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#define SQLSTATE_INSUFFICIENT_PRIVILEGE "42501"
 
 /* Set *WHY (when WHY is not NULL) to a new string (printf-style). Always
  * returns false. */

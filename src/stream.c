@@ -57,6 +57,7 @@
 #include "mono.h"
 #include "pgoutput.h"
 #include "signals.h"
+#include "sqlstate.h"
 #include "state.h"
 #include "wal2json.h"
 #include "xalloc.h"
@@ -246,7 +247,8 @@ static session_end start_streaming(session *s, lsn_t start)
         }
         db_report(s->repl, DB_QUIET, r, "START_REPLICATION");
         PQclear(r);
-        if (numeric && *s->numeric == NUMERIC_UNKNOWN && db_sqlstate_is(s->repl, "22023")) {
+        if (numeric && *s->numeric == NUMERIC_UNKNOWN &&
+            db_sqlstate_is(s->repl, SQLSTATE_INVALID_PARAMETER_VALUE)) {
             log_info("wal2json has no numeric-data-types-as-string (version before 2.6): "
                      "numbers are read as the exact digits sent; NaN and Infinity "
                      "in numeric and float columns arrive as NULL");
@@ -255,7 +257,7 @@ static session_end start_streaming(session *s, lsn_t start)
             s->repl = NULL;
             continue;
         }
-        if (db_sqlstate_is(s->repl, "42704")) {
+        if (db_sqlstate_is(s->repl, SQLSTATE_UNDEFINED_OBJECT)) {
             char text[1024];
             snprintf(text, sizeof text,
                      "source: the replication slot \"%s\" does not exist: %s; the changes "

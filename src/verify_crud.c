@@ -23,6 +23,7 @@
 #include "verify.h"
 
 #include "log.h"
+#include "sqlstate.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -45,17 +46,17 @@ static const char *sqlstate_name(const char *state)
     static const struct {
         const char *state, *name;
     } names[] = {
-        {"23505", "unique violation"},
-        {"23503", "foreign key violation"},
-        {"23502", "not-null violation"},
-        {"23514", "check violation"},
-        {"23P01", "exclusion violation"},
-        {"22003", "numeric value out of range"},
-        {"22001", "value too long for its type"},
-        {"55P03", "lock not available"},
-        {"57014", "statement timeout"},
-        {"42501", "insufficient privilege"},
-        {"25006", "read-only transaction"},
+        {SQLSTATE_UNIQUE_VIOLATION, "unique violation"},
+        {SQLSTATE_FOREIGN_KEY_VIOLATION, "foreign key violation"},
+        {SQLSTATE_NOT_NULL_VIOLATION, "not-null violation"},
+        {SQLSTATE_CHECK_VIOLATION, "check violation"},
+        {SQLSTATE_EXCLUSION_VIOLATION, "exclusion violation"},
+        {SQLSTATE_NUMERIC_OUT_OF_RANGE, "numeric value out of range"},
+        {SQLSTATE_STRING_TRUNCATION, "value too long for its type"},
+        {SQLSTATE_LOCK_NOT_AVAILABLE, "lock not available"},
+        {SQLSTATE_QUERY_CANCELED, "statement timeout"},
+        {SQLSTATE_INSUFFICIENT_PRIVILEGE, "insufficient privilege"},
+        {SQLSTATE_READ_ONLY_TRANSACTION, "read-only transaction"},
         {"P0001", "exception raised by a trigger or function"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
