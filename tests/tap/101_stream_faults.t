@@ -67,6 +67,10 @@ compare_tables($src, $dst, qw(acct hist));
 is($dst->safe_psql('app', 'SELECT count(*) FROM hist'), '4000', 'every transaction applied once');
 
 # --- connections terminated, servers restarted -------------------------
+# (the target may already match before the new start's walsender streams:
+# wait for it, so that there is one to terminate)
+ok(poll_until(sub { $src->safe_psql('app', "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") >= 1 }, 60),
+	"pgbaton's walsender is streaming");
 cmp_ok($src->safe_psql('app', "SELECT count(*) FILTER (WHERE t) FROM (SELECT pg_terminate_backend(pid) AS t FROM pg_stat_replication) s"),
 	'>=', 1, "pgbaton's walsender terminated");
 $src->safe_psql('app', "UPDATE acct SET bal = bal + 1 WHERE id <= 10");
