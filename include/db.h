@@ -102,11 +102,11 @@ const char *db_conn_failure_hint(db_conn_failure why);
 PGresult *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams,
                   const char *const *params) __attribute__((warn_unused_result));
 
-/* db_exec for statements whose result is not needed. */
 /* Row 0's column COL of RES as a WAL position: LSN_INVALID when NULL or
  * not one. */
 lsn_t db_lsn_cell(const PGresult *res, int col);
 
+/* db_exec for statements whose result is not needed. */
 bool db_command(db_conn *db, const char *sql) __attribute__((warn_unused_result));
 bool db_commandp(db_conn *db, const char *sql, int nparams, const char *const *params)
     __attribute__((warn_unused_result));
@@ -119,12 +119,12 @@ bool db_begin_snapshot(db_conn *db, const char *snapshot) __attribute__((warn_un
  * when the value is SQL NULL (then *ISNULL is set when given). */
 char *db_scalar(db_conn *db, const char *sql, int nparams, const char *const *params, bool *isnull);
 
-/* Check that RES has NCOLS columns and at least MINROWS rows; logs a
- * "unexpected result shape" error naming WHAT otherwise. */
 /* Read the final results of a COPY on DB (logging the first error, naming
  * WHAT); *ROWS (may be NULL) gets its row count. */
 bool db_copy_finish(db_conn *db, const char *what, int64_t *rows);
 
+/* Check that RES has NCOLS columns and at least MINROWS rows; logs a
+ * "unexpected result shape" error naming WHAT otherwise. */
 bool db_check_shape(db_conn *db, const PGresult *res, int ncols, int minrows, const char *what);
 
 /* Record and (with DB_LOG) log an error from a libpq call made directly on

@@ -115,8 +115,8 @@ static bool drop_slot(teardown *t, const char *slot, const char *active_pid)
         }
     }
     PGresult *r = db_exec(t->src, DB_QUIET, "SELECT pg_drop_replication_slot($1)", 1, params);
-    if (!r &&
-        !db_sqlstate_is(t->src, SQLSTATE_UNDEFINED_OBJECT)) { /* undefined_object: gone meanwhile */
+    /* undefined_object: the slot went meanwhile */
+    if (!r && !db_sqlstate_is(t->src, SQLSTATE_UNDEFINED_OBJECT)) {
         log_error("source: cannot drop replication slot %s: %s", slot, t->src->last_error);
         return false;
     }
