@@ -2,7 +2,9 @@
 #
 #   make            build build/pgbaton
 #   make deps       install the Debian packages pgbaton and its tests need
-#   make check      unit tests (no server) and integration tests (real servers)
+#   make check      the layer check, unit tests (no server) and integration
+#                   tests (real servers)
+#   make layers     check that only src/db*.c uses libpq
 #   make bench      benchmarks (bench/run.sh all; BENCH_ARGS="--quick" for a smoke run)
 #   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
 #   make SANITIZE=thread tap-threads   the threaded parts' integration tests
@@ -50,7 +52,7 @@ SQL      := $(sort $(wildcard sql/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit tap tap-threads install clean format format-check bench demo FORCE
+.PHONY: all deps check unit tap tap-threads install clean format format-check layers bench demo FORCE
 
 all: $(BUILD)/pgbaton
 
@@ -128,7 +130,7 @@ endif
 
 # deps first: `make check` alone works on a fresh machine
 check: deps
-	$(MAKE) unit tap
+	$(MAKE) layers unit tap
 
 # Benchmarks print figures and ratios; they are not tests (see bench/README.md).
 bench: $(BUILD)/pgbaton
@@ -144,6 +146,10 @@ format:
 
 format-check:
 	clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tools/*.c
+
+# only src/db*.c uses libpq (scripts/check-layers.sh)
+layers:
+	scripts/check-layers.sh
 
 clean:
 	rm -rf build build-san build-tsan tests/tap/tmp_check

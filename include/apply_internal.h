@@ -265,7 +265,7 @@ bool apply_batch_full(const apply_ctx *a);
 apply_status apply_message(apply_ctx *a, const pgb_change *c);
 
 /* The result of the position update: the phase and the hold point. */
-void apply_position_result(apply_ctx *a, const PGresult *r);
+void apply_position_result(apply_ctx *a, const db_res *r);
 
 /* Refresh pgbaton.migration.alive_at when it is due (catalog session). */
 void apply_refresh_alive(apply_ctx *a);

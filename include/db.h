@@ -1,15 +1,23 @@
 /*
  * include/db.h — the one libpq wrapper.
  *
- * Every connection and every query goes through here. The wrapper
+ * Every connection and every query goes through here: no file but
+ * src/db*.c includes libpq-fe.h or calls libpq (`make layers` checks it).
+ * The layer
  *   - connects with the options pgbaton needs (application_name, the pinned
  *     session settings of a replication session, replication=database);
- *   - records the SQLSTATE and the (redacted) message of the last error;
+ *   - keeps one structured error per connection (db->err: SQLSTATE, message,
+ *     detail, hint, constraint, schema, table, column, and the redacted
+ *     one-line text that is logged);
  *   - tags every error with the side it came from ("source: ...");
  *   - is the only place that turns a libpq failure into a log line.
  * Callers that probe (expecting an error) use DB_QUIET and read
- * db->sqlstate themselves; decisions are made on SQLSTATE (named in
- * sqlstate.h), never on text.
+ * db->err themselves; decisions are made on SQLSTATE (named in sqlstate.h),
+ * never on text.
+ *
+ * Plain queries and results are declared here; asynchronous queries,
+ * pipelines, notifications and COPY (the replication stream is a COPY BOTH)
+ * in db_async.h.
  */
 #ifndef PGBATON_DB_H
 #define PGBATON_DB_H
@@ -17,7 +25,6 @@
 #include "conninfo.h"
 #include "lsn.h"
 
-#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,12 +58,41 @@ typedef enum db_conn_failure {
     DB_CONN_OTHER,
 } db_conn_failure;
 
+/* A query's result (libpq's, opaque outside the layer). */
+typedef struct pg_result db_res;
+
+/* What a result is. */
+typedef enum db_res_state {
+    DB_RES_OK,               /* a command or query that succeeded */
+    DB_RES_ERROR,            /* the server (or libpq) reported an error */
+    DB_RES_COPY_IN,          /* COPY FROM STDIN started */
+    DB_RES_COPY_OUT,         /* COPY TO STDOUT started */
+    DB_RES_COPY_BOTH,        /* a replication stream started */
+    DB_RES_PIPELINE_SYNC,    /* a pipeline's sync point */
+    DB_RES_PIPELINE_ABORTED, /* skipped: an earlier statement in the pipeline failed */
+    DB_RES_OTHER,
+} db_res_state;
+
+/* The last error on a connection. Every string is owned, NULL when the
+ * server did not send the field; message, detail, hint and text are
+ * redacted (no password can appear in them). */
+typedef struct db_error {
+    char sqlstate[6]; /* "" when none */
+    char *message;    /* the primary message, one line */
+    char *detail;
+    char *hint;
+    char *constraint; /* names of the object the error is about */
+    char *schema;
+    char *table;
+    char *column;
+    char *text; /* what is logged: "CONTEXT: message (SQLSTATE x)"; NULL when no error */
+} db_error;
+
 typedef struct db_conn {
-    PGconn *pg;       /* the libpq connection; owned */
-    db_side side;     /* which server */
-    db_mode mode;     /* normal or replication */
-    char sqlstate[6]; /* SQLSTATE of the last error, "" when none */
-    char *last_error; /* redacted text of the last error, owned, or NULL */
+    struct pg_conn *pg; /* the libpq connection; owned; used only in src/db*.c */
+    db_side side;       /* which server */
+    db_mode mode;       /* normal or replication */
+    db_error err;       /* the last error */
 } db_conn;
 
 typedef struct db_connect_opts {
@@ -68,6 +104,12 @@ typedef struct db_connect_opts {
                                    * and reads (the source's, on target
                                    * sessions: the target server converts) */
 } db_connect_opts;
+
+/* Split the connection string RAW (key=value pairs or a URI) as libpq
+ * reads it: the keywords given a non-empty value, and their values, in two
+ * NULL-terminated malloc'd arrays. False with *ERR (malloc'd, libpq's
+ * message) when RAW cannot be parsed. */
+bool db_conninfo_split(const char *raw, char ***keys, char ***values, char **err);
 
 /* "source" or "target". */
 const char *db_side_name(db_side side);
@@ -97,14 +139,28 @@ db_conn *db_connect_finish(db_pending *p, db_conn_failure *why, char **errmsg)
 const char *db_conn_failure_hint(db_conn_failure why);
 
 /* Run SQL with optional text parameters (NULL entries are SQL NULLs).
- * Returns the result (TUPLES_OK or COMMAND_OK; caller PQclear()s) or NULL
- * on failure, after recording (and with DB_LOG, logging) the error. */
-PGresult *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams,
-                  const char *const *params) __attribute__((warn_unused_result));
+ * Returns the result (DB_RES_OK; caller db_res_free()s) or NULL on failure,
+ * after recording (and with DB_LOG, logging) the error. */
+db_res *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams, const char *const *params)
+    __attribute__((warn_unused_result));
 
 /* Row 0's column COL of RES as a WAL position: LSN_INVALID when NULL or
  * not one. */
-lsn_t db_lsn_cell(const PGresult *res, int col);
+lsn_t db_lsn_cell(const db_res *res, int col);
+
+/* ---- reading a result ------------------------------------------------------- */
+
+int db_nrows(const db_res *res);
+int db_ncols(const db_res *res);
+/* Row ROW's column COL as text ("" when SQL NULL: ask db_isnull). */
+const char *db_val(const db_res *res, int row, int col);
+bool db_isnull(const db_res *res, int row, int col);
+/* The rows a command affected (INSERT, UPDATE, DELETE, COPY ...); -1 when
+ * the command reports none. */
+long long db_cmd_rows(const db_res *res);
+db_res_state db_res_status(const db_res *res);
+/* Free RES (NULL is fine). */
+void db_res_free(db_res *res);
 
 /* db_exec for statements whose result is not needed. */
 bool db_command(db_conn *db, const char *sql) __attribute__((warn_unused_result));
@@ -125,18 +181,40 @@ bool db_copy_finish(db_conn *db, const char *what, int64_t *rows);
 
 /* Check that RES has NCOLS columns and at least MINROWS rows; logs a
  * "unexpected result shape" error naming WHAT otherwise. */
-bool db_check_shape(db_conn *db, const PGresult *res, int ncols, int minrows, const char *what);
+bool db_check_shape(db_conn *db, const db_res *res, int ncols, int minrows, const char *what);
 
-/* Record and (with DB_LOG) log an error from a libpq call made directly on
- * db->pg (COPY, replication protocol). RES may be NULL (then PQerrorMessage
- * is used). CONTEXT says what was being done ("COPY public.t"). */
-void db_report(db_conn *db, db_errmode em, const PGresult *res, const char *context);
+/* Record in db->err and (with DB_LOG) log the error of RES, or, when RES is
+ * NULL, the connection's own (a failed send, a broken connection).
+ * CONTEXT (may be NULL) says what was being done ("COPY public.t"). */
+void db_report(db_conn *db, db_errmode em, const db_res *res, const char *context);
 
 /* Clear the recorded last error. */
 void db_clear_error(db_conn *db);
 
 /* True when the last error's SQLSTATE equals STATE. */
 bool db_sqlstate_is(const db_conn *db, const char *state);
+
+/* The last error's text, or FALLBACK when there is none. */
+const char *db_errtext(const db_conn *db, const char *fallback);
+
+/* ---- the session ------------------------------------------------------------ */
+
+/* A parameter the server reports (server_version, server_encoding, ...);
+ * NULL when unknown. */
+const char *db_parameter(const db_conn *db, const char *name);
+/* The role the session is connected as. */
+const char *db_user(const db_conn *db);
+/* False once the connection is known to be broken. */
+bool db_alive(const db_conn *db);
+
+typedef enum db_txn_state {
+    DB_TXN_IDLE,   /* no transaction open */
+    DB_TXN_ACTIVE, /* a command is running */
+    DB_TXN_OPEN,   /* inside a transaction block */
+    DB_TXN_FAILED, /* inside a failed transaction block */
+    DB_TXN_UNKNOWN,
+} db_txn_state;
+db_txn_state db_txn(const db_conn *db);
 
 /* Server version as an integer (150020 for 15.20). */
 int db_server_version(const db_conn *db);
@@ -148,7 +226,7 @@ char *db_quote_qualified(const char *schema, const char *name);
 char *db_quote_literal(const char *value);
 /* The text[] input form of ITEMS[0..N-1] ({"a","b\"c"}), for a $n::text[]
  * parameter; malloc'd. */
-char *db_text_array(char *const *items, int n);
+char *db_text_array(const char *const *items, int n);
 
 /* ---- cancelling a query from another thread (the worker runtime) ---------- */
 

@@ -33,8 +33,9 @@ bool slot_create_exported(const conninfo *src, const char *slot_name, const char
  * SCHEMAS[i].TABLES[i] (partitioned roots bring their partitions, present
  * and future). Made before the slot: pgoutput reads the publication as of
  * each change, so it must exist from the slot's first change. */
-bool slot_publication_create(db_conn *src, const char *name, bool all_tables, char *const *schemas,
-                             char *const *tables, int ntables) __attribute__((warn_unused_result));
+bool slot_publication_create(db_conn *src, const char *name, bool all_tables,
+                             const char *const *schemas, const char *const *tables, int ntables)
+    __attribute__((warn_unused_result));
 
 /* Drop publication NAME on the source if it exists and is pgbaton's (its
  * comment, set by slot_publication_create, says "pgbaton migration NAME");

@@ -203,7 +203,7 @@ bool state_notify(db_conn *db, const char *name);
 
 /* The same, sent on PG in pipeline mode without waiting (the applier's
  * batch); its result is one row. False when libpq could not send it. */
-bool state_send_notify(PGconn *pg, const char *name) __attribute__((warn_unused_result));
+bool state_send_notify(db_conn *db, const char *name) __attribute__((warn_unused_result));
 
 /* LISTEN on STATE_CHANNEL on DB (a target session outside a transaction). */
 bool state_listen(db_conn *db) __attribute__((warn_unused_result));
@@ -281,10 +281,10 @@ typedef struct state_position {
 /* Send P's update on PG, in pipeline mode, without waiting; its result
  * (one row: phase, hold_lsn) is read by the caller with the batch's.
  * False when libpq could not send it. */
-bool state_send_position(PGconn *pg, const state_position *p) __attribute__((warn_unused_result));
+bool state_send_position(db_conn *db, const state_position *p) __attribute__((warn_unused_result));
 
 /* Send a lag sample likewise (LAG_BYTES < 0: unknown). */
-bool state_send_lag_sample(PGconn *pg, const char *name, long long lag_bytes, double rate)
+bool state_send_lag_sample(db_conn *db, const char *name, long long lag_bytes, double rate)
     __attribute__((warn_unused_result));
 
 /* start's sign of life, never waiting for a locked row; errors are not
@@ -320,8 +320,8 @@ bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, ls
     __attribute__((warn_unused_result));
 
 /* The tables still to ANALYZE (rows: quoted name, schema, table); a new
- * PGresult the caller PQclears, or NULL on error (logged). */
-PGresult *state_analyze_pending(db_conn *db, const char *migration);
+ * db_res the caller db_res_free()s, or NULL on error (logged). */
+db_res *state_analyze_pending(db_conn *db, const char *migration);
 
 /* One table's statistics are gathered. */
 bool state_analyze_mark(db_conn *db, const char *migration, const char *schema, const char *table)

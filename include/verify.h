@@ -170,10 +170,10 @@ bool verify_pin_settings(db_conn *db) __attribute__((warn_unused_result));
 
 /* Run SQL_S on S and SQL_D on D at the same time (both servers work in
  * parallel) and wait for both. On success *RS and *RD are TUPLES_OK results
- * the caller PQclear()s; on failure both are NULL and the error is logged
+ * the caller db_res_free()s; on failure both are NULL and the error is logged
  * with its side. Either connection may be NULL (its query is skipped). */
-bool verify_pair_query(db_conn *s, const char *sql_s, db_conn *d, const char *sql_d, PGresult **rs,
-                       PGresult **rd) __attribute__((warn_unused_result));
+bool verify_pair_query(db_conn *s, const char *sql_s, db_conn *d, const char *sql_d, db_res **rs,
+                       db_res **rd) __attribute__((warn_unused_result));
 
 /* The columns of sql/verify_schema.sql (also read by report.c). An object
  * is identified by (kind, schema, name, sub); display is its name for

@@ -114,13 +114,13 @@ static bool drop_slot(teardown *t, const char *slot, const char *active_pid)
             return false;
         }
     }
-    PGresult *r = db_exec(t->src, DB_QUIET, "SELECT pg_drop_replication_slot($1)", 1, params);
+    db_res *r = db_exec(t->src, DB_QUIET, "SELECT pg_drop_replication_slot($1)", 1, params);
     /* undefined_object: the slot went meanwhile */
     if (!r && !db_sqlstate_is(t->src, SQLSTATE_UNDEFINED_OBJECT)) {
-        log_error("source: cannot drop replication slot %s: %s", slot, t->src->last_error);
+        log_error("source: cannot drop replication slot %s: %s", slot, t->src->err.text);
         return false;
     }
-    PQclear(r);
+    db_res_free(r);
     did(t, "dropped replication slot %s on the source%s", slot,
         active_pid && *active_pid ? " (ended the session that was using it)" : "");
     return true;
@@ -130,15 +130,15 @@ static bool drop_slots(teardown *t)
 {
     const char *params[3] = {t->st.found ? t->st.slot_name : NULL, t->o->name,
                              t->kind == TEARDOWN_CLEAN ? "true" : "false"};
-    PGresult *r = db_exec(t->src, DB_LOG, sql_abort_slots, 3, params);
+    db_res *r = db_exec(t->src, DB_LOG, sql_abort_slots, 3, params);
     if (!r || !db_check_shape(t->src, r, 2, 0, "slot list")) {
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
     bool ok = true;
-    for (int i = 0; ok && i < PQntuples(r); i++)
-        ok = drop_slot(t, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-    PQclear(r);
+    for (int i = 0; ok && i < db_nrows(r); i++)
+        ok = drop_slot(t, db_val(r, i, 0), db_val(r, i, 1));
+    db_res_free(r);
     return ok;
 }
 
@@ -234,7 +234,7 @@ static bool drop_state(teardown *t)
         const char *nsp[1] = {"pgbaton"};
         char *s = db_scalar(t->tgt, "SELECT nspname::text FROM pg_namespace WHERE nspname = $1", 1,
                             nsp, &schema_null);
-        if (!s && !schema_null && t->tgt->last_error)
+        if (!s && !schema_null && t->tgt->err.text)
             return false;
         bool present = s != NULL;
         free(s);

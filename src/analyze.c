@@ -41,33 +41,33 @@ static bool run_pending(db_conn *db, const char *migration, const worker_slot *s
     /* a large table's ANALYZE may outlast a statement_timeout the role has */
     if (!db_command(db, "SET statement_timeout = 0"))
         return false;
-    PGresult *r = state_analyze_pending(db, migration);
+    db_res *r = state_analyze_pending(db, migration);
     if (!r)
         return false;
-    int n = PQntuples(r);
+    int n = db_nrows(r);
     int done = 0;
     double t0 = mono_now();
     if (n > 0)
         log_info("gathering statistics on the target: ANALYZE of %d copied table%s", n,
                  n == 1 ? "" : "s");
     for (int i = 0; i < n && !stopped(stop); i++) {
-        const char *qname = PQgetvalue(r, i, 0);
+        const char *qname = db_val(r, i, 0);
         char *sql = str_printf("ANALYZE %s", qname);
         double t = mono_now();
-        PGresult *ar = db_exec(db, DB_QUIET, sql, 0, NULL);
+        db_res *ar = db_exec(db, DB_QUIET, sql, 0, NULL);
         bool ok = ar != NULL;
-        PQclear(ar);
+        db_res_free(ar);
         free(sql);
         if (stopped(stop))
             break; /* cancelled: the table stays pending */
         if (!ok) {
             log_warn("could not ANALYZE %s on the target: %s; cutover will try again (or run "
                      "ANALYZE on it yourself)",
-                     qname, db->last_error ? db->last_error : "unknown error");
+                     qname, db_errtext(db, "unknown error"));
             continue;
         }
-        if (!state_analyze_mark(db, migration, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2))) {
-            PQclear(r);
+        if (!state_analyze_mark(db, migration, db_val(r, i, 1), db_val(r, i, 2))) {
+            db_res_free(r);
             return false;
         }
         log_debug("analyzed %s in %.0f ms", qname, (mono_now() - t) * 1000);
@@ -76,7 +76,7 @@ static bool run_pending(db_conn *db, const char *migration, const worker_slot *s
     if (n > 0 && done == n)
         log_info("statistics gathered on the target (%d table%s, %.1f s)", n, n == 1 ? "" : "s",
                  mono_now() - t0);
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 

@@ -77,6 +77,7 @@
  */
 #include "apply_internal.h"
 
+#include "db_async.h"
 #include "log.h"
 #include "mono.h"
 #include "sqlstate.h"
@@ -385,7 +386,7 @@ static bool setup_session(apply_ctx *a)
         return false;
     if (!db_command(a->catalog, "SET search_path = pg_catalog"))
         return false;
-    if (!PQenterPipelineMode(db->pg) || PQsetnonblocking(db->pg, 1) != 0) {
+    if (!db_pipeline_begin(db)) {
         db_report(db, DB_LOG, NULL, "entering pipeline mode");
         return false;
     }
@@ -464,12 +465,12 @@ lsn_t apply_committed_lsn(const apply_ctx *a)
 
 int apply_socket(const apply_ctx *a)
 {
-    return PQsocket(a->db->pg);
+    return db_socket(a->db);
 }
 
 bool apply_wants_write(const apply_ctx *a)
 {
-    return PQflush(a->db->pg) == 1;
+    return db_flush(a->db) == 1;
 }
 
 const char *apply_error(const apply_ctx *a)

@@ -7,6 +7,7 @@
  */
 #include "apply_internal.h"
 
+#include "db_async.h"
 #include "log.h"
 #include "mono.h"
 #include "state.h"
@@ -29,9 +30,9 @@ static void note_phase(apply_ctx *a, state_phase phase)
         a->phase_done = true;
 }
 
-void apply_position_result(apply_ctx *a, const PGresult *r)
+void apply_position_result(apply_ctx *a, const db_res *r)
 {
-    if (PQntuples(r) != 1 || PQnfields(r) != 2) {
+    if (db_nrows(r) != 1 || db_ncols(r) != 2) {
         apply_fail(
             a, APPLY_FATAL,
             "target: the migration row \"%s\" is missing from pgbaton.migration: was `pgbaton "
@@ -39,7 +40,7 @@ void apply_position_result(apply_ctx *a, const PGresult *r)
             a->opts.migration);
         return;
     }
-    note_phase(a, state_phase_parse(PQgetvalue(r, 0, 0)));
+    note_phase(a, state_phase_parse(db_val(r, 0, 0)));
     a->hold_lsn = db_lsn_cell(r, 1);
 }
 
@@ -61,8 +62,7 @@ void apply_refresh_alive(apply_ctx *a)
         return;
     a->last_alive = now;
     if (!state_touch_alive(a->catalog, a->opts.migration))
-        log_debug("target: could not refresh alive_at: %s",
-                  a->catalog->last_error ? a->catalog->last_error : "error");
+        log_debug("target: could not refresh alive_at: %s", db_errtext(a->catalog, "error"));
 }
 
 bool apply_read_position(apply_ctx *a)
@@ -97,7 +97,7 @@ static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
 {
     double now = mono_now();
     double rate = (double)a->changes_since_sample / (now - a->last_sample);
-    if (!state_send_lag_sample(a->db->pg, a->opts.migration,
+    if (!state_send_lag_sample(a->db, a->opts.migration,
                                a->source_lsn ? (long long)lsn_diff(a->source_lsn, pos) : -1, rate))
         return apply_conn_lost(a, "sending a lag sample");
     pending *p = apply_queue_push(a, PEND_CMD);
@@ -126,7 +126,7 @@ apply_status apply_commit_batch(apply_ctx *a)
      * open transaction holds no lock on pgbaton.migration, and closing the
      * session rolls it back). */
     if (apply_counts_unchecked(a)) {
-        if (!PQsendFlushRequest(a->db->pg))
+        if (!db_flush_request(a->db))
             return apply_conn_lost(a, "asking for results");
         if ((st = apply_read_results(a, true)) != APPLY_OK)
             return st;
@@ -144,13 +144,13 @@ apply_status apply_commit_batch(apply_ctx *a)
                          .fence_lsn = a->pending_fence_lsn,
                          .post_fence = a->post_fence_batch,
                          .held = a->pending_held};
-    if (!state_send_position(a->db->pg, &sp))
+    if (!state_send_position(a->db, &sp))
         return apply_conn_lost(a, "sending the position");
     pending *p = apply_queue_push(a, PEND_POSITION);
     snprintf(p->desc, sizeof p->desc, "the position update");
     /* cutover and verify wait for this commit (src/state.c, top of file) */
     if (a->pending_fence || a->pending_held) {
-        if (!state_send_notify(a->db->pg, a->opts.migration))
+        if (!state_send_notify(a->db, a->opts.migration))
             return apply_conn_lost(a, "sending the notification");
         p = apply_queue_push(a, PEND_CMD);
         snprintf(p->desc, sizeof p->desc, "the notification");
@@ -160,7 +160,7 @@ apply_status apply_commit_batch(apply_ctx *a)
         return st;
     if ((st = apply_send_cmd(a, "COMMIT", "COMMIT")) != APPLY_OK)
         return st;
-    if (!PQpipelineSync(a->db->pg))
+    if (!db_pipeline_sync(a->db))
         return apply_conn_lost(a, "sending a sync");
     p = apply_queue_push(a, PEND_SYNC);
     p->lsn = pos;

@@ -5,6 +5,7 @@
  */
 #include "apply_internal.h"
 
+#include "db_async.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -151,7 +152,7 @@ static apply_status group_flush(apply_ctx *a, apply_table *t)
         for (int i = 0; i < g->width; i++)
             a->gparams[i] = b->data + a->goff[i];
     }
-    if (!PQsendQueryPrepared(a->db->pg, st->name, g->width, a->gparams, NULL, NULL, 0))
+    if (!db_send_prepared(a->db, st->name, g->width, a->gparams))
         return apply_conn_lost(a, "sending changes");
     pending *p = apply_queue_push(a, PEND_CHANGE);
     p->expect = g->op == APPLY_OP_INSERT ? -1 : g->nrows;

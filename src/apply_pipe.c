@@ -8,6 +8,7 @@
  */
 #include "apply_internal.h"
 
+#include "db_async.h"
 #include "log.h"
 #include "mono.h"
 #include "sqlstate.h"
@@ -55,13 +56,9 @@ static bool sqlstate_transient(const char *s)
 
 apply_status apply_conn_lost(apply_ctx *a, const char *what)
 {
-    char *msg = log_redact(PQerrorMessage(a->db->pg));
-    for (char *p = msg; *p; p++)
-        if (*p == '\n' || *p == '\t')
-            *p = ' ';
-    apply_status st = apply_fail(a, APPLY_RETRY, "target: connection lost while %s: %s", what, msg);
-    free(msg);
-    return st;
+    db_report(a->db, DB_QUIET, NULL, NULL);
+    return apply_fail(a, APPLY_RETRY, "target: connection lost while %s: %s", what,
+                      db_errtext(a->db, "no message"));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -100,14 +97,13 @@ static void fail_grouped(apply_ctx *a, const pending *p, const char *why)
                p->desc, why);
 }
 
-static void handle_error_result(apply_ctx *a, const pending *p, const PGresult *r)
+static void handle_error_result(apply_ctx *a, const pending *p, const db_res *r)
 {
-    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    db_report(a->db, DB_QUIET, r, NULL);
+    const char *state = a->db->err.sqlstate[0] ? a->db->err.sqlstate : NULL;
     /* the primary message only: DETAIL may hold a whole row's values */
-    const char *prim = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    if (!prim)
-        prim = PQerrorMessage(a->db->pg);
-    if (sqlstate_transient(state) || PQstatus(a->db->pg) == CONNECTION_BAD) {
+    const char *prim = a->db->err.message ? a->db->err.message : "no message";
+    if (sqlstate_transient(state) || !db_alive(a->db)) {
         apply_fail(a, APPLY_RETRY, "target: %s (SQLSTATE %s) while applying %s", prim,
                    state ? state : "none", p->desc);
         return;
@@ -125,32 +121,32 @@ static void handle_error_result(apply_ctx *a, const pending *p, const PGresult *
                p->desc, prim, state ? state : "none");
 }
 
-static void handle_result(apply_ctx *a, pending *p, PGresult *r)
+static void handle_result(apply_ctx *a, pending *p, db_res *r)
 {
-    ExecStatusType st = PQresultStatus(r);
+    db_res_state st = db_res_status(r);
     p->got = true;
-    if (st == PGRES_PIPELINE_ABORTED)
+    if (st == DB_RES_PIPELINE_ABORTED)
         return; /* an earlier error was recorded */
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    if (st != DB_RES_OK) {
         handle_error_result(a, p, r);
         return;
     }
     if (p->kind == PEND_POSITION) {
         apply_position_result(a, r);
-    } else if (p->expect >= 0 && strtol(PQcmdTuples(r), NULL, 10) != p->expect) {
+    } else if (p->expect >= 0 && db_cmd_rows(r) != p->expect) {
         if (p->grouped && a->opts.ungrouped_until) {
             char why[100];
-            snprintf(why, sizeof why, "it affected %s rows instead of %ld", PQcmdTuples(r),
+            snprintf(why, sizeof why, "it affected %lld rows instead of %ld", db_cmd_rows(r),
                      p->expect);
             fail_grouped(a, p, why);
             return;
         }
         apply_fail(
             a, APPLY_FATAL,
-            "target: %s affected %s rows instead of 1: the target has diverged from the source "
+            "target: %s affected %lld rows instead of 1: the target has diverged from the source "
             "(was the row changed or deleted on the target?); fix the row on the target, then "
             "run `pgbaton start` again",
-            p->desc, PQcmdTuples(r));
+            p->desc, db_cmd_rows(r));
     }
 }
 
@@ -171,14 +167,14 @@ static void handle_sync(apply_ctx *a, const pending *p)
 static bool wait_socket(apply_ctx *a, int ms)
 {
     apply_refresh_alive(a);
-    int fd = PQsocket(a->db->pg);
+    int fd = db_socket(a->db);
     if (fd < 0)
         return false;
     fd_set rfds, wfds;
     FD_ZERO(&rfds);
     FD_ZERO(&wfds);
     FD_SET(fd, &rfds);
-    if (PQflush(a->db->pg) == 1)
+    if (db_flush(a->db) == 1)
         FD_SET(fd, &wfds);
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     return select(fd + 1, &rfds, &wfds, NULL, &tv) >= 0 || errno == EINTR;
@@ -187,22 +183,22 @@ static bool wait_socket(apply_ctx *a, int ms)
 /* Read every result available; with BLOCK, wait until the queue is empty. */
 apply_status apply_read_results(apply_ctx *a, bool block)
 {
-    PGconn *pg = a->db->pg;
-    if (PQflush(pg) < 0)
+    db_conn *pg = a->db;
+    if (db_flush(pg) < 0)
         return apply_conn_lost(a, "sending");
     if (a->qlen == 0 && !block) {
         /* nothing expected: notice a session the server has ended */
-        if (!PQconsumeInput(pg) || PQstatus(pg) == CONNECTION_BAD)
+        if (!db_consume(pg) || !db_alive(pg))
             return apply_conn_lost(a, "idle");
         return a->failure;
     }
     while (a->qlen > 0) {
-        if (PQisBusy(pg)) {
-            if (PQflush(pg) < 0)
+        if (db_busy(pg)) {
+            if (db_flush(pg) < 0)
                 return apply_conn_lost(a, "sending");
-            if (!PQconsumeInput(pg))
+            if (!db_consume(pg))
                 return apply_conn_lost(a, "reading results");
-            if (PQisBusy(pg)) {
+            if (db_busy(pg)) {
                 if (!block)
                     break;
                 if (!wait_socket(a, 1000))
@@ -211,16 +207,16 @@ apply_status apply_read_results(apply_ctx *a, bool block)
             }
         }
         pending *p = &a->queue[a->qhead];
-        PGresult *r = PQgetResult(pg);
+        db_res *r = db_next_result(pg);
         if (p->kind == PEND_SYNC) {
             if (!r)
                 return apply_conn_lost(a, "reading results");
-            if (PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+            if (db_res_status(r) == DB_RES_PIPELINE_SYNC)
                 handle_sync(a, p);
-            else if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+            else if (db_res_status(r) == DB_RES_ERROR)
                 handle_error_result(a, p, r);
-            PQclear(r);
-            if (a->failure == APPLY_RETRY && PQstatus(pg) == CONNECTION_BAD)
+            db_res_free(r);
+            if (a->failure == APPLY_RETRY && !db_alive(pg))
                 return a->failure;
             queue_pop(a);
             continue;
@@ -230,13 +226,13 @@ apply_status apply_read_results(apply_ctx *a, bool block)
                 queue_pop(a);
                 continue;
             }
-            if (PQstatus(pg) == CONNECTION_BAD)
+            if (!db_alive(pg))
                 return apply_conn_lost(a, "reading results");
             continue;
         }
         handle_result(a, p, r);
-        PQclear(r);
-        if (PQstatus(pg) == CONNECTION_BAD)
+        db_res_free(r);
+        if (!db_alive(pg))
             return apply_conn_lost(a, "reading results");
     }
     return a->failure;
@@ -253,7 +249,7 @@ apply_status apply_make_room(apply_ctx *a)
             break;
         /* results wait in the server's buffer until a sync or a flush
          * request: ask for them */
-        if (!PQsendFlushRequest(a->db->pg) || PQflush(a->db->pg) < 0)
+        if (!db_flush_request(a->db) || db_flush(a->db) < 0)
             return apply_conn_lost(a, "asking for results");
         if (!wait_socket(a, 100))
             return apply_conn_lost(a, "waiting for results");
@@ -266,7 +262,7 @@ apply_status apply_send_cmd(apply_ctx *a, const char *sql, const char *desc)
     apply_status st = apply_make_room(a);
     if (st != APPLY_OK)
         return st;
-    if (!PQsendQueryParams(a->db->pg, sql, 0, NULL, NULL, NULL, NULL, 0))
+    if (!db_send(a->db, sql, 0, NULL))
         return apply_conn_lost(a, "sending a command");
     pending *p = apply_queue_push(a, PEND_CMD);
     snprintf(p->desc, sizeof p->desc, "%s", desc);
@@ -282,7 +278,7 @@ apply_status apply_send_change(apply_ctx *a, apply_table *t, const apply_shape *
         return a->failure ? a->failure : APPLY_RETRY;
     if (apply_make_room(a) != APPLY_OK)
         return a->failure;
-    if (!PQsendQueryPrepared(a->db->pg, st->name, s->nset + s->nwhere, a->params, NULL, NULL, 0))
+    if (!db_send_prepared(a->db, st->name, s->nset + s->nwhere, a->params))
         return apply_conn_lost(a, "sending a change");
     pending *p = apply_queue_push(a, PEND_CHANGE);
     p->expect = s->op != APPLY_OP_INSERT ? 1 : -1;

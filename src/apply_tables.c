@@ -7,6 +7,7 @@
  */
 #include "apply_internal.h"
 
+#include "db_async.h"
 #include "log.h"
 #include "sql_embed.h"
 #include "strutil.h"
@@ -30,34 +31,34 @@ static unsigned hash_name(const char *schema, const char *table)
 static bool load_table(apply_ctx *a, apply_table *t)
 {
     const char *params[2] = {t->schema, t->name};
-    PGresult *r = db_exec(a->catalog, DB_LOG, sql_apply_table, 2, params);
+    db_res *r = db_exec(a->catalog, DB_LOG, sql_apply_table, 2, params);
     if (!r)
         return false;
-    if (PQnfields(r) != 10) {
+    if (db_ncols(r) != 10) {
         db_check_shape(a->catalog, r, 10, 0, "table columns");
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
-    int n = PQntuples(r);
+    int n = db_nrows(r);
     t->missing = n == 0;
     t->cols = xcalloc((size_t)(n > 0 ? n : 1), sizeof(apply_column));
     t->ncols = n;
     for (int i = 0; i < n; i++) {
         apply_column *c = &t->cols[i];
-        c->name = xstrdup(PQgetvalue(r, i, 0));
-        c->type = xstrdup(PQgetvalue(r, i, 1));
-        c->typoid = (uint32_t)strtoul(PQgetvalue(r, i, 2), NULL, 10);
-        c->generated = PQgetvalue(r, i, 3)[0] == 't';
-        c->identity = PQgetvalue(r, i, 4)[0];
-        c->in_key = PQgetvalue(r, i, 5)[0] == 't';
+        c->name = xstrdup(db_val(r, i, 0));
+        c->type = xstrdup(db_val(r, i, 1));
+        c->typoid = (uint32_t)strtoul(db_val(r, i, 2), NULL, 10);
+        c->generated = db_val(r, i, 3)[0] == 't';
+        c->identity = db_val(r, i, 4)[0];
+        c->in_key = db_val(r, i, 5)[0] == 't';
         if (c->in_key)
             t->nkey++;
-        t->relkind = PQgetvalue(r, i, 6)[0];
-        c->array_type = PQgetisnull(r, i, 7) ? NULL : xstrdup(PQgetvalue(r, i, 7));
-        c->delim = PQgetvalue(r, i, 8)[0] ? PQgetvalue(r, i, 8)[0] : ',';
-        t->other_unique = PQgetvalue(r, i, 9)[0] == 't';
+        t->relkind = db_val(r, i, 6)[0];
+        c->array_type = db_isnull(r, i, 7) ? NULL : xstrdup(db_val(r, i, 7));
+        c->delim = db_val(r, i, 8)[0] ? db_val(r, i, 8)[0] : ',';
+        t->other_unique = db_val(r, i, 9)[0] == 't';
     }
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 
@@ -147,7 +148,7 @@ apply_stmt *apply_stmt_get(apply_ctx *a, apply_table *t, const apply_shape *s)
     char name[24];
     snprintf(name, sizeof name, "pgb_%d", ++a->nstmt_names);
     log_debug("target: prepare %s: %s", name, sql);
-    int ok = PQsendPrepare(a->db->pg, name, sql, s->nset + s->nwhere, NULL);
+    int ok = db_send_prepare(a->db, name, sql, s->nset + s->nwhere);
     free(sql);
     if (!ok) {
         apply_conn_lost(a, "preparing a statement");
@@ -225,10 +226,10 @@ static void source_type(apply_ctx *a, const pgb_column *col, char *out, size_t o
     char oid[16];
     snprintf(oid, sizeof oid, "%u", col->typeoid);
     const char *params[1] = {oid};
-    PGresult *r = db_exec(a->catalog, DB_QUIET, "SELECT format_type($1::oid, NULL)", 1, params);
-    if (r && PQntuples(r) == 1 && PQnfields(r) == 1)
-        snprintf(out, outsz, "%s", PQgetvalue(r, 0, 0));
-    PQclear(r);
+    db_res *r = db_exec(a->catalog, DB_QUIET, "SELECT format_type($1::oid, NULL)", 1, params);
+    if (r && db_nrows(r) == 1 && db_ncols(r) == 1)
+        snprintf(out, outsz, "%s", db_val(r, 0, 0));
+    db_res_free(r);
 }
 
 /* Map each column of COLS to the target column; check names and types. */

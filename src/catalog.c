@@ -47,14 +47,14 @@ static char *scoped_query(const char *query)
 
 /* Parse row ROW of RES (one json column) into a new object reference, or
  * NULL (logged) when it is not a JSON object. */
-static json_t *parse_row(db_conn *db, const PGresult *res, int row, const char *what)
+static json_t *parse_row(db_conn *db, const db_res *res, int row, const char *what)
 {
-    if (PQgetisnull(res, row, 0)) {
+    if (db_isnull(res, row, 0)) {
         log_error("%s: catalog query for %s returned a null row", db_side_name(db->side), what);
         return NULL;
     }
     json_error_t err;
-    json_t *obj = json_loads(PQgetvalue(res, row, 0), 0, &err);
+    json_t *obj = json_loads(db_val(res, row, 0), 0, &err);
     if (!obj || !json_is_object(obj)) {
         log_error("%s: catalog query for %s returned a row that is not a JSON object: %s",
                   db_side_name(db->side), what, obj ? "another JSON value" : err.text);
@@ -68,13 +68,13 @@ static json_t *parse_row(db_conn *db, const PGresult *res, int row, const char *
  * NULL (logged). MINROWS: rows the query must return. */
 static json_t *rows_as_array(db_conn *db, const char *sql, int minrows, const char *what)
 {
-    PGresult *res = db_exec(db, DB_LOG, sql, 0, NULL);
+    db_res *res = db_exec(db, DB_LOG, sql, 0, NULL);
     if (!res)
         return NULL;
     json_t *arr = NULL;
     if (db_check_shape(db, res, 1, minrows, what)) {
         arr = json_array();
-        for (int i = 0; i < PQntuples(res); i++) {
+        for (int i = 0; i < db_nrows(res); i++) {
             json_t *obj = parse_row(db, res, i, what);
             if (!obj) {
                 json_decref(arr);
@@ -84,7 +84,7 @@ static json_t *rows_as_array(db_conn *db, const char *sql, int minrows, const ch
             json_array_append_new(arr, obj);
         }
     }
-    PQclear(res);
+    db_res_free(res);
     return arr;
 }
 
@@ -136,7 +136,7 @@ json_t *catalog_inventory(db_conn *db)
     if (!db_command(db, "SET client_encoding TO 'UTF8'") ||
         !db_command(db, "SET search_path TO pg_catalog"))
         return NULL;
-    bool own_txn = PQtransactionStatus(db->pg) == PQTRANS_IDLE;
+    bool own_txn = db_txn(db) == DB_TXN_IDLE;
     if (own_txn && !db_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
         return NULL;
 

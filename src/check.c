@@ -129,35 +129,35 @@ static char *names_join(const namelist *l)
 /* The server's version as "15.20" (distributor suffix cut) in BUF. */
 static const char *version_text(const db_conn *db, char *buf, size_t bufsz)
 {
-    const char *v = PQparameterStatus(db->pg, "server_version");
+    const char *v = db_parameter(db, "server_version");
     snprintf(buf, bufsz, "%s", v ? v : "?");
     buf[strcspn(buf, " ")] = '\0';
     return buf;
 }
 
-static bool is_true(const PGresult *res, int row, int col)
+static bool is_true(const db_res *res, int row, int col)
 {
-    return !PQgetisnull(res, row, col) && strcmp(PQgetvalue(res, row, col), "t") == 0;
+    return !db_isnull(res, row, col) && strcmp(db_val(res, row, col), "t") == 0;
 }
 
 /* Run a query whose result must have NCOLS columns and MINROWS rows;
  * failures are recorded as a FAIL item for check ID. */
-static PGresult *query(check_ctx *c, db_conn *db, const char *id, const char *sql, int nparams,
-                       const char *const *params, int ncols, int minrows)
+static db_res *query(check_ctx *c, db_conn *db, const char *id, const char *sql, int nparams,
+                     const char *const *params, int ncols, int minrows)
 {
-    PGresult *res = db_exec(db, DB_QUIET, sql, nparams, params);
+    db_res *res = db_exec(db, DB_QUIET, sql, nparams, params);
     if (!res) {
         add(c, id, CHECK_FAIL,
             "make sure the role may read the system catalogs, then run check again",
             "%s: could not run the check's query: %s", db_side_name(db->side),
-            db->last_error ? db->last_error : "unknown error");
+            db_errtext(db, "unknown error"));
         return NULL;
     }
-    if (PQnfields(res) != ncols || PQntuples(res) < minrows) {
+    if (db_ncols(res) != ncols || db_nrows(res) < minrows) {
         add(c, id, CHECK_FAIL, "report this as a bug in pgbaton",
             "%s: unexpected result shape (%d columns, %d rows)", db_side_name(db->side),
-            PQnfields(res), PQntuples(res));
-        PQclear(res);
+            db_ncols(res), db_nrows(res));
+        db_res_free(res);
         return NULL;
     }
     return res;
@@ -291,7 +291,7 @@ static void report_connected(check_ctx *c, db_side side, db_conn *db)
     const conninfo *ci = side == DB_SOURCE ? c->src_ci : c->dst_ci;
     char ver[64];
     add(c, side == DB_SOURCE ? "source-connection" : "target-connection", CHECK_PASS, NULL,
-        "connected to %s as %s (PostgreSQL %s)", ci->masked, PQuser(db->pg),
+        "connected to %s as %s (PostgreSQL %s)", ci->masked, db_user(db),
         version_text(db, ver, sizeof ver));
 }
 
@@ -324,17 +324,17 @@ static db_conn *connect_side(check_ctx *c, db_side side)
 
 static void check_source_settings(check_ctx *c)
 {
-    PGresult *res = query(c, c->src, "source-settings", sql_check_source_settings, 0, NULL, 9, 1);
+    db_res *res = query(c, c->src, "source-settings", sql_check_source_settings, 0, NULL, 9, 1);
     if (!res)
         return;
-    const char *wal_level = PQgetvalue(res, 0, 0);
-    int max_slots = atoi(PQgetvalue(res, 0, 1));
-    int used_slots = atoi(PQgetvalue(res, 0, 2));
-    int max_senders = atoi(PQgetvalue(res, 0, 3));
-    int used_senders = atoi(PQgetvalue(res, 0, 4));
+    const char *wal_level = db_val(res, 0, 0);
+    int max_slots = atoi(db_val(res, 0, 1));
+    int used_slots = atoi(db_val(res, 0, 2));
+    int max_senders = atoi(db_val(res, 0, 3));
+    int used_senders = atoi(db_val(res, 0, 4));
     bool super = is_true(res, 0, 5);
     bool repl = is_true(res, 0, 6);
-    const char *user = PQgetvalue(res, 0, 7);
+    const char *user = db_val(res, 0, 7);
 
     c->src_logical = strcmp(wal_level, "logical") == 0;
     if (c->src_logical)
@@ -351,7 +351,7 @@ static void check_source_settings(check_ctx *c)
             super ? "is a superuser" : "has the REPLICATION attribute");
     } else {
         char *fix = str_printf("as a superuser on the source, run ALTER ROLE %s REPLICATION",
-                               PQgetvalue(res, 0, 8));
+                               db_val(res, 0, 8));
         add(c, "source-replication-privilege", CHECK_FAIL, fix,
             "role %s has neither REPLICATION nor superuser: it cannot create or read a "
             "replication slot",
@@ -378,7 +378,7 @@ static void check_source_settings(check_ctx *c)
             "raise max_wal_senders on the source (restart needed) or stop an idle replication "
             "client",
             "no free WAL sender: %d of max_wal_senders = %d in use", used_senders, max_senders);
-    PQclear(res);
+    db_res_free(res);
 }
 
 static bool plugin_is(const check_ctx *c, const char *plugin)
@@ -393,7 +393,7 @@ static void check_plugin_allowed(check_ctx *c)
     const char *id = "source-wal2json-allowed";
     if (plugin_is(c, "pgoutput"))
         return;
-    PGresult *res = db_exec(c->src, DB_QUIET, "SHOW output_plugin_libraries", 0, NULL);
+    db_res *res = db_exec(c->src, DB_QUIET, "SHOW output_plugin_libraries", 0, NULL);
     if (!res && db_sqlstate_is(c->src, SQLSTATE_UNDEFINED_OBJECT)) {
         c->src_plugin_ok = true;
         add(c, id, CHECK_PASS, NULL,
@@ -402,11 +402,11 @@ static void check_plugin_allowed(check_ctx *c)
     }
     if (!res) {
         add(c, id, CHECK_WARN, "make sure the role may read output_plugin_libraries",
-            "could not read output_plugin_libraries: %s", c->src->last_error);
+            "could not read output_plugin_libraries: %s", c->src->err.text);
         c->src_plugin_ok = true; /* let the probe tell */
         return;
     }
-    const char *value = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
+    const char *value = db_nrows(res) == 1 ? db_val(res, 0, 0) : "";
     c->src_plugin_ok = check_plugin_listed(value, "wal2json");
     if (c->src_plugin_ok)
         add(c, id, CHECK_PASS, NULL, "output_plugin_libraries allows wal2json ('%s')", value);
@@ -421,7 +421,7 @@ static void check_plugin_allowed(check_ctx *c)
             "output_plugin_libraries is '%s': wal2json may not be used, pgoutput (always "
             "allowed) will be",
             value);
-    PQclear(res);
+    db_res_free(res);
 }
 
 static int probe_timeout_seconds(void)
@@ -449,12 +449,12 @@ static void probe_slot_failed(check_ctx *c, db_conn *p, int timeout)
         add(c, id, CHECK_FAIL,
             "install wal2json on the source server (Debian/Ubuntu: postgresql-NN-wal2json), or "
             "use --plugin pgoutput (built in)",
-            "wal2json is not installed on the source: %s", p->last_error);
+            "wal2json is not installed on the source: %s", p->err.text);
     else
         add(c, id, CHECK_FAIL,
             "fix the cause named in the message, then run check again (the temporary slot is "
             "dropped automatically)",
-            "could not create a temporary wal2json slot on the source: %s", p->last_error);
+            "could not create a temporary wal2json slot on the source: %s", p->err.text);
 }
 
 /* Peek at the probe slot with OPTION='1' (or without, when OPTION is NULL).
@@ -462,24 +462,23 @@ static void probe_slot_failed(check_ctx *c, db_conn *p, int timeout)
 static bool probe_peek(db_conn *p, const char *slot, const char *option)
 {
     const char *params[] = {slot, option};
-    PGresult *res = option
-                        ? db_exec(p, DB_QUIET,
-                                  "SELECT count(*) FROM pg_logical_slot_peek_changes($1, NULL, 0, "
-                                  "'format-version', '2', $2, '1')",
-                                  2, params)
-                        : db_exec(p, DB_QUIET,
-                                  "SELECT count(*) FROM pg_logical_slot_peek_changes($1, NULL, 0, "
-                                  "'format-version', '2')",
-                                  1, params);
-    PQclear(res);
+    db_res *res = option ? db_exec(p, DB_QUIET,
+                                   "SELECT count(*) FROM pg_logical_slot_peek_changes($1, NULL, 0, "
+                                   "'format-version', '2', $2, '1')",
+                                   2, params)
+                         : db_exec(p, DB_QUIET,
+                                   "SELECT count(*) FROM pg_logical_slot_peek_changes($1, NULL, 0, "
+                                   "'format-version', '2')",
+                                   1, params);
+    db_res_free(res);
     return res != NULL;
 }
 
 /* Is relation (row ROW of a check_relations result) selected? A partition
  * follows its partition tree's root, which is what the filters name. */
-static bool relation_selected(const check_ctx *c, const PGresult *res, int row)
+static bool relation_selected(const check_ctx *c, const db_res *res, int row)
 {
-    return filter_table_selected(c->o, PQgetvalue(res, row, 3), PQgetvalue(res, row, 4));
+    return filter_table_selected(c->o, db_val(res, row, 3), db_val(res, row, 4));
 }
 
 /* The selected source relations that get a FAIL or a WARN, by kind. */
@@ -506,17 +505,17 @@ static void source_rels_free(source_rels *sr)
 /* Read check_relations.sql into SR (a FAIL item when it cannot run). */
 static void collect_relations(check_ctx *c, source_rels *sr)
 {
-    PGresult *res = query(c, c->src, "replica-identity", sql_check_relations, 0, NULL, 7, 0);
+    db_res *res = query(c, c->src, "replica-identity", sql_check_relations, 0, NULL, 7, 0);
     if (!res)
         return;
     sr->read = true;
-    for (int i = 0; i < PQntuples(res); i++) {
+    for (int i = 0; i < db_nrows(res); i++) {
         if (!relation_selected(c, res, i))
             continue;
-        const char *kind = PQgetvalue(res, i, 0);
-        const char *display = PQgetvalue(res, i, 5);
+        const char *kind = db_val(res, i, 0);
+        const char *display = db_val(res, i, 5);
         if (strcmp(kind, "identity") == 0) {
-            char *s = str_printf("%s (%s)", display, PQgetvalue(res, i, 6));
+            char *s = str_printf("%s (%s)", display, db_val(res, i, 6));
             names_add(&sr->identity, s);
             names_add(&sr->identity_fix, display);
             free(s);
@@ -530,7 +529,7 @@ static void collect_relations(check_ctx *c, source_rels *sr)
             names_add(&sr->notowned, display);
         }
     }
-    PQclear(res);
+    db_res_free(res);
 }
 
 /* The decoder start will use (--plugin, what the source allows, what
@@ -611,8 +610,8 @@ static void check_wal2json_probe(check_ctx *c)
     snprintf(slot, sizeof slot, "pgbaton_check_%ld", (long)getpid());
     snprintf(setsql, sizeof setsql, "SET statement_timeout = '%ds'", timeout);
     const char *params[] = {slot};
-    PGresult *res = db_exec(p, DB_QUIET, setsql, 0, NULL);
-    PQclear(res);
+    db_res *res = db_exec(p, DB_QUIET, setsql, 0, NULL);
+    db_res_free(res);
     res = db_exec(p, DB_QUIET,
                   "SELECT 1 FROM pg_create_logical_replication_slot($1, 'wal2json', true)", 1,
                   params);
@@ -622,7 +621,7 @@ static void check_wal2json_probe(check_ctx *c)
         db_close(p);
         return;
     }
-    PQclear(res);
+    db_res_free(res);
     /* an error drops the session's temporary slots: peek with the option
      * last, and drop the slot only if it is still there */
     bool works = probe_peek(p, slot, NULL);
@@ -632,7 +631,7 @@ static void check_wal2json_probe(check_ctx *c)
     else
         add(c, id, plugin_is(c, "wal2json") ? CHECK_FAIL : CHECK_WARN,
             "install a working wal2json (2.5 or later) on the source, or use --plugin pgoutput",
-            "wal2json could not decode with format-version 2: %s%s", p->last_error,
+            "wal2json could not decode with format-version 2: %s%s", p->err.text,
             plugin_is(c, "wal2json") ? "" : "; pgoutput will be used");
     bool supported = works && probe_peek(p, slot, "numeric-data-types-as-string");
     res = db_exec(p, DB_QUIET,
@@ -640,8 +639,8 @@ static void check_wal2json_probe(check_ctx *c)
                   "WHERE slot_name = $1 AND temporary",
                   1, params);
     if (!res)
-        log_debug("source: dropping the probe slot: %s (it goes with the session)", p->last_error);
-    PQclear(res);
+        log_debug("source: dropping the probe slot: %s (it goes with the session)", p->err.text);
+    db_res_free(res);
     db_close(p);
     c->w2j = !works ? PROBE_FAILED : supported ? PROBE_NUMERIC : PROBE_NO_NUMERIC;
 }
@@ -692,11 +691,11 @@ static void report_relations(check_ctx *c, const source_rels *sr)
 
 static void check_large_objects(check_ctx *c)
 {
-    PGresult *res = query(c, c->src, "large-objects",
-                          "SELECT count(*) FROM pg_largeobject_metadata", 0, NULL, 1, 1);
+    db_res *res = query(c, c->src, "large-objects", "SELECT count(*) FROM pg_largeobject_metadata",
+                        0, NULL, 1, 1);
     if (!res)
         return;
-    long n = atol(PQgetvalue(res, 0, 0));
+    long n = atol(db_val(res, 0, 0));
     if (n == 0)
         add(c, "large-objects", CHECK_PASS, NULL, "no large object");
     else
@@ -705,7 +704,7 @@ static void check_large_objects(check_ctx *c)
             "columns",
             "%ld large object%s: copied once, later changes to them are not replicated", n,
             n == 1 ? "" : "s");
-    PQclear(res);
+    db_res_free(res);
 }
 
 /* The slot name (= --name) must be free, unless it is this migration's. */
@@ -713,13 +712,13 @@ static void check_slot_name(check_ctx *c)
 {
     const char *id = "slot-name";
     const char *params[] = {c->o->name};
-    PGresult *res = query(c, c->src, id,
-                          "SELECT slot_type, coalesce(plugin, ''), active FROM "
-                          "pg_replication_slots WHERE slot_name = $1",
-                          1, params, 3, 0);
+    db_res *res = query(c, c->src, id,
+                        "SELECT slot_type, coalesce(plugin, ''), active FROM "
+                        "pg_replication_slots WHERE slot_name = $1",
+                        1, params, 3, 0);
     if (!res)
         return;
-    if (PQntuples(res) == 0) {
+    if (db_nrows(res) == 0) {
         add(c, id, CHECK_PASS, NULL, "no replication slot named %s on the source", c->o->name);
     } else if (c->dst_state_slot && strcmp(c->dst_state_slot, c->o->name) == 0) {
         add(c, id, CHECK_PASS, NULL,
@@ -731,12 +730,12 @@ static void check_slot_name(check_ctx *c)
                                "on the source)",
                                c->o->name, c->o->name);
         add(c, id, CHECK_FAIL, fix,
-            "a %s replication slot named %s already exists on the source%s%s%s",
-            PQgetvalue(res, 0, 0), c->o->name, *PQgetvalue(res, 0, 1) ? " (plugin " : "",
-            PQgetvalue(res, 0, 1), *PQgetvalue(res, 0, 1) ? ")" : "");
+            "a %s replication slot named %s already exists on the source%s%s%s", db_val(res, 0, 0),
+            c->o->name, *db_val(res, 0, 1) ? " (plugin " : "", db_val(res, 0, 1),
+            *db_val(res, 0, 1) ? ")" : "");
         free(fix);
     }
-    PQclear(res);
+    db_res_free(res);
 }
 
 /* The cutover's freeze needs to ALTER the database and end other sessions:
@@ -744,11 +743,11 @@ static void check_slot_name(check_ctx *c)
 static void check_freeze_privileges(check_ctx *c)
 {
     const char *id = "freeze-privileges";
-    PGresult *res = query(c, c->src, id, sql_check_freeze_privileges, 0, NULL, 5, 1);
+    db_res *res = query(c, c->src, id, sql_check_freeze_privileges, 0, NULL, 5, 1);
     if (!res)
         return;
     bool super = is_true(res, 0, 0), owner = is_true(res, 0, 1), signal = is_true(res, 0, 2);
-    const char *role = PQgetvalue(res, 0, 3), *db = PQgetvalue(res, 0, 4);
+    const char *role = db_val(res, 0, 3), *db = db_val(res, 0, 4);
     if (super || (owner && signal)) {
         add(c, id, CHECK_PASS, NULL, "the source role can freeze database %s at cutover (%s)", db,
             super ? "superuser" : "database owner with pg_signal_backend");
@@ -771,7 +770,7 @@ static void check_freeze_privileges(check_ctx *c)
         free(qrole);
         free(qdb);
     }
-    PQclear(res);
+    db_res_free(res);
 }
 
 /* pgoutput needs a publication: start creates it FOR ALL TABLES (superuser)
@@ -780,15 +779,15 @@ static void check_publication(check_ctx *c, const source_rels *rels)
 {
     const char *id = "source-publication";
     const char *params[] = {c->o->name};
-    PGresult *res = query(c, c->src, id,
-                          "SELECT has_database_privilege(current_database(), 'CREATE'), "
-                          "EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1), "
-                          "current_user, current_database()",
-                          1, params, 4, 1);
+    db_res *res = query(c, c->src, id,
+                        "SELECT has_database_privilege(current_database(), 'CREATE'), "
+                        "EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1), "
+                        "current_user, current_database()",
+                        1, params, 4, 1);
     if (!res)
         return;
     bool create = is_true(res, 0, 0), exists = is_true(res, 0, 1);
-    const char *role = PQgetvalue(res, 0, 2), *db = PQgetvalue(res, 0, 3);
+    const char *role = db_val(res, 0, 2), *db = db_val(res, 0, 3);
     if (exists && !c->dst_has_state) {
         char *fix = str_printf("choose another --name, or drop it on the source (DROP PUBLICATION "
                                "%s) if it is a leftover of pgbaton",
@@ -830,7 +829,7 @@ static void check_publication(check_ctx *c, const source_rels *rels)
             "to finish while one is missing",
             c->o->name, role);
     }
-    PQclear(res);
+    db_res_free(res);
 }
 
 static void check_source(check_ctx *c)
@@ -864,7 +863,7 @@ static void read_target_state(check_ctx *c)
     bool found = false;
     char *slot = NULL;
     if (!state_read_slot(c->dst, c->o->name, DB_QUIET, &found, &slot))
-        log_debug("target: reading pgbaton.migration: %s", c->dst->last_error);
+        log_debug("target: reading pgbaton.migration: %s", c->dst->err.text);
     else if (found) {
         c->dst_has_state = true;
         c->dst_state_slot = slot;
@@ -874,55 +873,55 @@ static void read_target_state(check_ctx *c)
 static void check_target_privileges(check_ctx *c)
 {
     const char *id = "target-create-privilege";
-    PGresult *res = query(c, c->dst, id, sql_check_target_privileges, 0, NULL, 7, 1);
+    db_res *res = query(c, c->dst, id, sql_check_target_privileges, 0, NULL, 7, 1);
     if (!res)
         return;
     bool super = is_true(res, 0, 0);
     bool db_create = is_true(res, 0, 1);
-    bool public_create = PQgetisnull(res, 0, 2) ? db_create : is_true(res, 0, 2);
-    const char *role = PQgetvalue(res, 0, 5), *dbname = PQgetvalue(res, 0, 6);
+    bool public_create = db_isnull(res, 0, 2) ? db_create : is_true(res, 0, 2);
+    const char *role = db_val(res, 0, 5), *dbname = db_val(res, 0, 6);
     free(c->dst_role_sql);
     c->dst_role_sql = xstrdup(role);
     if (super) {
-        add(c, id, CHECK_PASS, NULL, "role %s is a superuser on the target", PQgetvalue(res, 0, 3));
+        add(c, id, CHECK_PASS, NULL, "role %s is a superuser on the target", db_val(res, 0, 3));
     } else if (db_create && public_create) {
         add(c, id, CHECK_PASS, NULL,
             "role %s may create schemas in database %s and objects in schema public",
-            PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+            db_val(res, 0, 3), db_val(res, 0, 4));
     } else {
         char *fix =
             str_printf("as a superuser on the target, run GRANT CREATE ON DATABASE %s TO %s; "
                        "GRANT CREATE ON SCHEMA public TO %s (or make %s the database owner)",
                        dbname, role, role, role);
-        add(c, id, CHECK_FAIL, fix, "role %s lacks %s on the target", PQgetvalue(res, 0, 3),
+        add(c, id, CHECK_FAIL, fix, "role %s lacks %s on the target", db_val(res, 0, 3),
             !db_create && !public_create ? "CREATE on the database and on schema public"
             : !db_create                 ? "CREATE on the database"
                                          : "CREATE on schema public");
         free(fix);
     }
-    PQclear(res);
+    db_res_free(res);
 }
 
 /* SET session_replication_role = replica inside BEGIN ... ROLLBACK. */
 static void check_session_replication_role(check_ctx *c)
 {
     const char *id = "target-session-replication-role";
-    PGresult *res = db_exec(c->dst, DB_QUIET, "BEGIN", 0, NULL);
+    db_res *res = db_exec(c->dst, DB_QUIET, "BEGIN", 0, NULL);
     if (!res) {
         add(c, id, CHECK_FAIL, "run check again; if it persists, see the target's server log",
-            "could not start a transaction on the target: %s", c->dst->last_error);
+            "could not start a transaction on the target: %s", c->dst->err.text);
         return;
     }
-    PQclear(res);
+    db_res_free(res);
     res = db_exec(c->dst, DB_QUIET, "SET LOCAL session_replication_role = replica", 0, NULL);
     bool ok = res != NULL;
     bool denied = !ok && db_sqlstate_is(c->dst, SQLSTATE_INSUFFICIENT_PRIVILEGE);
-    char *err = ok ? NULL : xstrdup(c->dst->last_error ? c->dst->last_error : "");
-    PQclear(res);
+    char *err = ok ? NULL : xstrdup(db_errtext(c->dst, ""));
+    db_res_free(res);
     res = db_exec(c->dst, DB_QUIET, "ROLLBACK", 0, NULL);
-    PQclear(res);
+    db_res_free(res);
 
-    const char *user = PQuser(c->dst->pg);
+    const char *user = db_user(c->dst);
     if (ok) {
         add(c, id, CHECK_PASS, NULL, "role %s may set session_replication_role = replica", user);
     } else if (denied) {
@@ -949,10 +948,10 @@ static void check_session_replication_role(check_ctx *c)
 static void check_target_empty(check_ctx *c)
 {
     const char *id = "target-empty";
-    PGresult *res = query(c, c->dst, id, sql_check_target_tables, 0, NULL, 1, 0);
+    db_res *res = query(c, c->dst, id, sql_check_target_tables, 0, NULL, 1, 0);
     if (!res)
         return;
-    int n = PQntuples(res);
+    int n = db_nrows(res);
     if (c->dst_has_state) {
         add(c, id, CHECK_PASS, NULL,
             "the target holds pgbaton's state for migration %s; start will resume", c->o->name);
@@ -961,7 +960,7 @@ static void check_target_empty(check_ctx *c)
     } else {
         namelist tables = {0};
         for (int i = 0; i < n; i++)
-            names_add(&tables, PQgetvalue(res, i, 0));
+            names_add(&tables, db_val(res, i, 0));
         char *list = names_join(&tables);
         add(c, id, CHECK_FAIL,
             "point --target at an empty database (for example one made with CREATE DATABASE)",
@@ -969,7 +968,7 @@ static void check_target_empty(check_ctx *c)
         free(list);
         names_free(&tables);
     }
-    PQclear(res);
+    db_res_free(res);
 }
 
 static void check_target(check_ctx *c)
@@ -997,28 +996,28 @@ static void check_versions(check_ctx *c)
 static void check_extensions(check_ctx *c)
 {
     const char *id = "target-extensions";
-    PGresult *src = query(c, c->src, id, sql_check_source_extensions, 0, NULL, 2, 0);
+    db_res *src = query(c, c->src, id, sql_check_source_extensions, 0, NULL, 2, 0);
     if (!src)
         return;
-    PGresult *dst = query(c, c->dst, id, "SELECT name FROM pg_available_extensions", 0, NULL, 1, 0);
+    db_res *dst = query(c, c->dst, id, "SELECT name FROM pg_available_extensions", 0, NULL, 1, 0);
     if (!dst) {
-        PQclear(src);
+        db_res_free(src);
         return;
     }
     namelist missing = {0};
-    for (int i = 0; i < PQntuples(src); i++) {
-        const char *ext = PQgetvalue(src, i, 0);
+    for (int i = 0; i < db_nrows(src); i++) {
+        const char *ext = db_val(src, i, 0);
         bool found = false;
-        for (int j = 0; j < PQntuples(dst) && !found; j++)
-            found = strcmp(ext, PQgetvalue(dst, j, 0)) == 0;
+        for (int j = 0; j < db_nrows(dst) && !found; j++)
+            found = strcmp(ext, db_val(dst, j, 0)) == 0;
         if (!found)
             names_add(&missing, ext);
     }
-    if (PQntuples(src) == 0) {
+    if (db_nrows(src) == 0) {
         add(c, id, CHECK_PASS, NULL, "the source uses no extension beside plpgsql");
     } else if (missing.n == 0) {
-        add(c, id, CHECK_PASS, NULL, "%d source extension%s available on the target",
-            PQntuples(src), PQntuples(src) == 1 ? "" : "s");
+        add(c, id, CHECK_PASS, NULL, "%d source extension%s available on the target", db_nrows(src),
+            db_nrows(src) == 1 ? "" : "s");
     } else {
         char *list = names_join(&missing);
         add(c, id, CHECK_FAIL,
@@ -1028,8 +1027,8 @@ static void check_extensions(check_ctx *c)
         free(list);
     }
     names_free(&missing);
-    PQclear(src);
-    PQclear(dst);
+    db_res_free(src);
+    db_res_free(dst);
 }
 
 /* --- local client programs --------------------------------------------------- */

@@ -7,11 +7,11 @@
  */
 #include "conninfo.h"
 
+#include "db.h"
 #include "log.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,35 +200,17 @@ conninfo *conninfo_parse(const char *raw, char **errmsg)
 {
     *errmsg = NULL;
     char *perr = NULL;
-    PQconninfoOption *opts = PQconninfoParse(raw ? raw : "", &perr);
-    if (!opts) {
-        char *clean = unquote_fragments(perr ? perr : "out of memory");
-        size_t n = strlen(clean) + 64;
-        *errmsg = xmalloc(n);
-        snprintf(*errmsg, n, "%s", clean);
-        free(clean);
-        PQfreemem(perr);
+    conninfo *ci = xcalloc(1, sizeof *ci);
+    if (!db_conninfo_split(raw ? raw : "", &ci->keys, &ci->values, &perr)) {
+        *errmsg = unquote_fragments(perr ? perr : "out of memory");
+        free(perr);
+        free(ci);
         register_raw_password(raw ? raw : "");
         return NULL;
     }
-    conninfo *ci = xcalloc(1, sizeof *ci);
-    int count = 0;
-    for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (o->val && *o->val)
-            count++;
-    ci->keys = xcalloc((size_t)count + 1, sizeof(char *));
-    ci->values = xcalloc((size_t)count + 1, sizeof(char *));
-    int i = 0;
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        if (!o->val || !*o->val)
-            continue;
-        ci->keys[i] = xstrdup(o->keyword);
-        ci->values[i] = xstrdup(o->val);
-        if (strcmp(o->keyword, "password") == 0)
-            log_add_secret(o->val);
-        i++;
-    }
-    PQconninfoFree(opts);
+    for (int i = 0; ci->keys[i]; i++)
+        if (strcmp(ci->keys[i], "password") == 0)
+            log_add_secret(ci->values[i]);
     register_raw_password(raw);
     ci->masked = conninfo_mask(raw);
     return ci;

@@ -46,6 +46,7 @@
  */
 #include "copy.h"
 
+#include "db_async.h"
 #include "largeobj.h"
 #include "log.h"
 #include "mono.h"
@@ -82,72 +83,72 @@ static copy_table *find_table(copy_plan *plan, unsigned oid)
 static bool load_tables(db_conn *snap, copy_table_filter selected, const void *selected_arg,
                         bool binary_allowed, copy_plan *plan)
 {
-    PGresult *res = db_exec(snap, DB_LOG, sql_copy_tables, 0, NULL);
+    db_res *res = db_exec(snap, DB_LOG, sql_copy_tables, 0, NULL);
     if (!res)
         return false;
     if (!db_check_shape(snap, res, 9, 0, "table list")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    plan->ntables = PQntuples(res);
+    plan->ntables = db_nrows(res);
     plan->tables = xcalloc((size_t)plan->ntables + 1, sizeof(copy_table));
     for (int i = 0; i < plan->ntables; i++) {
         copy_table *t = &plan->tables[i];
-        t->oid = (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10);
-        t->schema = xstrdup(PQgetvalue(res, i, 1));
-        t->name = xstrdup(PQgetvalue(res, i, 2));
+        t->oid = (unsigned)strtoul(db_val(res, i, 0), NULL, 10);
+        t->schema = xstrdup(db_val(res, i, 1));
+        t->name = xstrdup(db_val(res, i, 2));
         t->qname = db_quote_qualified(t->schema, t->name);
-        t->relkind = PQgetvalue(res, i, 3)[0];
-        t->size_bytes = strtoll(PQgetvalue(res, i, 4), NULL, 10);
-        t->pages = strtoll(PQgetvalue(res, i, 5), NULL, 10);
-        t->est_rows = strtoll(PQgetvalue(res, i, 6), NULL, 10);
-        t->columns = xstrdup(PQgetvalue(res, i, 7));
-        t->binary = binary_allowed && strcmp(PQgetvalue(res, i, 8), "t") == 0;
+        t->relkind = db_val(res, i, 3)[0];
+        t->size_bytes = strtoll(db_val(res, i, 4), NULL, 10);
+        t->pages = strtoll(db_val(res, i, 5), NULL, 10);
+        t->est_rows = strtoll(db_val(res, i, 6), NULL, 10);
+        t->columns = xstrdup(db_val(res, i, 7));
+        t->binary = binary_allowed && strcmp(db_val(res, i, 8), "t") == 0;
         t->selected = selected(selected_arg, t->schema, t->name);
         t->state = "pending";
     }
-    PQclear(res);
+    db_res_free(res);
     return true;
 }
 
 static bool load_indexes(db_conn *snap, copy_plan *plan)
 {
-    PGresult *res = db_exec(snap, DB_LOG, sql_copy_indexes, 0, NULL);
+    db_res *res = db_exec(snap, DB_LOG, sql_copy_indexes, 0, NULL);
     if (!res)
         return false;
     if (!db_check_shape(snap, res, 5, 0, "index list")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    for (int i = 0; i < PQntuples(res); i++) {
-        copy_table *t = find_table(plan, (unsigned)strtoul(PQgetvalue(res, i, 0), NULL, 10));
+    for (int i = 0; i < db_nrows(res); i++) {
+        copy_table *t = find_table(plan, (unsigned)strtoul(db_val(res, i, 0), NULL, 10));
         if (!t || !t->selected)
             continue;
         t->indexes = xrealloc(t->indexes, (size_t)(t->nindexes + 1) * sizeof(copy_index));
         copy_index *ix = &t->indexes[t->nindexes++];
-        ix->catalog_oid = (unsigned)strtoul(PQgetvalue(res, i, 1), NULL, 10);
-        ix->object_oid = (unsigned)strtoul(PQgetvalue(res, i, 2), NULL, 10);
-        ix->name = xstrdup(PQgetvalue(res, i, 3));
-        ix->sql = xstrdup(PQgetvalue(res, i, 4));
+        ix->catalog_oid = (unsigned)strtoul(db_val(res, i, 1), NULL, 10);
+        ix->object_oid = (unsigned)strtoul(db_val(res, i, 2), NULL, 10);
+        ix->name = xstrdup(db_val(res, i, 3));
+        ix->sql = xstrdup(db_val(res, i, 4));
     }
-    PQclear(res);
+    db_res_free(res);
     return true;
 }
 
 static bool load_large_objects(db_conn *snap, copy_plan *plan)
 {
-    PGresult *res = db_exec(snap, DB_LOG,
-                            "SELECT count(*), pg_relation_size('pg_largeobject') "
-                            "FROM pg_largeobject_metadata",
-                            0, NULL);
+    db_res *res = db_exec(snap, DB_LOG,
+                          "SELECT count(*), pg_relation_size('pg_largeobject') "
+                          "FROM pg_largeobject_metadata",
+                          0, NULL);
     if (!res)
         return false;
     bool ok = db_check_shape(snap, res, 2, 1, "large object count");
     if (ok) {
-        plan->lo_count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        plan->lo_bytes = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        plan->lo_count = strtoll(db_val(res, 0, 0), NULL, 10);
+        plan->lo_bytes = strtoll(db_val(res, 0, 1), NULL, 10);
     }
-    PQclear(res);
+    db_res_free(res);
     return ok;
 }
 
@@ -370,17 +371,6 @@ static void publish(copy_shared *sh, copy_table *t, int64_t delta, int64_t msgs)
     pthread_mutex_unlock(&sh->lock);
 }
 
-/* Start COPY SQL on DB and expect STATUS (COPY_IN / COPY_OUT). */
-static bool start_copy(db_conn *db, const char *sql, ExecStatusType want, const char *what)
-{
-    PGresult *res = PQexec(db->pg, sql);
-    bool ok = res && PQresultStatus(res) == want;
-    if (!ok)
-        db_report(db, DB_LOG, res, what);
-    PQclear(res);
-    return ok;
-}
-
 /* Stream COPY data from w->src to w->dst until the end of the COPY. */
 static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
 {
@@ -390,26 +380,26 @@ static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
         if (atomic_load(&w->sh->abort_flag))
             return false;
         char *row = NULL;
-        int n = PQgetCopyData(w->src->pg, &row, 0);
-        if (n == -1)
+        int n = db_copy_get(w->src, &row, false);
+        if (n == DB_COPY_DONE)
             break;
         if (n < 0) {
             db_report(w->src, DB_LOG, NULL, t->qname);
             return false;
         }
         if (used + (size_t)n > COPY_BUFSZ && used > 0) {
-            if (PQputCopyData(w->dst->pg, w->buf, (int)used) != 1)
+            if (!db_copy_put(w->dst, w->buf, (int)used))
                 goto put_failed;
             used = 0;
         }
         if ((size_t)n > COPY_BUFSZ) {
-            if (PQputCopyData(w->dst->pg, row, n) != 1)
+            if (!db_copy_put(w->dst, row, n))
                 goto put_failed;
         } else {
             memcpy(w->buf + used, row, (size_t)n);
             used += (size_t)n;
         }
-        PQfreemem(row);
+        db_copy_free(row);
         row = NULL;
         msgs++;
         unpublished += n;
@@ -420,11 +410,11 @@ static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
         }
         continue;
     put_failed:
-        PQfreemem(row);
+        db_copy_free(row);
         db_report(w->dst, DB_LOG, NULL, t->qname);
         return false;
     }
-    if (used > 0 && PQputCopyData(w->dst->pg, w->buf, (int)used) != 1) {
+    if (used > 0 && !db_copy_put(w->dst, w->buf, (int)used)) {
         db_report(w->dst, DB_LOG, NULL, t->qname);
         return false;
     }
@@ -483,12 +473,12 @@ static bool run_copy(worker *w, const work_item *it)
         snprintf(trunc, sizeof trunc, "BEGIN; TRUNCATE ONLY %s", t->qname);
         ok = db_command(w->dst, trunc);
     }
-    ok = ok && start_copy(w->dst, tsql, PGRES_COPY_IN, t->qname) &&
-         start_copy(w->src, ssql, PGRES_COPY_OUT, t->qname);
+    ok = ok && db_copy_start(w->dst, DB_LOG, tsql, DB_RES_COPY_IN, t->qname) &&
+         db_copy_start(w->src, DB_LOG, ssql, DB_RES_COPY_OUT, t->qname);
     int64_t msgs = 0, rows = 0;
     ok = ok && pump(w, t, &msgs) && db_copy_finish(w->src, t->qname, NULL);
     if (ok) {
-        if (PQputCopyEnd(w->dst->pg, NULL) != 1) {
+        if (!db_copy_end(w->dst, NULL)) {
             db_report(w->dst, DB_LOG, NULL, t->qname);
             ok = false;
         }
@@ -567,9 +557,8 @@ static bool worker_body(worker_slot *slot, void *arg)
                 /* once the pool stops, failures are its cancellations */
                 if (!worker_stopping(slot))
                     worker_pool_fail(pool, "copy of %s failed: %s", item_label(sh, &it),
-                                     w->dst->last_error   ? w->dst->last_error
-                                     : w->src->last_error ? w->src->last_error
-                                                          : "see above");
+                                     w->dst->err.text ? w->dst->err.text
+                                                      : db_errtext(w->src, "see above"));
                 pthread_mutex_lock(&sh->lock);
                 if (it.kind != ITEM_LARGEOBJ) {
                     sh->plan->tables[it.table].state = "failed";

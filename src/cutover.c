@@ -50,6 +50,7 @@
  */
 #include "analyze.h"
 #include "cli.h"
+#include "db_async.h"
 #include "filter.h"
 #include "freeze.h"
 #include "log.h"
@@ -132,8 +133,8 @@ static bool fail(cutover_ctx *c, const char *step, const char *fmt, ...)
  * shape (db_check_shape logged that), saying so. */
 static bool fail_db(cutover_ctx *c, const char *step, db_conn *db, const char *what)
 {
-    if (db->last_error)
-        return fail(c, step, "%s: %s failed: %s", db_side_name(db->side), what, db->last_error);
+    if (db->err.text)
+        return fail(c, step, "%s: %s failed: %s", db_side_name(db->side), what, db->err.text);
     return fail(c, step, "%s: %s failed: unexpected answer from the server", db_side_name(db->side),
                 what);
 }
@@ -359,24 +360,24 @@ static bool list_unlogged(cutover_ctx *c)
     if (!list)
         return fail_db(c, "unlogged tables", c->tgt, "listing the migration's tables");
     const char *p2[1] = {list};
-    PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_unlogged, 1, p2);
+    db_res *r = db_exec(c->src, DB_LOG, sql_cutover_unlogged, 1, p2);
     free(list);
     if (!r || !db_check_shape(c->src, r, 4, 0, "unlogged table list")) {
-        PQclear(r);
+        db_res_free(r);
         return fail_db(c, "unlogged tables", c->src, "listing the unlogged tables");
     }
     unlogged_free(c); /* a resumed run lists them again */
-    c->nunlogged = PQntuples(r);
+    c->nunlogged = db_nrows(r);
     c->unlogged = xcalloc((size_t)c->nunlogged + 1, sizeof *c->unlogged);
     for (int i = 0; i < c->nunlogged; i++) {
         unlogged_table *u = &c->unlogged[i];
-        u->schema = xstrdup(PQgetvalue(r, i, 0));
-        u->name = xstrdup(PQgetvalue(r, i, 1));
-        u->size = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-        u->columns = xstrdup(PQgetvalue(r, i, 3));
+        u->schema = xstrdup(db_val(r, i, 0));
+        u->name = xstrdup(db_val(r, i, 1));
+        u->size = strtoll(db_val(r, i, 2), NULL, 10);
+        u->columns = xstrdup(db_val(r, i, 3));
         u->recopied = c->o->unlogged_recopy_max > 0 && u->size <= c->o->unlogged_recopy_max;
     }
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 
@@ -400,16 +401,6 @@ static bool recopy_settings(cutover_ctx *c, db_conn *db, const char *encoding, b
            (!target || db_command(db, "SET LOCAL session_replication_role = replica"));
 }
 
-static bool recopy_start(db_conn *db, const char *sql, ExecStatusType want, const char *what)
-{
-    PGresult *res = PQexec(db->pg, sql);
-    bool ok = res && PQresultStatus(res) == want;
-    if (!ok)
-        db_report(db, DB_LOG, res, what);
-    PQclear(res);
-    return ok;
-}
-
 /* Copy U from the source's COPY TO STDOUT into the target's COPY FROM
  * STDIN, in the open transactions of the cutover's sessions. */
 static bool recopy_one(cutover_ctx *c, unlogged_table *u)
@@ -421,24 +412,24 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
     char *tsql = str_printf("COPY %s%s%s%s FROM STDIN", qual, open, u->columns, close);
     long long bytes = 0;
     int64_t rows = 0;
-    bool in_copy = recopy_start(c->tgt, tsql, PGRES_COPY_IN, qual);
+    bool in_copy = db_copy_start(c->tgt, DB_LOG, tsql, DB_RES_COPY_IN, qual);
     bool ok =
         in_copy || fail_db(c, "unlogged tables", c->tgt, "starting the COPY of an unlogged table");
-    ok = ok && (recopy_start(c->src, ssql, PGRES_COPY_OUT, qual) ||
+    ok = ok && (db_copy_start(c->src, DB_LOG, ssql, DB_RES_COPY_OUT, qual) ||
                 fail_db(c, "unlogged tables", c->src, "starting the COPY of an unlogged table"));
     while (ok) {
         char *row = NULL;
-        int n = PQgetCopyData(c->src->pg, &row, 0);
-        if (n == -1)
+        int n = db_copy_get(c->src, &row, false);
+        if (n == DB_COPY_DONE)
             break;
         if (n < 0) {
             db_report(c->src, DB_LOG, NULL, qual);
             ok = fail_db(c, "unlogged tables", c->src, "reading an unlogged table");
             break;
         }
-        int put = PQputCopyData(c->tgt->pg, row, n);
-        PQfreemem(row);
-        if (put != 1) {
+        bool put = db_copy_put(c->tgt, row, n);
+        db_copy_free(row);
+        if (!put) {
             db_report(c->tgt, DB_LOG, NULL, qual);
             ok = fail_db(c, "unlogged tables", c->tgt, "writing an unlogged table");
         }
@@ -456,7 +447,7 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
                  : fail_db(c, "unlogged tables", c->src, "reading an unlogged table");
     if (in_copy) {
         /* end the target's COPY; abandon it when the source side failed */
-        if (PQputCopyEnd(c->tgt->pg, ok ? NULL : "pgbaton cutover: copy abandoned") != 1 && ok) {
+        if (!db_copy_end(c->tgt, ok ? NULL : "pgbaton cutover: copy abandoned") && ok) {
             db_report(c->tgt, DB_LOG, NULL, qual);
             ok = fail_db(c, "unlogged tables", c->tgt, "ending the COPY of an unlogged table");
         }
@@ -488,8 +479,8 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
  * rollback of the cutover then reconnects). */
 static void recopy_abandon(db_conn *db)
 {
-    PGTransactionStatusType ts = PQtransactionStatus(db->pg);
-    if ((ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) && !db_command(db, "ROLLBACK"))
+    db_txn_state ts = db_txn(db);
+    if ((ts == DB_TXN_OPEN || ts == DB_TXN_FAILED) && !db_command(db, "ROLLBACK"))
         log_warn("%s: could not roll back the copy of the unlogged tables (the rollback of the "
                  "cutover reconnects)",
                  db_side_name(db->side));
@@ -595,12 +586,12 @@ static bool copy_one_sequence(cutover_ctx *c, const char *schema, const char *na
     char *sql = str_printf("SELECT last_value::text, is_called FROM %s", qual);
     char *what = str_printf("reading sequence %s", qual);
     bool ok = false;
-    PGresult *r = db_exec(c->src, DB_LOG, sql, 0, NULL);
+    db_res *r = db_exec(c->src, DB_LOG, sql, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 1, "sequence value")) {
         fail_db(c, "sequences", c->src, what);
         goto out;
     }
-    const char *params[3] = {qual, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)};
+    const char *params[3] = {qual, db_val(r, 0, 0), db_val(r, 0, 1)};
     bool missing = false;
     char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, params, &missing);
     if (!exists && !missing) {
@@ -618,7 +609,7 @@ static bool copy_one_sequence(cutover_ctx *c, const char *schema, const char *na
     }
     free(exists);
 out:
-    PQclear(r);
+    db_res_free(r);
     free(what);
     free(qual);
     free(sql);
@@ -627,17 +618,17 @@ out:
 
 static bool copy_sequences(cutover_ctx *c)
 {
-    PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_sequences, 0, NULL);
+    db_res *r = db_exec(c->src, DB_LOG, sql_cutover_sequences, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "sequence list")) {
-        PQclear(r);
+        db_res_free(r);
         return fail_db(c, "sequences", c->src, "listing the sequences");
     }
     bool ok = db_command(c->tgt, "BEGIN") || fail_db(c, "sequences", c->tgt, "BEGIN");
     bool in_txn = ok;
-    for (int i = 0; ok && i < PQntuples(r); i++)
+    for (int i = 0; ok && i < db_nrows(r); i++)
         ok = !past_deadline(c, "sequences") &&
-             copy_one_sequence(c, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-    PQclear(r);
+             copy_one_sequence(c, db_val(r, i, 0), db_val(r, i, 1));
+    db_res_free(r);
     if (ok)
         ok = db_command(c->tgt, "COMMIT") ||
              fail_db(c, "sequences", c->tgt, "committing the sequence values");
@@ -653,15 +644,15 @@ static bool copy_sequences(cutover_ctx *c)
  * source has populated (those the migration left out are skipped). */
 static bool refresh_matviews(cutover_ctx *c)
 {
-    PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_matviews, 0, NULL);
+    db_res *r = db_exec(c->src, DB_LOG, sql_cutover_matviews, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "materialized view list")) {
-        PQclear(r);
+        db_res_free(r);
         return fail_db(c, "materialized views", c->src, "listing the materialized views");
     }
     int refreshed = 0;
     bool ok = true;
-    for (int i = 0; ok && i < PQntuples(r); i++) {
-        char *qual = db_quote_qualified(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    for (int i = 0; ok && i < db_nrows(r); i++) {
+        char *qual = db_quote_qualified(db_val(r, i, 0), db_val(r, i, 1));
         char *sql = str_printf("REFRESH MATERIALIZED VIEW %s", qual);
         const char *params[1] = {qual};
         bool missing = false;
@@ -670,7 +661,7 @@ static bool refresh_matviews(cutover_ctx *c)
             ok = !past_deadline(c, "materialized views") &&
                  (db_command(c->tgt, sql) ||
                   fail(c, "materialized views", "target: REFRESH MATERIALIZED VIEW %s failed: %s",
-                       qual, c->tgt->last_error ? c->tgt->last_error : "?"));
+                       qual, db_errtext(c->tgt, "?")));
             refreshed += ok;
         } else if (!missing) {
             ok = fail_db(c, "materialized views", c->tgt, "looking up a materialized view");
@@ -679,7 +670,7 @@ static bool refresh_matviews(cutover_ctx *c)
         free(qual);
         free(sql);
     }
-    PQclear(r);
+    db_res_free(r);
     if (ok && refreshed > 0)
         log_info("step 5/7: refreshed %d materialized view(s) on the target", refreshed);
     return ok;
@@ -689,7 +680,7 @@ static bool refresh_matviews(cutover_ctx *c)
 
 typedef struct count_job {
     db_conn *db;       /* borrowed; used by this thread only */
-    PGresult *tables;  /* borrowed: (schema, table) rows */
+    db_res *tables;    /* borrowed: (schema, table) rows */
     long long *counts; /* owned by the caller, one per table */
     int failed_at;     /* index of the failing table, -1 when none */
 } count_job;
@@ -697,8 +688,8 @@ typedef struct count_job {
 static void *count_worker(void *arg)
 {
     count_job *j = arg;
-    for (int i = 0; i < PQntuples(j->tables); i++) {
-        char *qual = db_quote_qualified(PQgetvalue(j->tables, i, 0), PQgetvalue(j->tables, i, 1));
+    for (int i = 0; i < db_nrows(j->tables); i++) {
+        char *qual = db_quote_qualified(db_val(j->tables, i, 0), db_val(j->tables, i, 1));
         char *sql = str_printf("SELECT count(*) FROM ONLY %s", qual);
         char *v = db_scalar(j->db, sql, 0, NULL, NULL);
         free(sql);
@@ -715,21 +706,21 @@ static void *count_worker(void *arg)
 
 /* The tables to compare: the migration's, else the source's. NULL with
  * c->error set on failure. */
-static PGresult *count_table_list(cutover_ctx *c)
+static db_res *count_table_list(cutover_ctx *c)
 {
     const char *params[1] = {c->o->name};
-    PGresult *r = db_exec(c->tgt, DB_LOG, sql_cutover_tables, 1, params);
+    db_res *r = db_exec(c->tgt, DB_LOG, sql_cutover_tables, 1, params);
     if (!r || !db_check_shape(c->tgt, r, 2, 0, "table list")) {
-        PQclear(r);
+        db_res_free(r);
         fail_db(c, "row counts", c->tgt, "listing the migration's tables");
         return NULL;
     }
-    if (PQntuples(r) > 0)
+    if (db_nrows(r) > 0)
         return r;
-    PQclear(r);
+    db_res_free(r);
     r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
-        PQclear(r);
+        db_res_free(r);
         fail_db(c, "row counts", c->src, "listing the tables");
         return NULL;
     }
@@ -746,7 +737,7 @@ static bool set_statement_timeout(db_conn *db, double seconds)
 
 /* Count on both sides at once, one thread per side. False with c->error set
  * when a thread cannot start or a count fails. */
-static bool run_counts(cutover_ctx *c, PGresult *tables, count_job jobs[2])
+static bool run_counts(cutover_ctx *c, db_res *tables, count_job jobs[2])
 {
     pthread_t th[2];
     int started = 0;
@@ -771,8 +762,8 @@ static bool run_counts(cutover_ctx *c, PGresult *tables, count_job jobs[2])
         count_job *j = &jobs[k];
         if (j->failed_at < 0)
             continue;
-        const char *schema = PQgetvalue(tables, j->failed_at, 0);
-        const char *table = PQgetvalue(tables, j->failed_at, 1);
+        const char *schema = db_val(tables, j->failed_at, 0);
+        const char *table = db_val(tables, j->failed_at, 1);
         if (db_sqlstate_is(j->db, SQLSTATE_QUERY_CANCELED))
             ok = fail(c, "row counts",
                       "counting %s.%s on the %s did not finish before --timeout (%.0f s); give "
@@ -780,8 +771,7 @@ static bool run_counts(cutover_ctx *c, PGresult *tables, count_job jobs[2])
                       schema, table, db_side_name(j->db->side), c->o->timeout);
         else
             ok = fail(c, "row counts", "counting %s.%s on the %s failed: %s", schema, table,
-                      db_side_name(j->db->side),
-                      j->db->last_error ? j->db->last_error : "unexpected answer");
+                      db_side_name(j->db->side), db_errtext(j->db, "unexpected answer"));
     }
     return ok;
 }
@@ -793,10 +783,10 @@ static bool compare_counts(cutover_ctx *c)
         return true;
     }
     double t0 = mono_now();
-    PGresult *tables = count_table_list(c);
+    db_res *tables = count_table_list(c);
     if (!tables)
         return false;
-    int n = PQntuples(tables);
+    int n = db_nrows(tables);
     count_job jobs[2] = {
         {.db = c->src,
          .tables = tables,
@@ -814,13 +804,13 @@ static bool compare_counts(cutover_ctx *c)
             ok = fail_db(c, "row counts", jobs[k].db, "setting statement_timeout for the counts");
     ok = ok && run_counts(c, tables, jobs);
     for (int i = 0; ok && i < n; i++)
-        if (!unlogged_counted(c, PQgetvalue(tables, i, 0), PQgetvalue(tables, i, 1),
-                              jobs[0].counts[i], jobs[1].counts[i]) &&
+        if (!unlogged_counted(c, db_val(tables, i, 0), db_val(tables, i, 1), jobs[0].counts[i],
+                              jobs[1].counts[i]) &&
             jobs[0].counts[i] != jobs[1].counts[i])
             ok = fail(c, "row counts",
                       "table %s.%s has %lld rows on the source, %lld on the target (see `pgbaton "
                       "verify` for the difference)",
-                      PQgetvalue(tables, i, 0), PQgetvalue(tables, i, 1), jobs[0].counts[i],
+                      db_val(tables, i, 0), db_val(tables, i, 1), jobs[0].counts[i],
                       jobs[1].counts[i]);
     /* a failed count leaves the session usable: give it its own timeout back */
     for (int k = 0; k < 2; k++)
@@ -833,7 +823,7 @@ static bool compare_counts(cutover_ctx *c)
                  c->count_ms);
     free(jobs[0].counts);
     free(jobs[1].counts);
-    PQclear(tables);
+    db_res_free(tables);
     return ok;
 }
 
@@ -989,9 +979,9 @@ static void report_exec_failure(int status)
  * NULL again when this reconnect fails too (logged). */
 static db_conn *usable_session(db_conn **db, const conninfo *ci, db_side side)
 {
-    if (*db && PQstatus((*db)->pg) == CONNECTION_OK) {
-        PGTransactionStatusType ts = PQtransactionStatus((*db)->pg);
-        if (ts == PQTRANS_IDLE || (ts != PQTRANS_ACTIVE && db_command(*db, "ROLLBACK")))
+    if (*db && db_alive(*db)) {
+        db_txn_state ts = db_txn(*db);
+        if (ts == DB_TXN_IDLE || (ts != DB_TXN_ACTIVE && db_command(*db, "ROLLBACK")))
             return *db;
     }
     db_close(*db);
@@ -1118,38 +1108,38 @@ static bool check_published(cutover_ctx *c)
     pgb_options fo = {0};
     filter_adopt_stored(&fo, stored);
     free(stored);
-    PGresult *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
+    db_res *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
-        PQclear(r);
+        db_res_free(r);
         filter_lists_free(&fo);
         return fail_db(c, step, c->src, "listing the tables");
     }
-    int n = PQntuples(r), k = 0;
-    char **schemas = xcalloc((size_t)n + 1, sizeof *schemas);
-    char **tables = xcalloc((size_t)n + 1, sizeof *tables);
+    int n = db_nrows(r), k = 0;
+    const char **schemas = xcalloc((size_t)n + 1, sizeof *schemas);
+    const char **tables = xcalloc((size_t)n + 1, sizeof *tables);
     for (int i = 0; i < n; i++) {
-        if (!filter_table_selected(&fo, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)))
+        if (!filter_table_selected(&fo, db_val(r, i, 0), db_val(r, i, 1)))
             continue;
-        schemas[k] = PQgetvalue(r, i, 0);
-        tables[k++] = PQgetvalue(r, i, 1);
+        schemas[k] = db_val(r, i, 0);
+        tables[k++] = db_val(r, i, 1);
     }
     char *as = db_text_array(schemas, k), *at = db_text_array(tables, k);
     const char *params[3] = {c->publication, as, at};
-    PGresult *m = db_exec(c->src, DB_LOG, sql_publication_missing, 3, params);
+    db_res *m = db_exec(c->src, DB_LOG, sql_publication_missing, 3, params);
     bool ok = m && db_check_shape(c->src, m, 1, 0, "missing tables");
     if (!ok)
         fail_db(c, step, c->src, "comparing the tables with the publication");
-    else if (PQntuples(m) > 0)
+    else if (db_nrows(m) > 0)
         ok = fail(c, step,
                   "schema change detected on the source: table %s%s is not in the publication "
                   "%s (created after `pgbaton start`?), so none of its changes were streamed and "
                   "the target does not have them: create it on the target with the same "
                   "definition and copy its rows, ALTER PUBLICATION %s ADD TABLE it on the "
                   "source (or drop it there if it is not needed), then run the cutover again",
-                  PQgetvalue(m, 0, 0), PQntuples(m) > 1 ? " (and others)" : "", c->publication,
+                  db_val(m, 0, 0), db_nrows(m) > 1 ? " (and others)" : "", c->publication,
                   c->publication);
-    PQclear(m);
-    PQclear(r);
+    db_res_free(m);
+    db_res_free(r);
     free(as);
     free(at);
     free(schemas);

@@ -1,8 +1,8 @@
 /*
  * src/db.c — the one libpq wrapper: connections, queries, errors.
  *
- * Errors are kept on the connection (SQLSTATE + redacted text) and logged
- * here, prefixed by the side ("target: ERROR: duplicate key ... (SQLSTATE
+ * Errors are kept on the connection (db->err: SQLSTATE, fields, redacted
+ * text) and logged here, prefixed by the side ("target: ERROR: duplicate key ... (SQLSTATE
  * 23505)"), so that no other module formats libpq failures.
  */
 #include "db.h"
@@ -10,6 +10,7 @@
 #include "log.h"
 #include "xalloc.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,34 @@
     "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex "                \
     "-c IntervalStyle=postgres -c statement_timeout=0 "                                            \
     "-c idle_in_transaction_session_timeout=0"
+
+bool db_conninfo_split(const char *raw, char ***keys, char ***values, char **err)
+{
+    *err = NULL;
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(raw, &perr);
+    if (!opts) {
+        *err = xstrdup(perr ? perr : "out of memory");
+        PQfreemem(perr);
+        return false;
+    }
+    int count = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && *o->val)
+            count++;
+    *keys = xcalloc((size_t)count + 1, sizeof(char *));
+    *values = xcalloc((size_t)count + 1, sizeof(char *));
+    int i = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        (*keys)[i] = xstrdup(o->keyword);
+        (*values)[i] = xstrdup(o->val);
+        i++;
+    }
+    PQconninfoFree(opts);
+    return true;
+}
 
 const char *db_side_name(db_side side)
 {
@@ -249,21 +278,49 @@ void db_close(db_conn *db)
     if (!db)
         return;
     PQfinish(db->pg);
-    free(db->last_error);
+    db_clear_error(db);
     free(db);
 }
 
 void db_clear_error(db_conn *db)
 {
-    db->sqlstate[0] = '\0';
-    free(db->last_error);
-    db->last_error = NULL;
+    db_error *e = &db->err;
+    e->sqlstate[0] = '\0';
+    char **owned[] = {&e->message, &e->detail, &e->hint,   &e->constraint,
+                      &e->schema,  &e->table,  &e->column, &e->text};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+        free(*owned[i]);
+        *owned[i] = NULL;
+    }
 }
 
-void db_report(db_conn *db, db_errmode em, const PGresult *res, const char *context)
+/* RES's field CODE, malloc'd (redacted when REDACT), or NULL when absent. */
+static char *error_field(const PGresult *res, int code, bool redact)
 {
+    const char *v = res ? PQresultErrorField(res, code) : NULL;
+    if (!v || !*v)
+        return NULL;
+    char *line = one_line(v);
+    if (!redact)
+        return line;
+    char *clean = log_redact(line);
+    free(line);
+    return clean;
+}
+
+void db_report(db_conn *db, db_errmode em, const db_res *res, const char *context)
+{
+    db_clear_error(db);
+    db_error *e = &db->err;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "");
+    snprintf(e->sqlstate, sizeof e->sqlstate, "%s", state ? state : "");
+    e->message = error_field(res, PG_DIAG_MESSAGE_PRIMARY, true);
+    e->detail = error_field(res, PG_DIAG_MESSAGE_DETAIL, true);
+    e->hint = error_field(res, PG_DIAG_MESSAGE_HINT, true);
+    e->constraint = error_field(res, PG_DIAG_CONSTRAINT_NAME, false);
+    e->schema = error_field(res, PG_DIAG_SCHEMA_NAME, false);
+    e->table = error_field(res, PG_DIAG_TABLE_NAME, false);
+    e->column = error_field(res, PG_DIAG_COLUMN_NAME, false);
     const char *text = res ? PQresultErrorMessage(res) : NULL;
     if (!text || !*text)
         text = PQerrorMessage(db->pg);
@@ -271,24 +328,24 @@ void db_report(db_conn *db, db_errmode em, const PGresult *res, const char *cont
     char *clean = log_redact(line);
     free(line);
 
+    if (!e->message)
+        e->message = xstrdup(clean);
     size_t len = strlen(clean) + (context ? strlen(context) : 0) + 64;
-    free(db->last_error);
-    db->last_error = xmalloc(len);
+    e->text = xmalloc(len);
     if (state && context)
-        snprintf(db->last_error, len, "%s: %s (SQLSTATE %s)", context, clean, state);
+        snprintf(e->text, len, "%s: %s (SQLSTATE %s)", context, clean, state);
     else if (state)
-        snprintf(db->last_error, len, "%s (SQLSTATE %s)", clean, state);
+        snprintf(e->text, len, "%s (SQLSTATE %s)", clean, state);
     else if (context)
-        snprintf(db->last_error, len, "%s: %s", context, clean);
+        snprintf(e->text, len, "%s: %s", context, clean);
     else
-        snprintf(db->last_error, len, "%s", clean);
+        snprintf(e->text, len, "%s", clean);
     free(clean);
     if (em == DB_LOG)
-        log_error("%s: %s", db_side_name(db->side), db->last_error);
+        log_error("%s: %s", db_side_name(db->side), e->text);
 }
 
-PGresult *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams,
-                  const char *const *params)
+db_res *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams, const char *const *params)
 {
     db_clear_error(db);
     PGresult *res = nparams > 0 ? PQexecParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0)
@@ -365,7 +422,7 @@ bool db_copy_finish(db_conn *db, const char *what, int64_t *rows)
     return ok;
 }
 
-bool db_check_shape(db_conn *db, const PGresult *res, int ncols, int minrows, const char *what)
+bool db_check_shape(db_conn *db, const db_res *res, int ncols, int minrows, const char *what)
 {
     if (PQnfields(res) == ncols && PQntuples(res) >= minrows)
         return true;
@@ -377,7 +434,43 @@ bool db_check_shape(db_conn *db, const PGresult *res, int ncols, int minrows, co
 
 bool db_sqlstate_is(const db_conn *db, const char *state)
 {
-    return strcmp(db->sqlstate, state) == 0;
+    return strcmp(db->err.sqlstate, state) == 0;
+}
+
+const char *db_errtext(const db_conn *db, const char *fallback)
+{
+    return db->err.text ? db->err.text : fallback;
+}
+
+const char *db_parameter(const db_conn *db, const char *name)
+{
+    return PQparameterStatus(db->pg, name);
+}
+
+const char *db_user(const db_conn *db)
+{
+    return PQuser(db->pg);
+}
+
+bool db_alive(const db_conn *db)
+{
+    return PQstatus(db->pg) != CONNECTION_BAD;
+}
+
+db_txn_state db_txn(const db_conn *db)
+{
+    switch (PQtransactionStatus(db->pg)) {
+    case PQTRANS_IDLE:
+        return DB_TXN_IDLE;
+    case PQTRANS_ACTIVE:
+        return DB_TXN_ACTIVE;
+    case PQTRANS_INTRANS:
+        return DB_TXN_OPEN;
+    case PQTRANS_INERROR:
+        return DB_TXN_FAILED;
+    default:
+        return DB_TXN_UNKNOWN;
+    }
 }
 
 int db_server_version(const db_conn *db)
@@ -434,7 +527,7 @@ char *db_quote_literal(const char *value)
     return out;
 }
 
-char *db_text_array(char *const *items, int n)
+char *db_text_array(const char *const *items, int n)
 {
     size_t cap = 3;
     for (int i = 0; i < n; i++)
@@ -494,7 +587,65 @@ void db_canceller_free(db_canceller *c)
     free(c);
 }
 
-lsn_t db_lsn_cell(const PGresult *res, int col)
+/* ---- reading a result ------------------------------------------------------- */
+
+int db_nrows(const db_res *res)
+{
+    return PQntuples(res);
+}
+
+int db_ncols(const db_res *res)
+{
+    return PQnfields(res);
+}
+
+const char *db_val(const db_res *res, int row, int col)
+{
+    return PQgetvalue(res, row, col);
+}
+
+bool db_isnull(const db_res *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) != 0;
+}
+
+long long db_cmd_rows(const db_res *res)
+{
+    const char *n = PQcmdTuples((db_res *)res);
+    return n && *n ? strtoll(n, NULL, 10) : -1;
+}
+
+db_res_state db_res_status(const db_res *res)
+{
+    switch (res ? PQresultStatus(res) : PGRES_FATAL_ERROR) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+        return DB_RES_OK;
+    case PGRES_FATAL_ERROR:
+    case PGRES_BAD_RESPONSE:
+    case PGRES_NONFATAL_ERROR:
+        return DB_RES_ERROR;
+    case PGRES_COPY_IN:
+        return DB_RES_COPY_IN;
+    case PGRES_COPY_OUT:
+        return DB_RES_COPY_OUT;
+    case PGRES_COPY_BOTH:
+        return DB_RES_COPY_BOTH;
+    case PGRES_PIPELINE_SYNC:
+        return DB_RES_PIPELINE_SYNC;
+    case PGRES_PIPELINE_ABORTED:
+        return DB_RES_PIPELINE_ABORTED;
+    default:
+        return DB_RES_OTHER;
+    }
+}
+
+void db_res_free(db_res *res)
+{
+    PQclear(res);
+}
+
+lsn_t db_lsn_cell(const db_res *res, int col)
 {
     lsn_t l = LSN_INVALID;
     if (!PQgetisnull(res, 0, col) && !lsn_parse(PQgetvalue(res, 0, col), &l))

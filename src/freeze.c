@@ -40,12 +40,9 @@ static bool set_why(char **why, const char *fmt, ...)
     return false;
 }
 
-/* The last error of SRC, or a stand-in when the query ran but its answer had
- * the wrong shape (db_check_shape logged that). */
-static const char *db_error(const db_conn *src)
-{
-    return src->last_error ? src->last_error : "unexpected answer from the server";
-}
+/* Stand-in for the last error when the query ran but its answer had the
+ * wrong shape (db_check_shape logged that). */
+#define NO_ERROR_TEXT "unexpected answer from the server"
 
 static void clear_why(char **why)
 {
@@ -58,24 +55,25 @@ bool freeze_session_writable(db_conn *src, char **why)
     clear_why(why);
     if (db_command(src, "SET default_transaction_read_only = off"))
         return true;
-    return set_why(why, "source: cannot make pgbaton's own session writable: %s", db_error(src));
+    return set_why(why, "source: cannot make pgbaton's own session writable: %s",
+                   db_errtext(src, NO_ERROR_TEXT));
 }
 
 bool freeze_read_prev(db_conn *src, char **database, char **prev, char **why)
 {
     clear_why(why);
     *database = *prev = NULL;
-    PGresult *r = db_exec(src, DB_LOG, sql_freeze_prev, 0, NULL);
+    db_res *r = db_exec(src, DB_LOG, sql_freeze_prev, 0, NULL);
     if (!r || !db_check_shape(src, r, 2, 1, "database read-only setting")) {
-        PQclear(r);
+        db_res_free(r);
         return set_why(why,
                        "source: cannot read the database's default_transaction_read_only "
                        "setting (needed to restore it after the cutover): %s",
-                       db_error(src));
+                       db_errtext(src, NO_ERROR_TEXT));
     }
-    *database = xstrdup(PQgetvalue(r, 0, 0));
-    *prev = PQgetisnull(r, 0, 1) ? NULL : xstrdup(PQgetvalue(r, 0, 1));
-    PQclear(r);
+    *database = xstrdup(db_val(r, 0, 0));
+    *prev = db_isnull(r, 0, 1) ? NULL : xstrdup(db_val(r, 0, 1));
+    db_res_free(r);
     return true;
 }
 
@@ -96,21 +94,21 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
     const char *params[1] = {frozen_epoch};
     long total = 0;
     for (;;) {
-        PGresult *r = db_exec(src, DB_LOG, sql_freeze_terminate, 1, params);
+        db_res *r = db_exec(src, DB_LOG, sql_freeze_terminate, 1, params);
         if (!r || !db_check_shape(src, r, 2, 1, "ending sessions")) {
-            PQclear(r);
+            db_res_free(r);
             if (db_sqlstate_is(src, SQLSTATE_INSUFFICIENT_PRIVILEGE))
                 return set_why(why,
                                "source: cannot end the other sessions of the database: %s; "
                                "grant pg_signal_backend to the role pgbaton connects as "
                                "(superusers' sessions can only be ended by a superuser)",
-                               db_error(src));
+                               db_errtext(src, NO_ERROR_TEXT));
             return set_why(why, "source: cannot end the other sessions of the database: %s",
-                           db_error(src));
+                           db_errtext(src, NO_ERROR_TEXT));
         }
-        long remaining = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-        total += strtol(PQgetvalue(r, 0, 1), NULL, 10);
-        PQclear(r);
+        long remaining = strtol(db_val(r, 0, 0), NULL, 10);
+        total += strtol(db_val(r, 0, 1), NULL, 10);
+        db_res_free(r);
         if (remaining == 0)
             break;
         if (mono_now() > deadline) {
@@ -142,15 +140,15 @@ bool freeze_apply(db_conn *src, const char *database, double timeout, char **why
             return set_why(why,
                            "source: cannot make database %s read-only: %s; the role pgbaton "
                            "connects as must own the database or be a superuser",
-                           database, db_error(src));
+                           database, db_errtext(src, NO_ERROR_TEXT));
         return set_why(why, "source: cannot make database %s read-only: %s", database,
-                       db_error(src));
+                       db_errtext(src, NO_ERROR_TEXT));
     }
     char *epoch =
         db_scalar(src, "SELECT extract(epoch FROM clock_timestamp())::text", 0, NULL, NULL);
     if (!epoch)
         return set_why(why, "source: cannot read the server's clock to end older sessions: %s",
-                       db_error(src));
+                       db_errtext(src, NO_ERROR_TEXT));
     bool ok = end_sessions(src, epoch, deadline, why);
     free(epoch);
     return ok;
@@ -176,7 +174,7 @@ bool freeze_undo(db_conn *src, const char *database, const char *prev, char **wh
     set_why(why,
             "source: cannot restore default_transaction_read_only of database %s: %s; run "
             "`pgbaton abort`, or as the database owner: %s",
-            database, db_error(src), undo);
+            database, db_errtext(src, NO_ERROR_TEXT), undo);
     free(undo);
     return false;
 }

@@ -50,13 +50,13 @@ static bool stopping(heartbeat *h)
 static bool beat(heartbeat *h, db_conn *db)
 {
     const char *params[1] = {h->name};
-    PGresult *r = db_exec(db, DB_QUIET, sql_beat, 1, params);
+    db_res *r = db_exec(db, DB_QUIET, sql_beat, 1, params);
     if (!r)
         return false;
     lsn_t lsn;
-    if (PQntuples(r) == 1 && PQnfields(r) == 2 && lsn_parse(PQgetvalue(r, 0, 1), &lsn))
+    if (db_nrows(r) == 1 && db_ncols(r) == 2 && lsn_parse(db_val(r, 0, 1), &lsn))
         atomic_store(&h->last_lsn, lsn);
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 
@@ -74,7 +74,7 @@ static db_conn *connect_source(heartbeat *h)
  * in plain words, not as a crash. */
 static bool beat_again(heartbeat *h, db_conn **db)
 {
-    if (!*db || PQstatus((*db)->pg) != CONNECTION_BAD)
+    if (!*db || db_alive(*db))
         return false;
     db_close(*db);
     *db = connect_source(h);
@@ -103,8 +103,7 @@ static void *run(void *arg)
             if (!failing)
                 log_warn("heartbeat: cannot write the heartbeat message on the source%s%s; "
                          "retrying (lag in seconds is stale meanwhile)",
-                         db && db->last_error ? ": " : "",
-                         db && db->last_error ? db->last_error : "");
+                         db && db->err.text ? ": " : "", db ? db_errtext(db, "") : "");
             failing = true;
             db_close(db);
             db = NULL;

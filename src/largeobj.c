@@ -34,24 +34,24 @@ static bool copy_one(db_conn *src, db_conn *dst, const char *oid, atomic_int_fas
         snprintf(offs, sizeof offs, "%" PRId64, off);
         snprintf(lens, sizeof lens, "%d", LO_CHUNK);
         const char *gparams[] = {oid, offs, lens};
-        PGresult *res = db_exec(src, DB_LOG,
-                                "SELECT d, length(d) FROM lo_get($1::oid, $2::bigint, $3::int) "
-                                "AS d",
-                                3, gparams);
+        db_res *res = db_exec(src, DB_LOG,
+                              "SELECT d, length(d) FROM lo_get($1::oid, $2::bigint, $3::int) "
+                              "AS d",
+                              3, gparams);
         if (!res)
             return false;
         if (!db_check_shape(src, res, 2, 1, "lo_get")) {
-            PQclear(res);
+            db_res_free(res);
             return false;
         }
-        int64_t got = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        int64_t got = strtoll(db_val(res, 0, 1), NULL, 10);
         bool ok = true;
         if (got > 0) {
-            const char *pparams[] = {oid, offs, PQgetvalue(res, 0, 0)};
+            const char *pparams[] = {oid, offs, db_val(res, 0, 0)};
             ok = db_commandp(dst, "SELECT lo_put($1::oid, $2::bigint, $3::bytea)", 3, pparams);
             atomic_fetch_add(bytes, got);
         }
-        PQclear(res);
+        db_res_free(res);
         if (!ok)
             return false;
         if (got < LO_CHUNK)
@@ -80,23 +80,23 @@ bool largeobj_copy(db_conn *src, db_conn *dst, largeobj_owner owner, int64_t *co
                  "SELECT oid, pg_get_userbyid(lomowner) FROM pg_largeobject_metadata "
                  "WHERE oid > $1::oid ORDER BY oid LIMIT %d",
                  LO_BATCH);
-        PGresult *res = db_exec(src, DB_LOG, sql, 1, params);
+        db_res *res = db_exec(src, DB_LOG, sql, 1, params);
         if (!res)
             return false;
         if (!db_check_shape(src, res, 2, 0, "large object list")) {
-            PQclear(res);
+            db_res_free(res);
             return false;
         }
-        int n = PQntuples(res);
+        int n = db_nrows(res);
         bool ok = n == 0 || db_command(dst, "BEGIN");
         for (int i = 0; ok && i < n; i++) {
-            const char *oid = PQgetvalue(res, i, 0);
+            const char *oid = db_val(res, i, 0);
             ok = copy_one(src, dst, oid, bytes, abort_flag) &&
-                 (owner == LARGEOBJ_NO_OWNER || set_owner(dst, oid, PQgetvalue(res, i, 1)));
+                 (owner == LARGEOBJ_NO_OWNER || set_owner(dst, oid, db_val(res, i, 1)));
             snprintf(last, sizeof last, "%s", oid);
         }
         ok = ok && (n == 0 || db_command(dst, "COMMIT"));
-        PQclear(res);
+        db_res_free(res);
         if (!ok)
             return false;
         *count += n;

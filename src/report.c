@@ -77,9 +77,9 @@ typedef struct report {
     strlist unlogged; /* what the cutover did with each unlogged table: "at message" */
 } report;
 
-static char *dupv(const PGresult *res, int row, int col)
+static char *dupv(const db_res *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+    return db_isnull(res, row, col) ? NULL : xstrdup(db_val(res, row, col));
 }
 
 /* ------------------------------------------------------------------ */
@@ -93,78 +93,78 @@ static bool read_migration(report *rp, db_conn *dst)
     if (!exists)
         return true;
     const char *params[1] = {rp->o->name};
-    PGresult *res = db_exec(dst, DB_LOG, sql_report_migration, 1, params);
+    db_res *res = db_exec(dst, DB_LOG, sql_report_migration, 1, params);
     if (!res || !db_check_shape(dst, res, 13, 0, "migration row")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    if (PQntuples(res) == 1) {
+    if (db_nrows(res) == 1) {
         rp->phase = dupv(res, 0, 1);
-        if (!PQgetisnull(res, 0, 2)) {
+        if (!db_isnull(res, 0, 2)) {
             free(rp->src_masked);
             rp->src_masked = dupv(res, 0, 2);
         }
-        if (!PQgetisnull(res, 0, 3)) {
+        if (!db_isnull(res, 0, 3)) {
             free(rp->dst_masked);
             rp->dst_masked = dupv(res, 0, 3);
         }
         rp->started_at = dupv(res, 0, 4);
         rp->done_at = dupv(res, 0, 5);
         for (int i = 0; i < NPHASES; i++) {
-            rp->timing_set[i] = !PQgetisnull(res, 0, 6 + i);
-            rp->timing[i] = rp->timing_set[i] ? atof(PQgetvalue(res, 0, 6 + i)) : 0;
+            rp->timing_set[i] = !db_isnull(res, 0, 6 + i);
+            rp->timing[i] = rp->timing_set[i] ? atof(db_val(res, 0, 6 + i)) : 0;
         }
-        rp->write_unavailable_set = !PQgetisnull(res, 0, 11);
-        rp->write_unavailable_ms = rp->write_unavailable_set ? atof(PQgetvalue(res, 0, 11)) : 0;
+        rp->write_unavailable_set = !db_isnull(res, 0, 11);
+        rp->write_unavailable_ms = rp->write_unavailable_set ? atof(db_val(res, 0, 11)) : 0;
         rp->plugin = dupv(res, 0, 12);
     }
-    PQclear(res);
+    db_res_free(res);
     if (!rp->phase)
         return true;
 
     res = db_exec(dst, DB_LOG, sql_report_lag, 1, params);
     if (!res || !db_check_shape(dst, res, 4, 0, "lag samples")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    rp->nlag = PQntuples(res);
+    rp->nlag = db_nrows(res);
     rp->lag = xcalloc((size_t)rp->nlag + 1, sizeof *rp->lag);
     for (int i = 0; i < rp->nlag; i++)
-        rp->lag[i] = (lag_point){.epoch = atof(PQgetvalue(res, i, 0)),
-                                 .at = xstrdup(PQgetvalue(res, i, 1)),
-                                 .lag_s = atof(PQgetvalue(res, i, 2)),
-                                 .lag_b = atoll(PQgetvalue(res, i, 3))};
-    PQclear(res);
+        rp->lag[i] = (lag_point){.epoch = atof(db_val(res, i, 0)),
+                                 .at = xstrdup(db_val(res, i, 1)),
+                                 .lag_s = atof(db_val(res, i, 2)),
+                                 .lag_b = atoll(db_val(res, i, 3))};
+    db_res_free(res);
 
     res = db_exec(dst, DB_LOG, sql_report_events, 1, params);
     if (!res || !db_check_shape(dst, res, 3, 0, "events")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    for (int i = 0; i < PQntuples(res); i++)
-        verify_list_add(&rp->warnings, "%s %s: %s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                        PQgetvalue(res, i, 2));
-    PQclear(res);
+    for (int i = 0; i < db_nrows(res); i++)
+        verify_list_add(&rp->warnings, "%s %s: %s", db_val(res, i, 0), db_val(res, i, 1),
+                        db_val(res, i, 2));
+    db_res_free(res);
 
     /* the cutover's events about unlogged tables (src/cutover.c, step 5) */
     res = db_exec(dst, DB_LOG, sql_report_unlogged_events, 1, params);
     if (!res || !db_check_shape(dst, res, 2, 0, "unlogged table events")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    for (int i = 0; i < PQntuples(res); i++)
-        verify_list_add(&rp->unlogged, "%s %s", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-    PQclear(res);
+    for (int i = 0; i < db_nrows(res); i++)
+        verify_list_add(&rp->unlogged, "%s %s", db_val(res, i, 0), db_val(res, i, 1));
+    db_res_free(res);
     return true;
 }
 
 /* Rows I and J of RES describe the same object: the same (kind, schema,
  * name, sub). */
-static bool same_object(const PGresult *res, int i, int j)
+static bool same_object(const db_res *res, int i, int j)
 {
     static const int parts[] = {VERIFY_SC_KIND, VERIFY_SC_SCHEMA, VERIFY_SC_NAME, VERIFY_SC_SUB};
     for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
-        if (strcmp(PQgetvalue(res, i, parts[k]), PQgetvalue(res, j, parts[k])) != 0)
+        if (strcmp(db_val(res, i, parts[k]), db_val(res, j, parts[k])) != 0)
             return false;
     return true;
 }
@@ -172,15 +172,15 @@ static bool same_object(const PGresult *res, int i, int j)
 /* Count the source's objects by kind, and list its tables. */
 static bool read_structure(report *rp, db_conn *src)
 {
-    PGresult *res = db_exec(src, DB_LOG, sql_verify_schema, 0, NULL);
+    db_res *res = db_exec(src, DB_LOG, sql_verify_schema, 0, NULL);
     if (!res || !db_check_shape(src, res, VERIFY_SC_NCOLS, 0, "schema description")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    int n = PQntuples(res);
+    int n = db_nrows(res);
     rp->tables = xcalloc((size_t)n + 1, sizeof *rp->tables);
     for (int i = 0; i < n; i++) {
-        const char *kind = PQgetvalue(res, i, VERIFY_SC_KIND);
+        const char *kind = db_val(res, i, VERIFY_SC_KIND);
         if (i > 0 && same_object(res, i, i - 1))
             continue; /* another aspect of the same object */
         for (int k = 0; k < NKINDS; k++)
@@ -188,13 +188,13 @@ static bool read_structure(report *rp, db_conn *src)
                 rp->counts[k]++;
         if (strcmp(kind, "table") == 0)
             rp->tables[rp->ntables++] =
-                (report_table){.schema = xstrdup(PQgetvalue(res, i, VERIFY_SC_SCHEMA)),
-                               .name = xstrdup(PQgetvalue(res, i, VERIFY_SC_NAME)),
-                               .display = xstrdup(PQgetvalue(res, i, VERIFY_SC_DISPLAY)),
+                (report_table){.schema = xstrdup(db_val(res, i, VERIFY_SC_SCHEMA)),
+                               .name = xstrdup(db_val(res, i, VERIFY_SC_NAME)),
+                               .display = xstrdup(db_val(res, i, VERIFY_SC_DISPLAY)),
                                .rows_src = -1,
                                .rows_dst = -1};
     }
-    PQclear(res);
+    db_res_free(res);
     return true;
 }
 
@@ -233,10 +233,10 @@ static long long count_rows(db_conn *db, const char *schema, const char *name)
     char *sql = NULL;
     long long n = -1;
     if (asprintf(&sql, "SELECT count(*) FROM ONLY %s", qual) >= 0) {
-        PGresult *res = db_exec(db, DB_QUIET, sql, 0, NULL);
-        if (res && PQntuples(res) == 1)
-            n = atoll(PQgetvalue(res, 0, 0));
-        PQclear(res);
+        db_res *res = db_exec(db, DB_QUIET, sql, 0, NULL);
+        if (res && db_nrows(res) == 1)
+            n = atoll(db_val(res, 0, 0));
+        db_res_free(res);
     }
     free(sql);
     free(qual);

@@ -277,13 +277,13 @@ bool schema_restore_post(const conninfo *target, const char *path, const char *t
 static bool fill_names(db_conn *db, const char *sql, int nparams, const char *const *params,
                        namelist *out)
 {
-    PGresult *res = db_exec(db, DB_LOG, sql, nparams, params);
+    db_res *res = db_exec(db, DB_LOG, sql, nparams, params);
     if (!res)
         return false;
     bool ok = db_check_shape(db, res, 1, 0, "role list");
-    for (int i = 0; ok && i < PQntuples(res); i++)
-        namelist_add(out, PQgetvalue(res, i, 0));
-    PQclear(res);
+    for (int i = 0; ok && i < db_nrows(res); i++)
+        namelist_add(out, db_val(res, i, 0));
+    db_res_free(res);
     return ok;
 }
 
@@ -323,21 +323,20 @@ bool schema_roles_missing(db_conn *dst, const namelist *names, namelist *missing
 }
 
 /* CREATE ROLE for row I of RES (pg_roles columns, see below). */
-static char *create_role_sql(const PGresult *res, int i, const char *password)
+static char *create_role_sql(const db_res *res, int i, const char *password)
 {
-    char *q = db_quote_ident(PQgetvalue(res, i, 0));
+    char *q = db_quote_ident(db_val(res, i, 0));
     char *pw = password ? db_quote_literal(password) : NULL;
-    char *until = PQgetisnull(res, i, 9) ? NULL : db_quote_literal(PQgetvalue(res, i, 9));
-#define FLAG(col, yes, no) (strcmp(PQgetvalue(res, i, col), "t") == 0 ? yes : no)
+    char *until = db_isnull(res, i, 9) ? NULL : db_quote_literal(db_val(res, i, 9));
+#define FLAG(col, yes, no) (strcmp(db_val(res, i, col), "t") == 0 ? yes : no)
     size_t n = strlen(q) + (pw ? strlen(pw) : 0) + (until ? strlen(until) : 0) + 512;
     char *sql = xmalloc(n);
     snprintf(sql, n, "CREATE ROLE %s WITH %s %s %s %s %s %s %s CONNECTION LIMIT %s%s%s%s%s", q,
              FLAG(1, "SUPERUSER", "NOSUPERUSER"), FLAG(2, "INHERIT", "NOINHERIT"),
              FLAG(3, "CREATEROLE", "NOCREATEROLE"), FLAG(4, "CREATEDB", "NOCREATEDB"),
              FLAG(5, "LOGIN", "NOLOGIN"), FLAG(6, "REPLICATION", "NOREPLICATION"),
-             FLAG(7, "BYPASSRLS", "NOBYPASSRLS"), PQgetvalue(res, i, 8),
-             until ? " VALID UNTIL " : "", until ? until : "", pw ? " PASSWORD " : "",
-             pw ? pw : "");
+             FLAG(7, "BYPASSRLS", "NOBYPASSRLS"), db_val(res, i, 8), until ? " VALID UNTIL " : "",
+             until ? until : "", pw ? " PASSWORD " : "", pw ? pw : "");
 #undef FLAG
     free(q);
     free(pw);
@@ -347,52 +346,52 @@ static char *create_role_sql(const PGresult *res, int i, const char *password)
 
 /* Password hashes of the roles in ARR (text[] literal), or NULL when the
  * source role may not read pg_authid. */
-static PGresult *read_hashes(db_conn *src, const char *arr)
+static db_res *read_hashes(db_conn *src, const char *arr)
 {
     const char *params[] = {arr};
-    PGresult *res = db_exec(src, DB_QUIET,
-                            "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = "
-                            "ANY($1::text[])",
-                            1, params);
+    db_res *res = db_exec(src, DB_QUIET,
+                          "SELECT rolname, rolpassword FROM pg_authid WHERE rolname = "
+                          "ANY($1::text[])",
+                          1, params);
     if (!res)
         return NULL;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (!PQgetisnull(res, i, 1))
-            log_add_secret(PQgetvalue(res, i, 1));
+    for (int i = 0; i < db_nrows(res); i++)
+        if (!db_isnull(res, i, 1))
+            log_add_secret(db_val(res, i, 1));
     return res;
 }
 
-static const char *hash_of(const PGresult *hashes, const char *role)
+static const char *hash_of(const db_res *hashes, const char *role)
 {
-    for (int i = 0; hashes && i < PQntuples(hashes); i++)
-        if (strcmp(PQgetvalue(hashes, i, 0), role) == 0)
-            return PQgetisnull(hashes, i, 1) ? NULL : PQgetvalue(hashes, i, 1);
+    for (int i = 0; hashes && i < db_nrows(hashes); i++)
+        if (strcmp(db_val(hashes, i, 0), role) == 0)
+            return db_isnull(hashes, i, 1) ? NULL : db_val(hashes, i, 1);
     return NULL;
 }
 
 static bool grant_memberships(db_conn *src, db_conn *dst, const char *arr)
 {
     const char *params[] = {arr};
-    PGresult *res = db_exec(src, DB_LOG,
-                            "SELECT g.rolname, m.rolname, am.admin_option FROM pg_auth_members am "
-                            "JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = "
-                            "am.member WHERE m.rolname = ANY($1::text[]) "
-                            "AND (g.rolname = ANY($1::text[]) OR g.rolname LIKE 'pg\\_%')",
-                            1, params);
+    db_res *res = db_exec(src, DB_LOG,
+                          "SELECT g.rolname, m.rolname, am.admin_option FROM pg_auth_members am "
+                          "JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = "
+                          "am.member WHERE m.rolname = ANY($1::text[]) "
+                          "AND (g.rolname = ANY($1::text[]) OR g.rolname LIKE 'pg\\_%')",
+                          1, params);
     if (!res)
         return false;
     bool ok = db_check_shape(src, res, 3, 0, "role memberships");
-    for (int i = 0; ok && i < PQntuples(res); i++) {
-        char *g = db_quote_ident(PQgetvalue(res, i, 0));
-        char *m = db_quote_ident(PQgetvalue(res, i, 1));
+    for (int i = 0; ok && i < db_nrows(res); i++) {
+        char *g = db_quote_ident(db_val(res, i, 0));
+        char *m = db_quote_ident(db_val(res, i, 1));
         char sql[1024];
         snprintf(sql, sizeof sql, "GRANT %s TO %s%s", g, m,
-                 strcmp(PQgetvalue(res, i, 2), "t") == 0 ? " WITH ADMIN OPTION" : "");
+                 strcmp(db_val(res, i, 2), "t") == 0 ? " WITH ADMIN OPTION" : "");
         ok = db_command(dst, sql);
         free(g);
         free(m);
     }
-    PQclear(res);
+    db_res_free(res);
     return ok;
 }
 
@@ -401,7 +400,7 @@ bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, nameli
     char *arr = namelist_array(names);
     const char *params[] = {arr};
     /* the roles and, transitively, the roles they are members of */
-    PGresult *res = db_exec(
+    db_res *res = db_exec(
         src, DB_LOG,
         "WITH RECURSIVE r(oid) AS (SELECT oid FROM pg_roles WHERE rolname = ANY($1::text[]) "
         " UNION SELECT m.roleid FROM pg_auth_members m JOIN r ON m.member = r.oid) "
@@ -413,25 +412,25 @@ bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, nameli
     if (!res)
         return false;
     if (!db_check_shape(src, res, 10, 0, "roles")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
     namelist all = {0};
-    for (int i = 0; i < PQntuples(res); i++)
-        namelist_add(&all, PQgetvalue(res, i, 0));
+    for (int i = 0; i < db_nrows(res); i++)
+        namelist_add(&all, db_val(res, i, 0));
     namelist missing = {0};
     bool ok = schema_roles_missing(dst, &all, &missing);
     char *all_arr = namelist_array(&all);
-    PGresult *hashes = ok ? read_hashes(src, all_arr) : NULL;
-    for (int i = 0; ok && i < PQntuples(res); i++) {
-        const char *role = PQgetvalue(res, i, 0);
+    db_res *hashes = ok ? read_hashes(src, all_arr) : NULL;
+    for (int i = 0; ok && i < db_nrows(res); i++) {
+        const char *role = db_val(res, i, 0);
         bool is_missing = false;
         for (int j = 0; j < missing.n; j++)
             is_missing |= strcmp(missing.items[j], role) == 0;
         if (!is_missing)
             continue;
         const char *hash = hash_of(hashes, role);
-        if (!hashes && strcmp(PQgetvalue(res, i, 5), "t") == 0)
+        if (!hashes && strcmp(db_val(res, i, 5), "t") == 0)
             namelist_add(no_password, role);
         char *sql = create_role_sql(res, i, hash);
         ok = db_command(dst, sql);
@@ -441,8 +440,8 @@ bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, nameli
                      hash ? " (with its password hash)" : "");
     }
     ok = ok && grant_memberships(src, dst, all_arr);
-    PQclear(hashes);
-    PQclear(res);
+    db_res_free(hashes);
+    db_res_free(res);
     free(all_arr);
     namelist_free(&all);
     namelist_free(&missing);

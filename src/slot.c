@@ -44,7 +44,7 @@ bool slot_create_exported(const conninfo *src, const char *slot_name, const char
         snprintf(sql, sizeof sql, "CREATE_REPLICATION_SLOT %s LOGICAL %s EXPORT_SNAPSHOT", qslot,
                  plugin);
     free(qslot);
-    PGresult *res = db_exec(repl, DB_LOG, sql, 0, NULL);
+    db_res *res = db_exec(repl, DB_LOG, sql, 0, NULL);
     if (!res) {
         log_error("could not create the replication slot \"%s\" on the source (see above)",
                   slot_name);
@@ -52,18 +52,18 @@ bool slot_create_exported(const conninfo *src, const char *slot_name, const char
         return false;
     }
     lsn_t lsn;
-    if (!db_check_shape(repl, res, 4, 1, "CREATE_REPLICATION_SLOT") || PQgetisnull(res, 0, 2) ||
-        !lsn_parse(PQgetvalue(res, 0, 1), &lsn)) {
+    if (!db_check_shape(repl, res, 4, 1, "CREATE_REPLICATION_SLOT") || db_isnull(res, 0, 2) ||
+        !lsn_parse(db_val(res, 0, 1), &lsn)) {
         log_error("source: CREATE_REPLICATION_SLOT returned no snapshot or consistent point");
-        PQclear(res);
+        db_res_free(res);
         db_close(repl);
         return false;
     }
     out->repl = repl;
-    out->slot_name = xstrdup(PQgetvalue(res, 0, 0));
-    out->snapshot_name = xstrdup(PQgetvalue(res, 0, 2));
+    out->slot_name = xstrdup(db_val(res, 0, 0));
+    out->snapshot_name = xstrdup(db_val(res, 0, 2));
     out->consistent_lsn = lsn;
-    PQclear(res);
+    db_res_free(res);
     char buf[LSN_STRLEN];
     log_info("created slot %s (%s) on the source; snapshot %s, consistent point %s", out->slot_name,
              plugin, out->snapshot_name, lsn_format(lsn, buf, sizeof buf));
@@ -81,10 +81,10 @@ void slot_close_export(slot_export *s)
 bool slot_drop_if_exists(db_conn *src, const char *slot_name, bool *dropped)
 {
     const char *params[] = {slot_name};
-    PGresult *res = db_exec(src, DB_LOG,
-                            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-                            "WHERE slot_name = $1 AND database = current_database()",
-                            1, params);
+    db_res *res = db_exec(src, DB_LOG,
+                          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                          "WHERE slot_name = $1 AND database = current_database()",
+                          1, params);
     if (!res) {
         log_error("could not drop the replication slot \"%s\" on the source: if it is in use, "
                   "stop the process using it first",
@@ -92,13 +92,13 @@ bool slot_drop_if_exists(db_conn *src, const char *slot_name, bool *dropped)
         return false;
     }
     if (dropped)
-        *dropped = PQntuples(res) > 0;
-    PQclear(res);
+        *dropped = db_nrows(res) > 0;
+    db_res_free(res);
     return true;
 }
 
-bool slot_publication_create(db_conn *src, const char *name, bool all_tables, char *const *schemas,
-                             char *const *tables, int ntables)
+bool slot_publication_create(db_conn *src, const char *name, bool all_tables,
+                             const char *const *schemas, const char *const *tables, int ntables)
 {
     char *qname = db_quote_ident(name);
     char *mark = str_printf("pgbaton migration %s", name);

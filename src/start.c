@@ -250,15 +250,15 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
         return false;
     if (m->publication && dropped)
         log_info("dropped publication %s on the source", m->publication);
-    PGresult *res = db_exec(c->state, DB_LOG,
-                            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-                            "AND nspname NOT IN ('information_schema', 'pgbaton') ORDER BY 1",
-                            0, NULL);
+    db_res *res = db_exec(c->state, DB_LOG,
+                          "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                          "AND nspname NOT IN ('information_schema', 'pgbaton') ORDER BY 1",
+                          0, NULL);
     if (!res)
         return false;
     bool ok = db_check_shape(c->state, res, 1, 0, "schema list") && db_command(c->state, "BEGIN");
-    for (int i = 0; ok && i < PQntuples(res); i++) {
-        const char *nsp = PQgetvalue(res, i, 0);
+    for (int i = 0; ok && i < db_nrows(res); i++) {
+        const char *nsp = db_val(res, i, 0);
         if (!filter_schema_selected(&c->o, nsp))
             continue;
         char *q = db_quote_ident(nsp);
@@ -276,12 +276,12 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
         log_info("dropped schema %s on the target", q);
         free(q);
     }
-    PQclear(res);
+    db_res_free(res);
     ok = ok && db_command(c->state, "SELECT lo_unlink(oid) FROM pg_largeobject_metadata") &&
          state_migration_delete(c->state, c->o.name) && db_command(c->state, "COMMIT");
     if (!ok) {
-        PGresult *rb = db_exec(c->state, DB_QUIET, "ROLLBACK", 0, NULL);
-        PQclear(rb);
+        db_res *rb = db_exec(c->state, DB_QUIET, "ROLLBACK", 0, NULL);
+        db_res_free(rb);
         log_error("--restart could not drop the interrupted copy (see above); nothing was dropped "
                   "on the target");
     }
@@ -300,16 +300,16 @@ static bool open_snapshot_session(start_ctx *c)
 /* Schemas and tables the filters leave out (for pg_dump). */
 static bool exclusions(start_ctx *c, const copy_plan *plan, namelist *schemas, namelist *tables)
 {
-    PGresult *res = db_exec(c->snap, DB_LOG,
-                            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
-                            "AND nspname <> 'information_schema' ORDER BY 1",
-                            0, NULL);
+    db_res *res = db_exec(c->snap, DB_LOG,
+                          "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                          "AND nspname <> 'information_schema' ORDER BY 1",
+                          0, NULL);
     if (!res)
         return false;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (!filter_schema_selected(&c->o, PQgetvalue(res, i, 0)))
-            namelist_add(schemas, PQgetvalue(res, i, 0));
-    PQclear(res);
+    for (int i = 0; i < db_nrows(res); i++)
+        if (!filter_schema_selected(&c->o, db_val(res, i, 0)))
+            namelist_add(schemas, db_val(res, i, 0));
+    db_res_free(res);
     for (int i = 0; i < plan->ntables; i++)
         if (!plan->tables[i].selected && filter_schema_selected(&c->o, plan->tables[i].schema))
             namelist_add(tables, plan->tables[i].qname);
@@ -423,24 +423,24 @@ static bool create_publication(start_ctx *c)
     free(super);
     if (all && filter_is_empty(&c->o))
         return slot_publication_create(c->src_db, c->o.name, true, NULL, NULL, 0);
-    PGresult *res = db_exec(c->src_db, DB_LOG, sql_publication_tables, 0, NULL);
+    db_res *res = db_exec(c->src_db, DB_LOG, sql_publication_tables, 0, NULL);
     if (!res || !db_check_shape(c->src_db, res, 2, 0, "table list")) {
-        PQclear(res);
+        db_res_free(res);
         return false;
     }
-    int n = PQntuples(res), k = 0;
-    char **schemas = xcalloc((size_t)n + 1, sizeof *schemas);
-    char **tables = xcalloc((size_t)n + 1, sizeof *tables);
+    int n = db_nrows(res), k = 0;
+    const char **schemas = xcalloc((size_t)n + 1, sizeof *schemas);
+    const char **tables = xcalloc((size_t)n + 1, sizeof *tables);
     for (int i = 0; i < n; i++) {
-        if (!filter_table_selected(&c->o, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)))
+        if (!filter_table_selected(&c->o, db_val(res, i, 0), db_val(res, i, 1)))
             continue;
-        schemas[k] = PQgetvalue(res, i, 0);
-        tables[k++] = PQgetvalue(res, i, 1);
+        schemas[k] = db_val(res, i, 0);
+        tables[k++] = db_val(res, i, 1);
     }
     bool ok = slot_publication_create(c->src_db, c->o.name, false, schemas, tables, k);
     free(schemas);
     free(tables);
-    PQclear(res);
+    db_res_free(res);
     return ok;
 }
 
@@ -449,8 +449,8 @@ static bool create_publication(start_ctx *c)
  * slot would not be, and its changes would never arrive. */
 static bool publication_covers(start_ctx *c, const copy_plan *plan)
 {
-    char **schemas = xcalloc((size_t)plan->ntables + 1, sizeof *schemas);
-    char **tables = xcalloc((size_t)plan->ntables + 1, sizeof *tables);
+    const char **schemas = xcalloc((size_t)plan->ntables + 1, sizeof *schemas);
+    const char **tables = xcalloc((size_t)plan->ntables + 1, sizeof *tables);
     int k = 0;
     for (int i = 0; i < plan->ntables; i++) {
         if (!plan->tables[i].selected || plan->tables[i].relkind != 'r')
@@ -460,16 +460,16 @@ static bool publication_covers(start_ctx *c, const copy_plan *plan)
     }
     char *as = db_text_array(schemas, k), *at = db_text_array(tables, k);
     const char *params[] = {c->o.name, as, at};
-    PGresult *res = db_exec(c->snap, DB_LOG, sql_publication_missing, 3, params);
+    db_res *res = db_exec(c->snap, DB_LOG, sql_publication_missing, 3, params);
     bool ok = res && db_check_shape(c->snap, res, 1, 0, "missing tables");
-    if (ok && PQntuples(res) > 0) {
+    if (ok && db_nrows(res) > 0) {
         log_error("table %s was created on the source while start began and is not in the "
                   "publication %s: its changes would not be streamed; run pgbaton start "
                   "--restart",
-                  PQgetvalue(res, 0, 0), c->o.name);
+                  db_val(res, 0, 0), c->o.name);
         ok = false;
     }
-    PQclear(res);
+    db_res_free(res);
     free(as);
     free(at);
     free(schemas);
@@ -497,7 +497,7 @@ static int run_copy(start_ctx *c)
     /* binary COPY moves text bytes unconverted: only between the same major
      * version and the same database encoding */
     bool same_major = db_server_version(c->src_db) / 10000 == db_server_version(c->state) / 10000;
-    const char *dst_enc = PQparameterStatus(c->state->pg, "server_encoding");
+    const char *dst_enc = db_parameter(c->state, "server_encoding");
     bool same_encoding = dst_enc && strcmp(c->source_encoding, dst_enc) == 0;
     if (!same_encoding)
         log_info("source encoding %s, target %s: text is converted by the target (COPY in "
@@ -730,7 +730,7 @@ int cmd_start(const pgb_options *o)
     c.src_db = db_connect_finish(src_db, NULL, NULL);
     if (!c.state || !c.src_db)
         goto out;
-    const char *enc = PQparameterStatus(c.src_db->pg, "server_encoding");
+    const char *enc = db_parameter(c.src_db, "server_encoding");
     snprintf(c.source_encoding, sizeof c.source_encoding, "%s", enc ? enc : "UTF8");
     if (!lock_migration(&c))
         goto out;

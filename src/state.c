@@ -135,19 +135,19 @@ bool state_ensure_schema(db_conn *db)
     return db_command(db, sql_state_schema);
 }
 
-static char *dup_or_null(const PGresult *res, int col)
+static char *dup_or_null(const db_res *res, int col)
 {
-    return PQgetisnull(res, 0, col) ? NULL : xstrdup(PQgetvalue(res, 0, col));
+    return db_isnull(res, 0, col) ? NULL : xstrdup(db_val(res, 0, col));
 }
 
 bool state_schema_exists(db_conn *db, db_errmode errmode, bool *exists)
 {
     *exists = false;
-    PGresult *r = db_exec(db, errmode, sql_state_schema_exists, 0, NULL);
-    bool ok = r && PQntuples(r) == 1 && PQnfields(r) == 1;
+    db_res *r = db_exec(db, errmode, sql_state_schema_exists, 0, NULL);
+    bool ok = r && db_nrows(r) == 1 && db_ncols(r) == 1;
     if (ok)
-        *exists = PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
+        *exists = db_val(r, 0, 0)[0] == 't';
+    db_res_free(r);
     return ok;
 }
 
@@ -174,13 +174,13 @@ bool state_read_slot(db_conn *db, const char *name, db_errmode errmode, bool *fo
     const char *params[1] = {name};
     *found = false;
     *slot = NULL;
-    PGresult *r = db_exec(db, errmode, sql_state_read_slot, 1, params);
-    bool ok = r && PQnfields(r) == 1;
-    if (ok && PQntuples(r) == 1) {
+    db_res *r = db_exec(db, errmode, sql_state_read_slot, 1, params);
+    bool ok = r && db_ncols(r) == 1;
+    if (ok && db_nrows(r) == 1) {
         *found = true;
         *slot = dup_or_null(r, 0);
     }
-    PQclear(r);
+    db_res_free(r);
     return ok;
 }
 
@@ -199,29 +199,29 @@ int state_migration_load(db_conn *db, const char *name, state_migration *out)
     if (!have)
         return 0;
     const char *params[] = {name};
-    PGresult *res = db_exec(db, DB_LOG, sql_state_migration_load, 1, params);
+    db_res *res = db_exec(db, DB_LOG, sql_state_migration_load, 1, params);
     if (!res)
         return -1;
     if (!db_check_shape(db, res, 10, 0, "migration row")) {
-        PQclear(res);
+        db_res_free(res);
         return -1;
     }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
+    if (db_nrows(res) == 0) {
+        db_res_free(res);
         return 0;
     }
-    out->name = xstrdup(PQgetvalue(res, 0, 0));
-    out->phase = xstrdup(PQgetvalue(res, 0, 1));
+    out->name = xstrdup(db_val(res, 0, 0));
+    out->phase = xstrdup(db_val(res, 0, 1));
     out->ephase = state_phase_parse(out->phase);
-    out->slot_name = xstrdup(PQgetvalue(res, 0, 2));
+    out->slot_name = xstrdup(db_val(res, 0, 2));
     out->options = dup_or_null(res, 3);
     out->last_error = dup_or_null(res, 4);
     out->consistent_lsn = db_lsn_cell(res, 5);
     out->applied_lsn = db_lsn_cell(res, 6);
-    out->copy_done = strcmp(PQgetvalue(res, 0, 7), "t") == 0;
-    out->plugin = xstrdup(PQgetvalue(res, 0, 8));
+    out->copy_done = strcmp(db_val(res, 0, 7), "t") == 0;
+    out->plugin = xstrdup(db_val(res, 0, 8));
     out->publication = dup_or_null(res, 9);
-    PQclear(res);
+    db_res_free(res);
     return 1;
 }
 
@@ -258,12 +258,12 @@ bool state_set_phase(db_conn *db, const char *name, state_phase to, state_stamp 
                             [STAMP_INDEXES_DONE] = "indexes_done"};
     char *sources = state_phase_sources(to);
     const char *params[4] = {name, state_phase_name(to), sources, stamps[stamp]};
-    PGresult *r = db_exec(db, DB_LOG, sql_state_set_phase, 4, params);
+    db_res *r = db_exec(db, DB_LOG, sql_state_set_phase, 4, params);
     free(sources);
     if (!r)
         return false;
-    bool ok = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
+    bool ok = db_cmd_rows(r) == 1;
+    db_res_free(r);
     if (ok)
         return true;
     bool found = false;
@@ -288,11 +288,11 @@ bool state_set_consistent_lsn(db_conn *db, const char *name, lsn_t lsn)
 bool state_start_streaming(db_conn *db, const char *name)
 {
     const char *params[] = {name};
-    PGresult *r = db_exec(db, DB_LOG, sql_state_start_streaming, 1, params);
+    db_res *r = db_exec(db, DB_LOG, sql_state_start_streaming, 1, params);
     if (!r)
         return false;
-    bool ok = strcmp(PQcmdTuples(r), "1") == 0;
-    PQclear(r);
+    bool ok = db_cmd_rows(r) == 1;
+    db_res_free(r);
     if (!ok)
         log_error("internal error: migration %s did not go from indexing to streaming (its phase "
                   "changed meanwhile?)",

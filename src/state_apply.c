@@ -5,6 +5,7 @@
  */
 #include "state.h"
 
+#include "db_async.h"
 #include "log.h"
 #include "sql_embed.h"
 #include "xalloc.h"
@@ -21,7 +22,7 @@ bool state_phase_streams(state_phase p)
     return p == PHASE_STREAMING || p == PHASE_CUTOVER;
 }
 
-bool state_send_position(PGconn *pg, const state_position *p)
+bool state_send_position(db_conn *db, const state_position *p)
 {
     char lsn[LSN_STRLEN], fence_lsn[LSN_STRLEN], changes[32], txns[32], post[32];
     lsn_format(p->lsn, lsn, sizeof lsn);
@@ -39,23 +40,23 @@ bool state_send_position(PGconn *pg, const state_position *p)
                               p->fence ? fence_lsn : NULL,
                               post,
                               p->held ? "true" : "false"};
-    return PQsendQueryParams(pg, sql_state_position, 10, NULL, params, NULL, NULL, 0) == 1;
+    return db_send(db, sql_state_position, 10, params);
 }
 
-bool state_send_lag_sample(PGconn *pg, const char *name, long long lag_bytes, double rate)
+bool state_send_lag_sample(db_conn *db, const char *name, long long lag_bytes, double rate)
 {
     char bytes[32], rate_s[64];
     snprintf(bytes, sizeof bytes, "%lld", lag_bytes);
     snprintf(rate_s, sizeof rate_s, "%.3f", rate);
     const char *params[3] = {name, lag_bytes >= 0 ? bytes : NULL, rate_s};
-    return PQsendQueryParams(pg, sql_state_lag_sample, 3, NULL, params, NULL, NULL, 0) == 1;
+    return db_send(db, sql_state_lag_sample, 3, params);
 }
 
 bool state_touch_alive(db_conn *db, const char *name)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(db, DB_QUIET, sql_state_touch_alive, 1, params);
-    PQclear(r);
+    db_res *r = db_exec(db, DB_QUIET, sql_state_touch_alive, 1, params);
+    db_res_free(r);
     return r != NULL;
 }
 
@@ -77,8 +78,7 @@ static void *keepalive_main(void *arg)
     while (!k->stop) {
         pthread_mutex_unlock(&k->lock);
         if (!state_touch_alive(k->db, k->name))
-            log_debug("target: could not refresh alive_at: %s",
-                      k->db->last_error ? k->db->last_error : "error");
+            log_debug("target: could not refresh alive_at: %s", db_errtext(k->db, "error"));
         pthread_mutex_lock(&k->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -132,37 +132,37 @@ void state_keepalive_stop(state_keepalive *k)
 bool state_read_apply_start(db_conn *db, const char *name, state_apply_start *out)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(db, DB_LOG, sql_state_apply_position, 1, params);
+    db_res *r = db_exec(db, DB_LOG, sql_state_apply_position, 1, params);
     bool ok = r && db_check_shape(db, r, 4, 1, "the migration row");
     if (ok) {
         out->applied_lsn = db_lsn_cell(r, 0);
-        out->phase = state_phase_parse(PQgetvalue(r, 0, 1));
+        out->phase = state_phase_parse(db_val(r, 0, 1));
         out->hold_lsn = db_lsn_cell(r, 2);
-        out->fence_seen = PQgetvalue(r, 0, 3)[0] == 't';
+        out->fence_seen = db_val(r, 0, 3)[0] == 't';
     }
-    PQclear(r);
+    db_res_free(r);
     return ok;
 }
 
 bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, lsn_t *hold_lsn)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(db, DB_QUIET, sql_state_apply_hold, 1, params);
+    db_res *r = db_exec(db, DB_QUIET, sql_state_apply_hold, 1, params);
     bool ok = r != NULL;
-    if (ok && PQntuples(r) == 1 && PQnfields(r) == 2) {
-        *phase = state_phase_parse(PQgetvalue(r, 0, 0));
+    if (ok && db_nrows(r) == 1 && db_ncols(r) == 2) {
+        *phase = state_phase_parse(db_val(r, 0, 0));
         *hold_lsn = db_lsn_cell(r, 1);
     }
-    PQclear(r);
+    db_res_free(r);
     return ok;
 }
 
-PGresult *state_analyze_pending(db_conn *db, const char *migration)
+db_res *state_analyze_pending(db_conn *db, const char *migration)
 {
     const char *params[1] = {migration};
-    PGresult *r = db_exec(db, DB_LOG, sql_state_analyze_pending, 1, params);
+    db_res *r = db_exec(db, DB_LOG, sql_state_analyze_pending, 1, params);
     if (r && !db_check_shape(db, r, 3, 0, "tables to analyze")) {
-        PQclear(r);
+        db_res_free(r);
         return NULL;
     }
     return r;

@@ -6,6 +6,7 @@
  */
 #include "state.h"
 
+#include "db_async.h"
 #include "log.h"
 #include "mono.h"
 #include "signals.h"
@@ -27,10 +28,10 @@ bool state_notify(db_conn *db, const char *name)
     return db_commandp(db, sql_state_notify, 1, params);
 }
 
-bool state_send_notify(PGconn *pg, const char *name)
+bool state_send_notify(db_conn *db, const char *name)
 {
     const char *params[1] = {name};
-    return PQsendQueryParams(pg, sql_state_notify, 1, NULL, params, NULL, NULL, 0) == 1;
+    return db_send(db, sql_state_notify, 1, params);
 }
 
 bool state_listen(db_conn *db)
@@ -42,11 +43,12 @@ bool state_listen(db_conn *db)
 static bool drain_notifies(db_conn *db, const char *name)
 {
     bool ours = false;
-    PGnotify *n;
-    while ((n = PQnotifies(db->pg)) != NULL) {
-        if (strcmp(n->relname, STATE_CHANNEL) == 0 && strcmp(n->extra, name) == 0)
+    char *channel, *payload;
+    while (db_next_notification(db, &channel, &payload)) {
+        if (strcmp(channel, STATE_CHANNEL) == 0 && strcmp(payload, name) == 0)
             ours = true;
-        PQfreemem(n);
+        free(channel);
+        free(payload);
     }
     return ours;
 }
@@ -55,9 +57,10 @@ int state_wait(db_conn *db, const char *name, double timeout)
 {
     double until = mono_now() + timeout;
     for (;;) {
-        if (!PQconsumeInput(db->pg)) {
+        if (!db_consume(db)) {
+            db_report(db, DB_QUIET, NULL, NULL);
             log_error("%s: the connection was lost while waiting for a notification: %s",
-                      db_side_name(db->side), PQerrorMessage(db->pg));
+                      db_side_name(db->side), db_errtext(db, "no message"));
             return -1;
         }
         if (drain_notifies(db, name))
@@ -65,7 +68,7 @@ int state_wait(db_conn *db, const char *name, double timeout)
         double left = until - mono_now();
         if (left <= 0 || signals_stop_requested())
             return 0;
-        int fd = PQsocket(db->pg);
+        int fd = db_socket(db);
         if (fd < 0) {
             log_error("%s: no connection to wait on", db_side_name(db->side));
             return -1;
@@ -90,10 +93,9 @@ int state_wait(db_conn *db, const char *name, double timeout)
 bool state_fence_write(db_conn *src, const char *name, lsn_t *lsn)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(src, DB_LOG, sql_state_fence_write, 1, params);
-    bool ok =
-        r && db_check_shape(src, r, 3, 1, "fence message") && lsn_parse(PQgetvalue(r, 0, 0), lsn);
-    PQclear(r);
+    db_res *r = db_exec(src, DB_LOG, sql_state_fence_write, 1, params);
+    bool ok = r && db_check_shape(src, r, 3, 1, "fence message") && lsn_parse(db_val(r, 0, 0), lsn);
+    db_res_free(r);
     return ok;
 }
 
@@ -101,26 +103,26 @@ bool state_fence_record(db_conn *tgt, const char *name, lsn_t lsn, long *rows)
 {
     char buf[LSN_STRLEN];
     const char *params[2] = {name, lsn_format(lsn, buf, sizeof buf)};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_state_fence_record, 2, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_state_fence_record, 2, params);
     if (!r)
         return false;
-    *rows = strtol(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
+    *rows = db_cmd_rows(r);
+    db_res_free(r);
     return true;
 }
 
 bool state_fence_read(db_conn *tgt, const char *name, state_fence *out)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_state_fence_read, 1, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_state_fence_read, 1, params);
     if (!r || !db_check_shape(tgt, r, 3, 1, "fence state")) {
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
-    out->applied = PQgetvalue(r, 0, 0)[0] == 't';
-    out->changes_after = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-    out->alive_age = PQgetisnull(r, 0, 2) ? INFINITY : strtod(PQgetvalue(r, 0, 2), NULL);
-    PQclear(r);
+    out->applied = db_val(r, 0, 0)[0] == 't';
+    out->changes_after = strtoll(db_val(r, 0, 1), NULL, 10);
+    out->alive_age = db_isnull(r, 0, 2) ? INFINITY : strtod(db_val(r, 0, 2), NULL);
+    db_res_free(r);
     return true;
 }
 
@@ -130,12 +132,12 @@ bool state_hold_set(db_conn *tgt, const char *name, const char *lsn, bool *left_
 {
     const char *params[2] = {name, lsn};
     *left_streaming = false;
-    PGresult *r = db_exec(tgt, DB_LOG, sql_state_hold_set, 2, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_state_hold_set, 2, params);
     if (!r)
         return false;
-    bool ok = strcmp(PQcmdTuples(r), "1") == 0;
+    bool ok = db_cmd_rows(r) == 1;
     *left_streaming = !ok;
-    PQclear(r);
+    db_res_free(r);
     /* the held applier waits for this (a lost notification costs a second) */
     if (ok && !state_notify(tgt, name))
         log_debug("target: could not notify the applier of the hold");
@@ -155,23 +157,23 @@ bool state_hold_clear(db_conn *tgt, const char *name)
 bool state_hold_read(db_conn *tgt, const char *name, bool *held, state_phase *phase)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_state_hold_read, 1, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_state_hold_read, 1, params);
     if (!r || !db_check_shape(tgt, r, 2, 1, "hold state")) {
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
-    *held = PQgetvalue(r, 0, 0)[0] == 't';
-    *phase = state_phase_parse(PQgetvalue(r, 0, 1));
-    PQclear(r);
+    *held = db_val(r, 0, 0)[0] == 't';
+    *phase = state_phase_parse(db_val(r, 0, 1));
+    db_res_free(r);
     return true;
 }
 
 bool state_wake_applier(db_conn *src, const char *name)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(src, DB_QUIET, sql_state_wake, 1, params);
+    db_res *r = db_exec(src, DB_QUIET, sql_state_wake, 1, params);
     bool ok = r != NULL;
-    PQclear(r);
+    db_res_free(r);
     return ok;
 }
 
@@ -187,16 +189,16 @@ bool state_read_phase(db_conn *tgt, const char *name, bool *found, state_phase *
     if (!have)
         return true;
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_state_read_phase, 1, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_state_read_phase, 1, params);
     if (!r || !db_check_shape(tgt, r, 1, 0, "migration phase")) {
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
-    if (PQntuples(r) == 1) {
+    if (db_nrows(r) == 1) {
         *found = true;
-        *phase = state_phase_parse(PQgetvalue(r, 0, 0));
+        *phase = state_phase_parse(db_val(r, 0, 0));
     }
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 
@@ -205,12 +207,12 @@ bool state_read_phase(db_conn *tgt, const char *name, bool *found, state_phase *
 /* Run SQL (a guarded UPDATE) and return its row count in *ROWS. */
 static bool update_rows(db_conn *tgt, const char *sql, int n, const char *const *params, long *rows)
 {
-    PGresult *r = db_exec(tgt, DB_LOG, sql, n, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql, n, params);
     if (!r)
         return false;
     if (rows)
-        *rows = strtol(PQcmdTuples(r), NULL, 10);
-    PQclear(r);
+        *rows = db_cmd_rows(r);
+    db_res_free(r);
     return true;
 }
 
@@ -234,13 +236,13 @@ bool state_cutover_done(db_conn *tgt, const char *name, double count_ms, bool *d
     snprintf(ms, sizeof ms, "%.3f", count_ms);
     const char *params[2] = {name, isnan(count_ms) ? NULL : ms};
     *done = false;
-    PGresult *r = db_exec(tgt, DB_LOG, sql_state_cutover_done, 2, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_state_cutover_done, 2, params);
     if (!r)
         return false;
-    *done = PQntuples(r) == 1 && PQnfields(r) == 1;
+    *done = db_nrows(r) == 1 && db_ncols(r) == 1;
     if (*done)
-        *write_unavailable_ms = strtod(PQgetvalue(r, 0, 0), NULL);
-    PQclear(r);
+        *write_unavailable_ms = strtod(db_val(r, 0, 0), NULL);
+    db_res_free(r);
     return true;
 }
 

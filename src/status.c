@@ -67,42 +67,42 @@ const char *status_hint(const status_snapshot *s)
 
 /* --- reading ------------------------------------------------------------- */
 
-static char *dup_or_null(const PGresult *r, int row, int col)
+static char *dup_or_null(const db_res *r, int row, int col)
 {
-    return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+    return db_isnull(r, row, col) ? NULL : xstrdup(db_val(r, row, col));
 }
 
-static double num_or_nan(const PGresult *r, int row, int col)
+static double num_or_nan(const db_res *r, int row, int col)
 {
-    return PQgetisnull(r, row, col) ? NAN : strtod(PQgetvalue(r, row, col), NULL);
+    return db_isnull(r, row, col) ? NAN : strtod(db_val(r, row, col), NULL);
 }
 
-static int64_t int_or(const PGresult *r, int row, int col, int64_t dflt)
+static int64_t int_or(const db_res *r, int row, int col, int64_t dflt)
 {
-    return PQgetisnull(r, row, col) ? dflt : strtoll(PQgetvalue(r, row, col), NULL, 10);
+    return db_isnull(r, row, col) ? dflt : strtoll(db_val(r, row, col), NULL, 10);
 }
 
-static bool is_true(const PGresult *r, int row, int col)
+static bool is_true(const db_res *r, int row, int col)
 {
-    return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+    return !db_isnull(r, row, col) && db_val(r, row, col)[0] == 't';
 }
 
 static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_status_migration, 1, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_status_migration, 1, params);
     if (!r || !db_check_shape(tgt, r, 18, 0, "migration state")) {
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
-    if (PQntuples(r) == 1) {
+    if (db_nrows(r) == 1) {
         s->found = true;
-        s->stored_phase = xstrdup(PQgetvalue(r, 0, 0));
-        s->slot_name = xstrdup(PQgetvalue(r, 0, 1));
-        s->plugin = xstrdup(PQgetvalue(r, 0, 16));
-        s->publication = PQgetisnull(r, 0, 17) ? NULL : xstrdup(PQgetvalue(r, 0, 17));
+        s->stored_phase = xstrdup(db_val(r, 0, 0));
+        s->slot_name = xstrdup(db_val(r, 0, 1));
+        s->plugin = xstrdup(db_val(r, 0, 16));
+        s->publication = db_isnull(r, 0, 17) ? NULL : xstrdup(db_val(r, 0, 17));
         snprintf(s->applied_lsn, sizeof s->applied_lsn, "%s",
-                 PQgetisnull(r, 0, 2) ? "" : PQgetvalue(r, 0, 2));
+                 db_isnull(r, 0, 2) ? "" : db_val(r, 0, 2));
         s->heartbeat_epoch = num_or_nan(r, 0, 3);
         s->applied_epoch = num_or_nan(r, 0, 4);
         s->changes_applied = int_or(r, 0, 5, 0);
@@ -117,33 +117,33 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
         s->target_now = num_or_nan(r, 0, 14);
         s->streaming_for = num_or_nan(r, 0, 15);
     }
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 
 static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_status_tables, 1, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_status_tables, 1, params);
     if (!r || !db_check_shape(tgt, r, 8, 0, "table progress")) {
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
-    int n = PQntuples(r);
+    int n = db_nrows(r);
     s->tables = xcalloc((size_t)(n > 0 ? n : 1), sizeof *s->tables);
     s->ntables = n;
     double done_bytes = 0;
     for (int i = 0; i < n; i++) {
         status_table *t = &s->tables[i];
-        t->schema = xstrdup(PQgetvalue(r, i, 0));
-        t->table = xstrdup(PQgetvalue(r, i, 1));
-        t->state = xstrdup(PQgetvalue(r, i, 2));
+        t->schema = xstrdup(db_val(r, i, 0));
+        t->table = xstrdup(db_val(r, i, 1));
+        t->state = xstrdup(db_val(r, i, 2));
         t->rows_copied = int_or(r, i, 3, 0);
         t->bytes_copied = int_or(r, i, 4, 0);
         t->size_bytes = int_or(r, i, 5, 0);
         bool copied = strcmp(t->state, "copied") == 0 || strcmp(t->state, "indexed") == 0;
         s->tables_copied += copied;
-        s->tables_analyzed += strcmp(PQgetvalue(r, i, 7), "t") == 0;
+        s->tables_analyzed += strcmp(db_val(r, i, 7), "t") == 0;
         s->rows_copied += t->rows_copied;
         s->bytes_copied += t->bytes_copied;
         s->bytes_total += t->size_bytes;
@@ -155,7 +155,7 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
     if (n > 0)
         s->copy_percent = s->bytes_total > 0 ? 100.0 * done_bytes / (double)s->bytes_total
                                              : 100.0 * s->tables_copied / n;
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 
@@ -164,20 +164,20 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
 static bool read_lag_samples(db_conn *tgt, const char *name, status_snapshot *s)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_status_lag_samples, 1, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_status_lag_samples, 1, params);
     if (!r || !db_check_shape(tgt, r, 4, 0, "lag samples")) {
-        PQclear(r);
+        db_res_free(r);
         return false;
     }
-    int n = PQntuples(r);
+    int n = db_nrows(r);
     if (n > 0 && num_or_nan(r, n - 1, 3) <= 60)
         s->apply_rate = num_or_nan(r, n - 1, 2);
-    if (s->lag_bytes >= 0 && n >= 2 && !PQgetisnull(r, 0, 1) && !PQgetisnull(r, n - 1, 1))
+    if (s->lag_bytes >= 0 && n >= 2 && !db_isnull(r, 0, 1) && !db_isnull(r, n - 1, 1))
         s->eta_seconds = lag_eta(num_or_nan(r, 0, 0), int_or(r, 0, 1, 0), num_or_nan(r, n - 1, 0),
                                  int_or(r, n - 1, 1, 0), s->lag_bytes);
     else if (s->lag_bytes == 0)
         s->eta_seconds = 0;
-    PQclear(r);
+    db_res_free(r);
     return true;
 }
 
@@ -186,22 +186,22 @@ static void read_source(db_conn *src, const char *name, status_snapshot *s)
     char appname[128];
     snprintf(appname, sizeof appname, "%s%s", STATUS_APPNAME_CUTOVER, name);
     const char *params[3] = {s->slot_name, s->applied_lsn[0] ? s->applied_lsn : NULL, appname};
-    PGresult *r = db_exec(src, DB_QUIET, sql_status_source, 3, params);
-    if (!r || PQnfields(r) != 8 || PQntuples(r) != 1) {
-        s->source_error = xstrdup(src->last_error ? src->last_error : "unexpected result shape");
-        PQclear(r);
+    db_res *r = db_exec(src, DB_QUIET, sql_status_source, 3, params);
+    if (!r || db_ncols(r) != 8 || db_nrows(r) != 1) {
+        s->source_error = xstrdup(db_errtext(src, "unexpected result shape"));
+        db_res_free(r);
         return;
     }
     s->source_ok = true;
-    snprintf(s->source_lsn, sizeof s->source_lsn, "%s", PQgetvalue(r, 0, 0));
+    snprintf(s->source_lsn, sizeof s->source_lsn, "%s", db_val(r, 0, 0));
     s->source_now = num_or_nan(r, 0, 1);
     s->lag_bytes = int_or(r, 0, 2, -1);
     s->slot_exists = is_true(r, 0, 3);
     s->slot_active = is_true(r, 0, 4);
     s->wal_retained = int_or(r, 0, 5, -1);
     s->cutover_running = int_or(r, 0, 6, 0) > 0;
-    s->source_database = xstrdup(PQgetvalue(r, 0, 7));
-    PQclear(r);
+    s->source_database = xstrdup(db_val(r, 0, 7));
+    db_res_free(r);
     s->lag_seconds = lag_seconds(s->lag_bytes, s->source_now, s->heartbeat_epoch, s->applied_epoch);
     if (!isnan(s->applied_epoch))
         s->last_change_age = s->source_now - s->applied_epoch;

@@ -51,6 +51,7 @@
 
 #include "apply.h"
 #include "db.h"
+#include "db_async.h"
 #include "filter.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -167,7 +168,7 @@ static bool send_feedback(session *s, bool reply_requested)
     put64(msg + 17, pos);
     put64(msg + 25, (uint64_t)pg_now());
     msg[33] = reply_requested ? 1 : 0;
-    if (PQputCopyData(s->repl->pg, msg, sizeof msg) <= 0 || PQflush(s->repl->pg) < 0) {
+    if (!db_copy_put(s->repl, msg, sizeof msg) || db_flush(s->repl) < 0) {
         db_report(s->repl, DB_QUIET, NULL, "sending feedback");
         return false;
     }
@@ -235,9 +236,7 @@ static session_end start_streaming(session *s, lsn_t start)
         bool numeric = !s->pgo && *s->numeric != NUMERIC_NO;
         char cmd[1024];
         build_start_command(s, start, numeric, cmd, sizeof cmd);
-        PGresult *r = PQexec(s->repl->pg, cmd);
-        if (PQresultStatus(r) == PGRES_COPY_BOTH) {
-            PQclear(r);
+        if (db_copy_start(s->repl, DB_QUIET, cmd, DB_RES_COPY_BOTH, "START_REPLICATION")) {
             if (s->pgo)
                 return SESSION_CONTINUE;
             if (numeric && *s->numeric == NUMERIC_UNKNOWN)
@@ -245,8 +244,6 @@ static session_end start_streaming(session *s, lsn_t start)
             *s->numeric = numeric ? NUMERIC_YES : NUMERIC_NO;
             return SESSION_CONTINUE;
         }
-        db_report(s->repl, DB_QUIET, r, "START_REPLICATION");
-        PQclear(r);
         if (numeric && *s->numeric == NUMERIC_UNKNOWN &&
             db_sqlstate_is(s->repl, SQLSTATE_INVALID_PARAMETER_VALUE)) {
             log_info("wal2json has no numeric-data-types-as-string (version before 2.6): "
@@ -264,14 +261,13 @@ static session_end start_streaming(session *s, lsn_t start)
                      "since the last applied position are gone with it, so this migration "
                      "cannot resume: run `pgbaton clean`, empty the target database, and "
                      "`pgbaton start` a new migration",
-                     s->ctx->slot_name, s->repl->last_error);
+                     s->ctx->slot_name, s->repl->err.text);
             log_error("%s", text);
             apply_record_error(s->apply, text);
             set_fatal(s, text);
             return SESSION_FATAL;
         }
-        log_warn("source: %s",
-                 s->repl->last_error ? s->repl->last_error : "START_REPLICATION failed");
+        log_warn("source: %s", db_errtext(s->repl, "START_REPLICATION failed"));
         return SESSION_RETRY;
     }
     return SESSION_RETRY;
@@ -393,7 +389,7 @@ static session_end idle_wait(session *s)
         return e;
     if (!feedback_if_due(s))
         return SESSION_RETRY;
-    int sfd = PQsocket(s->repl->pg), tfd = apply_socket(s->apply), nfd = PQsocket(s->notice->pg);
+    int sfd = db_socket(s->repl), tfd = apply_socket(s->apply), nfd = db_socket(s->notice);
     if (sfd < 0 || tfd < 0 || nfd < 0)
         return SESSION_RETRY;
     fd_set rfds, wfds;
@@ -420,9 +416,9 @@ static session_end idle_wait(session *s)
         if (got > 0 && (e = from_apply(s, apply_refresh_hold(s->apply))) != SESSION_CONTINUE)
             return e;
     }
-    if (FD_ISSET(sfd, &rfds) && !PQconsumeInput(s->repl->pg)) {
+    if (FD_ISSET(sfd, &rfds) && !db_consume(s->repl)) {
         db_report(s->repl, DB_QUIET, NULL, "reading the replication stream");
-        log_warn("source: %s", s->repl->last_error);
+        log_warn("source: %s", s->repl->err.text);
         return SESSION_RETRY;
     }
     return SESSION_CONTINUE;
@@ -450,25 +446,25 @@ static session_end stream_loop(session *s)
             return wind_down(s, SESSION_DONE);
         apply_set_source_lsn(s->apply, heartbeat_source_lsn(s->hb));
         char *buf = NULL;
-        int n = PQgetCopyData(s->repl->pg, &buf, 1);
+        int n = db_copy_get(s->repl, &buf, true);
         session_end e;
         if (n > 0) {
             e = handle_copy_data(s, buf, n);
-            PQfreemem(buf);
+            db_copy_free(buf);
             if (e == SESSION_CONTINUE && ++since_poll >= 256) {
                 since_poll = 0;
                 e = from_apply(s, apply_poll(s->apply, false));
                 if (e == SESSION_CONTINUE && !feedback_if_due(s))
                     e = SESSION_RETRY;
             }
-        } else if (n == 0) {
+        } else if (n == DB_COPY_WAIT) {
             e = idle_wait(s);
         } else {
-            PGresult *r = PQgetResult(s->repl->pg);
+            db_res *r = db_next_result(s->repl);
             db_report(s->repl, DB_QUIET, r, "the replication stream");
-            PQclear(r);
+            db_res_free(r);
             log_warn("source: the replication stream ended: %s",
-                     s->repl->last_error ? s->repl->last_error : "connection closed");
+                     db_errtext(s->repl, "connection closed"));
             e = SESSION_RETRY;
         }
         if (e != SESSION_CONTINUE)
@@ -529,8 +525,8 @@ static void end_session(session *s)
     db_close(s->notice);
     s->notice = NULL;
     if (s->repl) {
-        if (PQstatus(s->repl->pg) == CONNECTION_OK && s->streaming)
-            (void)PQputCopyEnd(s->repl->pg, NULL);
+        if (db_alive(s->repl) && s->streaming)
+            (void)db_copy_end(s->repl, NULL);
         db_close(s->repl);
     }
     apply_close(s->apply);

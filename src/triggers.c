@@ -15,15 +15,15 @@
 static bool count_records(db_conn *tgt, const char *name, int *triggers, int *rules)
 {
     const char *params[1] = {name};
-    PGresult *r = db_exec(tgt, DB_LOG, sql_triggers_count, 1, params);
+    db_res *r = db_exec(tgt, DB_LOG, sql_triggers_count, 1, params);
     if (!r)
         return false;
     bool ok = db_check_shape(tgt, r, 2, 1, "paused trigger count");
     if (ok) {
-        *triggers = atoi(PQgetvalue(r, 0, 0));
-        *rules = atoi(PQgetvalue(r, 0, 1));
+        *triggers = atoi(db_val(r, 0, 0));
+        *rules = atoi(db_val(r, 0, 1));
     }
-    PQclear(r);
+    db_res_free(r);
     return ok;
 }
 

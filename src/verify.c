@@ -51,6 +51,7 @@
  */
 #include "verify.h"
 
+#include "db_async.h"
 #include "log.h"
 #include "mono.h"
 #include "state.h"
@@ -136,36 +137,26 @@ static int default_jobs(void)
     return n > 0 ? (n > 64 ? 64 : (int)n) : 2;
 }
 
-static PGresult *pair_wait(db_conn *db, bool sent)
+static db_res *pair_wait(db_conn *db, bool sent)
 {
     if (!sent) {
         db_report(db, DB_LOG, NULL, "sending a query");
         return NULL;
     }
-    PGresult *last = NULL, *res;
-    while ((res = PQgetResult(db->pg)) != NULL) {
-        PQclear(last);
-        last = res;
-    }
-    ExecStatusType st = last ? PQresultStatus(last) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
-        return last;
-    db_report(db, DB_LOG, last, NULL);
-    PQclear(last);
-    return NULL;
+    return db_wait_result(db, DB_LOG);
 }
 
-bool verify_pair_query(db_conn *s, const char *sql_s, db_conn *d, const char *sql_d, PGresult **rs,
-                       PGresult **rd)
+bool verify_pair_query(db_conn *s, const char *sql_s, db_conn *d, const char *sql_d, db_res **rs,
+                       db_res **rd)
 {
     *rs = *rd = NULL;
-    bool sent_s = s ? PQsendQuery(s->pg, sql_s) == 1 : false;
-    bool sent_d = d ? PQsendQuery(d->pg, sql_d) == 1 : false;
-    PGresult *a = s ? pair_wait(s, sent_s) : NULL;
-    PGresult *b = d ? pair_wait(d, sent_d) : NULL;
+    bool sent_s = s ? db_send_script(s, sql_s) : false;
+    bool sent_d = d ? db_send_script(d, sql_d) : false;
+    db_res *a = s ? pair_wait(s, sent_s) : NULL;
+    db_res *b = d ? pair_wait(d, sent_d) : NULL;
     if ((s && !a) || (d && !b)) {
-        PQclear(a);
-        PQclear(b);
+        db_res_free(a);
+        db_res_free(b);
         return false;
     }
     *rs = a;
@@ -303,7 +294,7 @@ static void wake_applier(verify_conns *c)
 {
     if (!state_wake_applier(c->src, c->name))
         log_debug("verify: could not wake the applier (%s): waiting for the next heartbeat",
-                  c->src->last_error ? c->src->last_error : "error");
+                  db_errtext(c->src, "error"));
 }
 
 /* Ask the applier to hold at LSN (text) and wait until it reports it does. */
@@ -341,15 +332,15 @@ static bool hold_snapshots(verify_conns *c, const conninfo *src_ci, verify_ctx *
              "CREATE_REPLICATION_SLOT pgbaton_verify_%ld TEMPORARY LOGICAL wal2json "
              "(SNAPSHOT 'export')",
              (long)getpid());
-    PGresult *res = db_exec(c->repl, DB_LOG, cmd, 0, NULL);
+    db_res *res = db_exec(c->repl, DB_LOG, cmd, 0, NULL);
     if (!res || !db_check_shape(c->repl, res, 4, 1, "CREATE_REPLICATION_SLOT")) {
-        PQclear(res);
+        db_res_free(res);
         clear_hold(c);
         return false;
     }
-    char *lsn = xstrdup(PQgetvalue(res, 0, 1));
-    ctx->src_snapshot = xstrdup(PQgetvalue(res, 0, 2));
-    PQclear(res);
+    char *lsn = xstrdup(db_val(res, 0, 1));
+    ctx->src_snapshot = xstrdup(db_val(res, 0, 2));
+    db_res_free(res);
 
     /* 2. let the applier advance to exactly L, then read the target there;
      * the source control connection imports the slot's snapshot only then

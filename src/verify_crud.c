@@ -66,34 +66,29 @@ static const char *sqlstate_name(const char *state)
 }
 
 /* Describe a failed result without the server's message text; malloc'd. */
-static char *describe_failure(const char *step, const PGresult *res)
+static char *describe_failure(const char *step, const db_error *e)
 {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    const char *constraint = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
-    const char *column = res ? PQresultErrorField(res, PG_DIAG_COLUMN_NAME) : NULL;
+    const char *state = e->sqlstate;
+    const char *constraint = e->constraint, *column = e->column;
     char *s = NULL;
-    if (asprintf(&s, "%s: %s%s%s%s%s (SQLSTATE %s)", step, sqlstate_name(state ? state : ""),
+    if (asprintf(&s, "%s: %s%s%s%s%s (SQLSTATE %s)", step, sqlstate_name(state),
                  constraint ? " on constraint " : "", constraint ? constraint : "",
-                 column ? " on column " : "", column ? column : "", state ? state : "none") < 0)
+                 column ? " on column " : "", column ? column : "", state[0] ? state : "none") < 0)
         s = NULL;
     return s;
 }
 
 /* Run one CRUD statement with at most one parameter. Returns the result
- * (caller PQclear()s) or NULL with *REASON set and db->sqlstate recorded. */
-static PGresult *crud_exec(db_conn *db, const char *step, const char *sql, const char *param,
-                           char **reason)
+ * (caller db_res_free()s) or NULL with *REASON set and db->err recorded. */
+static db_res *crud_exec(db_conn *db, const char *step, const char *sql, const char *param,
+                         char **reason)
 {
     const char *params[1] = {param};
-    PGresult *res = PQexecParams(db->pg, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+    db_res *res = db_exec(db, DB_QUIET, sql, param ? 1 : 0, params);
+    if (res)
         return res;
-    *reason = describe_failure(step, res);
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state ? state : "");
+    *reason = describe_failure(step, &db->err);
     log_debug("target: CRUD %s failed: %s", step, *reason);
-    PQclear(res);
     return NULL;
 }
 
@@ -185,13 +180,14 @@ static const verify_column *update_column(const verify_table *t)
 }
 
 /* Expect exactly one row from a step; else set *REASON. */
-static bool one_row(PGresult *res, const char *step, char **reason)
+static bool one_row(db_res *res, const char *step, char **reason)
 {
-    if (PQntuples(res) == 1 ||
-        (PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(res), "1") == 0))
+    bool rows = db_ncols(res) > 0; /* a result with rows, or a command's count */
+    if (rows ? db_nrows(res) == 1 : db_cmd_rows(res) == 1)
         return true;
-    if (asprintf(reason, "%s touched %s rows instead of 1", step,
-                 PQresultStatus(res) == PGRES_TUPLES_OK ? "0 or several" : PQcmdTuples(res)) < 0)
+    char n[32];
+    snprintf(n, sizeof n, "%lld", db_cmd_rows(res));
+    if (asprintf(reason, "%s touched %s rows instead of 1", step, rows ? "0 or several" : n) < 0)
         *reason = NULL;
     return false;
 }
@@ -202,21 +198,21 @@ static crud_outcome crud_steps(db_conn *db, const verify_table *t, char **reason
     char *insert = build_insert(t, reason);
     if (!insert)
         return CRUD_SKIPPED;
-    PGresult *res = crud_exec(db, "insert", insert, NULL, reason);
+    db_res *res = crud_exec(db, "insert", insert, NULL, reason);
     free(insert);
     if (!res) {
         /* integrity and data errors mean the copied row cannot be reused */
-        return strncmp(db->sqlstate, "23", 2) == 0 || strncmp(db->sqlstate, "22", 2) == 0
+        return strncmp(db->err.sqlstate, "23", 2) == 0 || strncmp(db->err.sqlstate, "22", 2) == 0
                    ? CRUD_SKIPPED
                    : CRUD_FAILED;
     }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
+    if (db_nrows(res) == 0) {
+        db_res_free(res);
         *reason = xstrdup("the table is empty: no row to build a synthetic one from");
         return CRUD_SKIPPED;
     }
-    char *ctid = xstrdup(PQgetvalue(res, 0, 0));
-    PQclear(res);
+    char *ctid = xstrdup(db_val(res, 0, 0));
+    db_res_free(res);
 
     crud_outcome out = CRUD_FAILED;
     char *sql = NULL;
@@ -225,7 +221,7 @@ static crud_outcome crud_steps(db_conn *db, const verify_table *t, char **reason
         goto done;
     if (!(res = crud_exec(db, "select", sql, ctid, reason)) || !one_row(res, "select", reason))
         goto done;
-    PQclear(res);
+    db_res_free(res);
     res = NULL;
     free(sql);
     sql = NULL;
@@ -236,8 +232,8 @@ static crud_outcome crud_steps(db_conn *db, const verify_table *t, char **reason
         if (!(res = crud_exec(db, "update", sql, ctid, reason)) || !one_row(res, "update", reason))
             goto done;
         free(ctid);
-        ctid = xstrdup(PQgetvalue(res, 0, 0));
-        PQclear(res);
+        ctid = xstrdup(db_val(res, 0, 0));
+        db_res_free(res);
         res = NULL;
         free(sql);
         sql = NULL;
@@ -248,7 +244,7 @@ static crud_outcome crud_steps(db_conn *db, const verify_table *t, char **reason
         goto done;
     out = CRUD_OK;
 done:
-    PQclear(res);
+    db_res_free(res);
     free(sql);
     free(ctid);
     return out;

@@ -131,16 +131,16 @@ enum {
     VC_NCOLS
 };
 
-static int cmp_table_at(const PGresult *a, int i, const PGresult *b, int j)
+static int cmp_table_at(const db_res *a, int i, const db_res *b, int j)
 {
-    int c = strcmp(PQgetvalue(a, i, VC_SCHEMA), PQgetvalue(b, j, VC_SCHEMA));
-    return c ? c : strcmp(PQgetvalue(a, i, VC_TABLE), PQgetvalue(b, j, VC_TABLE));
+    int c = strcmp(db_val(a, i, VC_SCHEMA), db_val(b, j, VC_SCHEMA));
+    return c ? c : strcmp(db_val(a, i, VC_TABLE), db_val(b, j, VC_TABLE));
 }
 
-static int rows_of_table(const PGresult *res, int i)
+static int rows_of_table(const db_res *res, int i)
 {
     int n = 1;
-    while (i + n < PQntuples(res) && cmp_table_at(res, i, res, i + n) == 0)
+    while (i + n < db_nrows(res) && cmp_table_at(res, i, res, i + n) == 0)
         n++;
     return n;
 }
@@ -322,16 +322,16 @@ static verify_hash_class hash_class_of(const char *v)
  * text (a type difference is a schema difference; whether the values
  * differ is then decided on their text); CONV (the databases' encodings
  * differ): a text-like class as its UTF8 bytes. */
-static void column_hash_class(verify_column *c, bool conv, const PGresult *s, int si,
-                              const PGresult *d, int di)
+static void column_hash_class(verify_column *c, bool conv, const db_res *s, int si, const db_res *d,
+                              int di)
 {
-    bool same = strcmp(PQgetvalue(s, si, VC_TYPE), PQgetvalue(d, di, VC_TYPE)) == 0 &&
-                strcmp(PQgetvalue(s, si, VC_HASH), PQgetvalue(d, di, VC_HASH)) == 0;
-    c->hash = same ? hash_class_of(PQgetvalue(s, si, VC_HASH)) : VERIFY_HASH_TEXT;
+    bool same = strcmp(db_val(s, si, VC_TYPE), db_val(d, di, VC_TYPE)) == 0 &&
+                strcmp(db_val(s, si, VC_HASH), db_val(d, di, VC_HASH)) == 0;
+    c->hash = same ? hash_class_of(db_val(s, si, VC_HASH)) : VERIFY_HASH_TEXT;
     /* xml on one side only: both sides' output text (xml::text would be
      * the stored text) */
-    if (!same && (strcmp(PQgetvalue(s, si, VC_HASH), "xml") == 0 ||
-                  strcmp(PQgetvalue(d, di, VC_HASH), "xml") == 0))
+    if (!same &&
+        (strcmp(db_val(s, si, VC_HASH), "xml") == 0 || strcmp(db_val(d, di, VC_HASH), "xml") == 0))
         c->hash = VERIFY_HASH_XML;
     if (conv && c->hash == VERIFY_HASH_XML)
         c->hash = VERIFY_HASH_UTF8_XML;
@@ -339,37 +339,35 @@ static void column_hash_class(verify_column *c, bool conv, const PGresult *s, in
         c->hash = VERIFY_HASH_UTF8;
     else if (conv && (c->hash == VERIFY_HASH_BPCHAR || c->hash == VERIFY_HASH_BPCHAR_N))
         c->hash = VERIFY_HASH_UTF8_BPCHAR;
-    c->not_null =
-        PQgetvalue(s, si, VC_NOTNULL)[0] == 't' && PQgetvalue(d, di, VC_NOTNULL)[0] == 't';
+    c->not_null = db_val(s, si, VC_NOTNULL)[0] == 't' && db_val(d, di, VC_NOTNULL)[0] == 't';
 }
 
 /* Describe the table at S[i..i+n), with the target's columns at D[j..j+m)
  * (m == 0 when the target lacks the table). */
-static void describe_table(verify_table *t, bool conv, const PGresult *s, int i, int n,
-                           const PGresult *d, int j, int m)
+static void describe_table(verify_table *t, bool conv, const db_res *s, int i, int n,
+                           const db_res *d, int j, int m)
 {
-    t->schema = xstrdup(PQgetvalue(s, i, VC_SCHEMA));
-    t->name = xstrdup(PQgetvalue(s, i, VC_TABLE));
-    t->display = str_printf("%s.%s", PQgetvalue(s, i, VC_QSCHEMA), PQgetvalue(s, i, VC_QTABLE));
+    t->schema = xstrdup(db_val(s, i, VC_SCHEMA));
+    t->name = xstrdup(db_val(s, i, VC_TABLE));
+    t->display = str_printf("%s.%s", db_val(s, i, VC_QSCHEMA), db_val(s, i, VC_QTABLE));
     t->qname = db_quote_qualified(t->schema, t->name);
-    t->est_rows = strtoll(PQgetvalue(s, i, VC_EST), NULL, 10);
+    t->est_rows = strtoll(db_val(s, i, VC_EST), NULL, 10);
     t->on_target = m > 0;
     t->cols = xcalloc((size_t)n, sizeof *t->cols);
     t->ncols = n;
     t->key = xcalloc((size_t)n, sizeof *t->key);
     for (int c = 0; c < n; c++) {
         verify_column *col = &t->cols[c];
-        col->name = xstrdup(PQgetvalue(s, i + c, VC_COLUMN));
+        col->name = xstrdup(db_val(s, i + c, VC_COLUMN));
         col->qname = db_quote_ident(col->name);
-        col->display = xstrdup(PQgetvalue(s, i + c, VC_QCOLUMN));
-        col->type = xstrdup(PQgetvalue(s, i + c, VC_TYPE));
-        col->key_position =
-            PQgetisnull(s, i + c, VC_KEYPOS) ? 0 : atoi(PQgetvalue(s, i + c, VC_KEYPOS));
-        col->generated = PQgetvalue(s, i + c, VC_GEN)[0] == 's';
-        col->identity = PQgetvalue(s, i + c, VC_IDENT)[0];
-        col->in_unique = PQgetvalue(s, i + c, VC_UNIQUE)[0] == 't';
+        col->display = xstrdup(db_val(s, i + c, VC_QCOLUMN));
+        col->type = xstrdup(db_val(s, i + c, VC_TYPE));
+        col->key_position = db_isnull(s, i + c, VC_KEYPOS) ? 0 : atoi(db_val(s, i + c, VC_KEYPOS));
+        col->generated = db_val(s, i + c, VC_GEN)[0] == 's';
+        col->identity = db_val(s, i + c, VC_IDENT)[0];
+        col->in_unique = db_val(s, i + c, VC_UNIQUE)[0] == 't';
         for (int k = 0; k < m && !col->on_target; k++) {
-            col->on_target = strcmp(col->name, PQgetvalue(d, j + k, VC_COLUMN)) == 0;
+            col->on_target = strcmp(col->name, db_val(d, j + k, VC_COLUMN)) == 0;
             if (col->on_target)
                 column_hash_class(col, conv, s, i + c, d, j + k);
         }
@@ -386,19 +384,19 @@ static void describe_table(verify_table *t, bool conv, const PGresult *s, int i,
 
 bool verify_load_tables(verify_ctx *ctx, verify_result *r)
 {
-    PGresult *s = NULL, *d = NULL;
+    db_res *s = NULL, *d = NULL;
     if (!verify_pair_query(ctx->src, sql_verify_columns, ctx->dst, sql_verify_columns, &s, &d))
         return false;
     if (!db_check_shape(ctx->src, s, VC_NCOLS, 0, "table list") ||
         !db_check_shape(ctx->dst, d, VC_NCOLS, 0, "table list")) {
-        PQclear(s);
-        PQclear(d);
+        db_res_free(s);
+        db_res_free(d);
         return false;
     }
-    int ns = PQntuples(s), nd = PQntuples(d), i = 0, j = 0;
+    int ns = db_nrows(s), nd = db_nrows(d), i = 0, j = 0;
     r->tables = xcalloc((size_t)ns + 1, sizeof *r->tables);
-    const char *es = PQparameterStatus(ctx->src->pg, "server_encoding");
-    const char *ed = PQparameterStatus(ctx->dst->pg, "server_encoding");
+    const char *es = db_parameter(ctx->src, "server_encoding");
+    const char *ed = db_parameter(ctx->dst, "server_encoding");
     bool conv = es && ed && strcmp(es, ed) != 0;
     if (conv)
         log_info("verify: source encoding %s, target %s: text is compared as UTF8", es, ed);
@@ -406,8 +404,8 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
         int c = i >= ns ? 1 : j >= nd ? -1 : cmp_table_at(s, i, d, j);
         int n = i < ns ? rows_of_table(s, i) : 0, m = j < nd ? rows_of_table(d, j) : 0;
         if (c > 0) {
-            verify_list_add(&r->target_only_tables, "%s.%s", PQgetvalue(d, j, VC_QSCHEMA),
-                            PQgetvalue(d, j, VC_QTABLE));
+            verify_list_add(&r->target_only_tables, "%s.%s", db_val(d, j, VC_QSCHEMA),
+                            db_val(d, j, VC_QTABLE));
             j += m;
             continue;
         }
@@ -416,8 +414,8 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
         if (c == 0)
             j += m;
     }
-    PQclear(s);
-    PQclear(d);
+    db_res_free(s);
+    db_res_free(d);
     return true;
 }
 
@@ -541,7 +539,7 @@ static bool key_bounds(db_conn *s, db_conn *d, const verify_table *t, int64_t *l
 {
     char *sql = str_printf("SELECT min(%s), max(%s) FROM ONLY %s AS t", t->key_order, t->key_order,
                            t->qname);
-    PGresult *rs = NULL, *rd = NULL;
+    db_res *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(s, sql, d, sql, &rs, &rd);
     free(sql);
     if (!ok)
@@ -549,19 +547,19 @@ static bool key_bounds(db_conn *s, db_conn *d, const verify_table *t, int64_t *l
     ok = db_check_shape(s, rs, 2, 1, "key bounds") && db_check_shape(d, rd, 2, 1, "key bounds");
     *empty = true;
     for (int side = 0; ok && side < 2; side++) {
-        PGresult *res = side ? rd : rs;
-        if (PQgetisnull(res, 0, 0))
+        db_res *res = side ? rd : rs;
+        if (db_isnull(res, 0, 0))
             continue;
-        int64_t a = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        int64_t b = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        int64_t a = strtoll(db_val(res, 0, 0), NULL, 10);
+        int64_t b = strtoll(db_val(res, 0, 1), NULL, 10);
         if (*empty || a < *lo)
             *lo = a;
         if (*empty || b >= *hi)
             *hi = b + 1; /* a bigint key of INT64_MAX would overflow: see plan_table */
         *empty = false;
     }
-    PQclear(rs);
-    PQclear(rd);
+    db_res_free(rs);
+    db_res_free(rd);
     return ok;
 }
 
@@ -578,7 +576,7 @@ static bool checksum_range(worker *w, verify_table *t, bool bounded, int64_t lo,
     char *sql = str_printf("SELECT count(*), coalesce(sum(%s), 0) FROM ONLY %s AS t%s", t->row_expr,
                            t->qname, where);
     free(where);
-    PGresult *rs = NULL, *rd = NULL;
+    db_res *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
     free(sql);
     if (!ok)
@@ -586,12 +584,12 @@ static bool checksum_range(worker *w, verify_table *t, bool bounded, int64_t lo,
     ok = db_check_shape(w->src, rs, 2, 1, "checksum") &&
          db_check_shape(w->dst, rd, 2, 1, "checksum");
     for (int side = 0; ok && side < 2; side++) {
-        PGresult *res = side ? rd : rs;
-        out->count[side] = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        out->sum[side] = xstrdup(PQgetvalue(res, 0, 1));
+        db_res *res = side ? rd : rs;
+        out->count[side] = strtoll(db_val(res, 0, 0), NULL, 10);
+        out->sum[side] = xstrdup(db_val(res, 0, 1));
     }
-    PQclear(rs);
-    PQclear(rd);
+    db_res_free(rs);
+    db_res_free(rd);
     return ok;
 }
 
@@ -614,7 +612,7 @@ static void checksum_free(checksum *c)
 
 /* One (key, hash) pair of a key listing. */
 typedef struct keyed {
-    const char *key;  /* borrowed from the PGresult */
+    const char *key;  /* borrowed from the db_res */
     const char *hash; /* idem */
     int64_t ikey;     /* the key as an integer, for integer keys */
 } keyed;
@@ -630,13 +628,13 @@ static int cmp_keyed_text(const void *a, const void *b)
     return strcmp(((const keyed *)a)->key, ((const keyed *)b)->key);
 }
 
-static keyed *keyed_list(const PGresult *res, bool integer)
+static keyed *keyed_list(const db_res *res, bool integer)
 {
-    int n = PQntuples(res);
+    int n = db_nrows(res);
     keyed *l = xcalloc((size_t)n + 1, sizeof *l);
     for (int i = 0; i < n; i++) {
-        l[i].key = PQgetvalue(res, i, 0);
-        l[i].hash = PQgetvalue(res, i, 1);
+        l[i].key = db_val(res, i, 0);
+        l[i].hash = db_val(res, i, 1);
         if (integer)
             l[i].ikey = strtoll(l[i].key, NULL, 10);
     }
@@ -670,14 +668,14 @@ static bool list_keys(worker *w, verify_table *t, bool bounded, int64_t lo, int6
     char *sql =
         str_printf("SELECT %s, %s FROM ONLY %s AS t%s", t->key_expr, t->row_expr, t->qname, where);
     free(where);
-    PGresult *rs = NULL, *rd = NULL;
+    db_res *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
     free(sql);
     if (!ok)
         return false;
     bool integer = t->key_kind == VERIFY_KEY_INTEGER;
     keyed *a = keyed_list(rs, integer), *b = keyed_list(rd, integer);
-    int na = PQntuples(rs), nb = PQntuples(rd), i = 0, j = 0;
+    int na = db_nrows(rs), nb = db_nrows(rd), i = 0, j = 0;
     while ((i < na || j < nb) && !keys_enough(t)) {
         int c = i >= na   ? 1
                 : j >= nb ? -1
@@ -696,8 +694,8 @@ static bool list_keys(worker *w, verify_table *t, bool bounded, int64_t lo, int6
     }
     free(a);
     free(b);
-    PQclear(rs);
-    PQclear(rd);
+    db_res_free(rs);
+    db_res_free(rd);
     return true;
 }
 
@@ -796,10 +794,10 @@ static bool tune_sessions(worker *w)
         "SELECT pg_catalog.set_config('max_parallel_workers_per_gather', '0', false), "
         "pg_catalog.set_config('jit_optimize_above_cost', "
         "pg_catalog.current_setting('jit_above_cost'), false)";
-    PGresult *rs = NULL, *rd = NULL;
+    db_res *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
-    PQclear(rs);
-    PQclear(rd);
+    db_res_free(rs);
+    db_res_free(rd);
     w->parallel = 0;
     return ok;
 }
@@ -818,11 +816,11 @@ static bool set_parallel(worker *w, int spare)
                            "least(%d, (SELECT reset_val::int FROM pg_catalog.pg_settings "
                            "WHERE name = 'max_parallel_workers_per_gather'))::text, false)",
                            spare);
-    PGresult *rs = NULL, *rd = NULL;
+    db_res *rs = NULL, *rd = NULL;
     bool ok = verify_pair_query(w->src, sql, w->dst, sql, &rs, &rd);
     free(sql);
-    PQclear(rs);
-    PQclear(rd);
+    db_res_free(rs);
+    db_res_free(rd);
     if (ok)
         w->parallel = spare;
     return ok;
@@ -1050,19 +1048,19 @@ static char *sample_sql(const verify_table *t, int limit)
     return sql;
 }
 
-static bool same_value(const PGresult *a, int i, const PGresult *b, int j, int col)
+static bool same_value(const db_res *a, int i, const db_res *b, int j, int col)
 {
-    bool na = PQgetisnull(a, i, col), nb = PQgetisnull(b, j, col);
+    bool na = db_isnull(a, i, col), nb = db_isnull(b, j, col);
     if (na || nb)
         return na == nb;
-    return strcmp(PQgetvalue(a, i, col), PQgetvalue(b, j, col)) == 0;
+    return strcmp(db_val(a, i, col), db_val(b, j, col)) == 0;
 }
 
-static void compare_sample(verify_table *t, const PGresult *s, const PGresult *d)
+static void compare_sample(verify_table *t, const db_res *s, const db_res *d)
 {
-    int n = PQntuples(s) < PQntuples(d) ? PQntuples(s) : PQntuples(d);
+    int n = db_nrows(s) < db_nrows(d) ? db_nrows(s) : db_nrows(d);
     for (int i = 0; i < n; i++) {
-        const char *ks = PQgetvalue(s, i, 0), *kd = PQgetvalue(d, i, 0);
+        const char *ks = db_val(s, i, 0), *kd = db_val(d, i, 0);
         if (strcmp(ks, kd) != 0) {
             verify_list_add(&t->sample, "row %d is %s=%s on source, %s=%s on target", i + 1,
                             t->key_label, ks, t->key_label, kd);
@@ -1078,9 +1076,9 @@ static void compare_sample(verify_table *t, const PGresult *s, const PGresult *d
             f++;
         }
     }
-    if (PQntuples(s) != PQntuples(d))
-        verify_list_add(&t->sample, "%d first rows on source, %d on target", PQntuples(s),
-                        PQntuples(d));
+    if (db_nrows(s) != db_nrows(d))
+        verify_list_add(&t->sample, "%d first rows on source, %d on target", db_nrows(s),
+                        db_nrows(d));
 }
 
 bool verify_samples(verify_ctx *ctx, verify_result *r)
@@ -1092,7 +1090,7 @@ bool verify_samples(verify_ctx *ctx, verify_result *r)
         if (!t->on_target || t->key_kind == VERIFY_KEY_NONE)
             continue;
         char *sql = sample_sql(t, ctx->sample);
-        PGresult *rs = NULL, *rd = NULL;
+        db_res *rs = NULL, *rd = NULL;
         bool ok = verify_pair_query(ctx->src, sql, ctx->dst, sql, &rs, &rd);
         free(sql);
         if (!ok)
@@ -1100,8 +1098,8 @@ bool verify_samples(verify_ctx *ctx, verify_result *r)
         compare_sample(t, rs, rd);
         if (t->sample.n > 0)
             t->status = t->status == VERIFY_ERROR ? VERIFY_ERROR : VERIFY_DIFFERENT;
-        PQclear(rs);
-        PQclear(rd);
+        db_res_free(rs);
+        db_res_free(rd);
     }
     return true;
 }
@@ -1113,29 +1111,29 @@ bool verify_samples(verify_ctx *ctx, verify_result *r)
 enum { VS_SCHEMA, VS_NAME, VS_DISPLAY, VS_QNAME, VS_INCREMENT, VS_NCOLS };
 
 /* One query reading every listed sequence's next value, in list order. */
-static char *sequence_values_sql(const PGresult *list)
+static char *sequence_values_sql(const db_res *list)
 {
     char *sql = NULL;
-    for (int i = 0; i < PQntuples(list); i++)
+    for (int i = 0; i < db_nrows(list); i++)
         str_append(&sql,
                    "%sSELECT %d AS i, CASE WHEN is_called THEN last_value::numeric + %s "
                    "ELSE last_value::numeric END FROM %s",
-                   i ? " UNION ALL " : "", i, PQgetvalue(list, i, VS_INCREMENT),
-                   PQgetvalue(list, i, VS_QNAME));
+                   i ? " UNION ALL " : "", i, db_val(list, i, VS_INCREMENT),
+                   db_val(list, i, VS_QNAME));
     if (sql)
         str_append(&sql, " ORDER BY 1");
     return sql;
 }
 
-static PGresult *sequence_values(db_conn *db, const PGresult *list)
+static db_res *sequence_values(db_conn *db, const db_res *list)
 {
     char *sql = sequence_values_sql(list);
     if (!sql)
         return NULL;
-    PGresult *res = db_exec(db, DB_LOG, sql, 0, NULL);
+    db_res *res = db_exec(db, DB_LOG, sql, 0, NULL);
     free(sql);
-    if (res && !db_check_shape(db, res, 2, PQntuples(list), "sequence values")) {
-        PQclear(res);
+    if (res && !db_check_shape(db, res, 2, db_nrows(list), "sequence values")) {
+        db_res_free(res);
         res = NULL;
     }
     return res;
@@ -1149,33 +1147,33 @@ static bool seq_behind(const char *src, const char *dst, long long increment)
 
 bool verify_sequences(verify_ctx *ctx, verify_result *r)
 {
-    PGresult *ls = NULL, *ld = NULL;
+    db_res *ls = NULL, *ld = NULL;
     if (!verify_pair_query(ctx->src, sql_verify_sequences, ctx->dst, sql_verify_sequences, &ls,
                            &ld))
         return false;
     bool ok = db_check_shape(ctx->src, ls, VS_NCOLS, 0, "sequence list") &&
               db_check_shape(ctx->dst, ld, VS_NCOLS, 0, "sequence list");
-    PGresult *vs = ok && PQntuples(ls) ? sequence_values(ctx->src, ls) : NULL;
-    PGresult *vd = ok && PQntuples(ld) ? sequence_values(ctx->dst, ld) : NULL;
-    if ((PQntuples(ls) && !vs) || (PQntuples(ld) && !vd))
+    db_res *vs = ok && db_nrows(ls) ? sequence_values(ctx->src, ls) : NULL;
+    db_res *vd = ok && db_nrows(ld) ? sequence_values(ctx->dst, ld) : NULL;
+    if ((db_nrows(ls) && !vs) || (db_nrows(ld) && !vd))
         ok = false;
-    r->seqs = xcalloc((size_t)PQntuples(ls) + 1, sizeof *r->seqs);
-    for (int i = 0; ok && i < PQntuples(ls); i++) {
+    r->seqs = xcalloc((size_t)db_nrows(ls) + 1, sizeof *r->seqs);
+    for (int i = 0; ok && i < db_nrows(ls); i++) {
         verify_sequence *q = &r->seqs[r->nseqs++];
-        q->name = xstrdup(PQgetvalue(ls, i, VS_DISPLAY));
-        q->source = xstrdup(PQgetvalue(vs, i, 1));
+        q->name = xstrdup(db_val(ls, i, VS_DISPLAY));
+        q->source = xstrdup(db_val(vs, i, 1));
         /* the same sequence: the same (schema, name) */
-        for (int j = 0; j < PQntuples(ld) && !q->target; j++)
-            if (strcmp(PQgetvalue(ls, i, VS_SCHEMA), PQgetvalue(ld, j, VS_SCHEMA)) == 0 &&
-                strcmp(PQgetvalue(ls, i, VS_NAME), PQgetvalue(ld, j, VS_NAME)) == 0)
-                q->target = xstrdup(PQgetvalue(vd, j, 1));
+        for (int j = 0; j < db_nrows(ld) && !q->target; j++)
+            if (strcmp(db_val(ls, i, VS_SCHEMA), db_val(ld, j, VS_SCHEMA)) == 0 &&
+                strcmp(db_val(ls, i, VS_NAME), db_val(ld, j, VS_NAME)) == 0)
+                q->target = xstrdup(db_val(vd, j, 1));
         q->behind = q->target && seq_behind(q->source, q->target,
-                                            strtoll(PQgetvalue(ls, i, VS_INCREMENT), NULL, 10));
+                                            strtoll(db_val(ls, i, VS_INCREMENT), NULL, 10));
     }
     r->seqs_checked = ok;
-    PQclear(ls);
-    PQclear(ld);
-    PQclear(vs);
-    PQclear(vd);
+    db_res_free(ls);
+    db_res_free(ld);
+    db_res_free(vs);
+    db_res_free(vd);
     return ok;
 }

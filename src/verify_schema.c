@@ -25,12 +25,12 @@
 #define SHORT_VALUE 80
 
 /* Objects compare by (kind, schema, name, sub), part by part. */
-static int cmp_object(const PGresult *a, int i, const PGresult *b, int j)
+static int cmp_object(const db_res *a, int i, const db_res *b, int j)
 {
     static const int parts[] = {VERIFY_SC_KIND, VERIFY_SC_SCHEMA, VERIFY_SC_NAME, VERIFY_SC_SUB};
     int c = 0;
     for (size_t k = 0; c == 0 && k < sizeof parts / sizeof parts[0]; k++)
-        c = strcmp(PQgetvalue(a, i, parts[k]), PQgetvalue(b, j, parts[k]));
+        c = strcmp(db_val(a, i, parts[k]), db_val(b, j, parts[k]));
     return c;
 }
 
@@ -40,38 +40,37 @@ static bool is_short(const char *v)
 }
 
 /* Number of rows from I describing the same object as row I. */
-static int object_rows(const PGresult *res, int i)
+static int object_rows(const db_res *res, int i)
 {
     int n = 1;
-    while (i + n < PQntuples(res) && cmp_object(res, i, res, i + n) == 0)
+    while (i + n < db_nrows(res) && cmp_object(res, i, res, i + n) == 0)
         n++;
     return n;
 }
 
 /* Both sides have the object at S[i..i+ns) and D[j..j+nd): compare aspects. */
-static void compare_aspects(const PGresult *s, int i, int ns, const PGresult *d, int j, int nd,
+static void compare_aspects(const db_res *s, int i, int ns, const db_res *d, int j, int nd,
                             verify_result *r)
 {
-    const char *kind = PQgetvalue(s, i, VERIFY_SC_KIND),
-               *name = PQgetvalue(s, i, VERIFY_SC_DISPLAY);
+    const char *kind = db_val(s, i, VERIFY_SC_KIND), *name = db_val(s, i, VERIFY_SC_DISPLAY);
     int a = 0, b = 0;
     while (a < ns || b < nd) {
         int c = a >= ns   ? 1
                 : b >= nd ? -1
-                          : strcmp(PQgetvalue(s, i + a, VERIFY_SC_ASPECT),
-                                   PQgetvalue(d, j + b, VERIFY_SC_ASPECT));
+                          : strcmp(db_val(s, i + a, VERIFY_SC_ASPECT),
+                                   db_val(d, j + b, VERIFY_SC_ASPECT));
         if (c < 0) {
             verify_list_add(&r->schema_diffs, "%s %s: %s only on source", kind, name,
-                            PQgetvalue(s, i + a, VERIFY_SC_ASPECT));
+                            db_val(s, i + a, VERIFY_SC_ASPECT));
             a++;
         } else if (c > 0) {
             verify_list_add(&r->schema_diffs, "%s %s: %s only on target", kind, name,
-                            PQgetvalue(d, j + b, VERIFY_SC_ASPECT));
+                            db_val(d, j + b, VERIFY_SC_ASPECT));
             b++;
         } else {
-            const char *vs = PQgetvalue(s, i + a, VERIFY_SC_VALUE),
-                       *vd = PQgetvalue(d, j + b, VERIFY_SC_VALUE);
-            const char *aspect = PQgetvalue(s, i + a, VERIFY_SC_ASPECT);
+            const char *vs = db_val(s, i + a, VERIFY_SC_VALUE),
+                       *vd = db_val(d, j + b, VERIFY_SC_VALUE);
+            const char *aspect = db_val(s, i + a, VERIFY_SC_ASPECT);
             if (strcmp(vs, vd) != 0) {
                 if (is_short(vs) && is_short(vd))
                     verify_list_add(&r->schema_diffs, "%s %s: %s %s on source, %s on target", kind,
@@ -86,18 +85,18 @@ static void compare_aspects(const PGresult *s, int i, int ns, const PGresult *d,
     }
 }
 
-static void merge(const PGresult *s, const PGresult *d, verify_result *r)
+static void merge(const db_res *s, const db_res *d, verify_result *r)
 {
-    int i = 0, j = 0, ns = PQntuples(s), nd = PQntuples(d);
+    int i = 0, j = 0, ns = db_nrows(s), nd = db_nrows(d);
     while (i < ns || j < nd) {
         int c = i >= ns ? 1 : j >= nd ? -1 : cmp_object(s, i, d, j);
         if (c < 0) {
             verify_list_add(&r->schema_diffs, "%s %s missing on target",
-                            PQgetvalue(s, i, VERIFY_SC_KIND), PQgetvalue(s, i, VERIFY_SC_DISPLAY));
+                            db_val(s, i, VERIFY_SC_KIND), db_val(s, i, VERIFY_SC_DISPLAY));
             i += object_rows(s, i);
         } else if (c > 0) {
             verify_list_add(&r->schema_diffs, "%s %s exists only on target",
-                            PQgetvalue(d, j, VERIFY_SC_KIND), PQgetvalue(d, j, VERIFY_SC_DISPLAY));
+                            db_val(d, j, VERIFY_SC_KIND), db_val(d, j, VERIFY_SC_DISPLAY));
             j += object_rows(d, j);
         } else {
             int a = object_rows(s, i), b = object_rows(d, j);
@@ -137,7 +136,7 @@ static char *target_schema_sql(db_conn *dst)
 
 bool verify_schema(verify_ctx *ctx, verify_result *r)
 {
-    PGresult *s = NULL, *d = NULL;
+    db_res *s = NULL, *d = NULL;
     char *dst_sql = target_schema_sql(ctx->dst);
     if (!dst_sql)
         return false;
@@ -149,7 +148,7 @@ bool verify_schema(verify_ctx *ctx, verify_result *r)
               db_check_shape(ctx->dst, d, VERIFY_SC_NCOLS, 0, "schema description");
     if (ok)
         merge(s, d, r);
-    PQclear(s);
-    PQclear(d);
+    db_res_free(s);
+    db_res_free(d);
     return ok;
 }
