@@ -10,6 +10,7 @@
 
 #include "conninfo.h"
 #include "db.h"
+#include "strlist.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,11 +23,6 @@ enum {
     EXIT_PREFLIGHT = 3,       /* preflight found blocking problems */
     EXIT_ROLLED_BACK = 4,     /* cutover rolled back, source writable */
 };
-
-typedef struct strlist {
-    char **items; /* owned */
-    int n;
-} strlist;
 
 typedef struct pgb_options {
     const char *command;

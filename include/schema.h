@@ -9,6 +9,7 @@
 #include "conninfo.h"
 #include "copy.h"
 #include "db.h"
+#include "strlist.h"
 
 #include <stdbool.h>
 
@@ -17,23 +18,12 @@ typedef enum schema_owners {
     SCHEMA_NO_OWNERS,   /* --no-owner --no-privileges: some roles are missing */
 } schema_owners;
 
-/* A list of names; owned strings. */
-typedef struct namelist {
-    char **items;
-    int n;
-} namelist;
-
-void namelist_add(namelist *l, const char *s);
-void namelist_free(namelist *l);
-/* "a, b, c" (malloc'd). */
-char *namelist_join(const namelist *l);
-
 typedef struct schema_dump_opts {
     const conninfo *source;
-    const char *snapshot;            /* exported snapshot name */
-    const char *path;                /* custom-format archive to write */
-    const namelist *exclude_schemas; /* schemas not selected */
-    const namelist *exclude_tables;  /* "schema"."table" not selected */
+    const char *snapshot;           /* exported snapshot name */
+    const char *path;               /* custom-format archive to write */
+    const strlist *exclude_schemas; /* schemas not selected */
+    const strlist *exclude_tables;  /* "schema"."table" not selected */
 } schema_dump_opts;
 
 /* pg_dump --schema-only -Fc --snapshot of the selected objects. */
@@ -50,10 +40,10 @@ bool schema_restore_post(const conninfo *target, const char *path, const char *t
     __attribute__((warn_unused_result));
 
 /* Roles that own or are granted objects of the source database (SNAP). */
-bool schema_roles_used(db_conn *snap, namelist *out) __attribute__((warn_unused_result));
+bool schema_roles_used(db_conn *snap, strlist *out) __attribute__((warn_unused_result));
 
 /* Those of NAMES that do not exist on the target. */
-bool schema_roles_missing(db_conn *dst, const namelist *names, namelist *missing)
+bool schema_roles_missing(db_conn *dst, const strlist *names, strlist *missing)
     __attribute__((warn_unused_result));
 
 /* Create NAMES (and the roles they are members of) on the target with the
@@ -61,7 +51,7 @@ bool schema_roles_missing(db_conn *dst, const namelist *names, namelist *missing
  * already are left as they are. Password hashes never reach a log line.
  * *NO_PASSWORD receives the roles created without a password because the
  * source role cannot read pg_authid. */
-bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, namelist *no_password)
+bool schema_copy_roles(db_conn *src, db_conn *dst, const strlist *names, strlist *no_password)
     __attribute__((warn_unused_result));
 
 #endif

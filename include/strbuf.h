@@ -3,7 +3,8 @@
  *
  * A strbuf is a struct of three fields that callers may read (and, having
  * reserved room, write into): DATA, LEN used bytes, CAP allocated bytes. A
- * zeroed struct is an empty buffer ({0}); it allocates at the first append.
+ * zeroed struct is an empty buffer ({0}); it allocates at the first append
+ * or reserve, and DATA is "" from then on.
  * The appending functions keep DATA[LEN] a NUL, so DATA is a C string
  * (which may hold NULs of its own); code that writes into reserved room
  * itself terminates it if it needs to. Growing moves DATA: pointers into

@@ -14,9 +14,6 @@
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *str_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-/* Append printf output to *S (owned; may be NULL: then it is created). */
-void str_append(char **s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* A hash (FNV-1a) of the N strings VALS, in order. An element may be NULL,
  * which is hashed unlike "", and each element is followed by a marker, so
  * that ("ab", "c") and ("a", "bc") are different inputs. For in-memory hash

@@ -212,8 +212,6 @@ bool verify_crud(db_conn *target, verify_result *r) __attribute__((warn_unused_r
 void verify_result_free(verify_result *r);
 
 /* Append a printf-formatted string to L (a strlist of cli.h). */
-void verify_list_add(strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void verify_list_free(strlist *l);
 
 /* Note a difference on table T (thread-safe): status becomes DIFFERENT. */
 void verify_table_note(verify_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -24,6 +24,7 @@
 #include "sql_embed.h"
 #include "sqlstate.h"
 #include "state.h"
+#include "strlist.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -84,46 +85,6 @@ static void add(check_ctx *c, const char *id, check_status st, const char *fix, 
     va_end(ap);
     check_report_add(c->r, id, st, msg, fix);
     free(msg);
-}
-
-/* A growing list of display names, joined as "a, b, c and 4 more". */
-typedef struct namelist {
-    char **names; /* owned */
-    int n;
-} namelist;
-
-static void names_add(namelist *l, const char *name)
-{
-    l->names = xrealloc(l->names, (size_t)(l->n + 1) * sizeof(char *));
-    l->names[l->n++] = xstrdup(name);
-}
-
-static void names_free(namelist *l)
-{
-    for (int i = 0; i < l->n; i++)
-        free(l->names[i]);
-    free(l->names);
-    l->names = NULL;
-    l->n = 0;
-}
-
-/* Returns a new malloc'd string. */
-static char *names_join(const namelist *l)
-{
-    size_t len = 1;
-    int shown = l->n < MAX_NAMES_SHOWN ? l->n : MAX_NAMES_SHOWN;
-    for (int i = 0; i < shown; i++)
-        len += strlen(l->names[i]) + 2;
-    char *s = xmalloc(len + 32);
-    s[0] = '\0';
-    for (int i = 0; i < shown; i++) {
-        if (i > 0)
-            strcat(s, ", ");
-        strcat(s, l->names[i]);
-    }
-    if (l->n > shown)
-        sprintf(s + strlen(s), " and %d more", l->n - shown);
-    return s;
 }
 
 /* The server's version as "15.20" (distributor suffix cut) in BUF. */
@@ -483,23 +444,23 @@ static bool relation_selected(const check_ctx *c, const db_res *res, int row)
 
 /* The selected source relations that get a FAIL or a WARN, by kind. */
 typedef struct source_rels {
-    bool read;             /* the query ran */
-    namelist identity;     /* "schema.table (why)" */
-    namelist identity_fix; /* "schema.table", same order */
-    namelist unlogged;
-    namelist matview;
-    namelist numeric;  /* tables with numeric/float columns */
-    namelist notowned; /* tables (partition roots) the role does not own */
+    bool read;            /* the query ran */
+    strlist identity;     /* "schema.table (why)" */
+    strlist identity_fix; /* "schema.table", same order */
+    strlist unlogged;
+    strlist matview;
+    strlist numeric;  /* tables with numeric/float columns */
+    strlist notowned; /* tables (partition roots) the role does not own */
 } source_rels;
 
 static void source_rels_free(source_rels *sr)
 {
-    names_free(&sr->identity);
-    names_free(&sr->identity_fix);
-    names_free(&sr->unlogged);
-    names_free(&sr->matview);
-    names_free(&sr->numeric);
-    names_free(&sr->notowned);
+    strlist_free(&sr->identity);
+    strlist_free(&sr->identity_fix);
+    strlist_free(&sr->unlogged);
+    strlist_free(&sr->matview);
+    strlist_free(&sr->numeric);
+    strlist_free(&sr->notowned);
 }
 
 /* Read check_relations.sql into SR (a FAIL item when it cannot run). */
@@ -516,17 +477,17 @@ static void collect_relations(check_ctx *c, source_rels *sr)
         const char *display = db_val(res, i, 5);
         if (strcmp(kind, "identity") == 0) {
             char *s = str_printf("%s (%s)", display, db_val(res, i, 6));
-            names_add(&sr->identity, s);
-            names_add(&sr->identity_fix, display);
+            strlist_add(&sr->identity, s);
+            strlist_add(&sr->identity_fix, display);
             free(s);
         } else if (strcmp(kind, "unlogged") == 0) {
-            names_add(&sr->unlogged, display);
+            strlist_add(&sr->unlogged, display);
         } else if (strcmp(kind, "matview") == 0) {
-            names_add(&sr->matview, display);
+            strlist_add(&sr->matview, display);
         } else if (strcmp(kind, "numeric") == 0) {
-            names_add(&sr->numeric, display);
+            strlist_add(&sr->numeric, display);
         } else if (strcmp(kind, "notowned") == 0) {
-            names_add(&sr->notowned, display);
+            strlist_add(&sr->notowned, display);
         }
     }
     db_res_free(res);
@@ -537,8 +498,8 @@ static void collect_relations(check_ctx *c, source_rels *sr)
 static void choose_plugin(check_ctx *c, const source_rels *rels)
 {
     const char *id = "decoder";
-    const namelist *numeric = &rels->numeric;
-    char *list = names_join(numeric);
+    const strlist *numeric = &rels->numeric;
+    char *list = strlist_join(numeric, ", ", MAX_NAMES_SHOWN);
     bool lossy = c->w2j == PROBE_NO_NUMERIC && numeric->n > 0;
     if (plugin_is(c, "pgoutput")) {
         snprintf(c->r->plugin, sizeof c->r->plugin, "pgoutput");
@@ -648,17 +609,17 @@ static void check_wal2json_probe(check_ctx *c)
 /* Identity, unlogged, matview: one item each. */
 static void report_relations(check_ctx *c, const source_rels *sr)
 {
-    const namelist *identity = &sr->identity, *unlogged = &sr->unlogged, *matview = &sr->matview;
+    const strlist *identity = &sr->identity, *unlogged = &sr->unlogged, *matview = &sr->matview;
     if (!sr->read)
         return;
     if (identity->n == 0) {
         add(c, "replica-identity", CHECK_PASS, NULL,
             "every selected table has a primary key or a usable replica identity");
     } else {
-        char *list = names_join(identity);
+        char *list = strlist_join(identity, ", ", MAX_NAMES_SHOWN);
         char *fix = str_printf("add a primary key to each, or run ALTER TABLE %s REPLICA IDENTITY "
                                "FULL (and likewise for the others)",
-                               sr->identity_fix.names[0]);
+                               sr->identity_fix.items[0]);
         add(c, "replica-identity", CHECK_FAIL, fix,
             "%d table%s whose UPDATE and DELETE cannot be replicated: %s", identity->n,
             identity->n == 1 ? "" : "s", list);
@@ -668,7 +629,7 @@ static void report_relations(check_ctx *c, const source_rels *sr)
     if (unlogged->n == 0) {
         add(c, "unlogged-tables", CHECK_PASS, NULL, "no unlogged table");
     } else {
-        char *list = names_join(unlogged);
+        char *list = strlist_join(unlogged, ", ", MAX_NAMES_SHOWN);
         add(c, "unlogged-tables", CHECK_WARN,
             "make them logged (ALTER TABLE ... SET LOGGED) if their changes must follow, or "
             "exclude them",
@@ -678,7 +639,7 @@ static void report_relations(check_ctx *c, const source_rels *sr)
     if (matview->n == 0) {
         add(c, "materialized-views", CHECK_PASS, NULL, "no materialized view");
     } else {
-        char *list = names_join(matview);
+        char *list = strlist_join(matview, ", ", MAX_NAMES_SHOWN);
         add(c, "materialized-views", CHECK_WARN,
             "nothing to do unless they are large: allow time for REFRESH MATERIALIZED VIEW at "
             "cutover",
@@ -803,7 +764,7 @@ static void check_publication(check_ctx *c, const source_rels *rels)
             "start will create publication %s FOR ALL TABLES (role %s is a superuser)", c->o->name,
             role);
     } else if (!create || rels->notowned.n > 0) {
-        char *list = names_join(&rels->notowned);
+        char *list = strlist_join(&rels->notowned, ", ", MAX_NAMES_SHOWN);
         char *qrole = db_quote_ident(role), *qdb = db_quote_ident(db);
         char *fix = !create ? str_printf("as the database's owner or a superuser: GRANT CREATE ON "
                                          "DATABASE %s TO %s; or allow wal2json on the source",
@@ -811,7 +772,7 @@ static void check_publication(check_ctx *c, const source_rels *rels)
                             : str_printf("run pgbaton as the tables' owner or a superuser, or "
                                          "ALTER TABLE %s OWNER TO %s (and likewise for the "
                                          "others); or allow wal2json on the source",
-                                         rels->notowned.names[0], qrole);
+                                         rels->notowned.items[0], qrole);
         add(c, id, CHECK_FAIL, fix,
             "pgoutput needs a publication and role %s cannot create it: %s%s%s%s", role,
             !create ? "it has no CREATE privilege on the database" : "",
@@ -958,15 +919,15 @@ static void check_target_empty(check_ctx *c)
     } else if (n == 0) {
         add(c, id, CHECK_PASS, NULL, "the target database has no user tables");
     } else {
-        namelist tables = {0};
+        strlist tables = {0};
         for (int i = 0; i < n; i++)
-            names_add(&tables, db_val(res, i, 0));
-        char *list = names_join(&tables);
+            strlist_add(&tables, db_val(res, i, 0));
+        char *list = strlist_join(&tables, ", ", MAX_NAMES_SHOWN);
         add(c, id, CHECK_FAIL,
             "point --target at an empty database (for example one made with CREATE DATABASE)",
             "the target database already has %d user table%s: %s", n, n == 1 ? "" : "s", list);
         free(list);
-        names_free(&tables);
+        strlist_free(&tables);
     }
     db_res_free(res);
 }
@@ -1004,14 +965,14 @@ static void check_extensions(check_ctx *c)
         db_res_free(src);
         return;
     }
-    namelist missing = {0};
+    strlist missing = {0};
     for (int i = 0; i < db_nrows(src); i++) {
         const char *ext = db_val(src, i, 0);
         bool found = false;
         for (int j = 0; j < db_nrows(dst) && !found; j++)
             found = strcmp(ext, db_val(dst, j, 0)) == 0;
         if (!found)
-            names_add(&missing, ext);
+            strlist_add(&missing, ext);
     }
     if (db_nrows(src) == 0) {
         add(c, id, CHECK_PASS, NULL, "the source uses no extension beside plpgsql");
@@ -1019,14 +980,14 @@ static void check_extensions(check_ctx *c)
         add(c, id, CHECK_PASS, NULL, "%d source extension%s available on the target", db_nrows(src),
             db_nrows(src) == 1 ? "" : "s");
     } else {
-        char *list = names_join(&missing);
+        char *list = strlist_join(&missing, ", ", MAX_NAMES_SHOWN);
         add(c, id, CHECK_FAIL,
             "install these extensions' packages on the target server (or use a target that "
             "offers them)",
             "extensions used on the source are not available on the target: %s", list);
         free(list);
     }
-    names_free(&missing);
+    strlist_free(&missing);
     db_res_free(src);
     db_res_free(dst);
 }

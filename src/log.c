@@ -8,6 +8,8 @@
  * from copy workers never interleave.
  */
 #include "log.h"
+#include "strbuf.h"
+#include "strlist.h"
 #include "xalloc.h"
 
 #include <pthread.h>
@@ -21,9 +23,8 @@
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_level min_level = LOG_LEVEL_INFO;
-static FILE *log_file; /* --log-file, or NULL */
-static char **secrets; /* owned copies; no cap: every secret registered is masked */
-static int nsecrets, secrets_cap;
+static FILE *log_file;  /* --log-file, or NULL */
+static strlist secrets; /* no cap: every secret registered is masked */
 
 static const char *level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
@@ -63,31 +64,14 @@ void log_add_secret(const char *secret)
     if (!secret || !*secret)
         return;
     pthread_mutex_lock(&log_lock);
-    for (int i = 0; i < nsecrets; i++) {
-        if (strcmp(secrets[i], secret) == 0) {
+    for (int i = 0; i < secrets.n; i++) {
+        if (strcmp(secrets.items[i], secret) == 0) {
             pthread_mutex_unlock(&log_lock);
             return;
         }
     }
-    if (nsecrets == secrets_cap) {
-        secrets_cap = secrets_cap ? 2 * secrets_cap : 16;
-        secrets = xrealloc(secrets, (size_t)secrets_cap * sizeof *secrets);
-    }
-    secrets[nsecrets++] = xstrdup(secret);
+    strlist_add(&secrets, secret);
     pthread_mutex_unlock(&log_lock);
-}
-
-/* Append N bytes of S to the growing buffer *BUF. */
-static void buf_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
-{
-    if (*len + n + 1 > *cap) {
-        while (*len + n + 1 > *cap)
-            *cap = *cap ? *cap * 2 : 256;
-        *buf = xrealloc(*buf, *cap);
-    }
-    memcpy(*buf + *len, s, n);
-    *len += n;
-    (*buf)[*len] = '\0';
 }
 
 static bool is_word_char(char c)
@@ -114,26 +98,25 @@ static bool secret_at(const char *start, const char *p, const char *s, size_t n)
  * that a secret containing another is masked whole. */
 static char *redact_locked(const char *text)
 {
-    char *out = NULL;
-    size_t len = 0, cap = 0;
+    strbuf out = {0};
+    strbuf_reserve(&out, strlen(text));
     const char *p = text;
-    buf_append(&out, &len, &cap, "", 0);
     while (*p) {
         size_t best = 0;
-        for (int i = 0; i < nsecrets; i++) {
-            size_t n = strlen(secrets[i]);
-            if (n > best && secret_at(text, p, secrets[i], n))
+        for (int i = 0; i < secrets.n; i++) {
+            size_t n = strlen(secrets.items[i]);
+            if (n > best && secret_at(text, p, secrets.items[i], n))
                 best = n;
         }
         if (best) {
-            buf_append(&out, &len, &cap, "****", 4);
+            strbuf_puts(&out, "****");
             p += best;
         } else {
-            buf_append(&out, &len, &cap, p, 1);
+            strbuf_putc(&out, *p);
             p++;
         }
     }
-    return out;
+    return out.data;
 }
 
 char *log_redact(const char *text)

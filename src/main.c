@@ -329,12 +329,6 @@ static bool parse_size_opt(const char *opt, const char *arg, int64_t *out)
     return false;
 }
 
-static void strlist_add(strlist *l, const char *s)
-{
-    l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-    l->items[l->n++] = xstrdup(s);
-}
-
 static bool valid_name(const char *name)
 {
     size_t n = strlen(name);

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "signals.h"
+#include "strbuf.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -350,29 +351,20 @@ void pgtool_free(pgtool *t)
 
 char *pgtool_connstr(const conninfo *ci)
 {
-    size_t cap = 256, len = 0;
-    char *s = xmalloc(cap);
-    s[0] = '\0';
+    strbuf s = {0};
+    strbuf_reserve(&s, 256);
     for (int i = 0; ci->keys[i]; i++) {
         if (strcmp(ci->keys[i], "password") == 0)
             continue;
-        const char *v = ci->values[i];
-        size_t need = len + strlen(ci->keys[i]) + 2 * strlen(v) + 8;
-        if (need > cap) {
-            while (need > cap)
-                cap *= 2;
-            s = xrealloc(s, cap);
-        }
-        len += (size_t)sprintf(s + len, "%s%s='", len ? " " : "", ci->keys[i]);
-        for (const char *p = v; *p; p++) {
+        strbuf_printf(&s, "%s%s='", s.len ? " " : "", ci->keys[i]);
+        for (const char *p = ci->values[i]; *p; p++) {
             if (*p == '\'' || *p == '\\')
-                s[len++] = '\\';
-            s[len++] = *p;
+                strbuf_putc(&s, '\\');
+            strbuf_putc(&s, *p);
         }
-        s[len++] = '\'';
-        s[len] = '\0';
+        strbuf_putc(&s, '\'');
     }
-    return s;
+    return s.data;
 }
 
 bool pgtool_spawn(const char *const *argv, const conninfo *ci, int in_fd, int out_fd,

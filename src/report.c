@@ -142,8 +142,8 @@ static bool read_migration(report *rp, db_conn *dst)
         return false;
     }
     for (int i = 0; i < db_nrows(res); i++)
-        verify_list_add(&rp->warnings, "%s %s: %s", db_val(res, i, 0), db_val(res, i, 1),
-                        db_val(res, i, 2));
+        strlist_addf(&rp->warnings, "%s %s: %s", db_val(res, i, 0), db_val(res, i, 1),
+                     db_val(res, i, 2));
     db_res_free(res);
 
     /* the cutover's events about unlogged tables (src/cutover.c, step 5) */
@@ -153,7 +153,7 @@ static bool read_migration(report *rp, db_conn *dst)
         return false;
     }
     for (int i = 0; i < db_nrows(res); i++)
-        verify_list_add(&rp->unlogged, "%s %s", db_val(res, i, 0), db_val(res, i, 1));
+        strlist_addf(&rp->unlogged, "%s %s", db_val(res, i, 0), db_val(res, i, 1));
     db_res_free(res);
     return true;
 }
@@ -596,8 +596,8 @@ static void report_free(report *rp)
     for (int i = 0; i < rp->nlag; i++)
         free(rp->lag[i].at);
     free(rp->lag);
-    verify_list_free(&rp->warnings);
-    verify_list_free(&rp->unlogged);
+    strlist_free(&rp->warnings);
+    strlist_free(&rp->unlogged);
 }
 
 int cmd_report(const pgb_options *o)

@@ -26,89 +26,6 @@
 #define USER_NS(n)                                                                                 \
     n ".nspname NOT LIKE 'pg\\_%' AND " n ".nspname NOT IN ('information_schema', 'pgbaton')"
 
-void namelist_add(namelist *l, const char *s)
-{
-    l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-    l->items[l->n++] = xstrdup(s);
-}
-
-void namelist_free(namelist *l)
-{
-    for (int i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
-char *namelist_join(const namelist *l)
-{
-    size_t len = 1;
-    for (int i = 0; i < l->n; i++)
-        len += strlen(l->items[i]) + 2;
-    char *s = xmalloc(len);
-    s[0] = '\0';
-    for (int i = 0; i < l->n; i++) {
-        if (i)
-            strcat(s, ", ");
-        strcat(s, l->items[i]);
-    }
-    return s;
-}
-
-/* A PostgreSQL text[] literal of L (for = ANY($1)). */
-static char *namelist_array(const namelist *l)
-{
-    size_t len = 3;
-    for (int i = 0; i < l->n; i++)
-        len += 2 * strlen(l->items[i]) + 3;
-    char *s = xmalloc(len), *o = s;
-    *o++ = '{';
-    for (int i = 0; i < l->n; i++) {
-        if (i)
-            *o++ = ',';
-        *o++ = '"';
-        for (const char *p = l->items[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                *o++ = '\\';
-            *o++ = *p;
-        }
-        *o++ = '"';
-    }
-    *o++ = '}';
-    *o = '\0';
-    return s;
-}
-
-/* A growing argv. */
-typedef struct argv_builder {
-    char **v; /* owned strings, NULL-terminated */
-    int n;
-} argv_builder;
-
-static void arg_add(argv_builder *a, const char *s)
-{
-    a->v = xrealloc(a->v, (size_t)(a->n + 2) * sizeof(char *));
-    a->v[a->n++] = xstrdup(s);
-    a->v[a->n] = NULL;
-}
-
-static void arg_add2(argv_builder *a, const char *opt, const char *val)
-{
-    size_t n = strlen(opt) + strlen(val) + 2;
-    char *s = xmalloc(n);
-    snprintf(s, n, "%s=%s", opt, val);
-    arg_add(a, s);
-    free(s);
-}
-
-static void arg_free(argv_builder *a)
-{
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-}
-
 static bool find_tool(const char *name, pgtool *t)
 {
     if (pgtool_find(name, 14, t))
@@ -126,26 +43,26 @@ bool schema_dump(const schema_dump_opts *opts)
     if (!find_tool("pg_dump", &tool))
         return false;
     char *conn = pgtool_connstr(opts->source);
-    argv_builder a = {0};
-    arg_add(&a, tool.path);
-    arg_add2(&a, "--dbname", conn);
-    arg_add(&a, "--schema-only");
-    arg_add(&a, "--format=custom");
-    arg_add2(&a, "--file", opts->path);
-    arg_add2(&a, "--snapshot", opts->snapshot);
-    arg_add(&a, "--no-tablespaces");
-    arg_add(&a, "--no-subscriptions");
-    arg_add(&a, "--no-publications");
-    arg_add2(&a, "--exclude-schema", "pgbaton");
+    strlist a = {0};
+    strlist_add(&a, tool.path);
+    strlist_addf(&a, "--dbname=%s", conn);
+    strlist_add(&a, "--schema-only");
+    strlist_add(&a, "--format=custom");
+    strlist_addf(&a, "--file=%s", opts->path);
+    strlist_addf(&a, "--snapshot=%s", opts->snapshot);
+    strlist_add(&a, "--no-tablespaces");
+    strlist_add(&a, "--no-subscriptions");
+    strlist_add(&a, "--no-publications");
+    strlist_add(&a, "--exclude-schema=pgbaton");
     for (int i = 0; i < opts->exclude_schemas->n; i++) {
         char *q = db_quote_ident(opts->exclude_schemas->items[i]);
-        arg_add2(&a, "--exclude-schema", q);
+        strlist_addf(&a, "--exclude-schema=%s", q);
         free(q);
     }
     for (int i = 0; i < opts->exclude_tables->n; i++)
-        arg_add2(&a, "--exclude-table", opts->exclude_tables->items[i]);
-    bool ok = pgtool_run((const char *const *)a.v, opts->source, -1, -1, "pg_dump (source)");
-    arg_free(&a);
+        strlist_addf(&a, "--exclude-table=%s", opts->exclude_tables->items[i]);
+    bool ok = pgtool_run((const char *const *)a.items, opts->source, -1, -1, "pg_dump (source)");
+    strlist_free(&a);
     free(conn);
     pgtool_free(&tool);
     if (!ok)
@@ -153,11 +70,11 @@ bool schema_dump(const schema_dump_opts *opts)
     return ok;
 }
 
-static void add_owner_args(argv_builder *a, schema_owners owners)
+static void add_owner_args(strlist *a, schema_owners owners)
 {
     if (owners == SCHEMA_NO_OWNERS) {
-        arg_add(a, "--no-owner");
-        arg_add(a, "--no-privileges");
+        strlist_add(a, "--no-owner");
+        strlist_add(a, "--no-privileges");
     }
 }
 
@@ -167,16 +84,16 @@ static bool run_restore(const pgtool *tool, const conninfo *target, const char *
                         schema_owners owners, const char *archive)
 {
     char *conn = pgtool_connstr(target);
-    argv_builder a = {0};
-    arg_add(&a, tool->path);
-    arg_add2(&a, "--dbname", conn);
+    strlist a = {0};
+    strlist_add(&a, tool->path);
+    strlist_addf(&a, "--dbname=%s", conn);
     for (const char *const *o = opts; *o; o++)
-        arg_add(&a, *o);
-    arg_add(&a, "--exit-on-error");
+        strlist_add(&a, *o);
+    strlist_add(&a, "--exit-on-error");
     add_owner_args(&a, owners);
-    arg_add(&a, archive);
-    bool ok = pgtool_run((const char *const *)a.v, target, -1, -1, "pg_restore (target)");
-    arg_free(&a);
+    strlist_add(&a, archive);
+    bool ok = pgtool_run((const char *const *)a.items, target, -1, -1, "pg_restore (target)");
+    strlist_free(&a);
     free(conn);
     return ok;
 }
@@ -275,19 +192,19 @@ bool schema_restore_post(const conninfo *target, const char *path, const char *t
 /* ---- roles ------------------------------------------------------------------ */
 
 static bool fill_names(db_conn *db, const char *sql, int nparams, const char *const *params,
-                       namelist *out)
+                       strlist *out)
 {
     db_res *res = db_exec(db, DB_LOG, sql, nparams, params);
     if (!res)
         return false;
     bool ok = db_check_shape(db, res, 1, 0, "role list");
     for (int i = 0; ok && i < db_nrows(res); i++)
-        namelist_add(out, db_val(res, i, 0));
+        strlist_add(out, db_val(res, i, 0));
     db_res_free(res);
     return ok;
 }
 
-bool schema_roles_used(db_conn *snap, namelist *out)
+bool schema_roles_used(db_conn *snap, strlist *out)
 {
     static const char sql[] =
         "WITH o(oid) AS ("
@@ -310,9 +227,9 @@ bool schema_roles_used(db_conn *snap, namelist *out)
     return fill_names(snap, sql, 0, NULL, out);
 }
 
-bool schema_roles_missing(db_conn *dst, const namelist *names, namelist *missing)
+bool schema_roles_missing(db_conn *dst, const strlist *names, strlist *missing)
 {
-    char *arr = namelist_array(names);
+    char *arr = db_text_array((const char *const *)names->items, names->n);
     const char *params[] = {arr};
     bool ok = fill_names(dst,
                          "SELECT n FROM unnest($1::text[]) AS n "
@@ -395,9 +312,9 @@ static bool grant_memberships(db_conn *src, db_conn *dst, const char *arr)
     return ok;
 }
 
-bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, namelist *no_password)
+bool schema_copy_roles(db_conn *src, db_conn *dst, const strlist *names, strlist *no_password)
 {
-    char *arr = namelist_array(names);
+    char *arr = db_text_array((const char *const *)names->items, names->n);
     const char *params[] = {arr};
     /* the roles and, transitively, the roles they are members of */
     db_res *res = db_exec(
@@ -415,12 +332,12 @@ bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, nameli
         db_res_free(res);
         return false;
     }
-    namelist all = {0};
+    strlist all = {0};
     for (int i = 0; i < db_nrows(res); i++)
-        namelist_add(&all, db_val(res, i, 0));
-    namelist missing = {0};
+        strlist_add(&all, db_val(res, i, 0));
+    strlist missing = {0};
     bool ok = schema_roles_missing(dst, &all, &missing);
-    char *all_arr = namelist_array(&all);
+    char *all_arr = db_text_array((const char *const *)all.items, all.n);
     db_res *hashes = ok ? read_hashes(src, all_arr) : NULL;
     for (int i = 0; ok && i < db_nrows(res); i++) {
         const char *role = db_val(res, i, 0);
@@ -431,7 +348,7 @@ bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, nameli
             continue;
         const char *hash = hash_of(hashes, role);
         if (!hashes && strcmp(db_val(res, i, 5), "t") == 0)
-            namelist_add(no_password, role);
+            strlist_add(no_password, role);
         char *sql = create_role_sql(res, i, hash);
         ok = db_command(dst, sql);
         free(sql);
@@ -443,7 +360,7 @@ bool schema_copy_roles(db_conn *src, db_conn *dst, const namelist *names, nameli
     db_res_free(hashes);
     db_res_free(res);
     free(all_arr);
-    namelist_free(&all);
-    namelist_free(&missing);
+    strlist_free(&all);
+    strlist_free(&missing);
     return ok;
 }

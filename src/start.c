@@ -78,14 +78,6 @@ typedef struct start_ctx {
 
 /* ---- options as stored in pgbaton.migration.options ------------------------ */
 
-static json_t *strlist_json(const strlist *l)
-{
-    json_t *a = json_array(); /* new reference */
-    for (int i = 0; i < l->n; i++)
-        json_array_append_new(a, json_string(l->items[i]));
-    return a;
-}
-
 /* The filters of O as a JSON object (new reference). */
 static json_t *filters_json(const pgb_options *o)
 {
@@ -298,7 +290,7 @@ static bool open_snapshot_session(start_ctx *c)
 }
 
 /* Schemas and tables the filters leave out (for pg_dump). */
-static bool exclusions(start_ctx *c, const copy_plan *plan, namelist *schemas, namelist *tables)
+static bool exclusions(start_ctx *c, const copy_plan *plan, strlist *schemas, strlist *tables)
 {
     db_res *res = db_exec(c->snap, DB_LOG,
                           "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
@@ -308,23 +300,23 @@ static bool exclusions(start_ctx *c, const copy_plan *plan, namelist *schemas, n
         return false;
     for (int i = 0; i < db_nrows(res); i++)
         if (!filter_schema_selected(&c->o, db_val(res, i, 0)))
-            namelist_add(schemas, db_val(res, i, 0));
+            strlist_add(schemas, db_val(res, i, 0));
     db_res_free(res);
     for (int i = 0; i < plan->ntables; i++)
         if (!plan->tables[i].selected && filter_schema_selected(&c->o, plan->tables[i].schema))
-            namelist_add(tables, plan->tables[i].qname);
+            strlist_add(tables, plan->tables[i].qname);
     return true;
 }
 
 /* Roles: copy them (--roles) or find the missing ones. */
 static bool settle_roles(start_ctx *c, schema_owners *owners)
 {
-    namelist used = {0}, missing = {0}, nopw = {0};
+    strlist used = {0}, missing = {0}, nopw = {0};
     bool ok = schema_roles_used(c->snap, &used);
     if (ok && c->o.roles && used.n > 0)
         ok = schema_copy_roles(c->src_db, c->state, &used, &nopw);
     if (ok && nopw.n > 0) {
-        char *names = namelist_join(&nopw);
+        char *names = strlist_join(&nopw, ", ", 0);
         char msg[2048];
         snprintf(msg, sizeof msg,
                  "the source role cannot read password hashes (pg_authid), as on managed "
@@ -337,7 +329,7 @@ static bool settle_roles(start_ctx *c, schema_owners *owners)
     ok = ok && schema_roles_missing(c->state, &used, &missing);
     *owners = SCHEMA_WITH_OWNERS;
     if (ok && missing.n > 0) {
-        char *names = namelist_join(&missing);
+        char *names = strlist_join(&missing, ", ", 0);
         char msg[2048];
         snprintf(msg, sizeof msg,
                  "roles missing on the target: %s; the copy proceeds without ownership and "
@@ -348,9 +340,9 @@ static bool settle_roles(start_ctx *c, schema_owners *owners)
         free(names);
         *owners = SCHEMA_NO_OWNERS;
     }
-    namelist_free(&used);
-    namelist_free(&missing);
-    namelist_free(&nopw);
+    strlist_free(&used);
+    strlist_free(&missing);
+    strlist_free(&nopw);
     return ok;
 }
 
@@ -511,7 +503,7 @@ static int run_copy(start_ctx *c)
         return copy_failed(c, "a table of the migration is not in the publication");
     }
     int rc = EXIT_FAILURE_RUNTIME;
-    namelist ex_schemas = {0}, ex_tables = {0};
+    strlist ex_schemas = {0}, ex_tables = {0};
     schema_owners owners;
     char dump[400];
     const char *tmp = getenv("TMPDIR");
@@ -574,8 +566,8 @@ static int run_copy(start_ctx *c)
     log_info("copy complete: the target holds the source as of the snapshot");
     rc = EXIT_OK;
 out:
-    namelist_free(&ex_schemas);
-    namelist_free(&ex_tables);
+    strlist_free(&ex_schemas);
+    strlist_free(&ex_tables);
     copy_plan_free(&plan);
     return rc;
 }

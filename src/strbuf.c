@@ -5,6 +5,7 @@
 
 #include "xalloc.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,11 @@ void strbuf_reserve(strbuf *b, size_t extra)
     size_t cap = b->cap ? b->cap : STRBUF_MIN;
     while (cap <= b->len + extra)
         cap *= 2;
+    bool first = b->data == NULL;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
+    if (first)
+        b->data[0] = '\0'; /* an empty string from the first allocation on */
 }
 
 void strbuf_append(strbuf *b, const void *s, size_t n)

@@ -25,19 +25,6 @@ char *str_printf(const char *fmt, ...)
     return s;
 }
 
-void str_append(char **s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *add = str_vprintf(fmt, ap);
-    va_end(ap);
-    size_t a = *s ? strlen(*s) : 0, b = strlen(add);
-    char *grown = xrealloc(*s, a + b + 1);
-    memcpy(grown + a, add, b + 1);
-    *s = grown;
-    free(add);
-}
-
 #define FNV_BASIS 2166136261u
 #define FNV_PRIME 16777619u
 

@@ -83,27 +83,6 @@
 /* ------------------------------------------------------------------ */
 /* shared helpers (declared in verify.h) */
 
-void verify_list_add(strlist *l, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = str_vprintf(fmt, ap);
-    va_end(ap);
-    if (!s)
-        return;
-    l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-    l->items[l->n++] = s;
-}
-
-void verify_list_free(strlist *l)
-{
-    for (int i = 0; i < l->n; i++)
-        free(l->items[i]);
-    free(l->items);
-    l->items = NULL;
-    l->n = 0;
-}
-
 void verify_table_note(verify_table *t, const char *fmt, ...)
 {
     va_list ap;
@@ -112,7 +91,7 @@ void verify_table_note(verify_table *t, const char *fmt, ...)
     va_end(ap);
     pthread_mutex_lock(t->lock);
     if (s)
-        verify_list_add(&t->notes, "%s", s);
+        strlist_addf(&t->notes, "%s", s);
     if (t->status == VERIFY_EQUAL)
         t->status = VERIFY_DIFFERENT;
     pthread_mutex_unlock(t->lock);
@@ -166,8 +145,8 @@ bool verify_pair_query(db_conn *s, const char *sql_s, db_conn *d, const char *sq
 
 void verify_result_free(verify_result *r)
 {
-    verify_list_free(&r->schema_diffs);
-    verify_list_free(&r->target_only_tables);
+    strlist_free(&r->schema_diffs);
+    strlist_free(&r->target_only_tables);
     for (int i = 0; i < r->ntables; i++) {
         verify_table *t = &r->tables[i];
         for (int c = 0; c < t->ncols; c++) {
@@ -186,11 +165,11 @@ void verify_result_free(verify_result *r)
         free(t->key_expr);
         free(t->key_order);
         free(t->key_label);
-        verify_list_free(&t->notes);
-        verify_list_free(&t->missing);
-        verify_list_free(&t->extra);
-        verify_list_free(&t->changed);
-        verify_list_free(&t->sample);
+        strlist_free(&t->notes);
+        strlist_free(&t->missing);
+        strlist_free(&t->extra);
+        strlist_free(&t->changed);
+        strlist_free(&t->sample);
         free(t->crud_reason);
         if (t->lock) {
             pthread_mutex_destroy(t->lock);
@@ -504,14 +483,6 @@ static void print_human(const verify_result *r, const verify_counts *n, bool cru
 }
 
 /* New reference: a JSON array of the list's strings. */
-static json_t *json_list(const strlist *l)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < l->n; i++)
-        json_array_append_new(a, json_string(l->items[i]));
-    return a;
-}
-
 /* New reference: one table's results. */
 static json_t *json_table(const verify_table *t, bool crud)
 {
@@ -528,11 +499,11 @@ static json_t *json_table(const verify_table *t, bool crud)
     json_object_set_new(o, "key", t->key_label ? json_string(t->key_label) : json_null());
     json_object_set_new(o, "checksum_method",
                         json_string(t->split ? "key ranges" : method[t->key_kind]));
-    json_object_set_new(o, "differences", json_list(&t->notes));
-    json_object_set_new(o, "missing_on_target", json_list(&t->missing));
-    json_object_set_new(o, "extra_on_target", json_list(&t->extra));
-    json_object_set_new(o, "changed", json_list(&t->changed));
-    json_object_set_new(o, "sample_differences", json_list(&t->sample));
+    json_object_set_new(o, "differences", strlist_json(&t->notes));
+    json_object_set_new(o, "missing_on_target", strlist_json(&t->missing));
+    json_object_set_new(o, "extra_on_target", strlist_json(&t->extra));
+    json_object_set_new(o, "changed", strlist_json(&t->changed));
+    json_object_set_new(o, "sample_differences", strlist_json(&t->sample));
     if (crud) {
         json_t *c = json_object();
         json_object_set_new(c, "status", json_string(t->crud_status ? t->crud_status : "not run"));
@@ -549,13 +520,13 @@ static void print_json(const verify_result *r, const verify_counts *n, bool crud
     json_object_set_new(root, "consistency", json_string(r->consistency ? r->consistency : ""));
     json_t *schema = json_object();
     json_object_set_new(schema, "equal", json_boolean(n->schema_equal));
-    json_object_set_new(schema, "differences", json_list(&r->schema_diffs));
+    json_object_set_new(schema, "differences", strlist_json(&r->schema_diffs));
     json_object_set_new(root, "schema", schema);
     json_t *tables = json_array();
     for (int i = 0; i < r->ntables; i++)
         json_array_append_new(tables, json_table(&r->tables[i], crud));
     json_object_set_new(root, "tables", tables);
-    json_object_set_new(root, "tables_only_on_target", json_list(&r->target_only_tables));
+    json_object_set_new(root, "tables_only_on_target", strlist_json(&r->target_only_tables));
     json_t *seqs = json_array();
     for (int i = 0; i < r->nseqs; i++) {
         json_t *q = json_object();

@@ -24,6 +24,7 @@
 
 #include "log.h"
 #include "sqlstate.h"
+#include "strbuf.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -138,22 +139,22 @@ static char *build_insert(const verify_table *t, char **reason)
             *reason = NULL;
         return NULL;
     }
-    char *cols = NULL, *vals = NULL;
+    strbuf cols = {0}, vals = {0};
     bool overriding = false;
     for (int c = 0; c < t->ncols; c++) {
         const verify_column *col = &t->cols[c];
         if (!col->on_target || col->generated)
             continue;
         char *v = (c == fresh_key || col->in_unique) ? fresh_value(t, col) : NULL;
-        str_append(&cols, "%s%s", cols ? ", " : "", col->qname);
+        strbuf_printf(&cols, "%s%s", cols.len ? ", " : "", col->qname);
         if (v)
-            str_append(&vals, "%s%s", vals ? ", " : "", v);
+            strbuf_printf(&vals, "%s%s", vals.len ? ", " : "", v);
         else
-            str_append(&vals, "%st.%s", vals ? ", " : "", col->qname);
+            strbuf_printf(&vals, "%st.%s", vals.len ? ", " : "", col->qname);
         free(v);
         overriding = overriding || col->identity == 'a';
     }
-    if (!cols) {
+    if (!cols.len) {
         *reason = xstrdup("the table has no column to insert");
         return NULL;
     }
@@ -161,10 +162,11 @@ static char *build_insert(const verify_table *t, char **reason)
     if (asprintf(&sql,
                  "INSERT INTO %s AS x (%s) %sSELECT %s FROM ONLY %s AS t LIMIT 1 "
                  "RETURNING x.ctid::text",
-                 t->qname, cols, overriding ? "OVERRIDING SYSTEM VALUE " : "", vals, t->qname) < 0)
+                 t->qname, cols.data, overriding ? "OVERRIDING SYSTEM VALUE " : "", vals.data,
+                 t->qname) < 0)
         sql = NULL;
-    free(cols);
-    free(vals);
+    free(cols.data);
+    free(vals.data);
     return sql;
 }
 

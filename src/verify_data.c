@@ -75,6 +75,7 @@
 
 #include "log.h"
 #include "sql_embed.h"
+#include "strbuf.h"
 #include "strutil.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -251,19 +252,19 @@ char *verify_row_hash_expr(const verify_table *t, bool conv)
         n += t->cols[c].on_target;
     if (n == 0)
         return xstrdup("0::bigint");
-    char *e = NULL;
     if (n > CHAIN_MAX_COLS) {
+        strbuf cols = {0};
         for (int c = 0; c < t->ncols; c++)
             if (t->cols[c].on_target)
-                str_append(&e, "%st.%s", e ? ", " : "", t->cols[c].qname);
+                strbuf_printf(&cols, "%st.%s", cols.len ? ", " : "", t->cols[c].qname);
         char *row = str_printf(conv ? "hashtextextended(pg_catalog.encode(pg_catalog.convert_to("
                                       "ROW(%s)::text, 'UTF8'), 'hex'), 0)"
                                     : "hashtextextended(ROW(%s)::text, 0)",
-                               e);
-        free(e);
+                               cols.data);
+        free(cols.data);
         return row;
     }
-    e = xstrdup("0::bigint");
+    char *e = xstrdup("0::bigint");
     for (int c = 0; c < t->ncols; c++)
         if (t->cols[c].on_target)
             e = hash_link(&t->cols[c], e);
@@ -282,11 +283,12 @@ static void build_expressions(verify_table *t, bool conv)
         t->key_kind = VERIFY_KEY_NONE;
         return;
     }
-    char *order = NULL, *label = NULL;
+    strbuf ob = {0}, lb = {0};
     for (int k = 0; k < t->nkey; k++) {
-        str_append(&order, "%st.%s", order ? ", " : "", t->cols[t->key[k]].qname);
-        str_append(&label, "%s%s", label ? ", " : "", t->cols[t->key[k]].display);
+        strbuf_printf(&ob, "%st.%s", ob.len ? ", " : "", t->cols[t->key[k]].qname);
+        strbuf_printf(&lb, "%s%s", lb.len ? ", " : "", t->cols[t->key[k]].display);
     }
+    char *order = ob.data, *label = lb.data;
     t->key_order = order;
     if (t->nkey == 1) {
         t->key_label = label;
@@ -404,8 +406,8 @@ bool verify_load_tables(verify_ctx *ctx, verify_result *r)
         int c = i >= ns ? 1 : j >= nd ? -1 : cmp_table_at(s, i, d, j);
         int n = i < ns ? rows_of_table(s, i) : 0, m = j < nd ? rows_of_table(d, j) : 0;
         if (c > 0) {
-            verify_list_add(&r->target_only_tables, "%s.%s", db_val(d, j, VC_QSCHEMA),
-                            db_val(d, j, VC_QTABLE));
+            strlist_addf(&r->target_only_tables, "%s.%s", db_val(d, j, VC_QSCHEMA),
+                         db_val(d, j, VC_QTABLE));
             j += m;
             continue;
         }
@@ -647,7 +649,7 @@ static void record_key(verify_table *t, strlist *which, const char *key)
 {
     pthread_mutex_lock(t->lock);
     if (table_keys_found(t) < VERIFY_MAX_KEYS)
-        verify_list_add(which, "%s=%s", t->key_label, key);
+        strlist_addf(which, "%s=%s", t->key_label, key);
     t->status = VERIFY_DIFFERENT;
     pthread_mutex_unlock(t->lock);
 }
@@ -1037,15 +1039,16 @@ bool verify_data(verify_ctx *ctx, verify_result *r)
 
 static char *sample_sql(const verify_table *t, int limit)
 {
-    char *sql = str_printf("SELECT %s", t->key_expr);
+    strbuf sql = {0};
+    strbuf_printf(&sql, "SELECT %s", t->key_expr);
     for (int c = 0; c < t->ncols; c++)
         if (t->cols[c].on_target) {
             char *v = column_text(&t->cols[c]);
-            str_append(&sql, ", %s", v);
+            strbuf_printf(&sql, ", %s", v);
             free(v);
         }
-    str_append(&sql, " FROM ONLY %s AS t ORDER BY %s LIMIT %d", t->qname, t->key_order, limit);
-    return sql;
+    strbuf_printf(&sql, " FROM ONLY %s AS t ORDER BY %s LIMIT %d", t->qname, t->key_order, limit);
+    return sql.data;
 }
 
 static bool same_value(const db_res *a, int i, const db_res *b, int j, int col)
@@ -1062,8 +1065,8 @@ static void compare_sample(verify_table *t, const db_res *s, const db_res *d)
     for (int i = 0; i < n; i++) {
         const char *ks = db_val(s, i, 0), *kd = db_val(d, i, 0);
         if (strcmp(ks, kd) != 0) {
-            verify_list_add(&t->sample, "row %d is %s=%s on source, %s=%s on target", i + 1,
-                            t->key_label, ks, t->key_label, kd);
+            strlist_addf(&t->sample, "row %d is %s=%s on source, %s=%s on target", i + 1,
+                         t->key_label, ks, t->key_label, kd);
             return;
         }
         int f = 1;
@@ -1071,14 +1074,13 @@ static void compare_sample(verify_table *t, const db_res *s, const db_res *d)
             if (!t->cols[c].on_target)
                 continue;
             if (!same_value(s, i, d, i, f))
-                verify_list_add(&t->sample, "%s=%s: column %s differs", t->key_label, ks,
-                                t->cols[c].display);
+                strlist_addf(&t->sample, "%s=%s: column %s differs", t->key_label, ks,
+                             t->cols[c].display);
             f++;
         }
     }
     if (db_nrows(s) != db_nrows(d))
-        verify_list_add(&t->sample, "%d first rows on source, %d on target", db_nrows(s),
-                        db_nrows(d));
+        strlist_addf(&t->sample, "%d first rows on source, %d on target", db_nrows(s), db_nrows(d));
 }
 
 bool verify_samples(verify_ctx *ctx, verify_result *r)
@@ -1113,16 +1115,16 @@ enum { VS_SCHEMA, VS_NAME, VS_DISPLAY, VS_QNAME, VS_INCREMENT, VS_NCOLS };
 /* One query reading every listed sequence's next value, in list order. */
 static char *sequence_values_sql(const db_res *list)
 {
-    char *sql = NULL;
+    strbuf sql = {0};
     for (int i = 0; i < db_nrows(list); i++)
-        str_append(&sql,
-                   "%sSELECT %d AS i, CASE WHEN is_called THEN last_value::numeric + %s "
-                   "ELSE last_value::numeric END FROM %s",
-                   i ? " UNION ALL " : "", i, db_val(list, i, VS_INCREMENT),
-                   db_val(list, i, VS_QNAME));
-    if (sql)
-        str_append(&sql, " ORDER BY 1");
-    return sql;
+        strbuf_printf(&sql,
+                      "%sSELECT %d AS i, CASE WHEN is_called THEN last_value::numeric + %s "
+                      "ELSE last_value::numeric END FROM %s",
+                      i ? " UNION ALL " : "", i, db_val(list, i, VS_INCREMENT),
+                      db_val(list, i, VS_QNAME));
+    if (sql.data)
+        strbuf_puts(&sql, " ORDER BY 1");
+    return sql.data;
 }
 
 static db_res *sequence_values(db_conn *db, const db_res *list)

@@ -60,12 +60,12 @@ static void compare_aspects(const db_res *s, int i, int ns, const db_res *d, int
                           : strcmp(db_val(s, i + a, VERIFY_SC_ASPECT),
                                    db_val(d, j + b, VERIFY_SC_ASPECT));
         if (c < 0) {
-            verify_list_add(&r->schema_diffs, "%s %s: %s only on source", kind, name,
-                            db_val(s, i + a, VERIFY_SC_ASPECT));
+            strlist_addf(&r->schema_diffs, "%s %s: %s only on source", kind, name,
+                         db_val(s, i + a, VERIFY_SC_ASPECT));
             a++;
         } else if (c > 0) {
-            verify_list_add(&r->schema_diffs, "%s %s: %s only on target", kind, name,
-                            db_val(d, j + b, VERIFY_SC_ASPECT));
+            strlist_addf(&r->schema_diffs, "%s %s: %s only on target", kind, name,
+                         db_val(d, j + b, VERIFY_SC_ASPECT));
             b++;
         } else {
             const char *vs = db_val(s, i + a, VERIFY_SC_VALUE),
@@ -73,11 +73,11 @@ static void compare_aspects(const db_res *s, int i, int ns, const db_res *d, int
             const char *aspect = db_val(s, i + a, VERIFY_SC_ASPECT);
             if (strcmp(vs, vd) != 0) {
                 if (is_short(vs) && is_short(vd))
-                    verify_list_add(&r->schema_diffs, "%s %s: %s %s on source, %s on target", kind,
-                                    name, aspect, vs, vd);
+                    strlist_addf(&r->schema_diffs, "%s %s: %s %s on source, %s on target", kind,
+                                 name, aspect, vs, vd);
                 else
-                    verify_list_add(&r->schema_diffs, "%s %s: %s differs between source and target",
-                                    kind, name, aspect);
+                    strlist_addf(&r->schema_diffs, "%s %s: %s differs between source and target",
+                                 kind, name, aspect);
             }
             a++;
             b++;
@@ -91,12 +91,12 @@ static void merge(const db_res *s, const db_res *d, verify_result *r)
     while (i < ns || j < nd) {
         int c = i >= ns ? 1 : j >= nd ? -1 : cmp_object(s, i, d, j);
         if (c < 0) {
-            verify_list_add(&r->schema_diffs, "%s %s missing on target",
-                            db_val(s, i, VERIFY_SC_KIND), db_val(s, i, VERIFY_SC_DISPLAY));
+            strlist_addf(&r->schema_diffs, "%s %s missing on target", db_val(s, i, VERIFY_SC_KIND),
+                         db_val(s, i, VERIFY_SC_DISPLAY));
             i += object_rows(s, i);
         } else if (c > 0) {
-            verify_list_add(&r->schema_diffs, "%s %s exists only on target",
-                            db_val(d, j, VERIFY_SC_KIND), db_val(d, j, VERIFY_SC_DISPLAY));
+            strlist_addf(&r->schema_diffs, "%s %s exists only on target",
+                         db_val(d, j, VERIFY_SC_KIND), db_val(d, j, VERIFY_SC_DISPLAY));
             j += object_rows(d, j);
         } else {
             int a = object_rows(s, i), b = object_rows(d, j);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "strbuf.h"
+#include "strlist.h"
 #include "strutil.h"
 
 #include <stdio.h>
@@ -168,6 +169,60 @@ static void hash_spreads_similar_keys(void **state)
     assert_true(most < 20);
 }
 
+/* a first reserve alone gives an empty string, not garbage */
+static void reserve_alone_is_empty_string(void **state)
+{
+    (void)state;
+    strbuf b = {0};
+    strbuf_reserve(&b, 100);
+    assert_non_null(b.data);
+    assert_string_equal(b.data, "");
+    free(b.data);
+}
+
+static void strlist_is_an_argv(void **state)
+{
+    (void)state;
+    strlist l = {0};
+    assert_int_equal(l.n, 0);
+    for (int i = 0; i < 20; i++)
+        strlist_addf(&l, "--opt%d=%s", i, i % 2 ? "odd" : "even");
+    assert_int_equal(l.n, 20);
+    assert_string_equal(l.items[0], "--opt0=even");
+    assert_string_equal(l.items[19], "--opt19=odd");
+    assert_null(l.items[20]); /* NULL-terminated after every add */
+    const char *s = "copied";
+    strlist_add(&l, s);
+    assert_true(l.items[20] != s);
+    assert_null(l.items[21]);
+    strlist_free(&l);
+    assert_int_equal(l.n, 0);
+    assert_null(l.items);
+}
+
+static void strlist_join_shows_at_most(void **state)
+{
+    (void)state;
+    strlist l = {0};
+    char *j = strlist_join(&l, ", ", 2);
+    assert_string_equal(j, "");
+    free(j);
+    strlist_add(&l, "a");
+    strlist_add(&l, "b");
+    j = strlist_join(&l, ", ", 2);
+    assert_string_equal(j, "a, b");
+    free(j);
+    strlist_add(&l, "c");
+    strlist_add(&l, "d");
+    j = strlist_join(&l, ", ", 2);
+    assert_string_equal(j, "a, b and 2 more");
+    free(j);
+    j = strlist_join(&l, " | ", 0);
+    assert_string_equal(j, "a | b | c | d");
+    free(j);
+    strlist_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +235,9 @@ int main(void)
         cmocka_unit_test(hash_is_fnv1a_with_markers),
         cmocka_unit_test(hash_tells_lists_apart),
         cmocka_unit_test(hash_spreads_similar_keys),
+        cmocka_unit_test(reserve_alone_is_empty_string),
+        cmocka_unit_test(strlist_is_an_argv),
+        cmocka_unit_test(strlist_join_shows_at_most),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "strbuf.h"
 #include "strutil.h"
 #include "verify.h"
 
@@ -111,12 +112,13 @@ static void wide_row_as_text(void **state)
     enum { N = 101 };
     verify_column cols[N];
     char names[N][8];
-    char *want_cols = NULL;
+    strbuf wb = {0};
     for (int i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "c%d", i);
         cols[i] = col(names[i], VERIFY_HASH_INT4, true);
-        str_append(&want_cols, "%st.%s", i ? ", " : "", names[i]);
+        strbuf_printf(&wb, "%st.%s", i ? ", " : "", names[i]);
     }
+    char *want_cols = wb.data;
     char *want = str_printf("hashtextextended(ROW(%s)::text, 0)", want_cols);
     expect_hash(cols, N, false, want);
     free(want);
