@@ -58,8 +58,9 @@
 #include "pgtools.h"
 #include "signals.h"
 #include "sqlstate.h"
-#include "state.h"
 #include "sql_embed.h"
+#include "state.h"
+#include "state_read.h"
 #include "status.h"
 #include "strutil.h"
 #include "triggers.h"
@@ -679,8 +680,9 @@ static bool refresh_matviews(cutover_ctx *c)
 /* --- step 6 -------------------------------------------------------------- */
 
 typedef struct count_job {
-    db_conn *db;       /* borrowed; used by this thread only */
-    db_res *tables;    /* borrowed: (schema, table) rows */
+    db_conn *db;                 /* borrowed; used by this thread only */
+    const state_relname *tables; /* borrowed */
+    int ntables;
     long long *counts; /* owned by the caller, one per table */
     int failed_at;     /* index of the failing table, -1 when none */
 } count_job;
@@ -688,8 +690,8 @@ typedef struct count_job {
 static void *count_worker(void *arg)
 {
     count_job *j = arg;
-    for (int i = 0; i < db_nrows(j->tables); i++) {
-        char *qual = db_quote_qualified(db_val(j->tables, i, 0), db_val(j->tables, i, 1));
+    for (int i = 0; i < j->ntables; i++) {
+        char *qual = db_quote_qualified(j->tables[i].schema, j->tables[i].table);
         char *sql = str_printf("SELECT count(*) FROM ONLY %s", qual);
         char *v = db_scalar(j->db, sql, 0, NULL, NULL);
         free(sql);
@@ -704,27 +706,31 @@ static void *count_worker(void *arg)
     return NULL;
 }
 
-/* The tables to compare: the migration's, else the source's. NULL with
- * c->error set on failure. */
-static db_res *count_table_list(cutover_ctx *c)
+/* The tables to compare: the migration's, else the source's; *N of them
+ * (state_relnames_free()). NULL with c->error set on failure. */
+static state_relname *count_table_list(cutover_ctx *c, int *n)
 {
-    const char *params[1] = {c->o->name};
-    db_res *r = db_exec(c->tgt, DB_LOG, sql_cutover_tables, 1, params);
-    if (!r || !db_check_shape(c->tgt, r, 2, 0, "table list")) {
-        db_res_free(r);
+    state_relname *t = NULL;
+    if (!state_read_table_names(c->tgt, c->o->name, &t, n)) {
         fail_db(c, "row counts", c->tgt, "listing the migration's tables");
         return NULL;
     }
-    if (db_nrows(r) > 0)
-        return r;
-    db_res_free(r);
-    r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
+    if (*n > 0)
+        return t;
+    free(t);
+    db_res *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
         db_res_free(r);
         fail_db(c, "row counts", c->src, "listing the tables");
         return NULL;
     }
-    return r;
+    *n = db_nrows(r);
+    t = xcalloc((size_t)*n + 1, sizeof *t);
+    for (int i = 0; i < *n; i++)
+        t[i] =
+            (state_relname){.schema = xstrdup(db_val(r, i, 0)), .table = xstrdup(db_val(r, i, 1))};
+    db_res_free(r);
+    return t;
 }
 
 static bool set_statement_timeout(db_conn *db, double seconds)
@@ -737,7 +743,7 @@ static bool set_statement_timeout(db_conn *db, double seconds)
 
 /* Count on both sides at once, one thread per side. False with c->error set
  * when a thread cannot start or a count fails. */
-static bool run_counts(cutover_ctx *c, db_res *tables, count_job jobs[2])
+static bool run_counts(cutover_ctx *c, const state_relname *tables, count_job jobs[2])
 {
     pthread_t th[2];
     int started = 0;
@@ -762,8 +768,8 @@ static bool run_counts(cutover_ctx *c, db_res *tables, count_job jobs[2])
         count_job *j = &jobs[k];
         if (j->failed_at < 0)
             continue;
-        const char *schema = db_val(tables, j->failed_at, 0);
-        const char *table = db_val(tables, j->failed_at, 1);
+        const char *schema = tables[j->failed_at].schema;
+        const char *table = tables[j->failed_at].table;
         if (db_sqlstate_is(j->db, SQLSTATE_QUERY_CANCELED))
             ok = fail(c, "row counts",
                       "counting %s.%s on the %s did not finish before --timeout (%.0f s); give "
@@ -783,17 +789,19 @@ static bool compare_counts(cutover_ctx *c)
         return true;
     }
     double t0 = mono_now();
-    db_res *tables = count_table_list(c);
+    int n = 0;
+    state_relname *tables = count_table_list(c, &n);
     if (!tables)
         return false;
-    int n = db_nrows(tables);
     count_job jobs[2] = {
         {.db = c->src,
          .tables = tables,
+         .ntables = n,
          .counts = xcalloc((size_t)n + 1, sizeof(long long)),
          .failed_at = -1},
         {.db = c->tgt,
          .tables = tables,
+         .ntables = n,
          .counts = xcalloc((size_t)n + 1, sizeof(long long)),
          .failed_at = -1},
     };
@@ -804,14 +812,13 @@ static bool compare_counts(cutover_ctx *c)
             ok = fail_db(c, "row counts", jobs[k].db, "setting statement_timeout for the counts");
     ok = ok && run_counts(c, tables, jobs);
     for (int i = 0; ok && i < n; i++)
-        if (!unlogged_counted(c, db_val(tables, i, 0), db_val(tables, i, 1), jobs[0].counts[i],
+        if (!unlogged_counted(c, tables[i].schema, tables[i].table, jobs[0].counts[i],
                               jobs[1].counts[i]) &&
             jobs[0].counts[i] != jobs[1].counts[i])
             ok = fail(c, "row counts",
                       "table %s.%s has %lld rows on the source, %lld on the target (see `pgbaton "
                       "verify` for the difference)",
-                      db_val(tables, i, 0), db_val(tables, i, 1), jobs[0].counts[i],
-                      jobs[1].counts[i]);
+                      tables[i].schema, tables[i].table, jobs[0].counts[i], jobs[1].counts[i]);
     /* a failed count leaves the session usable: give it its own timeout back */
     for (int k = 0; k < 2; k++)
         if (!db_command(jobs[k].db, "RESET statement_timeout") && ok)
@@ -823,7 +830,7 @@ static bool compare_counts(cutover_ctx *c)
                  c->count_ms);
     free(jobs[0].counts);
     free(jobs[1].counts);
-    db_res_free(tables);
+    state_relnames_free(tables, n);
     return ok;
 }
 
