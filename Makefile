@@ -4,7 +4,8 @@
 #   make deps       install the Debian packages pgbaton and its tests need
 #   make check      the layer check, unit tests (no server) and integration
 #                   tests (real servers)
-#   make layers     check that only src/db*.c uses libpq
+#   make layers     check that only src/db*.c uses libpq and only the state
+#                   module (src/state*.c) runs SQL on pgbaton.*
 #   make bench      benchmarks (bench/run.sh all; BENCH_ARGS="--quick" for a smoke run)
 #   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
 #   make SANITIZE=thread tap-threads   the threaded parts' integration tests
@@ -147,7 +148,8 @@ format:
 format-check:
 	clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tools/*.c
 
-# only src/db*.c uses libpq (scripts/check-layers.sh)
+# only src/db*.c uses libpq; only src/state*.c runs pgbaton.* SQL
+# (scripts/check-layers.sh)
 layers:
 	scripts/check-layers.sh
 

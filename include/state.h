@@ -241,8 +241,9 @@ bool state_fence_read(db_conn *tgt, const char *name, state_fence *out)
 bool state_hold_set(db_conn *tgt, const char *name, const char *lsn, bool *left_streaming)
     __attribute__((warn_unused_result));
 
-/* Target: lift the hold. */
-bool state_hold_clear(db_conn *tgt, const char *name) __attribute__((warn_unused_result));
+/* Target: lift the hold. A failure is logged with the statement that lifts
+ * it by hand (the applier stays held until then). */
+bool state_hold_clear(db_conn *tgt, const char *name);
 
 /* Where the hold stands: *HELD once the applier reports it holds; *PHASE. */
 bool state_hold_read(db_conn *tgt, const char *name, bool *held, state_phase *phase)

@@ -60,6 +60,7 @@
 #include "signals.h"
 #include "sqlstate.h"
 #include "state.h"
+#include "state_read.h"
 #include "sql_embed.h"
 #include "status.h"
 #include "strutil.h"
@@ -681,27 +682,31 @@ static bool refresh_matviews(cutover_ctx *c)
 
 /* --- step 6 -------------------------------------------------------------- */
 
-/* The tables to compare: the migration's, else the source's. NULL with
- * c->error set on failure. */
-static db_res *count_table_list(cutover_ctx *c)
+/* The tables to compare: the migration's, else the source's; *N of them
+ * (state_relnames_free()). NULL with c->error set on failure. */
+static state_relname *count_table_list(cutover_ctx *c, int *n)
 {
-    const char *params[1] = {c->o->name};
-    db_res *r = db_exec(c->tgt, DB_LOG, sql_cutover_tables, 1, params);
-    if (!r || !db_check_shape(c->tgt, r, 2, 0, "table list")) {
-        db_res_free(r);
+    state_relname *t = NULL;
+    if (!state_read_table_names(c->tgt, c->o->name, &t, n)) {
         fail_db(c, "row counts", c->tgt, "listing the migration's tables");
         return NULL;
     }
-    if (db_nrows(r) > 0)
-        return r;
-    db_res_free(r);
-    r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
+    if (*n > 0)
+        return t;
+    free(t);
+    db_res *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
         db_res_free(r);
         fail_db(c, "row counts", c->src, "listing the tables");
         return NULL;
     }
-    return r;
+    *n = db_nrows(r);
+    t = xcalloc((size_t)*n + 1, sizeof *t);
+    for (int i = 0; i < *n; i++)
+        t[i] =
+            (state_relname){.schema = xstrdup(db_val(r, i, 0)), .table = xstrdup(db_val(r, i, 1))};
+    db_res_free(r);
+    return t;
 }
 
 static bool set_statement_timeout(db_conn *db, double seconds)
@@ -722,7 +727,8 @@ static bool set_statement_timeout(db_conn *db, double seconds)
  * Ctrl-C or a failed step stops the pool: the query in flight is cancelled. */
 typedef struct count_set {
     cutover_ctx *c;
-    db_res *tables;       /* (schema, table) rows; owned */
+    state_relname *tables; /* owned */
+    int ntables;
     long long *counts[2]; /* per side (0 source, 1 target), one per table; owned */
     worker_pool *pool;    /* NULL once waited for */
     pthread_mutex_t lock; /* guards target_go */
@@ -753,8 +759,8 @@ static bool counts_wait_target(worker_slot *w, count_set *cs)
 static bool count_tables(worker_slot *w, count_set *cs, db_conn *db, long long *counts)
 {
     cutover_ctx *c = cs->c;
-    for (int i = 0; i < db_nrows(cs->tables) && !worker_stopping(w); i++) {
-        const char *schema = db_val(cs->tables, i, 0), *table = db_val(cs->tables, i, 1);
+    for (int i = 0; i < cs->ntables && !worker_stopping(w); i++) {
+        const char *schema = cs->tables[i].schema, *table = cs->tables[i].table;
         char *qual = db_quote_qualified(schema, table);
         char *sql = str_printf("SELECT count(*) FROM ONLY %s", qual);
         char *v = db_scalar(db, sql, 0, NULL, NULL);
@@ -829,10 +835,10 @@ static bool counts_start(cutover_ctx *c)
     pthread_mutex_init(&cs->lock, NULL);
     pthread_cond_init(&cs->wake, NULL);
     c->counts = cs;
-    cs->tables = count_table_list(c);
+    cs->tables = count_table_list(c, &cs->ntables);
     if (!cs->tables)
         return false;
-    int n = db_nrows(cs->tables);
+    int n = cs->ntables;
     for (int k = 0; k < 2; k++)
         cs->counts[k] = xcalloc((size_t)n + 1, sizeof(long long));
     worker_pool_opts po = {.name = "row count",
@@ -858,7 +864,7 @@ static void counts_end(cutover_ctx *c)
             log_debug("row counts stopped: %s", err ? err : "no message");
         free(err);
     }
-    db_res_free(cs->tables);
+    state_relnames_free(cs->tables, cs->ntables);
     free(cs->counts[0]);
     free(cs->counts[1]);
     pthread_mutex_destroy(&cs->lock);
@@ -886,16 +892,15 @@ static bool compare_counts(cutover_ctx *c)
     if (!ok)
         fail(c, "row counts", "%s", err ? err : "a row count failed");
     free(err);
-    int n = db_nrows(cs->tables);
+    int n = cs->ntables;
     const long long *src = cs->counts[0], *tgt = cs->counts[1];
     for (int i = 0; ok && i < n; i++)
-        if (!unlogged_counted(c, db_val(cs->tables, i, 0), db_val(cs->tables, i, 1), src[i],
-                              tgt[i]) &&
+        if (!unlogged_counted(c, cs->tables[i].schema, cs->tables[i].table, src[i], tgt[i]) &&
             src[i] != tgt[i])
             ok = fail(c, "row counts",
                       "table %s.%s has %lld rows on the source, %lld on the target (see `pgbaton "
                       "verify` for the difference)",
-                      db_val(cs->tables, i, 0), db_val(cs->tables, i, 1), src[i], tgt[i]);
+                      cs->tables[i].schema, cs->tables[i].table, src[i], tgt[i]);
     c->count_ms = (mono_now() - t0) * 1000;
     c->tables_compared = n;
     if (ok)
