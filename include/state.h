@@ -320,9 +320,18 @@ bool state_read_apply_start(db_conn *db, const char *name, state_apply_start *ou
 bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, lsn_t *hold_lsn)
     __attribute__((warn_unused_result));
 
-/* The tables still to ANALYZE (rows: quoted name, schema, table); a new
- * db_res the caller db_res_free()s, or NULL on error (logged). */
-db_res *state_analyze_pending(db_conn *db, const char *migration);
+/* A table by its parts (never one joined string). */
+typedef struct state_relname {
+    char *schema; /* owned */
+    char *table;  /* owned */
+} state_relname;
+
+void state_relnames_free(state_relname *tables, int n);
+
+/* The tables still to ANALYZE, largest first: *N of them in *TABLES
+ * (state_relnames_free). False on error (logged). */
+bool state_analyze_pending(db_conn *db, const char *migration, state_relname **tables, int *n)
+    __attribute__((warn_unused_result));
 
 /* One table's statistics are gathered. */
 bool state_analyze_mark(db_conn *db, const char *migration, const char *schema, const char *table)

@@ -16,6 +16,7 @@
 #define PGBATON_STATE_READ_H
 
 #include "db.h"
+#include "state.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -135,16 +136,9 @@ void state_events_free(state_event_row *events, int n);
 
 /* --- cutover ------------------------------------------------------------ */
 
-/* A table by its parts (never one joined string). */
-typedef struct state_relname {
-    char *schema; /* owned */
-    char *table;  /* owned */
-} state_relname;
-
 /* Migration NAME's tables, ordered by schema and name (none when its
  * table rows are gone). */
 bool state_read_table_names(db_conn *tgt, const char *name, state_relname **tables, int *n)
     __attribute__((warn_unused_result));
-void state_relnames_free(state_relname *tables, int n);
 
 #endif

@@ -264,6 +264,13 @@ bool state_read_table_names(db_conn *tgt, const char *name, state_relname **tabl
     return *tables != NULL;
 }
 
+bool state_analyze_pending(db_conn *db, const char *migration, state_relname **tables, int *n)
+{
+    *tables = read_rows(db, sql_state_analyze_pending, migration, 2, "tables to analyze",
+                        sizeof **tables, read_relname, n);
+    return *tables != NULL;
+}
+
 void state_relnames_free(state_relname *tables, int n)
 {
     for (int i = 0; i < n; i++) {
