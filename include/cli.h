@@ -41,6 +41,7 @@ typedef struct pgb_options {
     /* check, start */
     const char *plugin;      /* "auto", "wal2json" or "pgoutput" */
     bool accept_nan_as_null; /* --plugin wal2json < 2.6 with NaN-capable columns */
+    const char *metrics;     /* start --metrics [HOST:]PORT, or NULL */
     /* status */
     int watch; /* seconds between refreshes, 0 = once */
     /* cutover */

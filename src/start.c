@@ -44,6 +44,7 @@
 #include "db.h"
 #include "filter.h"
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 #include "signals.h"
 #include "slot.h"
@@ -714,8 +715,17 @@ int cmd_start(const pgb_options *o)
     }
     signals_install();
     int rc = EXIT_USAGE;
+    metrics_server *metrics = NULL;
     if (!(c.src = cli_conninfo(o, DB_SOURCE)) || !(c.dst = cli_conninfo(o, DB_TARGET)))
         goto out;
+    if (o->metrics) {
+        char *err = NULL;
+        if (!(metrics = metrics_start(o->metrics, c.src, c.dst, c.o.name, &err))) {
+            log_error("%s; nothing was changed", err);
+            free(err);
+            goto out;
+        }
+    }
     rc = EXIT_FAILURE_RUNTIME;
     db_pending *src_db = db_connect_start(c.src, DB_SOURCE, &start_conn_opts);
     c.state = connect_side(c.dst, DB_TARGET);
@@ -737,6 +747,7 @@ int cmd_start(const pgb_options *o)
         rc = fresh_start(&c);
     }
 out:
+    metrics_stop(metrics);
     /* with no filter options, c.o's lists are its own: empty, or adopted
      * from the first start (filter_adopt_stored); otherwise they are O's */
     if (filter_is_empty(o))
