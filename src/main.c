@@ -389,16 +389,16 @@ static bool apply_option(pgb_options *o, int id, char *arg)
         o->roles = true;
         return true;
     case OPT_INCLUDE_SCHEMA:
-        strlist_add(&o->include_schema, arg);
+        strlist_add(&o->filters.include_schema, arg);
         return true;
     case OPT_EXCLUDE_SCHEMA:
-        strlist_add(&o->exclude_schema, arg);
+        strlist_add(&o->filters.exclude_schema, arg);
         return true;
     case OPT_INCLUDE_TABLE:
-        strlist_add(&o->include_table, arg);
+        strlist_add(&o->filters.include_table, arg);
         return true;
     case OPT_EXCLUDE_TABLE:
-        strlist_add(&o->exclude_table, arg);
+        strlist_add(&o->filters.exclude_table, arg);
         return true;
     case OPT_PLUGIN:
         if (strcmp(arg, "auto") != 0 && strcmp(arg, "wal2json") != 0 &&
@@ -569,7 +569,7 @@ int main(int argc, char **argv)
 out:
     free(o.source);
     free(o.target);
-    filter_lists_free(&o);
+    filter_set_free(&o.filters);
     log_close();
     return rc;
 }
