@@ -316,7 +316,8 @@ report_SOAK() {
     trend=$(jq -r -s '.[(length / 2 | floor):][] | select(.rss_kb != null) | "\(.t) \(.rss_kb)"' "$SOAK_SAMPLES" | awk '
       { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
       END { d = n * sxx - sx * sx; if (n < 2 || d == 0) print "-";
-            else printf "%.2f\n", (n * sxy - sx * sy) / d * 3600 / 1024 }')
+            else { v = (n * sxy - sx * sy) / d * 3600 / 1024; if (v > -0.005 && v < 0.005) v = 0;
+                   printf "%.2f\n", v } }')
   fi
   if [ ${#lags[@]} -gt 0 ]; then
     p50=$(bench_percentile 50 "${lags[@]}")
