@@ -61,6 +61,22 @@ CREATE TABLE IF NOT EXISTS pgbaton.event (
     message   text NOT NULL
 );
 
+-- The audit trail: every action pgbaton took on either server, with its
+-- time, server and outcome (src/state_audit.c; listed by `report` and
+-- `status --events`). No foreign key to migration: the record of what was
+-- done outlives a migration row that `start --restart` replaces.
+CREATE TABLE IF NOT EXISTS pgbaton.action (
+    migration   text NOT NULL,
+    at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+    server      text NOT NULL,    -- source, target
+    action      text NOT NULL,    -- what was done: "slot created", "table copied", ...
+    object      text,             -- what it was done to: a slot, a table, a database
+    outcome     text NOT NULL,    -- ok, failed
+    duration_ms double precision, -- NULL when not timed
+    detail      text              -- rows, bytes, sessions ended, the error (redacted)
+);
+CREATE INDEX IF NOT EXISTS action_migration_at ON pgbaton.action (migration, at);
+
 -- Lag over time (for status ETA and the report's chart).
 CREATE TABLE IF NOT EXISTS pgbaton.lag_sample (
     migration   text NOT NULL REFERENCES pgbaton.migration (name) ON DELETE CASCADE,
