@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS pgbaton.event (
 -- done outlives a migration row that `start --restart` replaces.
 CREATE TABLE IF NOT EXISTS pgbaton.action (
     migration   text NOT NULL,
-    at          timestamptz NOT NULL DEFAULT clock_timestamp(),
+    at          timestamptz NOT NULL, -- on the clock of the machine that ran pgbaton
     server      text NOT NULL,    -- source, target
     action      text NOT NULL,    -- what was done: "slot created", "table copied", ...
     object      text,             -- what it was done to: a slot, a table, a database
