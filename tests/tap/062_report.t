@@ -176,6 +176,37 @@ is($r->{rc}, 0, 'verify --crud: exit 0 once the role can back up') or diag($r->{
 like($r->{stdout}, qr/^backup: ok: pg_dump 1\d\.\d+ of the target as role appuser, schema and data, in \d+\.\d s$/m,
 	'verify --crud: backup ok with its time');
 
+# the applier's thinning of old lag samples (sql/state_lag_thin.sql, sent
+# once a minute): the last hour kept whole, before it the lowest and the
+# highest sample of each minute (of each ten minutes before the last day)
+$dst->safe_psql('app', q{
+	INSERT INTO pgbaton.migration (name, phase, slot_name) VALUES ('thin', 'streaming', 'thin');
+	INSERT INTO pgbaton.lag_sample (migration, at, lag_seconds)
+	  SELECT 'thin', now() - i * interval '1 second', i % 60 FROM generate_series(0, 599) i;
+	INSERT INTO pgbaton.lag_sample (migration, at, lag_seconds)
+	  SELECT 'thin', now() - interval '1 hour 10 seconds' - i * interval '1 second', i % 60
+	  FROM generate_series(0, 7199) i;
+	INSERT INTO pgbaton.lag_sample (migration, at, lag_seconds)
+	  SELECT 'thin', now() - interval '2 days' - i * interval '1 minute', i % 10 FROM generate_series(0, 119) i;
+});
+my $thin = slurp_file("$ENV{PGBATON_ROOT}/sql/state_lag_thin.sql");
+$dst->safe_psql('app', "PREPARE thin(text) AS $thin;\nEXECUTE thin('thin');");
+my ($recent, $hours, $days, $maxlag, $per_min) = split /\|/, $dst->safe_psql('app', q{
+	SELECT count(*) FILTER (WHERE at > now() - interval '1 hour'),
+	       count(*) FILTER (WHERE at < now() - interval '1 hour' AND at > now() - interval '1 day'),
+	       count(*) FILTER (WHERE at < now() - interval '1 day'),
+	       max(lag_seconds),
+	       (SELECT max(n) FROM (SELECT count(*) AS n FROM pgbaton.lag_sample
+	          WHERE migration = 'thin' AND at < now() - interval '1 hour' AND at > now() - interval '1 day'
+	          GROUP BY floor(extract(epoch FROM at) / 60)) b)
+	  FROM pgbaton.lag_sample WHERE migration = 'thin'});
+is($recent, 600, 'thinning: every sample of the last hour kept');
+ok($hours >= 240 && $hours <= 244, "thinning: two per minute before ($hours)");
+is($per_min, 2, 'thinning: at most the lowest and the highest of a minute');
+ok($days >= 24 && $days <= 26, "thinning: two per ten minutes before the last day ($days)");
+is($maxlag, 59, 'thinning: the highest lag kept');
+$dst->safe_psql('app', "DELETE FROM pgbaton.migration WHERE name = 'thin'");
+
 # during the migration: in progress, verify not run, rows counted directly,
 # the step under way timed so far
 $dst->safe_psql('app', "UPDATE pgbaton.migration SET phase = 'copying', done_at = NULL; DELETE FROM notes WHERE id > 30");
