@@ -6,11 +6,13 @@
 -- commit's timestamp), taken when the sample is written (clock_timestamp:
 -- now() is the batch's start, earlier than what the batch applied), never
 -- below 0 (the two servers' clocks may differ a little); NULL while
--- neither is known.
+-- neither is known (greatest() alone would make that 0: caught up).
 INSERT INTO pgbaton.lag_sample (migration, at, lag_bytes, lag_seconds, apply_rate)
 SELECT name, clock_timestamp(), $2::bigint,
-       greatest(0, extract(epoch FROM clock_timestamp()
-                                      - greatest(heartbeat_source_ts, applied_source_ts))),
+       CASE WHEN coalesce(heartbeat_source_ts, applied_source_ts) IS NOT NULL
+            THEN greatest(0, extract(epoch FROM clock_timestamp()
+                                                - greatest(heartbeat_source_ts, applied_source_ts)))
+       END,
        $3::float8
   FROM pgbaton.migration
  WHERE name = $1

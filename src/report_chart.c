@@ -126,22 +126,15 @@ static const char *span_colour(const char *name)
 static void put_escaped(strbuf *b, const char *s)
 {
     for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            strbuf_puts(b, "&lt;");
-            break;
-        case '>':
-            strbuf_puts(b, "&gt;");
-            break;
-        case '&':
-            strbuf_puts(b, "&amp;");
-            break;
-        case '"':
-            strbuf_puts(b, "&quot;");
-            break;
-        default:
+        const char *e = *s == '<'   ? "&lt;"
+                        : *s == '>' ? "&gt;"
+                        : *s == '&' ? "&amp;"
+                        : *s == '"' ? "&quot;"
+                                    : NULL;
+        if (e)
+            strbuf_puts(b, e);
+        else
             strbuf_putc(b, *s);
-        }
     }
 }
 

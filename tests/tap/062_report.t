@@ -176,6 +176,23 @@ is($r->{rc}, 0, 'verify --crud: exit 0 once the role can back up') or diag($r->{
 like($r->{stdout}, qr/^backup: ok: pg_dump 1\d\.\d+ of the target as role appuser, schema and data, in \d+\.\d s$/m,
 	'verify --crud: backup ok with its time');
 
+# the applier's lag sample (sql/state_lag_sample.sql): the age of the newest
+# applied source instant, never below zero, unknown before any
+$dst->safe_psql('app', "INSERT INTO pgbaton.migration (name, phase, slot_name) VALUES ('thin', 'streaming', 'thin')");
+my $sample = slurp_file("$ENV{PGBATON_ROOT}/sql/state_lag_sample.sql");
+my $lag_after = sub {
+	my ($set) = @_;
+	return $dst->safe_psql('app', "UPDATE pgbaton.migration SET $set WHERE name = 'thin';\n"
+		  . "PREPARE sample(text, bigint, float8) AS $sample;\nEXECUTE sample('thin', 100, 5);\n"
+		  . "SELECT coalesce(round(lag_seconds)::text, 'null') FROM pgbaton.lag_sample "
+		  . "WHERE migration = 'thin' ORDER BY at DESC LIMIT 1");
+};
+is($lag_after->('heartbeat_source_ts = NULL, applied_source_ts = NULL'), 'null', 'lag sample: unknown before any heartbeat or commit');
+is($lag_after->("heartbeat_source_ts = now() - interval '5 s'"), '5', 'lag sample: the heartbeat\'s age');
+is($lag_after->("applied_source_ts = now() - interval '2 s'"), '2', 'lag sample: the newer of heartbeat and commit');
+is($lag_after->("heartbeat_source_ts = now() + interval '1 s', applied_source_ts = NULL"), '0', 'lag sample: never below zero');
+$dst->safe_psql('app', "DELETE FROM pgbaton.migration WHERE name = 'thin'");
+
 # the applier's thinning of old lag samples (sql/state_lag_thin.sql, sent
 # once a minute): the last hour kept whole, before it the lowest and the
 # highest sample of each minute (of each ten minutes before the last day)
