@@ -1,8 +1,8 @@
 /*
  * include/state_read.h — the state's reads for the commands that show or
  * check it (src/state_read.c): `status` (the migration row, each table's
- * progress, the recent lag samples), `report` (the row with its phase
- * durations, the lag over the run, the events) and `cutover` (the tables
+ * progress, the recent lag samples), `report` (the row with the instants
+ * its steps ended, the lag over the run, the events) and `cutover` (the tables
  * whose rows it counts). The callers get typed values, never a result of a
  * pgbaton.* query.
  *

@@ -3,7 +3,8 @@
  *
  * Compares schema, rows (counts and content checksums, see verify_data.c),
  * the first rows value by value, sequences, and optionally runs the CRUD
- * smoke test on the target (verify_crud.c). Prints one line per table and
+ * smoke test and the backup check (a pg_dump of the target by its role) on
+ * the target (verify_crud.c). Prints one line per table and
  * the summary "verify: N tables equal, M differ; schema equal" (or --json),
  * exit 0 when all is equal, 1 when anything differs or fails, 2 on bad usage
  * or when the migration is in a phase where comparing makes no sense.
