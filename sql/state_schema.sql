@@ -119,6 +119,9 @@ CREATE TABLE IF NOT EXISTS pgbaton.paused_trigger (
 --   publication: pgoutput's publication on the source (start creates it,
 --     abort and clean drop it); NULL with wal2json.
 --   hold_lsn / held_at: verify's hold (docs/verify.md);
+--   slot_created_at: the slot and its snapshot exist (with consistent_lsn);
+--   schema_done_at: the pre-data schema is restored on the target (the
+--     report times the schema copy and the data copy from it);
 --   table_state.analyzed_at: ANALYZE after the copy (src/analyze.c).
 -- A column is added only when missing: ALTER TABLE takes an ACCESS EXCLUSIVE
 -- lock even when IF NOT EXISTS finds the column, and every command runs this
@@ -137,6 +140,8 @@ BEGIN
         ('migration', 'count_ms', 'double precision'),
         ('migration', 'plugin', 'text'),
         ('migration', 'publication', 'text'),
+        ('migration', 'slot_created_at', 'timestamptz'),
+        ('migration', 'schema_done_at', 'timestamptz'),
         ('table_state', 'analyzed_at', 'timestamptz')) AS v (tbl, col, def)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute

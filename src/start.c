@@ -400,7 +400,7 @@ static bool copy_pre_data(void *arg)
     log_info("copying the schema (pre-data) at the snapshot");
     if (!schema_dump(p->dump) || !schema_restore_pre(p->c->dst, p->dump->path, p->owners))
         p->failure = "the schema copy failed";
-    else if (!record_tables(p->c, p->plan))
+    else if (!record_tables(p->c, p->plan) || !state_schema_done(p->c->state, p->c->o.name))
         p->failure = "could not record the tables in the target's state";
     return p->failure == NULL;
 }
