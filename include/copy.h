@@ -44,6 +44,7 @@ typedef struct copy_table {
     int64_t rows;      /* rows copied so far */
     int64_t bytes;     /* bytes of COPY data streamed so far */
     const char *state; /* pending, copying, copied, indexed, failed */
+    double started;    /* mono_now() when its first part began (the audit trail) */
     bool dirty;        /* progress not yet written to the state table */
 } copy_table;
 

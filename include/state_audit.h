@@ -17,6 +17,7 @@
 
 #include "db.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 
 /* One action as it is recorded. */
@@ -72,5 +73,9 @@ typedef struct state_action_row {
 bool state_read_actions(db_conn *tgt, const char *name, state_action_row **rows, int *n)
     __attribute__((warn_unused_result));
 void state_actions_free(state_action_row *rows, int n);
+
+/* ROWS as a JSON array of objects {at, server, action, object, outcome,
+ * duration_ms, detail} (new reference), for `report` and `status --events`. */
+json_t *state_actions_json(const state_action_row *rows, int n);
 
 #endif

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mono.h"
 #include "state.h"
+#include "state_audit.h"
 #include "strutil.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -68,6 +69,8 @@ static bool run_pending(db_conn *db, const char *migration, const worker_slot *s
         } else if ((marked =
                         state_analyze_mark(db, migration, tables[i].schema, tables[i].table))) {
             log_debug("analyzed %s in %.0f ms", qname, (mono_now() - t) * 1000);
+            (void)state_auditf(db, migration, DB_TARGET, "ANALYZE", qname, true,
+                               (mono_now() - t) * 1000, NULL);
             done++;
         }
         free(qname);

@@ -52,6 +52,7 @@
 #include "mono.h"
 #include "sql_embed.h"
 #include "state.h"
+#include "state_audit.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -299,12 +300,24 @@ static void abort_run(void *arg)
     pthread_mutex_unlock(&sh->lock);
 }
 
+/* What a finished item completed, for the audit trail. */
+typedef struct item_outcome {
+    bool table_copied; /* its table's last part */
+    int64_t rows, bytes;
+    double ms;
+} item_outcome;
+
 /* An item is done: update the table and queue what it unlocks. */
-static void item_done(copy_shared *sh, const work_item *it)
+static item_outcome item_done(copy_shared *sh, const work_item *it)
 {
+    item_outcome out = {0};
     pthread_mutex_lock(&sh->lock);
     copy_table *t = it->kind == ITEM_LARGEOBJ ? NULL : &sh->plan->tables[it->table];
     if (it->kind == ITEM_COPY && --t->parts_left == 0) {
+        out = (item_outcome){.table_copied = true,
+                             .rows = t->rows,
+                             .bytes = t->bytes,
+                             .ms = (mono_now() - t->started) * 1000};
         t->state = t->nindexes > 0 ? "copied" : "indexed";
         t->dirty = true;
         t->indexes_left = t->nindexes;
@@ -320,6 +333,7 @@ static void item_done(copy_shared *sh, const work_item *it)
     sh->outstanding--;
     pthread_cond_broadcast(&sh->cond);
     pthread_mutex_unlock(&sh->lock);
+    return out;
 }
 
 /* ---- one worker ------------------------------------------------------------ */
@@ -462,6 +476,7 @@ static bool run_copy(worker *w, const work_item *it)
     if (strcmp(t->state, "pending") == 0) {
         t->state = "copying";
         t->dirty = true;
+        t->started = mono_now();
     }
     pthread_mutex_unlock(&sh->lock);
 
@@ -521,7 +536,12 @@ static bool run_item(worker *w, const work_item *it)
     case ITEM_INDEX: {
         const copy_index *ix = &sh->plan->tables[it->table].indexes[it->index];
         log_debug("building %s on the target", ix->name);
-        return timed_command(w->dst, ix->sql, "built", ix->name);
+        double t0 = mono_now();
+        bool ok = timed_command(w->dst, ix->sql, "built", ix->name);
+        if (ok)
+            (void)state_auditf(w->dst, sh->opts->migration, DB_TARGET, "index built", ix->name,
+                               true, (mono_now() - t0) * 1000, NULL);
+        return ok;
     }
     case ITEM_LARGEOBJ: {
         int64_t count = 0;
@@ -567,7 +587,12 @@ static bool worker_body(worker_slot *slot, void *arg)
                 pthread_mutex_unlock(&sh->lock);
                 break;
             }
-            item_done(sh, &it);
+            item_outcome done = item_done(sh, &it);
+            if (done.table_copied)
+                (void)state_auditf(w->dst, sh->opts->migration, DB_TARGET, "table copied",
+                                   sh->plan->tables[it.table].qname, true, done.ms,
+                                   "%" PRId64 " rows, %" PRId64 " bytes of COPY data", done.rows,
+                                   done.bytes);
         }
     }
     worker_unwatch(slot, w->src);
@@ -818,8 +843,12 @@ bool copy_run(const copy_run_opts *opts, copy_plan *plan)
     flush_state(&sh, &pt);
     if (ok)
         log_progress(&pt, now_ms() - sh.started_ms, true);
-    if (!ok && prepared)
+    if (!ok && prepared) {
         log_error("%s", first_error ? first_error : "the copy did not complete");
+        (void)state_auditf(opts->state, opts->migration, DB_TARGET, "copy stopped", NULL, false,
+                           (double)(now_ms() - sh.started_ms), "%s",
+                           first_error ? first_error : "the copy did not complete");
+    }
     free(first_error);
     free(sh.main.items);
     free(sh.urgent.items);

@@ -31,6 +31,7 @@
 #include "report_chart.h"
 #include "sql_embed.h"
 #include "state.h"
+#include "state_audit.h"
 #include "state_read.h"
 #include "verify.h"
 #include "xalloc.h"
@@ -121,8 +122,10 @@ typedef struct report {
     char *verify_note;    /* why verify did not run; owned */
     state_lag_point *lag; /* owned */
     int nlag;
-    strlist warnings; /* "at level message" */
-    strlist unlogged; /* what the cutover did with each unlogged table: "at message" */
+    strlist warnings;          /* "at level message" */
+    strlist unlogged;          /* what the cutover did with each unlogged table: "at message" */
+    state_action_row *actions; /* the audit trail (src/state_audit.c); owned */
+    int nactions;
 } report;
 
 /* ------------------------------------------------------------------ */
@@ -224,7 +227,8 @@ static bool read_migration(report *rp, db_conn *dst)
         take_migration(rp, &m);
     if (!rp->phase)
         return true;
-    if (!state_read_lag_history(dst, rp->o->name, &rp->lag, &rp->nlag) || !read_events(rp, dst))
+    if (!state_read_lag_history(dst, rp->o->name, &rp->lag, &rp->nlag) || !read_events(rp, dst) ||
+        !state_read_actions(dst, rp->o->name, &rp->actions, &rp->nactions))
         return false;
     derive_timings(rp);
     return true;
@@ -539,6 +543,43 @@ static void md_lag(FILE *f, const report *rp, const char *svg_name)
         fprintf(f, "![lag over the run](%s)\n\n", svg_name);
 }
 
+/* TEXT for a Markdown table cell: | and newlines would break the row. */
+static void md_cell(FILE *f, const char *text)
+{
+    for (const char *p = text ? text : ""; *p; p++) {
+        if (*p == '|')
+            fputs("\\|", f);
+        else
+            fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f);
+    }
+}
+
+/* The audit trail: every action on either server, in order. */
+static void md_actions(FILE *f, const report *rp)
+{
+    fprintf(f, "## Actions\n\n");
+    if (rp->nactions == 0) {
+        fprintf(f, "None recorded.\n\n");
+        return;
+    }
+    fprintf(f, "| time (UTC) | server | action | object | outcome | ms | detail |\n"
+               "| --- | --- | --- | --- | --- | ---: | --- |\n");
+    for (int i = 0; i < rp->nactions; i++) {
+        const state_action_row *a = &rp->actions[i];
+        fprintf(f, "| %s | %s | ", a->at, a->server);
+        md_cell(f, a->action);
+        fprintf(f, " | ");
+        md_cell(f, a->object ? a->object : "");
+        fprintf(f, " | %s | ", a->outcome);
+        if (!isnan(a->ms))
+            fprintf(f, "%.0f", a->ms);
+        fprintf(f, " | ");
+        md_cell(f, a->detail);
+        fprintf(f, " |\n");
+    }
+    fprintf(f, "\n");
+}
+
 static void write_md(FILE *f, const report *rp, const char *svg_name)
 {
     fprintf(f, "# pgbaton migration report: %s\n\n", rp->o->name);
@@ -574,6 +615,7 @@ static void write_md(FILE *f, const report *rp, const char *svg_name)
             fprintf(f, "- %s\n", rp->unlogged.items[i]);
         fprintf(f, "\n");
     }
+    md_actions(f, rp);
     fprintf(f, "## Warnings\n\n");
     if (rp->warnings.n == 0)
         fprintf(f, "None recorded.\n");
@@ -700,6 +742,7 @@ static json_t *build_json(const report *rp)
     json_object_set_new(root, "lag", lag);
     json_object_set_new(root, "warnings", strlist_json(&rp->warnings));
     json_object_set_new(root, "unlogged_tables", strlist_json(&rp->unlogged));
+    json_object_set_new(root, "actions", state_actions_json(rp->actions, rp->nactions));
     return root;
 }
 
@@ -747,6 +790,7 @@ static void report_free(report *rp)
     state_lag_points_free(rp->lag, rp->nlag);
     strlist_free(&rp->warnings);
     strlist_free(&rp->unlogged);
+    state_actions_free(rp->actions, rp->nactions);
 }
 
 int cmd_report(const pgb_options *o)

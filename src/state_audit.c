@@ -143,6 +143,25 @@ bool state_read_actions(db_conn *tgt, const char *name, state_action_row **rows,
     return true;
 }
 
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *state_actions_json(const state_action_row *rows, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) {
+        const state_action_row *r = &rows[i];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "at", r->at, "server", r->server,
+                         "action", r->action, "object", str_or_null(r->object), "outcome",
+                         r->outcome, "duration_ms", isnan(r->ms) ? json_null() : json_real(r->ms),
+                         "detail", str_or_null(r->detail)));
+    }
+    return a;
+}
+
 void state_actions_free(state_action_row *rows, int n)
 {
     for (int i = 0; i < n; i++) {
