@@ -55,12 +55,20 @@ const char *status_hint(const status_snapshot *s)
     if (s->cutover_interrupted)
         return "cutover interrupted, source frozen: run `pgbaton cutover` to finish or "
                "`pgbaton abort` to unfreeze";
+    bool copying = s->stored_ephase == PHASE_COPYING || s->stored_ephase == PHASE_INDEXING;
+    if (phase_is(s, PHASE_STOPPED) && copying)
+        return "`pgbaton start` stopped during the copy, which cannot resume (its snapshot is "
+               "gone): run `pgbaton start --restart` to copy again";
     if (phase_is(s, PHASE_STOPPED) && s->stored_ephase != PHASE_STOPPED)
-        return "`pgbaton start` is not running (its heartbeat is stale): run it again to resume";
+        return "`pgbaton start` is not running: run it again to resume";
     if (phase_is(s, PHASE_STOPPED))
         return "the migration was stopped (aborted): run `pgbaton clean` to remove what is left";
+    if (phase_is(s, PHASE_FAILED) && !s->copy_done)
+        return "the copy stopped on the last error above: fix its cause, then run `pgbaton start "
+               "--restart` (the copy starts over)";
     if (phase_is(s, PHASE_FAILED))
-        return "the migration failed: see last_error, fix it and run `pgbaton start` again";
+        return "start stopped on the last error above: fix its cause as it says, then run "
+               "`pgbaton start` again (it resumes from the applied position)";
     if (phase_is(s, PHASE_DONE))
         return "cutover complete: the target is authoritative; run `pgbaton clean` when done";
     return NULL;
@@ -105,6 +113,11 @@ static void take_migration(status_snapshot *s, state_status_row *m)
     s->post_fence_changes = m->post_fence_changes;
     s->target_now = m->target_now;
     s->streaming_for = m->streaming_for;
+    s->alive_at = m->alive_at;
+    s->exited = m->exited;
+    s->exited_at = m->exited_at;
+    s->exited_age = m->exited_age;
+    s->copy_done = m->copy_done;
     memset(m, 0, sizeof *m);
 }
 
@@ -187,12 +200,12 @@ static void read_source(db_conn *src, const char *name, status_snapshot *s)
         s->last_change_age = s->source_now - s->applied_epoch;
 }
 
-/* The phase shown: a copying/indexing/streaming migration whose start has
- * no fresh heartbeat is "stopped". */
+/* The phase shown: a copying/indexing/streaming migration whose start is
+ * not alive (include/status.h) is "stopped". */
 static void effective_phase(status_snapshot *s)
 {
     state_phase p = s->stored_ephase = state_phase_parse(s->stored_phase);
-    s->alive = !isnan(s->alive_age) && s->alive_age <= STATUS_STALE_SECONDS;
+    s->alive = !s->exited && !isnan(s->alive_age) && s->alive_age <= STATUS_STALE_SECONDS;
     bool running_phase = p == PHASE_COPYING || p == PHASE_INDEXING || p == PHASE_STREAMING;
     s->ephase = running_phase && !s->alive ? PHASE_STOPPED : p;
     snprintf(s->phase, sizeof s->phase, "%s",
@@ -207,7 +220,7 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     s->alive_age = s->heartbeat_epoch = s->applied_epoch = NAN;
     s->write_unavailable_ms = s->copy_percent = s->target_now = s->source_now = NAN;
     s->lag_seconds = s->last_change_age = s->apply_rate = s->eta_seconds = NAN;
-    s->streaming_for = NAN;
+    s->streaming_for = s->exited_age = NAN;
     s->lag_bytes = s->wal_retained = -1;
     s->ephase = s->stored_ephase = PHASE_UNKNOWN;
 
@@ -227,6 +240,10 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     effective_phase(s);
     if (!read_lag_samples(tgt, name, s))
         return false;
+    if (!s->alive) {
+        s->apply_rate = 0; /* whatever the last samples say: nothing applies now */
+        s->eta_seconds = NAN;
+    }
     /* no recent lag sample yet (they come every 10 s): the average since
      * streaming began */
     if (isnan(s->apply_rate) && (!prev || !prev->valid) && s->streaming_for >= 1)
@@ -255,6 +272,8 @@ void status_free(status_snapshot *s)
     free(s->freeze_prev_readonly);
     free(s->source_error);
     free(s->source_database);
+    free(s->alive_at);
+    free(s->exited_at);
     memset(s, 0, sizeof *s);
 }
 
@@ -285,6 +304,8 @@ json_t *status_to_json(const char *name, const status_snapshot *s)
     json_object_set_new(o, "stored_phase", jstr(s->stored_phase));
     json_object_set_new(o, "start_alive", json_boolean(s->alive));
     json_object_set_new(o, "heartbeat_age_seconds", jreal(s->alive_age));
+    json_object_set_new(o, "start_last_seen_at", jstr(s->alive_at));
+    json_object_set_new(o, "start_exited_at", s->exited ? jstr(s->exited_at) : json_null());
     json_object_set_new(o, "tables_total", json_integer(s->ntables));
     json_object_set_new(o, "tables_copied", json_integer(s->tables_copied));
     json_object_set_new(o, "tables_analyzed", json_integer(s->tables_analyzed));
@@ -382,6 +403,24 @@ static void print_copy(FILE *f, const status_snapshot *s)
     }
 }
 
+/* Whether start runs, and since when it does not (include/status.h). */
+static void print_liveness(FILE *f, const status_snapshot *s)
+{
+    char age[32];
+    if (s->alive) {
+        fmt_secs(s->alive_age, age, sizeof age);
+        fprintf(f, "start alive, last sign of life %s ago", age);
+    } else if (s->exited && s->exited_at) {
+        fmt_secs(s->exited_age, age, sizeof age);
+        fprintf(f, "start stopped at %s UTC, %s ago", s->exited_at, age);
+    } else if (s->alive_at) {
+        fmt_secs(s->alive_age, age, sizeof age);
+        fprintf(f, "no sign of life from start since %s UTC, %s ago", s->alive_at, age);
+    } else {
+        fprintf(f, "no sign of life from start yet");
+    }
+}
+
 static void print_human(FILE *f, const char *name, const status_snapshot *s)
 {
     char a[32], b[32];
@@ -390,14 +429,12 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
         fprintf(f, "hint: %s\n", status_hint(s));
         return;
     }
-    fmt_secs(s->alive_age, a, sizeof a);
     fprintf(f, "migration:       %s\n", name);
-    fprintf(f, "phase:           %s", s->phase);
+    fprintf(f, "phase:           %s (", s->phase);
     if (s->ephase != s->stored_ephase)
-        fprintf(f, " (recorded as %s; start's last heartbeat %s ago)", s->stored_phase, a);
-    else if (s->alive)
-        fprintf(f, " (start alive, heartbeat %s ago)", a);
-    fprintf(f, "\n");
+        fprintf(f, "recorded as %s; ", s->stored_phase);
+    print_liveness(f, s);
+    fprintf(f, ")\n");
     if (s->cutover_interrupted)
         fprintf(f, "cutover:         INTERRUPTED, source frozen\n");
     else if (s->cutover_running)
@@ -435,9 +472,13 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
     if (isnan(s->apply_rate))
         fprintf(f, "apply rate:      unknown\n");
     else
-        fprintf(f, "apply rate:      %.1f changes/s\n", s->apply_rate);
+        fprintf(f, "apply rate:      %.1f changes/s%s\n", s->apply_rate,
+                s->alive ? "" : " (start is not running)");
     fmt_secs(s->eta_seconds, a, sizeof a);
-    fprintf(f, "ETA to zero lag: %s\n", isnan(s->eta_seconds) ? "unknown (lag not shrinking)" : a);
+    fprintf(f, "ETA to zero lag: %s\n",
+            !s->alive               ? "none: start is not running"
+            : isnan(s->eta_seconds) ? "unknown (lag not shrinking)"
+                                    : a);
     if (!isnan(s->write_unavailable_ms))
         fprintf(f, "write-unavailable during cutover: %.0f ms\n", s->write_unavailable_ms);
     fprintf(f, "last error:      %s\n", s->last_error ? s->last_error : "none");

@@ -24,10 +24,12 @@
  *   end the session with RETRY: the uncommitted batch is dropped (the
  *   server sends it again from the committed position), the loop logs,
  *   waits 0.5 s doubling to 10 s, and reconnects, forever unless stopped.
- *   A rejected change or a schema difference ends with FATAL: the error is
- *   recorded as pgbaton.migration.last_error (the phase stays 'streaming'
- *   so that `pgbaton start` resumes once the cause is fixed) and as an
- *   event (level 'error', for `pgbaton report`), exit 1.
+ *   A rejected change, a schema difference, a missing slot end with FATAL:
+ *   as soon as the session has ended, the phase becomes 'failed' with the
+ *   error as pgbaton.migration.last_error (only the error during a
+ *   cutover, which rolls itself back), and an event (level 'error', for
+ *   `pgbaton report`) records it; exit 1. A new `pgbaton start`, once the
+ *   cause is fixed, resumes: it puts the phase back to 'streaming'.
  *   SIGINT/SIGTERM: commit what is complete (or roll back a partial source
  *   transaction), send final feedback, exit 0. The phase becoming 'done'
  *   (cutover finished) stops the loop the same way.
@@ -116,18 +118,23 @@ static void set_fatal(session *s, const char *text)
         s->fatal = xstrdup(text);
 }
 
-/* The error that stops the stream, as an event for `pgbaton report`
- * (pgbaton.event, level 'error'), on a target session of its own: the
- * apply's sessions are closed by then. */
-static void record_fatal_event(const stream_ctx *ctx, const char *text)
+/* The error that stops the stream, recorded as soon as the session has
+ * ended (its sessions are closed by then, so on a target session of its
+ * own): phase failed with last_error = TEXT (from streaming; during a
+ * cutover, which rolls itself back, only last_error), so that status says
+ * at once what stopped start and what to fix; and an event for `pgbaton
+ * report` (pgbaton.event, level 'error'). */
+static void record_fatal(const stream_ctx *ctx, const char *text)
 {
     db_connect_opts co = {
         .mode = DB_MODE_NORMAL, .application_name = "pgbaton stream", .errmode = DB_LOG};
     db_conn *db = db_connect(ctx->target, DB_TARGET, &co, NULL, NULL);
     if (!db) {
-        log_warn("could not record an event in the target's pgbaton.event (see above)");
+        log_warn("could not record the error in the target's pgbaton.migration (see above)");
         return;
     }
+    if (!state_set_failed(db, ctx->o->name, text))
+        log_warn("could not record the error in pgbaton.migration.last_error");
     state_event(db, ctx->o->name, "error", text);
     db_close(db);
 }
@@ -263,7 +270,6 @@ static session_end start_streaming(session *s, lsn_t start)
                      "`pgbaton start` a new migration",
                      s->ctx->slot_name, s->repl->err.text);
             log_error("%s", text);
-            apply_record_error(s->apply, text);
             set_fatal(s, text);
             return SESSION_FATAL;
         }
@@ -287,7 +293,6 @@ static session_end fatal_decode(session *s, const char *err, const char *msg, in
                  "slot?",
                  err, msg, len > 120 ? "..." : "", s->ctx->slot_name);
     log_error("%s", text);
-    apply_record_error(s->apply, text);
     set_fatal(s, text);
     return SESSION_FATAL;
 }
@@ -297,8 +302,6 @@ static session_end from_apply(session *s, apply_status st)
     if (st == APPLY_OK)
         return SESSION_CONTINUE;
     if (st == APPLY_FATAL) {
-        if (apply_error(s->apply))
-            apply_record_error(s->apply, apply_error(s->apply));
         set_fatal(s, apply_error(s->apply));
         return SESSION_FATAL;
     }
@@ -580,7 +583,7 @@ int stream_follow(const stream_ctx *ctx)
             break;
         }
         if (e == SESSION_FATAL) {
-            record_fatal_event(ctx, s.fatal ? s.fatal : "streaming stopped on an error");
+            record_fatal(ctx, s.fatal ? s.fatal : "streaming stopped on an error");
             rc = EXIT_FAILURE_RUNTIME;
             break;
         }
