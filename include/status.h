@@ -82,8 +82,11 @@ typedef struct status_snapshot {
     status_table *tables; /* owned */
     int tables_copied;
     int tables_analyzed; /* ANALYZE done after the copy (src/analyze.c) */
-    int64_t rows_copied, bytes_copied, bytes_total;
-    double copy_percent; /* NAN when there are no tables */
+    int64_t rows_copied;
+    int64_t bytes_copied; /* COPY data sent: not comparable with bytes_total */
+    int64_t bytes_total;  /* the source tables' size on disk */
+    double copy_percent;  /* by size on disk, at most 100 (99.9 until all are copied); NAN: no
+                           * tables */
     /* stream */
     int64_t changes_applied;
     char applied_lsn[24];                  /* "" when none */
@@ -101,7 +104,9 @@ typedef struct status_snapshot {
     int64_t wal_retained; /* -1 unknown */
     /* rates */
     double apply_rate;  /* changes/s, NAN unknown */
-    double eta_seconds; /* NAN unknown / not converging */
+    double eta_seconds; /* 0 when in step; NAN unknown / not converging */
+    bool in_step;       /* start alive and lag_in_step() (include/lag.h) */
+    int lag_samples;    /* lag samples of the last five minutes */
 } status_snapshot;
 
 /* Read the state of migration NAME from TGT and the source side from SRC

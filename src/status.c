@@ -130,6 +130,15 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
     return found >= 0;
 }
 
+/* The most a copy that has a table left to copy shows (printed "%.1f"). */
+#define COPY_PERCENT_UNFINISHED 99.9
+
+/* The copy's progress. Two byte counts that measure different things:
+ * bytes_copied is the COPY data sent (text or binary rows), bytes_total the
+ * source tables' size on disk (pages, free space, TOAST compressed); either
+ * may be the larger. The percentage weighs each table by its size on disk:
+ * a copied table counts whole, one being copied by its COPY bytes up to its
+ * size. */
 static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
 {
     if (!state_read_table_progress(tgt, name, &s->tables, &s->ntables))
@@ -144,7 +153,6 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
         s->rows_copied += t->rows_copied;
         s->bytes_copied += t->bytes_copied;
         s->bytes_total += t->size_bytes;
-        /* on-disk size and COPY bytes differ: a copied table counts whole */
         done_bytes +=
             copied ? (double)t->size_bytes
                    : (double)(t->bytes_copied < t->size_bytes ? t->bytes_copied : t->size_bytes);
@@ -152,23 +160,27 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
     if (n > 0)
         s->copy_percent = s->bytes_total > 0 ? 100.0 * done_bytes / (double)s->bytes_total
                                              : 100.0 * s->tables_copied / n;
+    /* never more than 100 %, and 100 % only once every table is copied */
+    if (s->copy_percent > COPY_PERCENT_UNFINISHED && s->tables_copied < n)
+        s->copy_percent = COPY_PERCENT_UNFINISHED;
     return true;
 }
 
 /* apply_rate from the newest recent lag sample, ETA from the oldest and
- * newest of the last five minutes. */
+ * newest of the last five minutes (0 when in step). */
 static bool read_lag_samples(db_conn *tgt, const char *name, status_snapshot *s)
 {
     state_lag_sample *l = NULL;
     int n = 0;
     if (!state_read_recent_lag(tgt, name, &l, &n))
         return false;
+    s->lag_samples = n;
     if (n > 0 && l[n - 1].age_seconds <= 60)
         s->apply_rate = l[n - 1].apply_rate;
     if (s->lag_bytes >= 0 && n >= 2 && l[0].lag_known && l[n - 1].lag_known)
         s->eta_seconds =
             lag_eta(l[0].epoch, l[0].lag_bytes, l[n - 1].epoch, l[n - 1].lag_bytes, s->lag_bytes);
-    else if (s->lag_bytes == 0)
+    if (s->in_step)
         s->eta_seconds = 0;
     free(l);
     return true;
@@ -238,6 +250,7 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     if (src)
         read_source(src, name, s);
     effective_phase(s);
+    s->in_step = s->source_ok && s->alive && lag_in_step(s->lag_bytes, s->lag_seconds);
     if (!read_lag_samples(tgt, name, s))
         return false;
     if (!s->alive) {
@@ -332,6 +345,7 @@ json_t *status_to_json(const char *name, const status_snapshot *s)
     json_object_set_new(o, "lag_seconds", jreal(s->lag_seconds));
     json_object_set_new(o, "apply_rate", jreal(s->apply_rate));
     json_object_set_new(o, "eta_seconds", jreal(s->eta_seconds));
+    json_object_set_new(o, "in_step", json_boolean(s->in_step));
     json_object_set_new(o, "changes_applied", json_integer(s->changes_applied));
     json_object_set_new(o, "last_applied_change_age_seconds", jreal(s->last_change_age));
     json_object_set_new(o, "slot_name", jstr(s->slot_name));
@@ -383,11 +397,13 @@ static void print_copy(FILE *f, const status_snapshot *s)
     char a[32], b[32];
     fmt_bytes(s->bytes_copied, a, sizeof a);
     fmt_bytes(s->bytes_total, b, sizeof b);
-    fprintf(f, "tables:          %d of %d copied, %lld rows, %s copied of %s on disk",
-            s->tables_copied, s->ntables, (long long)s->rows_copied, a, b);
+    fprintf(f, "tables:          %d of %d copied, %lld rows", s->tables_copied, s->ntables,
+            (long long)s->rows_copied);
     if (!isnan(s->copy_percent))
-        fprintf(f, " (%.1f%%)", s->copy_percent);
-    fprintf(f, "\n");
+        fprintf(f, ", %.1f%% done (weighed by the tables' size on disk)", s->copy_percent);
+    fprintf(f,
+            "\ndata:            %s sent as COPY data; the tables take %s on disk on the source\n",
+            a, b);
     if (s->tables_copied == s->ntables && s->tables_analyzed < s->ntables)
         fprintf(f,
                 "statistics:      ANALYZE done on %d of %d tables (start runs it beside the "
@@ -398,7 +414,7 @@ static void print_copy(FILE *f, const status_snapshot *s)
         const status_table *t = &s->tables[i];
         fmt_bytes(t->bytes_copied, a, sizeof a);
         fmt_bytes(t->size_bytes, b, sizeof b);
-        fprintf(f, "  %-40s %-8s %12lld rows  %s of %s\n", t->table, t->state,
+        fprintf(f, "  %-40s %-8s %12lld rows  %s sent, %s on disk\n", t->table, t->state,
                 (long long)t->rows_copied, a, b);
     }
 }
@@ -419,6 +435,30 @@ static void print_liveness(FILE *f, const status_snapshot *s)
     } else {
         fprintf(f, "no sign of life from start yet");
     }
+}
+
+static void print_eta(FILE *f, const status_snapshot *s)
+{
+    char a[32];
+    fmt_secs(s->eta_seconds, a, sizeof a);
+    fprintf(f, "ETA to zero lag: ");
+    if (s->stored_ephase == PHASE_DONE)
+        fprintf(f, "none: the cutover is done\n");
+    else if (!s->alive)
+        fprintf(f, "none: start is not running\n");
+    else if (s->in_step)
+        fprintf(f,
+                "none needed: the target is in step with the source (every change committed "
+                "more than %.0f s ago is applied)\n",
+                LAG_HEARTBEAT_FRESH);
+    else if (!isnan(s->eta_seconds))
+        fprintf(f, "%s\n", a);
+    else if (s->lag_bytes < 0)
+        fprintf(f, "unknown (nothing applied yet)\n");
+    else if (s->lag_samples < 2)
+        fprintf(f, "unknown (not enough lag samples yet: start writes one every 10 s)\n");
+    else
+        fprintf(f, "unknown (lag not shrinking)\n");
 }
 
 static void print_human(FILE *f, const char *name, const status_snapshot *s)
@@ -474,11 +514,7 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
     else
         fprintf(f, "apply rate:      %.1f changes/s%s\n", s->apply_rate,
                 s->alive ? "" : " (start is not running)");
-    fmt_secs(s->eta_seconds, a, sizeof a);
-    fprintf(f, "ETA to zero lag: %s\n",
-            !s->alive               ? "none: start is not running"
-            : isnan(s->eta_seconds) ? "unknown (lag not shrinking)"
-                                    : a);
+    print_eta(f, s);
     if (!isnan(s->write_unavailable_ms))
         fprintf(f, "write-unavailable during cutover: %.0f ms\n", s->write_unavailable_ms);
     fprintf(f, "last error:      %s\n", s->last_error ? s->last_error : "none");
