@@ -17,8 +17,11 @@
  *   of file), so that a change of the phase (cutover done, abort) or of
  *   verify's hold is read at once; a held stream waits on that session too.
  *   Standby status feedback (write = flush = apply = the position COMMITTED
- *   on the target, never more) goes out after commits and at least every
- *   5 s, well within wal_sender_timeout.
+ *   on the target, never more) goes out at once after a commit when the
+ *   stream is idle (so that the slot's confirmed_flush_lsn on the source
+ *   equals the applied position), at most every second after commits while
+ *   data keeps coming, and at least every 5 s, well within
+ *   wal_sender_timeout.
  *
  *   Connection losses on either side (server restart, pg_terminate_backend)
  *   end the session with RETRY: the uncommitted batch is dropped (the
@@ -73,7 +76,7 @@
 #include <time.h>
 
 #define FEEDBACK_MAX_S  5.0 /* wal_sender_timeout defaults to 60 s */
-#define FEEDBACK_MIN_S  1.0 /* after a commit, at most this often */
+#define FEEDBACK_MIN_S  1.0 /* after a commit while data streams in, at most this often */
 #define BACKOFF_FIRST_S 0.5
 #define BACKOFF_MAX_S   10.0
 #define PG_EPOCH_OFFSET 946684800LL /* 2000-01-01 - 1970-01-01, seconds */
@@ -184,11 +187,21 @@ static bool send_feedback(session *s, bool reply_requested)
     return true;
 }
 
-static bool feedback_if_due(session *s)
+/* When feedback is due: every FEEDBACK_MAX_S in any case; after a commit,
+ * at once when the stream is idle (nothing more waiting to be read: the
+ * source's own view of the slot, confirmed_flush_lsn, which monitoring on
+ * the source watches, then equals what the target has applied), at most
+ * every FEEDBACK_MIN_S while data streams in. */
+typedef enum feedback_pace {
+    FEEDBACK_BUSY, /* more data is waiting: a commit is fed back at most every FEEDBACK_MIN_S */
+    FEEDBACK_IDLE, /* nothing is waiting: a commit is fed back at once */
+} feedback_pace;
+
+static bool feedback_if_due(session *s, feedback_pace pace)
 {
     double since = mono_now() - s->last_feedback;
     bool moved = apply_committed_lsn(s->apply) != s->fed_back;
-    if (since >= FEEDBACK_MAX_S || (moved && since >= FEEDBACK_MIN_S))
+    if (since >= FEEDBACK_MAX_S || (moved && (pace == FEEDBACK_IDLE || since >= FEEDBACK_MIN_S)))
         return send_feedback(s, false);
     return true;
 }
@@ -333,7 +346,7 @@ static session_end hold(session *s, const pgb_change *c)
             return e;
         if (apply_phase_done(s->apply))
             return wind_down(s, SESSION_DONE);
-        if (!feedback_if_due(s))
+        if (!feedback_if_due(s, FEEDBACK_IDLE))
             return SESSION_RETRY;
         if (apply_hold_lsn(s->apply) != reported && apply_hold_blocks(s->apply, c)) {
             if ((e = from_apply(s, apply_commit_held(s->apply))) != SESSION_CONTINUE)
@@ -379,7 +392,8 @@ static session_end handle_copy_data(session *s, const char *buf, int len)
     return SESSION_CONTINUE;
 }
 
-/* Nothing to read: commit if due, feedback if due, wait on both sockets. */
+/* Nothing to read: commit if due, then feedback of what that commit made
+ * durable at once, and wait on the sockets. */
 static session_end idle_wait(session *s)
 {
     if (apply_hold_blocks(s->apply, NULL)) {
@@ -390,7 +404,7 @@ static session_end idle_wait(session *s)
     session_end e = from_apply(s, apply_poll(s->apply, true));
     if (e != SESSION_CONTINUE)
         return e;
-    if (!feedback_if_due(s))
+    if (!feedback_if_due(s, FEEDBACK_IDLE))
         return SESSION_RETRY;
     int sfd = db_socket(s->repl), tfd = apply_socket(s->apply), nfd = db_socket(s->notice);
     if (sfd < 0 || tfd < 0 || nfd < 0)
@@ -457,7 +471,7 @@ static session_end stream_loop(session *s)
             if (e == SESSION_CONTINUE && ++since_poll >= 256) {
                 since_poll = 0;
                 e = from_apply(s, apply_poll(s->apply, false));
-                if (e == SESSION_CONTINUE && !feedback_if_due(s))
+                if (e == SESSION_CONTINUE && !feedback_if_due(s, FEEDBACK_BUSY))
                     e = SESSION_RETRY;
             }
         } else if (n == DB_COPY_WAIT) {
