@@ -7,7 +7,11 @@
  * stops (the applier exits when the phase is no longer streaming/cutover),
  * end the walsender holding the slot and drop the slot; once start has
  * exited, put back the source's modes of the user triggers and rules that
- * start switched off on the target (src/triggers.c). Target data stays.
+ * start switched off on the target (src/triggers.c). Target data stays;
+ * what it lacks of what a cutover finishes (step 5: the sequences' values,
+ * the materialized views' contents) is found by comparing the two sides
+ * (before the source is unfrozen: a frozen source's values are final) and
+ * printed with the statements that finish it.
  * clean: the same, plus pgbaton's leftover slots of this migration on the
  * source, and the migration's state on the target (the whole pgbaton schema
  * once no other migration is recorded there).
@@ -22,7 +26,9 @@
 #include "mono.h"
 #include "sqlstate.h"
 #include "status.h"
+#include "strbuf.h"
 #include "triggers.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +40,22 @@ typedef enum teardown_kind {
     TEARDOWN_CLEAN,
 } teardown_kind;
 
+/* What the target lacks of what a cutover finishes (its step 5): found by
+ * comparing the two sides, because a cutover stopped half-way, or never
+ * run, leaves no record of it. */
+typedef struct target_gaps {
+    bool known;    /* compared (the copy was done, both sides answered) */
+    int sequences; /* at another value than the source's */
+    int matviews;  /* populated on the source, not on the target */
+    strbuf todo;   /* the statements that finish it, one a line */
+} target_gaps;
+
 typedef struct teardown {
     const pgb_options *o;
     teardown_kind kind;
     db_conn *src, *tgt; /* owned */
     status_snapshot st; /* the state as found (st.found false when none) */
+    target_gaps gaps;   /* read before the source is unfrozen */
     int actions;        /* things done, for "nothing to do" */
 } teardown;
 
@@ -153,6 +170,108 @@ static bool drop_publication(teardown *t)
     return true;
 }
 
+/* SOURCE_SQL on the source (NCOLS text columns, at most 3), then
+ * TARGET_SQL on the target with each of those columns as a text[]
+ * parameter: the target's result (NCOLS columns), or NULL with the error
+ * in *WHY (owned). */
+static db_res *compare_sides(teardown *t, const char *source_sql, const char *target_sql, int ncols,
+                             char **why)
+{
+    db_res *r = db_exec(t->src, DB_QUIET, source_sql, 0, NULL);
+    if (!r || db_ncols(r) != ncols) {
+        *why = xstrdup(db_errtext(t->src, "unexpected result shape"));
+        db_res_free(r);
+        return NULL;
+    }
+    int n = db_nrows(r);
+    const char **cells = xcalloc((size_t)n + 1, sizeof *cells);
+    char *arrays[3] = {NULL, NULL, NULL};
+    for (int k = 0; k < ncols && k < 3; k++) {
+        for (int i = 0; i < n; i++)
+            cells[i] = db_val(r, i, k);
+        arrays[k] = db_text_array(cells, n);
+    }
+    const char *params[3] = {arrays[0], arrays[1], arrays[2]};
+    db_res *out = db_exec(t->tgt, DB_QUIET, target_sql, ncols, params);
+    if (!out || db_ncols(out) != ncols) {
+        *why = xstrdup(db_errtext(t->tgt, "unexpected result shape"));
+        db_res_free(out);
+        out = NULL;
+    }
+    for (int k = 0; k < 3; k++)
+        free(arrays[k]);
+    free(cells);
+    db_res_free(r);
+    return out;
+}
+
+/* The target's gaps, when the copy was done and the migration is about to
+ * be stopped (a done one has none; a stopped one was told at its abort).
+ * A failure to compare is only a warning: abort goes on. */
+static void find_gaps(teardown *t)
+{
+    target_gaps *g = &t->gaps;
+    state_phase p = t->st.stored_ephase;
+    if (!t->st.found || !t->st.copy_done || p == PHASE_DONE || p == PHASE_STOPPED)
+        return;
+    char *why = NULL;
+    db_res *seq = compare_sides(t, sql_abort_sequences, sql_abort_sequences_behind, 3, &why);
+    db_res *mv =
+        seq ? compare_sides(t, sql_cutover_matviews, sql_abort_matviews_unpopulated, 2, &why)
+            : NULL;
+    if (!mv) {
+        log_warn("could not compare the target's sequences and materialized views with the "
+                 "source's: %s",
+                 why);
+        free(why);
+        db_res_free(seq);
+        return;
+    }
+    g->known = true;
+    g->sequences = db_nrows(seq);
+    for (int i = 0; i < g->sequences; i++) {
+        char *qual = db_quote_qualified(db_val(seq, i, 0), db_val(seq, i, 1));
+        const char *value = db_val(seq, i, 2);
+        if (*value) {
+            char *lit = db_quote_literal(qual);
+            strbuf_printf(&g->todo, "  SELECT pg_catalog.setval(%s, %s);\n", lit, value);
+            free(lit);
+        } else {
+            strbuf_printf(&g->todo, "  ALTER SEQUENCE %s RESTART;\n", qual);
+        }
+        free(qual);
+    }
+    g->matviews = db_nrows(mv);
+    for (int i = 0; i < g->matviews; i++) {
+        char *qual = db_quote_qualified(db_val(mv, i, 0), db_val(mv, i, 1));
+        strbuf_printf(&g->todo, "  REFRESH MATERIALIZED VIEW %s;\n", qual);
+        free(qual);
+    }
+    db_res_free(seq);
+    db_res_free(mv);
+}
+
+/* After "target data kept": what the target lacks, and how to finish it. */
+static void print_gaps(const teardown *t)
+{
+    const target_gaps *g = &t->gaps;
+    if (!g->known)
+        return;
+    if (g->sequences == 0 && g->matviews == 0) {
+        printf("the target's sequences and materialized views are as on the source\n");
+        return;
+    }
+    printf("the target lacks what the cutover finishes (its step 5): %d sequence(s) not at the "
+           "source's value and %d materialized view(s) not populated; the migration is stopped, "
+           "so a cutover will not do it: to use the target as it is, run on the target:\n%s",
+           g->sequences, g->matviews, g->todo.data);
+    if (g->sequences > 0)
+        printf("%s\n", t->st.frozen ? "(sequence values read from the source while it was still "
+                                      "frozen: read them again if it was written since)"
+                                    : "(sequence values read from the source just now, while it is "
+                                      "writable: read them again once nothing writes there)");
+}
+
 static bool mark_stopped(teardown *t)
 {
     if (!t->st.found || t->st.stored_ephase == PHASE_STOPPED || t->st.stored_ephase == PHASE_DONE)
@@ -169,6 +288,7 @@ static bool mark_stopped(teardown *t)
         return false;
     }
     did(t, "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
+    print_gaps(t);
     return true;
 }
 
@@ -289,6 +409,7 @@ static int teardown_run(teardown *t)
         goto out;
     if (!t->st.found)
         printf("no state for migration %s on the target\n", t->o->name);
+    find_gaps(t);
     if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t) || !drop_publication(t) ||
         !restore_triggers(t))
         goto out;
@@ -303,6 +424,7 @@ out:
     if (rc != EXIT_OK)
         log_error("%s did not complete; it is safe to run it again", app);
     status_free(&t->st);
+    strbuf_free(&t->gaps.todo);
     db_close(t->src);
     db_close(t->tgt);
     conninfo_free(sci);
