@@ -170,68 +170,45 @@ static bool drop_publication(teardown *t)
     return true;
 }
 
-/* SOURCE_SQL on the source (NCOLS text columns, at most 3), then
- * TARGET_SQL on the target with each of those columns as a text[]
- * parameter: the target's result (NCOLS columns), or NULL with the error
- * in *WHY (owned). */
-static db_res *compare_sides(teardown *t, const char *source_sql, const char *target_sql, int ncols,
-                             char **why)
+/* SQL on DB with, when NAMES is given, its first two columns (schema,
+ * name) as two text[] parameters; the result (NCOLS columns), or NULL with
+ * the error in *WHY (owned). */
+static db_res *run_named(db_conn *db, const char *sql, const db_res *names, int ncols, char **why)
 {
-    db_res *r = db_exec(t->src, DB_QUIET, source_sql, 0, NULL);
-    if (!r || db_ncols(r) != ncols) {
-        *why = xstrdup(db_errtext(t->src, "unexpected result shape"));
-        db_res_free(r);
-        return NULL;
-    }
-    int n = db_nrows(r);
+    int n = names ? db_nrows(names) : 0;
     const char **cells = xcalloc((size_t)n + 1, sizeof *cells);
-    char *arrays[3] = {NULL, NULL, NULL};
-    for (int k = 0; k < ncols && k < 3; k++) {
+    char *arrays[2] = {NULL, NULL};
+    for (int k = 0; names && k < 2; k++) {
         for (int i = 0; i < n; i++)
-            cells[i] = db_val(r, i, k);
+            cells[i] = db_val(names, i, k);
         arrays[k] = db_text_array(cells, n);
     }
-    const char *params[3] = {arrays[0], arrays[1], arrays[2]};
-    db_res *out = db_exec(t->tgt, DB_QUIET, target_sql, ncols, params);
-    if (!out || db_ncols(out) != ncols) {
-        *why = xstrdup(db_errtext(t->tgt, "unexpected result shape"));
-        db_res_free(out);
-        out = NULL;
+    const char *params[2] = {arrays[0], arrays[1]};
+    db_res *r = db_exec(db, DB_QUIET, sql, names ? 2 : 0, names ? params : NULL);
+    if (!r || db_ncols(r) != ncols) {
+        *why = xstrdup(db_errtext(db, "unexpected result shape"));
+        db_res_free(r);
+        r = NULL;
     }
-    for (int k = 0; k < 3; k++)
-        free(arrays[k]);
+    free(arrays[0]);
+    free(arrays[1]);
     free(cells);
-    db_res_free(r);
-    return out;
+    return r;
 }
 
-/* The target's gaps, when the copy was done and the migration is about to
- * be stopped (a done one has none; a stopped one was told at its abort).
- * A failure to compare is only a warning: abort goes on. */
-static void find_gaps(teardown *t)
+/* The sequences whose value on the target (TGT, a subset of SRC in the
+ * same order: sql_abort_sequence_values on both sides) is not the
+ * source's, as statements that set it. */
+static void sequence_gaps(target_gaps *g, const db_res *src, const db_res *tgt)
 {
-    target_gaps *g = &t->gaps;
-    state_phase p = t->st.stored_ephase;
-    if (!t->st.found || !t->st.copy_done || p == PHASE_DONE || p == PHASE_STOPPED)
-        return;
-    char *why = NULL;
-    db_res *seq = compare_sides(t, sql_abort_sequences, sql_abort_sequences_behind, 3, &why);
-    db_res *mv =
-        seq ? compare_sides(t, sql_cutover_matviews, sql_abort_matviews_unpopulated, 2, &why)
-            : NULL;
-    if (!mv) {
-        log_warn("could not compare the target's sequences and materialized views with the "
-                 "source's: %s",
-                 why);
-        free(why);
-        db_res_free(seq);
-        return;
-    }
-    g->known = true;
-    g->sequences = db_nrows(seq);
-    for (int i = 0; i < g->sequences; i++) {
-        char *qual = db_quote_qualified(db_val(seq, i, 0), db_val(seq, i, 1));
-        const char *value = db_val(seq, i, 2);
+    for (int i = 0, j = 0; i < db_nrows(src) && j < db_nrows(tgt); i++) {
+        if (strcmp(db_val(src, i, 0), db_val(tgt, j, 0)) != 0 ||
+            strcmp(db_val(src, i, 1), db_val(tgt, j, 1)) != 0)
+            continue; /* not on the target: nothing to set */
+        const char *value = db_val(src, i, 2), *on_target = db_val(tgt, j++, 2);
+        if (strcmp(value, on_target) == 0)
+            continue;
+        char *qual = db_quote_qualified(db_val(src, i, 0), db_val(src, i, 1));
         if (*value) {
             char *lit = db_quote_literal(qual);
             strbuf_printf(&g->todo, "  SELECT pg_catalog.setval(%s, %s);\n", lit, value);
@@ -240,14 +217,46 @@ static void find_gaps(teardown *t)
             strbuf_printf(&g->todo, "  ALTER SEQUENCE %s RESTART;\n", qual);
         }
         free(qual);
+        g->sequences++;
     }
-    g->matviews = db_nrows(mv);
-    for (int i = 0; i < g->matviews; i++) {
-        char *qual = db_quote_qualified(db_val(mv, i, 0), db_val(mv, i, 1));
-        strbuf_printf(&g->todo, "  REFRESH MATERIALIZED VIEW %s;\n", qual);
-        free(qual);
+}
+
+/* The target's gaps, when the copy was done and the migration is about to
+ * be stopped (a done one has none; a stopped one was told at its abort):
+ * the source's sequences as the cutover lists them, their values on both
+ * sides; the materialized views the source has populated, those the
+ * target has not. A failure to compare is only a warning: abort goes on. */
+static void find_gaps(teardown *t)
+{
+    target_gaps *g = &t->gaps;
+    state_phase p = t->st.stored_ephase;
+    if (!t->st.found || !t->st.copy_done || p == PHASE_DONE || p == PHASE_STOPPED)
+        return;
+    char *why = NULL;
+    db_res *seqs = run_named(t->src, sql_cutover_sequences, NULL, 2, &why);
+    db_res *sv = seqs ? run_named(t->src, sql_abort_sequence_values, seqs, 3, &why) : NULL;
+    db_res *tv = sv ? run_named(t->tgt, sql_abort_sequence_values, seqs, 3, &why) : NULL;
+    db_res *mvs = tv ? run_named(t->src, sql_cutover_matviews, NULL, 2, &why) : NULL;
+    db_res *mv = mvs ? run_named(t->tgt, sql_abort_matviews_unpopulated, mvs, 2, &why) : NULL;
+    if (mv) {
+        g->known = true;
+        sequence_gaps(g, sv, tv);
+        g->matviews = db_nrows(mv);
+        for (int i = 0; i < g->matviews; i++) {
+            char *qual = db_quote_qualified(db_val(mv, i, 0), db_val(mv, i, 1));
+            strbuf_printf(&g->todo, "  REFRESH MATERIALIZED VIEW %s;\n", qual);
+            free(qual);
+        }
+    } else {
+        log_warn("could not compare the target's sequences and materialized views with the "
+                 "source's: %s",
+                 why);
     }
-    db_res_free(seq);
+    free(why);
+    db_res_free(seqs);
+    db_res_free(sv);
+    db_res_free(tv);
+    db_res_free(mvs);
     db_res_free(mv);
 }
 
