@@ -1188,13 +1188,13 @@ static bool check_published(cutover_ctx *c)
     char *stored = NULL;
     if (!state_read_options(c->tgt, c->o->name, &stored))
         return fail_db(c, step, c->tgt, "reading the migration's table filters");
-    pgb_options fo = {0};
+    filter_set fo = {0};
     filter_adopt_stored(&fo, stored);
     free(stored);
     db_res *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
         db_res_free(r);
-        filter_lists_free(&fo);
+        filter_set_free(&fo);
         return fail_db(c, step, c->src, "listing the tables");
     }
     int n = db_nrows(r), k = 0;
@@ -1227,7 +1227,7 @@ static bool check_published(cutover_ctx *c)
     free(at);
     free(schemas);
     free(tables);
-    filter_lists_free(&fo);
+    filter_set_free(&fo);
     return ok;
 }
 

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "filter.h"
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -36,6 +37,7 @@ enum opt_id {
     OPT_EXCLUDE_TABLE,
     OPT_PLUGIN,
     OPT_ACCEPT_NAN_AS_NULL,
+    OPT_METRICS,
     OPT_WATCH,
     OPT_MAX_LAG,
     OPT_TIMEOUT,
@@ -101,6 +103,9 @@ static const opt_def opt_defs[OPT_COUNT] = {
     [OPT_ACCEPT_NAN_AS_NULL] = {"accept-nan-as-null", 0, no_argument, NULL,
                                 "with --plugin wal2json before 2.6: accept that NaN and "
                                 "+/-Infinity written while streaming arrive as NULL"},
+    [OPT_METRICS] = {"metrics", 0, required_argument, "[HOST:]PORT",
+                     "serve Prometheus metrics at http://HOST:PORT/metrics (HOST default "
+                     "127.0.0.1)"},
     /* status */
     [OPT_WATCH] = {"watch", 'w', required_argument, "N", "refresh every N seconds"},
     /* cutover */
@@ -119,7 +124,8 @@ static const opt_def opt_defs[OPT_COUNT] = {
     /* verify */
     [OPT_SAMPLE] = {"sample", 0, required_argument, "N",
                     "compare the first N rows of each table value by value (default 10)"},
-    [OPT_CRUD] = {"crud", 0, no_argument, NULL, "also run the CRUD smoke test on the target"},
+    [OPT_CRUD] = {"crud", 0, no_argument, NULL,
+                  "also run the CRUD smoke test and the backup check on the target"},
     /* report */
     [OPT_FORMAT] = {"format", 'f', required_argument, "md|json", "report format (default md)"},
     [OPT_OUTPUT] = {"output", 'o', required_argument, "FILE", "write the report to FILE"},
@@ -165,7 +171,8 @@ static const command_def commands[] = {
      "problems.",
      CONNS | BIT(OPT_JOBS) | BIT(OPT_SPLIT) | BIT(OPT_RESTART) | BIT(OPT_ROLES) |
          BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) | BIT(OPT_INCLUDE_TABLE) |
-         BIT(OPT_EXCLUDE_TABLE) | BIT(OPT_PLUGIN) | BIT(OPT_ACCEPT_NAN_AS_NULL) | COMMON,
+         BIT(OPT_EXCLUDE_TABLE) | BIT(OPT_PLUGIN) | BIT(OPT_ACCEPT_NAN_AS_NULL) | BIT(OPT_METRICS) |
+         COMMON,
      cmd_start},
     {"status", "where the migration stands: phase, copy progress, lag, ETA",
      "-s SRC -t DST [--json] [--watch N]",
@@ -205,14 +212,16 @@ static const command_def commands[] = {
      "in parallel; a differing one narrowed down by key ranges), the first --sample\n"
      "rows value by value and the sequences, at one consistent point even while\n"
      "streaming. Names each difference (keys only, never other values). --crud also\n"
-     "runs a rolled-back INSERT/SELECT/UPDATE/DELETE on every target table. Exit 0\n"
-     "when all is equal, 1 when anything differs.",
+     "runs a rolled-back INSERT/SELECT/UPDATE/DELETE on every target table, and the\n"
+     "backup check: a pg_dump of the target by the target's role, to /dev/null. Exit 0\n"
+     "when all is equal, 1 when anything differs or a check fails.",
      CONNS | BIT(OPT_JOBS) | BIT(OPT_SAMPLE) | BIT(OPT_CRUD) | BIT(OPT_JSON) | COMMON, cmd_verify},
     {"report", "final report for the change ticket (Markdown or JSON)",
      "-s SRC -t DST [--format md|json] [-o FILE]",
      "Writes the migration's report: source and target (masked) and versions, the structure\n"
-     "migrated, rows per table, verify and CRUD smoke-test results, phase timings and the\n"
-     "write unavailability, lag over the run (an SVG chart beside -o FILE), warnings.\n"
+     "migrated, rows per table, verify, CRUD smoke-test and backup-check results, the time\n"
+     "of each step and the write unavailability, lag over the run (an SVG chart beside\n"
+     "-o FILE, named after it), warnings.\n"
      "Works during the migration too (marked in progress). Never a password or a value.",
      CONNS | BIT(OPT_FORMAT) | BIT(OPT_OUTPUT) | COMMON, cmd_report},
 };
@@ -384,16 +393,16 @@ static bool apply_option(pgb_options *o, int id, char *arg)
         o->roles = true;
         return true;
     case OPT_INCLUDE_SCHEMA:
-        strlist_add(&o->include_schema, arg);
+        strlist_add(&o->filters.include_schema, arg);
         return true;
     case OPT_EXCLUDE_SCHEMA:
-        strlist_add(&o->exclude_schema, arg);
+        strlist_add(&o->filters.exclude_schema, arg);
         return true;
     case OPT_INCLUDE_TABLE:
-        strlist_add(&o->include_table, arg);
+        strlist_add(&o->filters.include_table, arg);
         return true;
     case OPT_EXCLUDE_TABLE:
-        strlist_add(&o->exclude_table, arg);
+        strlist_add(&o->filters.exclude_table, arg);
         return true;
     case OPT_PLUGIN:
         if (strcmp(arg, "auto") != 0 && strcmp(arg, "wal2json") != 0 &&
@@ -403,6 +412,18 @@ static bool apply_option(pgb_options *o, int id, char *arg)
         }
         o->plugin = arg;
         return true;
+    case OPT_METRICS: {
+        char *host, *port, *why;
+        if (!metrics_parse(arg, &host, &port, &why)) {
+            log_error("invalid --metrics \"%s\": %s", arg, why);
+            free(why);
+            return false;
+        }
+        free(host);
+        free(port);
+        o->metrics = arg;
+        return true;
+    }
     case OPT_ACCEPT_NAN_AS_NULL:
         o->accept_nan_as_null = true;
         return true;
@@ -552,7 +573,7 @@ int main(int argc, char **argv)
 out:
     free(o.source);
     free(o.target);
-    filter_lists_free(&o);
+    filter_set_free(&o.filters);
     log_close();
     return rc;
 }

@@ -257,8 +257,8 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
         s->apply_rate = 0; /* whatever the last samples say: nothing applies now */
         s->eta_seconds = NAN;
     }
-    /* no recent lag sample yet (they come every 10 s): the average since
-     * streaming began */
+    /* no recent lag sample yet (the applier writes one a second with its
+     * commits): the average since streaming began */
     if (isnan(s->apply_rate) && (!prev || !prev->valid) && s->streaming_for >= 1)
         s->apply_rate = (double)s->changes_applied / s->streaming_for;
     if (prev) {
@@ -456,7 +456,7 @@ static void print_eta(FILE *f, const status_snapshot *s)
     else if (s->lag_bytes < 0)
         fprintf(f, "unknown (nothing applied yet)\n");
     else if (s->lag_samples < 2)
-        fprintf(f, "unknown (not enough lag samples yet: start writes one every 10 s)\n");
+        fprintf(f, "unknown (not enough lag samples yet)\n");
     else
         fprintf(f, "unknown (lag not shrinking)\n");
 }
