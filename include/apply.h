@@ -164,9 +164,6 @@ bool apply_phase_done(const apply_ctx *a);
 /* The source's current WAL position, for lag samples (0 when unknown). */
 void apply_set_source_lsn(apply_ctx *a, lsn_t lsn);
 
-/* After APPLY_FATAL: record the error as pgbaton.migration.last_error. */
-void apply_record_error(apply_ctx *a, const char *message);
-
 /* The last fatal error's message (owned by A) or NULL. */
 const char *apply_error(const apply_ctx *a);
 

@@ -5,6 +5,7 @@
 #ifndef PGBATON_LAG_H
 #define PGBATON_LAG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A heartbeat at most this old (seconds) lets lag be 0 when no byte is
@@ -21,6 +22,13 @@
  * (unknown). */
 double lag_seconds(int64_t lag_bytes, double source_now, double heartbeat_epoch,
                    double applied_epoch);
+
+/* Is the target in step with the source: nothing left to apply (LAG_BYTES
+ * 0), or every change committed more than LAG_HEARTBEAT_FRESH seconds ago
+ * applied (LAG_SECONDS, NAN: unknown)? A few bytes of lag are the normal
+ * state of a live stream: the heartbeat and other sessions write WAL all
+ * the time, and the applier confirms it a moment later. */
+bool lag_in_step(int64_t lag_bytes, double lag_seconds);
 
 /* ETA (seconds) to zero lag from two lag readings (T0, LAG0) and (T1, LAG1)
  * and the current lag LAG_NOW: 0 when there is no lag, NAN when the lag is

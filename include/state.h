@@ -49,7 +49,7 @@ typedef struct state_migration {
     char *last_error;     /* owned, or NULL */
     lsn_t consistent_lsn; /* LSN_INVALID when not recorded yet */
     lsn_t applied_lsn;    /* LSN_INVALID when not recorded yet */
-    bool copy_done;       /* copy_done_at is set */
+    bool copy_done;       /* the copy and post-data are done: streaming began (applied_lsn) */
     char *plugin;         /* owned: "wal2json" or "pgoutput" (rows from before: wal2json) */
     char *publication;    /* owned: pgoutput's publication on the source, or NULL */
 } state_migration;
@@ -132,8 +132,14 @@ bool state_schema_done(db_conn *db, const char *name) __attribute__((warn_unused
  * streaming_at = now(). */
 bool state_start_streaming(db_conn *db, const char *name) __attribute__((warn_unused_result));
 
-/* phase 'failed' with LAST_ERROR. */
+/* start stops on LAST_ERROR: phase 'failed' with it, at once, from a
+ * running phase (copying, indexing, streaming); from another (a cutover in
+ * progress rolls itself back) only LAST_ERROR is recorded. */
 bool state_set_failed(db_conn *db, const char *name, const char *last_error);
+
+/* start resumes streaming: last_error cleared, phase failed -> streaming
+ * (streaming and cutover stay). */
+bool state_resume(db_conn *db, const char *name) __attribute__((warn_unused_result));
 
 /* Record LAST_ERROR (redacted by the caller) without changing the phase. */
 bool state_set_last_error(db_conn *db, const char *name, const char *last_error);
@@ -233,7 +239,7 @@ bool state_fence_record(db_conn *tgt, const char *name, lsn_t lsn, long *rows)
 typedef struct state_fence {
     bool applied;            /* the applier applied this (or a later) fence */
     long long changes_after; /* data changes it applied after the fence */
-    double alive_age;        /* seconds since start's last sign of life; INFINITY: none */
+    double alive_age;        /* since start's last sign of life (s); INFINITY: none, exited */
 } state_fence;
 
 bool state_fence_read(db_conn *tgt, const char *name, state_fence *out)
@@ -300,14 +306,19 @@ bool state_send_lag_thin(db_conn *db, const char *name) __attribute__((warn_unus
  * logged (the next touch tries again). */
 bool state_touch_alive(db_conn *db, const char *name);
 
-/* start's sign of life while nothing else writes it: from the migration
- * row's creation until the applier's commits take over (the slot, the
- * schema dump, the copy, the post-data restore may each take long, and
- * status and cutover read an alive_at older than STATUS_STALE_SECONDS as
- * "start is not running"). A thread with a target session of its own
- * touches alive_at every STATE_KEEPALIVE_MS. NULL when the session could
- * not be opened (logged). */
+/* start's sign of life for as long as it runs: from the migration row's
+ * creation (or a resumed start's lock) until it exits. The applier's
+ * commits write alive_at too, but the slot, the schema dump, the copy, the
+ * post-data restore, a reconnect's back-off, a long batch or a wait on a
+ * lock may each take long, and status and cutover read an alive_at older
+ * than STATE_STALE_MS as "start is not running". A thread with a target
+ * session of its own (opened again when lost) touches alive_at every
+ * STATE_KEEPALIVE_MS. NULL when the session could not be opened (logged).
+ * state_keepalive_stop() ends the thread and records that start exits
+ * (exited_at), so that status tells "stopped at T" from "gone since T";
+ * TARGET is borrowed until then. */
 #define STATE_KEEPALIVE_MS 2000
+#define STATE_STALE_MS     (3 * STATE_KEEPALIVE_MS) /* three touches missed: gone */
 typedef struct state_keepalive state_keepalive;
 state_keepalive *state_keepalive_start(const conninfo *target, const char *name);
 void state_keepalive_stop(state_keepalive *k); /* NULL: nothing */

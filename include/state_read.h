@@ -45,6 +45,11 @@ typedef struct state_status_row {
     double streaming_for;        /* seconds since streaming began; NAN: not yet */
     char *plugin;                /* owned: "wal2json" or "pgoutput" */
     char *publication;           /* owned: pgoutput's publication, or NULL */
+    char *alive_at;              /* owned: alive_at, "YYYY-MM-DD HH:MM:SS" UTC, or NULL */
+    bool exited;                 /* start recorded its exit after its last sign of life */
+    char *exited_at;             /* owned: its last recorded exit (same form), or NULL */
+    double exited_age;           /* seconds since exited_at; NAN: none */
+    bool copy_done;              /* streaming began (applied_lsn): the copy is done */
 } state_status_row;
 
 /* Migration NAME's row into *OUT: 1 when found, 0 when there is no such

@@ -16,9 +16,14 @@
  *                 values whose changes are all applied, so this bounds
  *                 the age of the oldest change not yet applied, whatever the
  *                 skew between the machines.
- *   start is "alive" when pgbaton.migration.alive_at (target clock) is at
- *   most STATUS_STALE_SECONDS old by the target's now(); a copying, indexing
- *   or streaming migration whose start is not alive shows as "stopped".
+ *   start is "alive" when pgbaton.migration.alive_at (target clock), its
+ *   last sign of life, is at most STATUS_STALE_SECONDS old by the target's
+ *   now() (three keepalive periods: a running start writes it every
+ *   STATE_KEEPALIVE_MS) and start has not recorded its exit since
+ *   (exited_at). So a start that exits on its own is seen gone at once
+ *   ("stopped at T"), a killed one once its last sign of life is that old
+ *   ("no sign of life since T"). A copying, indexing or streaming migration
+ *   whose start is not alive shows as "stopped".
  */
 #ifndef PGBATON_STATUS_H
 #define PGBATON_STATUS_H
@@ -32,8 +37,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STATUS_STALE_SECONDS   15.0 /* heartbeat older than this: start is not running */
-#define STATUS_APPNAME_CUTOVER "pgbaton cutover " /* + name: the cutover's source session */
+#define STATUS_STALE_SECONDS   (STATE_STALE_MS / 1000.0) /* alive_at older: start is gone */
+#define STATUS_APPNAME_CUTOVER "pgbaton cutover "        /* + name: the cutover's source session */
 
 /* One table's copy progress, as the state module reads it. */
 typedef state_table_progress status_table;
@@ -58,8 +63,13 @@ typedef struct status_snapshot {
     char *fence_lsn;             /* owned or NULL */
     char *freeze_database;       /* owned or NULL */
     char *freeze_prev_readonly;  /* owned or NULL */
-    bool alive;                  /* start's heartbeat is fresh */
+    bool alive;                  /* start's last sign of life is fresh, and no exit since */
     double alive_age;            /* seconds since alive_at; NAN when never */
+    char *alive_at;              /* alive_at, "YYYY-MM-DD HH:MM:SS" UTC, or NULL; owned */
+    bool exited;                 /* start recorded its exit after its last sign of life */
+    char *exited_at;             /* that exit (same form), or NULL; owned */
+    double exited_age;           /* seconds since exited_at; NAN when none */
+    bool copy_done;              /* the copy is done: streaming began (applied_lsn) */
     bool frozen;                 /* pgbaton froze (or is freezing) the source */
     bool cutover_running;        /* a cutover session is connected to the source */
     bool cutover_interrupted;    /* phase cutover, frozen, no cutover running */
@@ -72,8 +82,11 @@ typedef struct status_snapshot {
     status_table *tables; /* owned */
     int tables_copied;
     int tables_analyzed; /* ANALYZE done after the copy (src/analyze.c) */
-    int64_t rows_copied, bytes_copied, bytes_total;
-    double copy_percent; /* NAN when there are no tables */
+    int64_t rows_copied;
+    int64_t bytes_copied; /* COPY data sent: not comparable with bytes_total */
+    int64_t bytes_total;  /* the source tables' size on disk */
+    double copy_percent;  /* by size on disk, at most 100 (99.9 until all are copied); NAN: no
+                           * tables */
     /* stream */
     int64_t changes_applied;
     char applied_lsn[24];                  /* "" when none */
@@ -91,7 +104,9 @@ typedef struct status_snapshot {
     int64_t wal_retained; /* -1 unknown */
     /* rates */
     double apply_rate;  /* changes/s, NAN unknown */
-    double eta_seconds; /* NAN unknown / not converging */
+    double eta_seconds; /* 0 when in step; NAN unknown / not converging */
+    bool in_step;       /* start alive and lag_in_step() (include/lag.h) */
+    int lag_samples;    /* lag samples of the last five minutes */
 } status_snapshot;
 
 /* Read the state of migration NAME from TGT and the source side from SRC

@@ -30,11 +30,10 @@ typedef struct stream_ctx {
  * (pgb_stop_requested) or the migration's phase becomes 'done'. Reconnects
  * with backoff after connection losses. Returns EXIT_OK on a clean stop
  * (SIGINT/SIGTERM, phase 'done'); EXIT_FAILURE_RUNTIME on a fatal error (a
- * rejected change, a schema difference, a missing slot): the error is
- * written to pgbaton.migration.last_error and the phase stays 'streaming',
- * so that `pgbaton start` resumes once the cause is fixed (the next
- * successful commit clears last_error). Only the tables ctx->selected
- * accepts are applied. */
+ * rejected change, a schema difference, a missing slot): the phase becomes
+ * 'failed' at once with the error in pgbaton.migration.last_error (during a
+ * cutover only the error), and `pgbaton start` resumes once the cause is
+ * fixed (state_resume). Only the tables ctx->selected accepts are applied. */
 int stream_follow(const stream_ctx *ctx);
 
 #endif

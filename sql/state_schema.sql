@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS pgbaton.migration (
     changes_applied      bigint NOT NULL DEFAULT 0,
     txns_applied         bigint NOT NULL DEFAULT 0,
     alive_at             timestamptz,     -- last sign of life of `start` (target clock)
+    exited_at            timestamptz,     -- when `start` last exited on its own (target clock)
     started_at           timestamptz NOT NULL DEFAULT now(),
     copy_started_at      timestamptz,
     copy_done_at         timestamptz,
@@ -123,6 +124,9 @@ CREATE TABLE IF NOT EXISTS pgbaton.paused_trigger (
 --   schema_done_at: the pre-data schema is restored on the target (the
 --     report times the schema copy and the data copy from it);
 --   table_state.analyzed_at: ANALYZE after the copy (src/analyze.c).
+--   exited_at: written by `start` as it exits (not when killed); with
+--     alive_at, how status tells a start that stopped from one that is gone
+--     without a word (include/status.h).
 -- A column is added only when missing: ALTER TABLE takes an ACCESS EXCLUSIVE
 -- lock even when IF NOT EXISTS finds the column, and every command runs this
 -- file, so it would queue behind (and block) anyone using the table.
@@ -142,7 +146,8 @@ BEGIN
         ('migration', 'publication', 'text'),
         ('migration', 'slot_created_at', 'timestamptz'),
         ('migration', 'schema_done_at', 'timestamptz'),
-        ('table_state', 'analyzed_at', 'timestamptz')) AS v (tbl, col, def)
+        ('table_state', 'analyzed_at', 'timestamptz'),
+        ('migration', 'exited_at', 'timestamptz')) AS v (tbl, col, def)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
                        WHERE attrelid = pg_catalog.to_regclass('pgbaton.' || c.tbl)

@@ -7,7 +7,11 @@
  * stops (the applier exits when the phase is no longer streaming/cutover),
  * end the walsender holding the slot and drop the slot; once start has
  * exited, put back the source's modes of the user triggers and rules that
- * start switched off on the target (src/triggers.c). Target data stays.
+ * start switched off on the target (src/triggers.c). Target data stays;
+ * what it lacks of what a cutover finishes (step 5: the sequences' values,
+ * the materialized views' contents) is found by comparing the two sides
+ * (before the source is unfrozen: a frozen source's values are final) and
+ * printed with the statements that finish it.
  * clean: the same, plus pgbaton's leftover slots of this migration on the
  * source, and the migration's state on the target (the whole pgbaton schema
  * once no other migration is recorded there).
@@ -22,7 +26,9 @@
 #include "mono.h"
 #include "sqlstate.h"
 #include "status.h"
+#include "strbuf.h"
 #include "triggers.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,11 +40,22 @@ typedef enum teardown_kind {
     TEARDOWN_CLEAN,
 } teardown_kind;
 
+/* What the target lacks of what a cutover finishes (its step 5): found by
+ * comparing the two sides, because a cutover stopped half-way, or never
+ * run, leaves no record of it. */
+typedef struct target_gaps {
+    bool known;    /* compared (the copy was done, both sides answered) */
+    int sequences; /* at another value than the source's */
+    int matviews;  /* populated on the source, not on the target */
+    strbuf todo;   /* the statements that finish it, one a line */
+} target_gaps;
+
 typedef struct teardown {
     const pgb_options *o;
     teardown_kind kind;
     db_conn *src, *tgt; /* owned */
     status_snapshot st; /* the state as found (st.found false when none) */
+    target_gaps gaps;   /* read before the source is unfrozen */
     int actions;        /* things done, for "nothing to do" */
 } teardown;
 
@@ -153,6 +170,117 @@ static bool drop_publication(teardown *t)
     return true;
 }
 
+/* SQL on DB with, when NAMES is given, its first two columns (schema,
+ * name) as two text[] parameters; the result (NCOLS columns), or NULL with
+ * the error in *WHY (owned). */
+static db_res *run_named(db_conn *db, const char *sql, const db_res *names, int ncols, char **why)
+{
+    int n = names ? db_nrows(names) : 0;
+    const char **cells = xcalloc((size_t)n + 1, sizeof *cells);
+    char *arrays[2] = {NULL, NULL};
+    for (int k = 0; names && k < 2; k++) {
+        for (int i = 0; i < n; i++)
+            cells[i] = db_val(names, i, k);
+        arrays[k] = db_text_array(cells, n);
+    }
+    const char *params[2] = {arrays[0], arrays[1]};
+    db_res *r = db_exec(db, DB_QUIET, sql, names ? 2 : 0, names ? params : NULL);
+    if (!r || db_ncols(r) != ncols) {
+        *why = xstrdup(db_errtext(db, "unexpected result shape"));
+        db_res_free(r);
+        r = NULL;
+    }
+    free(arrays[0]);
+    free(arrays[1]);
+    free(cells);
+    return r;
+}
+
+/* The sequences whose value on the target (TGT, a subset of SRC in the
+ * same order: sql_abort_sequence_values on both sides) is not the
+ * source's, as statements that set it. */
+static void sequence_gaps(target_gaps *g, const db_res *src, const db_res *tgt)
+{
+    for (int i = 0, j = 0; i < db_nrows(src) && j < db_nrows(tgt); i++) {
+        if (strcmp(db_val(src, i, 0), db_val(tgt, j, 0)) != 0 ||
+            strcmp(db_val(src, i, 1), db_val(tgt, j, 1)) != 0)
+            continue; /* not on the target: nothing to set */
+        const char *value = db_val(src, i, 2), *on_target = db_val(tgt, j++, 2);
+        if (strcmp(value, on_target) == 0)
+            continue;
+        char *qual = db_quote_qualified(db_val(src, i, 0), db_val(src, i, 1));
+        if (*value) {
+            char *lit = db_quote_literal(qual);
+            strbuf_printf(&g->todo, "  SELECT pg_catalog.setval(%s, %s);\n", lit, value);
+            free(lit);
+        } else {
+            strbuf_printf(&g->todo, "  ALTER SEQUENCE %s RESTART;\n", qual);
+        }
+        free(qual);
+        g->sequences++;
+    }
+}
+
+/* The target's gaps, when the copy was done and the migration is about to
+ * be stopped (a done one has none; a stopped one was told at its abort):
+ * the source's sequences as the cutover lists them, their values on both
+ * sides; the materialized views the source has populated, those the
+ * target has not. A failure to compare is only a warning: abort goes on. */
+static void find_gaps(teardown *t)
+{
+    target_gaps *g = &t->gaps;
+    state_phase p = t->st.stored_ephase;
+    if (!t->st.found || !t->st.copy_done || p == PHASE_DONE || p == PHASE_STOPPED)
+        return;
+    char *why = NULL;
+    db_res *seqs = run_named(t->src, sql_cutover_sequences, NULL, 2, &why);
+    db_res *sv = seqs ? run_named(t->src, sql_abort_sequence_values, seqs, 3, &why) : NULL;
+    db_res *tv = sv ? run_named(t->tgt, sql_abort_sequence_values, seqs, 3, &why) : NULL;
+    db_res *mvs = tv ? run_named(t->src, sql_cutover_matviews, NULL, 2, &why) : NULL;
+    db_res *mv = mvs ? run_named(t->tgt, sql_abort_matviews_unpopulated, mvs, 2, &why) : NULL;
+    if (mv) {
+        g->known = true;
+        sequence_gaps(g, sv, tv);
+        g->matviews = db_nrows(mv);
+        for (int i = 0; i < g->matviews; i++) {
+            char *qual = db_quote_qualified(db_val(mv, i, 0), db_val(mv, i, 1));
+            strbuf_printf(&g->todo, "  REFRESH MATERIALIZED VIEW %s;\n", qual);
+            free(qual);
+        }
+    } else {
+        log_warn("could not compare the target's sequences and materialized views with the "
+                 "source's: %s",
+                 why);
+    }
+    free(why);
+    db_res_free(seqs);
+    db_res_free(sv);
+    db_res_free(tv);
+    db_res_free(mvs);
+    db_res_free(mv);
+}
+
+/* After "target data kept": what the target lacks, and how to finish it. */
+static void print_gaps(const teardown *t)
+{
+    const target_gaps *g = &t->gaps;
+    if (!g->known)
+        return;
+    if (g->sequences == 0 && g->matviews == 0) {
+        printf("the target's sequences and materialized views are as on the source\n");
+        return;
+    }
+    printf("the target lacks what the cutover finishes (its step 5): %d sequence(s) not at the "
+           "source's value and %d materialized view(s) not populated; the migration is stopped, "
+           "so a cutover will not do it: to use the target as it is, run on the target:\n%s",
+           g->sequences, g->matviews, g->todo.data);
+    if (g->sequences > 0)
+        printf("%s\n", t->st.frozen ? "(sequence values read from the source while it was still "
+                                      "frozen: read them again if it was written since)"
+                                    : "(sequence values read from the source just now, while it is "
+                                      "writable: read them again once nothing writes there)");
+}
+
 static bool mark_stopped(teardown *t)
 {
     if (!t->st.found || t->st.stored_ephase == PHASE_STOPPED || t->st.stored_ephase == PHASE_DONE)
@@ -169,6 +297,7 @@ static bool mark_stopped(teardown *t)
         return false;
     }
     did(t, "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
+    print_gaps(t);
     return true;
 }
 
@@ -289,6 +418,7 @@ static int teardown_run(teardown *t)
         goto out;
     if (!t->st.found)
         printf("no state for migration %s on the target\n", t->o->name);
+    find_gaps(t);
     if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t) || !drop_publication(t) ||
         !restore_triggers(t))
         goto out;
@@ -303,6 +433,7 @@ out:
     if (rc != EXIT_OK)
         log_error("%s did not complete; it is safe to run it again", app);
     status_free(&t->st);
+    strbuf_free(&t->gaps.todo);
     db_close(t->src);
     db_close(t->tgt);
     conninfo_free(sci);

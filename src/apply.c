@@ -4,7 +4,7 @@
  * How it works.
  *   Two target sessions: the apply session (session_replication_role =
  *   replica, non-blocking, libpq pipeline mode) and a catalog session
- *   (ordinary, for table metadata and for recording errors).
+ *   (ordinary, for table metadata and alive_at).
  *
  *   Every I/U/D is turned into a prepared statement chosen by its shape
  *   (table, operation, the columns written and the columns that find the
@@ -476,10 +476,4 @@ bool apply_wants_write(const apply_ctx *a)
 const char *apply_error(const apply_ctx *a)
 {
     return a->error;
-}
-
-void apply_record_error(apply_ctx *a, const char *message)
-{
-    if (!state_set_last_error(a->catalog, a->opts.migration, message))
-        log_warn("could not record the error in pgbaton.migration.last_error");
 }

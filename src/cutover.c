@@ -1364,7 +1364,8 @@ static int check_state(cutover_ctx *c, bool *resume)
             c->database = xstrdup(db);
             c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
         }
-    } else if (s.stored_ephase != PHASE_STREAMING) {
+    } else if (s.stored_ephase != PHASE_STREAMING && s.stored_ephase != PHASE_FAILED) {
+        /* (failed: step 1 says the error start stopped on, exit 4) */
         log_error("migration %s is in phase %s: cutover needs phase streaming (`pgbaton start` "
                   "running and caught up)",
                   c->o->name, s.phase);

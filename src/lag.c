@@ -4,7 +4,6 @@
 #include "lag.h"
 
 #include <math.h>
-#include <stdbool.h>
 
 double lag_seconds(int64_t lag_bytes, double source_now, double heartbeat_epoch,
                    double applied_epoch)
@@ -20,6 +19,13 @@ double lag_seconds(int64_t lag_bytes, double source_now, double heartbeat_epoch,
     if (isnan(ref) || isnan(source_now) || lag_bytes < 0)
         return NAN;
     return source_now > ref ? source_now - ref : 0;
+}
+
+bool lag_in_step(int64_t lag_bytes, double lag_seconds)
+{
+    if (lag_bytes == 0)
+        return true;
+    return lag_bytes > 0 && !isnan(lag_seconds) && lag_seconds <= LAG_HEARTBEAT_FRESH;
 }
 
 double lag_eta(double t0, int64_t lag0, double t1, int64_t lag1, int64_t lag_now)

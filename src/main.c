@@ -179,8 +179,9 @@ static const command_def commands[] = {
      "Reads the state on the target and the slot on the source (from any machine that\n"
      "reaches both). Shows the phase, per-table copy progress, source and applied LSN, lag\n"
      "in bytes and seconds (source clock), apply rate, ETA, WAL retained by the slot, time\n"
-     "since the last applied change and the last error. A `start` whose heartbeat is stale\n"
-     "shows as stopped. Exit 0 when healthy, 1 when failed, stopped or stalled.",
+     "since the last applied change and the last error. A `start` that is not running\n"
+     "shows as stopped, with since when. Exit 0 when healthy, 1 when failed, stopped or\n"
+     "stalled.",
      CONNS | BIT(OPT_JSON) | BIT(OPT_WATCH) | COMMON, cmd_status},
     {"cutover", "freeze the source, drain, copy sequences, check, hand over to the target",
      "-s SRC -t DST [--max-lag DURATION] [--timeout DURATION] [--exec CMD] [--json]",

@@ -187,9 +187,9 @@ static int copy_failed(start_ctx *c, const char *what)
 
 /* The post-data restore failed, or a stop signal interrupted it
  * (pg_restore terminated): the phase stays 'indexing', a copy not finished
- * that --restart starts over. ('failed' after copy_done_at would read as
- * "copied: resume streaming", and streaming would go on without the
- * foreign keys, triggers or other post-data objects that are missing.) */
+ * that --restart starts over (status says so once start has exited).
+ * Streaming must not go on without the foreign keys, triggers or other
+ * post-data objects that are missing. */
 static int post_data_failed(start_ctx *c)
 {
     char msg[512];
@@ -588,8 +588,9 @@ static int follow(start_ctx *c, const state_migration *m)
         return EXIT_FAILURE_RUNTIME;
     }
     /* an error an earlier start stopped on is history now (cutover reads a
-     * stored error as "start has stopped on it") */
-    if (!state_set_last_error(c->state, c->o.name, NULL))
+     * stored error as "start has stopped on it"); a failed migration
+     * streams again */
+    if (!state_resume(c->state, c->o.name))
         return EXIT_FAILURE_RUNTIME;
     /* the copy's sessions are no longer needed */
     db_close(c->src_db);
@@ -644,17 +645,18 @@ static int fresh_start(start_ctx *c)
     if (!created)
         return EXIT_FAILURE_RUNTIME;
     log_info("starting migration %s with %d jobs", c->o.name, c->o.jobs);
-    /* status and cutover see start alive through the copy too */
+    /* status and cutover see start alive through the copy too, and see it
+     * exit */
     state_keepalive *alive = state_keepalive_start(c->dst, c->o.name);
     int rc = run_copy(c);
-    state_keepalive_stop(alive);
-    if (rc != EXIT_OK)
-        return rc;
     state_migration m;
-    if (state_migration_load(c->state, c->o.name, &m) != 1)
-        return EXIT_FAILURE_RUNTIME;
-    rc = follow(c, &m);
-    state_migration_free(&m);
+    if (rc == EXIT_OK && state_migration_load(c->state, c->o.name, &m) != 1)
+        rc = EXIT_FAILURE_RUNTIME;
+    else if (rc == EXIT_OK) {
+        rc = follow(c, &m);
+        state_migration_free(&m);
+    }
+    state_keepalive_stop(alive);
     return rc;
 }
 
@@ -708,7 +710,10 @@ static int existing(start_ctx *c, state_migration *m)
     char buf[LSN_STRLEN];
     log_info("migration %s resumes streaming (%s) at %s", c->o.name, m->plugin,
              lsn_format(m->applied_lsn, buf, sizeof buf));
-    return follow(c, m);
+    state_keepalive *alive = state_keepalive_start(c->dst, c->o.name);
+    int rc = follow(c, m);
+    state_keepalive_stop(alive);
+    return rc;
 }
 
 int cmd_start(const pgb_options *o)

@@ -29,7 +29,8 @@
  *     copying -> indexing -> streaming -> cutover -> done
  *                                  ^---------'  (rollback)
  *   and failed (start stopped on an error) or stopped (abort) from the
- *   running phases. done and stopped are final.
+ *   running phases; failed -> streaming (a start resumed after the copy).
+ *   done and stopped are final.
  *
  * Who writes which column, when:
  *   start (main)   INSERT (phase copying, copy_started_at); consistent_lsn
@@ -37,9 +38,17 @@
  *                  once the pre-data schema is restored; phase indexing +
  *                  copy_done_at, indexes_done_at; phase streaming + applied_lsn =
  *                  consistent_lsn + streaming_at (state_start_streaming);
- *                  last_error: set with phase failed, or alone when the
- *                  stream stops on an error (the phase stays, so that a new
- *                  start resumes), cleared when streaming resumes.
+ *                  phase failed + last_error at once when the copy or the
+ *                  stream stops on an error it cannot get past
+ *                  (state_set_failed; during a cutover, which rolls itself
+ *                  back, only last_error; after a failed post-data restore
+ *                  only last_error, the phase stays indexing for
+ *                  --restart); a resumed start puts failed back to
+ *                  streaming and clears last_error (state_resume).
+ *   start (keepalive thread, src/state_apply.c) alive_at every
+ *                  STATE_KEEPALIVE_MS, from the row's creation (or a
+ *                  resumed start's lock) until start exits; then exited_at
+ *                  (a killed start writes nothing).
  *   applier        in the target transaction of every batch it commits
  *                  (so that the position is exactly the data's): applied_lsn,
  *                  applied_source_ts, heartbeat_source_ts, the counters,
@@ -105,8 +114,10 @@
  *     after step 7 it waits up to 10 s for start to leave the slot.
  *
  * On timeout, or when the other side is gone:
- *   - start not running (alive_at older than STATUS_STALE_SECONDS): status
- *     shows phase "stopped" (the stored phase is kept); cutover refuses to
+ *   - start not running (it recorded its exit after its last sign of life,
+ *     or alive_at is older than STATUS_STALE_SECONDS, three keepalive
+ *     periods): status shows phase "stopped", with since when (the stored
+ *     phase is kept); cutover refuses to
  *     freeze (step 1 waits for it until --timeout, exit 4, nothing
  *     changed); a cutover already frozen waits for the fence until its
  *     deadline, then unfreezes, sets phase streaming + last_error and says
@@ -318,8 +329,17 @@ bool state_start_streaming(db_conn *db, const char *name)
 
 bool state_set_failed(db_conn *db, const char *name, const char *last_error)
 {
-    const char *params[] = {name, last_error};
-    return db_commandp(db, sql_state_set_failed, 2, params);
+    char *sources = state_phase_sources(PHASE_FAILED);
+    const char *params[] = {name, last_error, sources};
+    bool ok = db_commandp(db, sql_state_set_failed, 3, params);
+    free(sources);
+    return ok;
+}
+
+bool state_resume(db_conn *db, const char *name)
+{
+    const char *params[] = {name};
+    return db_commandp(db, sql_state_resume, 1, params);
 }
 
 bool state_set_last_error(db_conn *db, const char *name, const char *last_error)

@@ -1,7 +1,8 @@
 /*
  * src/state_apply.c — the state operations of the applier (src/apply.c)
  * and the analyzer (src/analyze.c): its position update, lag samples, sign
- * of life, where it resumes and verify's hold; the tables to ANALYZE.
+ * of life, where it resumes and verify's hold; the tables to ANALYZE; and
+ * start's keepalive thread, with the record of its exit.
  */
 #include "state.h"
 
@@ -66,16 +67,31 @@ bool state_touch_alive(db_conn *db, const char *name)
     return r != NULL;
 }
 
-/* ---- start's sign of life before the applier writes it ---------------- */
+/* ---- start's sign of life, from the row's creation to its exit ---------- */
 
 struct state_keepalive {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool stop;
-    db_conn *db;
+    const conninfo *target; /* borrowed: the caller keeps it until state_keepalive_stop */
+    db_conn *db;            /* NULL while the target cannot be reached */
     char *name;
 };
+
+static const db_connect_opts keepalive_conn = {
+    .mode = DB_MODE_NORMAL, .application_name = "pgbaton start", .errmode = DB_QUIET};
+
+/* K's session, opened again when it was lost (a target restart); NULL
+ * when the target cannot be reached now (the next touch tries again). */
+static db_conn *keepalive_session(state_keepalive *k)
+{
+    if (k->db && db_alive(k->db))
+        return k->db;
+    db_close(k->db);
+    k->db = db_connect(k->target, DB_TARGET, &keepalive_conn, NULL, NULL);
+    return k->db;
+}
 
 static void *keepalive_main(void *arg)
 {
@@ -83,8 +99,9 @@ static void *keepalive_main(void *arg)
     pthread_mutex_lock(&k->lock);
     while (!k->stop) {
         pthread_mutex_unlock(&k->lock);
-        if (!state_touch_alive(k->db, k->name))
-            log_debug("target: could not refresh alive_at: %s", db_errtext(k->db, "error"));
+        db_conn *db = keepalive_session(k);
+        if (db && !state_touch_alive(db, k->name))
+            log_debug("target: could not refresh alive_at: %s", db_errtext(db, "error"));
         pthread_mutex_lock(&k->lock);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
@@ -98,12 +115,13 @@ static void *keepalive_main(void *arg)
 
 state_keepalive *state_keepalive_start(const conninfo *target, const char *name)
 {
-    db_connect_opts co = {
-        .mode = DB_MODE_NORMAL, .application_name = "pgbaton start", .errmode = DB_LOG};
+    db_connect_opts co = keepalive_conn;
+    co.errmode = DB_LOG;
     db_conn *db = db_connect(target, DB_TARGET, &co, NULL, NULL);
     if (!db)
         return NULL;
     state_keepalive *k = xcalloc(1, sizeof *k);
+    k->target = target;
     k->db = db;
     k->name = xstrdup(name);
     pthread_mutex_init(&k->lock, NULL);
@@ -128,6 +146,13 @@ void state_keepalive_stop(state_keepalive *k)
     pthread_cond_signal(&k->cond);
     pthread_mutex_unlock(&k->lock);
     pthread_join(k->thread, NULL);
+    /* after the last touch: status reads "start stopped at ..." */
+    const char *params[1] = {k->name};
+    db_conn *db = keepalive_session(k);
+    if (!db || !db_commandp(db, sql_state_record_exit, 1, params))
+        log_warn("target: could not record that start exits (status calls it gone once its last "
+                 "sign of life is %.0f s old)",
+                 STATE_STALE_MS / 1000.0);
     pthread_mutex_destroy(&k->lock);
     pthread_cond_destroy(&k->cond);
     db_close(k->db);

@@ -31,8 +31,10 @@ static const unsigned allowed[PHASE_UNKNOWN] = {
         PHASE_BIT(PHASE_CUTOVER) | PHASE_BIT(PHASE_FAILED) | PHASE_BIT(PHASE_STOPPED),
     /* cutover rolls back or completes; abort unfreezes */
     [PHASE_CUTOVER] = PHASE_BIT(PHASE_STREAMING) | PHASE_BIT(PHASE_DONE) | PHASE_BIT(PHASE_STOPPED),
-    /* a resumed start fails again; abort */
-    [PHASE_FAILED] = PHASE_BIT(PHASE_FAILED) | PHASE_BIT(PHASE_STOPPED),
+    /* a start resumed after the copy streams again (state_resume); it
+     * fails again; abort */
+    [PHASE_FAILED] =
+        PHASE_BIT(PHASE_STREAMING) | PHASE_BIT(PHASE_FAILED) | PHASE_BIT(PHASE_STOPPED),
     /* final */
     [PHASE_DONE] = 0,
     [PHASE_STOPPED] = 0,

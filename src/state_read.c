@@ -110,12 +110,17 @@ static void read_status_row(const db_res *r, int row, void *elem)
     m->streaming_for = num_or_nan(r, row, 15);
     m->plugin = xstrdup(db_val(r, row, 16));
     m->publication = dup_or_null(r, row, 17);
+    m->alive_at = dup_or_null(r, row, 18);
+    m->exited = is_true(r, row, 19);
+    m->exited_at = dup_or_null(r, row, 20);
+    m->exited_age = num_or_nan(r, row, 21);
+    m->copy_done = is_true(r, row, 22);
 }
 
 int state_read_status(db_conn *tgt, const char *name, state_status_row *out)
 {
     memset(out, 0, sizeof *out);
-    return read_one(tgt, sql_state_status_migration, name, 18, "migration state", read_status_row,
+    return read_one(tgt, sql_state_status_migration, name, 23, "migration state", read_status_row,
                     out);
 }
 

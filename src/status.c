@@ -55,12 +55,20 @@ const char *status_hint(const status_snapshot *s)
     if (s->cutover_interrupted)
         return "cutover interrupted, source frozen: run `pgbaton cutover` to finish or "
                "`pgbaton abort` to unfreeze";
+    bool copying = s->stored_ephase == PHASE_COPYING || s->stored_ephase == PHASE_INDEXING;
+    if (phase_is(s, PHASE_STOPPED) && copying)
+        return "`pgbaton start` stopped during the copy, which cannot resume (its snapshot is "
+               "gone): run `pgbaton start --restart` to copy again";
     if (phase_is(s, PHASE_STOPPED) && s->stored_ephase != PHASE_STOPPED)
-        return "`pgbaton start` is not running (its heartbeat is stale): run it again to resume";
+        return "`pgbaton start` is not running: run it again to resume";
     if (phase_is(s, PHASE_STOPPED))
         return "the migration was stopped (aborted): run `pgbaton clean` to remove what is left";
+    if (phase_is(s, PHASE_FAILED) && !s->copy_done)
+        return "the copy stopped on the last error above: fix its cause, then run `pgbaton start "
+               "--restart` (the copy starts over)";
     if (phase_is(s, PHASE_FAILED))
-        return "the migration failed: see last_error, fix it and run `pgbaton start` again";
+        return "start stopped on the last error above: fix its cause as it says, then run "
+               "`pgbaton start` again (it resumes from the applied position)";
     if (phase_is(s, PHASE_DONE))
         return "cutover complete: the target is authoritative; run `pgbaton clean` when done";
     return NULL;
@@ -105,6 +113,11 @@ static void take_migration(status_snapshot *s, state_status_row *m)
     s->post_fence_changes = m->post_fence_changes;
     s->target_now = m->target_now;
     s->streaming_for = m->streaming_for;
+    s->alive_at = m->alive_at;
+    s->exited = m->exited;
+    s->exited_at = m->exited_at;
+    s->exited_age = m->exited_age;
+    s->copy_done = m->copy_done;
     memset(m, 0, sizeof *m);
 }
 
@@ -117,6 +130,15 @@ static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
     return found >= 0;
 }
 
+/* The most a copy that has a table left to copy shows (printed "%.1f"). */
+#define COPY_PERCENT_UNFINISHED 99.9
+
+/* The copy's progress. Two byte counts that measure different things:
+ * bytes_copied is the COPY data sent (text or binary rows), bytes_total the
+ * source tables' size on disk (pages, free space, TOAST compressed); either
+ * may be the larger. The percentage weighs each table by its size on disk:
+ * a copied table counts whole, one being copied by its COPY bytes up to its
+ * size. */
 static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
 {
     if (!state_read_table_progress(tgt, name, &s->tables, &s->ntables))
@@ -131,7 +153,6 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
         s->rows_copied += t->rows_copied;
         s->bytes_copied += t->bytes_copied;
         s->bytes_total += t->size_bytes;
-        /* on-disk size and COPY bytes differ: a copied table counts whole */
         done_bytes +=
             copied ? (double)t->size_bytes
                    : (double)(t->bytes_copied < t->size_bytes ? t->bytes_copied : t->size_bytes);
@@ -139,23 +160,27 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
     if (n > 0)
         s->copy_percent = s->bytes_total > 0 ? 100.0 * done_bytes / (double)s->bytes_total
                                              : 100.0 * s->tables_copied / n;
+    /* never more than 100 %, and 100 % only once every table is copied */
+    if (s->copy_percent > COPY_PERCENT_UNFINISHED && s->tables_copied < n)
+        s->copy_percent = COPY_PERCENT_UNFINISHED;
     return true;
 }
 
 /* apply_rate from the newest recent lag sample, ETA from the oldest and
- * newest of the last five minutes. */
+ * newest of the last five minutes (0 when in step). */
 static bool read_lag_samples(db_conn *tgt, const char *name, status_snapshot *s)
 {
     state_lag_sample *l = NULL;
     int n = 0;
     if (!state_read_recent_lag(tgt, name, &l, &n))
         return false;
+    s->lag_samples = n;
     if (n > 0 && l[n - 1].age_seconds <= 60)
         s->apply_rate = l[n - 1].apply_rate;
     if (s->lag_bytes >= 0 && n >= 2 && l[0].lag_known && l[n - 1].lag_known)
         s->eta_seconds =
             lag_eta(l[0].epoch, l[0].lag_bytes, l[n - 1].epoch, l[n - 1].lag_bytes, s->lag_bytes);
-    else if (s->lag_bytes == 0)
+    if (s->in_step)
         s->eta_seconds = 0;
     free(l);
     return true;
@@ -187,12 +212,12 @@ static void read_source(db_conn *src, const char *name, status_snapshot *s)
         s->last_change_age = s->source_now - s->applied_epoch;
 }
 
-/* The phase shown: a copying/indexing/streaming migration whose start has
- * no fresh heartbeat is "stopped". */
+/* The phase shown: a copying/indexing/streaming migration whose start is
+ * not alive (include/status.h) is "stopped". */
 static void effective_phase(status_snapshot *s)
 {
     state_phase p = s->stored_ephase = state_phase_parse(s->stored_phase);
-    s->alive = !isnan(s->alive_age) && s->alive_age <= STATUS_STALE_SECONDS;
+    s->alive = !s->exited && !isnan(s->alive_age) && s->alive_age <= STATUS_STALE_SECONDS;
     bool running_phase = p == PHASE_COPYING || p == PHASE_INDEXING || p == PHASE_STREAMING;
     s->ephase = running_phase && !s->alive ? PHASE_STOPPED : p;
     snprintf(s->phase, sizeof s->phase, "%s",
@@ -207,7 +232,7 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     s->alive_age = s->heartbeat_epoch = s->applied_epoch = NAN;
     s->write_unavailable_ms = s->copy_percent = s->target_now = s->source_now = NAN;
     s->lag_seconds = s->last_change_age = s->apply_rate = s->eta_seconds = NAN;
-    s->streaming_for = NAN;
+    s->streaming_for = s->exited_age = NAN;
     s->lag_bytes = s->wal_retained = -1;
     s->ephase = s->stored_ephase = PHASE_UNKNOWN;
 
@@ -225,10 +250,15 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
     if (src)
         read_source(src, name, s);
     effective_phase(s);
+    s->in_step = s->source_ok && s->alive && lag_in_step(s->lag_bytes, s->lag_seconds);
     if (!read_lag_samples(tgt, name, s))
         return false;
-    /* no recent lag sample yet (they come every 10 s): the average since
-     * streaming began */
+    if (!s->alive) {
+        s->apply_rate = 0; /* whatever the last samples say: nothing applies now */
+        s->eta_seconds = NAN;
+    }
+    /* no recent lag sample yet (the applier writes one a second with its
+     * commits): the average since streaming began */
     if (isnan(s->apply_rate) && (!prev || !prev->valid) && s->streaming_for >= 1)
         s->apply_rate = (double)s->changes_applied / s->streaming_for;
     if (prev) {
@@ -255,6 +285,8 @@ void status_free(status_snapshot *s)
     free(s->freeze_prev_readonly);
     free(s->source_error);
     free(s->source_database);
+    free(s->alive_at);
+    free(s->exited_at);
     memset(s, 0, sizeof *s);
 }
 
@@ -285,6 +317,8 @@ json_t *status_to_json(const char *name, const status_snapshot *s)
     json_object_set_new(o, "stored_phase", jstr(s->stored_phase));
     json_object_set_new(o, "start_alive", json_boolean(s->alive));
     json_object_set_new(o, "heartbeat_age_seconds", jreal(s->alive_age));
+    json_object_set_new(o, "start_last_seen_at", jstr(s->alive_at));
+    json_object_set_new(o, "start_exited_at", s->exited ? jstr(s->exited_at) : json_null());
     json_object_set_new(o, "tables_total", json_integer(s->ntables));
     json_object_set_new(o, "tables_copied", json_integer(s->tables_copied));
     json_object_set_new(o, "tables_analyzed", json_integer(s->tables_analyzed));
@@ -311,6 +345,7 @@ json_t *status_to_json(const char *name, const status_snapshot *s)
     json_object_set_new(o, "lag_seconds", jreal(s->lag_seconds));
     json_object_set_new(o, "apply_rate", jreal(s->apply_rate));
     json_object_set_new(o, "eta_seconds", jreal(s->eta_seconds));
+    json_object_set_new(o, "in_step", json_boolean(s->in_step));
     json_object_set_new(o, "changes_applied", json_integer(s->changes_applied));
     json_object_set_new(o, "last_applied_change_age_seconds", jreal(s->last_change_age));
     json_object_set_new(o, "slot_name", jstr(s->slot_name));
@@ -362,11 +397,13 @@ static void print_copy(FILE *f, const status_snapshot *s)
     char a[32], b[32];
     fmt_bytes(s->bytes_copied, a, sizeof a);
     fmt_bytes(s->bytes_total, b, sizeof b);
-    fprintf(f, "tables:          %d of %d copied, %lld rows, %s copied of %s on disk",
-            s->tables_copied, s->ntables, (long long)s->rows_copied, a, b);
+    fprintf(f, "tables:          %d of %d copied, %lld rows", s->tables_copied, s->ntables,
+            (long long)s->rows_copied);
     if (!isnan(s->copy_percent))
-        fprintf(f, " (%.1f%%)", s->copy_percent);
-    fprintf(f, "\n");
+        fprintf(f, ", %.1f%% done (weighed by the tables' size on disk)", s->copy_percent);
+    fprintf(f,
+            "\ndata:            %s sent as COPY data; the tables take %s on disk on the source\n",
+            a, b);
     if (s->tables_copied == s->ntables && s->tables_analyzed < s->ntables)
         fprintf(f,
                 "statistics:      ANALYZE done on %d of %d tables (start runs it beside the "
@@ -377,9 +414,51 @@ static void print_copy(FILE *f, const status_snapshot *s)
         const status_table *t = &s->tables[i];
         fmt_bytes(t->bytes_copied, a, sizeof a);
         fmt_bytes(t->size_bytes, b, sizeof b);
-        fprintf(f, "  %-40s %-8s %12lld rows  %s of %s\n", t->table, t->state,
+        fprintf(f, "  %-40s %-8s %12lld rows  %s sent, %s on disk\n", t->table, t->state,
                 (long long)t->rows_copied, a, b);
     }
+}
+
+/* Whether start runs, and since when it does not (include/status.h). */
+static void print_liveness(FILE *f, const status_snapshot *s)
+{
+    char age[32];
+    if (s->alive) {
+        fmt_secs(s->alive_age, age, sizeof age);
+        fprintf(f, "start alive, last sign of life %s ago", age);
+    } else if (s->exited && s->exited_at) {
+        fmt_secs(s->exited_age, age, sizeof age);
+        fprintf(f, "start stopped at %s UTC, %s ago", s->exited_at, age);
+    } else if (s->alive_at) {
+        fmt_secs(s->alive_age, age, sizeof age);
+        fprintf(f, "no sign of life from start since %s UTC, %s ago", s->alive_at, age);
+    } else {
+        fprintf(f, "no sign of life from start yet");
+    }
+}
+
+static void print_eta(FILE *f, const status_snapshot *s)
+{
+    char a[32];
+    fmt_secs(s->eta_seconds, a, sizeof a);
+    fprintf(f, "ETA to zero lag: ");
+    if (s->stored_ephase == PHASE_DONE)
+        fprintf(f, "none: the cutover is done\n");
+    else if (!s->alive)
+        fprintf(f, "none: start is not running\n");
+    else if (s->in_step)
+        fprintf(f,
+                "none needed: the target is in step with the source (every change committed "
+                "more than %.0f s ago is applied)\n",
+                LAG_HEARTBEAT_FRESH);
+    else if (!isnan(s->eta_seconds))
+        fprintf(f, "%s\n", a);
+    else if (s->lag_bytes < 0)
+        fprintf(f, "unknown (nothing applied yet)\n");
+    else if (s->lag_samples < 2)
+        fprintf(f, "unknown (not enough lag samples yet)\n");
+    else
+        fprintf(f, "unknown (lag not shrinking)\n");
 }
 
 static void print_human(FILE *f, const char *name, const status_snapshot *s)
@@ -390,14 +469,12 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
         fprintf(f, "hint: %s\n", status_hint(s));
         return;
     }
-    fmt_secs(s->alive_age, a, sizeof a);
     fprintf(f, "migration:       %s\n", name);
-    fprintf(f, "phase:           %s", s->phase);
+    fprintf(f, "phase:           %s (", s->phase);
     if (s->ephase != s->stored_ephase)
-        fprintf(f, " (recorded as %s; start's last heartbeat %s ago)", s->stored_phase, a);
-    else if (s->alive)
-        fprintf(f, " (start alive, heartbeat %s ago)", a);
-    fprintf(f, "\n");
+        fprintf(f, "recorded as %s; ", s->stored_phase);
+    print_liveness(f, s);
+    fprintf(f, ")\n");
     if (s->cutover_interrupted)
         fprintf(f, "cutover:         INTERRUPTED, source frozen\n");
     else if (s->cutover_running)
@@ -435,9 +512,9 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
     if (isnan(s->apply_rate))
         fprintf(f, "apply rate:      unknown\n");
     else
-        fprintf(f, "apply rate:      %.1f changes/s\n", s->apply_rate);
-    fmt_secs(s->eta_seconds, a, sizeof a);
-    fprintf(f, "ETA to zero lag: %s\n", isnan(s->eta_seconds) ? "unknown (lag not shrinking)" : a);
+        fprintf(f, "apply rate:      %.1f changes/s%s\n", s->apply_rate,
+                s->alive ? "" : " (start is not running)");
+    print_eta(f, s);
     if (!isnan(s->write_unavailable_ms))
         fprintf(f, "write-unavailable during cutover: %.0f ms\n", s->write_unavailable_ms);
     fprintf(f, "last error:      %s\n", s->last_error ? s->last_error : "none");

@@ -17,17 +17,22 @@
  *   of file), so that a change of the phase (cutover done, abort) or of
  *   verify's hold is read at once; a held stream waits on that session too.
  *   Standby status feedback (write = flush = apply = the position COMMITTED
- *   on the target, never more) goes out after commits and at least every
- *   5 s, well within wal_sender_timeout.
+ *   on the target, never more) goes out at once after a commit when the
+ *   stream is idle (so that the slot's confirmed_flush_lsn on the source
+ *   equals the applied position), at most every second after commits while
+ *   data keeps coming, and at least every 5 s, well within
+ *   wal_sender_timeout.
  *
  *   Connection losses on either side (server restart, pg_terminate_backend)
  *   end the session with RETRY: the uncommitted batch is dropped (the
  *   server sends it again from the committed position), the loop logs,
  *   waits 0.5 s doubling to 10 s, and reconnects, forever unless stopped.
- *   A rejected change or a schema difference ends with FATAL: the error is
- *   recorded as pgbaton.migration.last_error (the phase stays 'streaming'
- *   so that `pgbaton start` resumes once the cause is fixed) and as an
- *   event (level 'error', for `pgbaton report`), exit 1.
+ *   A rejected change, a schema difference, a missing slot end with FATAL:
+ *   as soon as the session has ended, the phase becomes 'failed' with the
+ *   error as pgbaton.migration.last_error (only the error during a
+ *   cutover, which rolls itself back), and an event (level 'error', for
+ *   `pgbaton report`) records it; exit 1. A new `pgbaton start`, once the
+ *   cause is fixed, resumes: it puts the phase back to 'streaming'.
  *   SIGINT/SIGTERM: commit what is complete (or roll back a partial source
  *   transaction), send final feedback, exit 0. The phase becoming 'done'
  *   (cutover finished) stops the loop the same way.
@@ -71,7 +76,7 @@
 #include <time.h>
 
 #define FEEDBACK_MAX_S  5.0 /* wal_sender_timeout defaults to 60 s */
-#define FEEDBACK_MIN_S  1.0 /* after a commit, at most this often */
+#define FEEDBACK_MIN_S  1.0 /* after a commit while data streams in, at most this often */
 #define BACKOFF_FIRST_S 0.5
 #define BACKOFF_MAX_S   10.0
 #define PG_EPOCH_OFFSET 946684800LL /* 2000-01-01 - 1970-01-01, seconds */
@@ -116,18 +121,23 @@ static void set_fatal(session *s, const char *text)
         s->fatal = xstrdup(text);
 }
 
-/* The error that stops the stream, as an event for `pgbaton report`
- * (pgbaton.event, level 'error'), on a target session of its own: the
- * apply's sessions are closed by then. */
-static void record_fatal_event(const stream_ctx *ctx, const char *text)
+/* The error that stops the stream, recorded as soon as the session has
+ * ended (its sessions are closed by then, so on a target session of its
+ * own): phase failed with last_error = TEXT (from streaming; during a
+ * cutover, which rolls itself back, only last_error), so that status says
+ * at once what stopped start and what to fix; and an event for `pgbaton
+ * report` (pgbaton.event, level 'error'). */
+static void record_fatal(const stream_ctx *ctx, const char *text)
 {
     db_connect_opts co = {
         .mode = DB_MODE_NORMAL, .application_name = "pgbaton stream", .errmode = DB_LOG};
     db_conn *db = db_connect(ctx->target, DB_TARGET, &co, NULL, NULL);
     if (!db) {
-        log_warn("could not record an event in the target's pgbaton.event (see above)");
+        log_warn("could not record the error in the target's pgbaton.migration (see above)");
         return;
     }
+    if (!state_set_failed(db, ctx->name, text))
+        log_warn("could not record the error in pgbaton.migration.last_error");
     state_event(db, ctx->name, "error", text);
     db_close(db);
 }
@@ -177,11 +187,21 @@ static bool send_feedback(session *s, bool reply_requested)
     return true;
 }
 
-static bool feedback_if_due(session *s)
+/* When feedback is due: every FEEDBACK_MAX_S in any case; after a commit,
+ * at once when the stream is idle (nothing more waiting to be read: the
+ * source's own view of the slot, confirmed_flush_lsn, which monitoring on
+ * the source watches, then equals what the target has applied), at most
+ * every FEEDBACK_MIN_S while data streams in. */
+typedef enum feedback_pace {
+    FEEDBACK_BUSY, /* more data is waiting: a commit is fed back at most every FEEDBACK_MIN_S */
+    FEEDBACK_IDLE, /* nothing is waiting: a commit is fed back at once */
+} feedback_pace;
+
+static bool feedback_if_due(session *s, feedback_pace pace)
 {
     double since = mono_now() - s->last_feedback;
     bool moved = apply_committed_lsn(s->apply) != s->fed_back;
-    if (since >= FEEDBACK_MAX_S || (moved && since >= FEEDBACK_MIN_S))
+    if (since >= FEEDBACK_MAX_S || (moved && (pace == FEEDBACK_IDLE || since >= FEEDBACK_MIN_S)))
         return send_feedback(s, false);
     return true;
 }
@@ -263,7 +283,6 @@ static session_end start_streaming(session *s, lsn_t start)
                      "`pgbaton start` a new migration",
                      s->ctx->slot_name, s->repl->err.text);
             log_error("%s", text);
-            apply_record_error(s->apply, text);
             set_fatal(s, text);
             return SESSION_FATAL;
         }
@@ -287,7 +306,6 @@ static session_end fatal_decode(session *s, const char *err, const char *msg, in
                  "slot?",
                  err, msg, len > 120 ? "..." : "", s->ctx->slot_name);
     log_error("%s", text);
-    apply_record_error(s->apply, text);
     set_fatal(s, text);
     return SESSION_FATAL;
 }
@@ -297,8 +315,6 @@ static session_end from_apply(session *s, apply_status st)
     if (st == APPLY_OK)
         return SESSION_CONTINUE;
     if (st == APPLY_FATAL) {
-        if (apply_error(s->apply))
-            apply_record_error(s->apply, apply_error(s->apply));
         set_fatal(s, apply_error(s->apply));
         return SESSION_FATAL;
     }
@@ -330,7 +346,7 @@ static session_end hold(session *s, const pgb_change *c)
             return e;
         if (apply_phase_done(s->apply))
             return wind_down(s, SESSION_DONE);
-        if (!feedback_if_due(s))
+        if (!feedback_if_due(s, FEEDBACK_IDLE))
             return SESSION_RETRY;
         if (apply_hold_lsn(s->apply) != reported && apply_hold_blocks(s->apply, c)) {
             if ((e = from_apply(s, apply_commit_held(s->apply))) != SESSION_CONTINUE)
@@ -376,7 +392,8 @@ static session_end handle_copy_data(session *s, const char *buf, int len)
     return SESSION_CONTINUE;
 }
 
-/* Nothing to read: commit if due, feedback if due, wait on both sockets. */
+/* Nothing to read: commit if due, then feedback of what that commit made
+ * durable at once, and wait on the sockets. */
 static session_end idle_wait(session *s)
 {
     if (apply_hold_blocks(s->apply, NULL)) {
@@ -387,7 +404,7 @@ static session_end idle_wait(session *s)
     session_end e = from_apply(s, apply_poll(s->apply, true));
     if (e != SESSION_CONTINUE)
         return e;
-    if (!feedback_if_due(s))
+    if (!feedback_if_due(s, FEEDBACK_IDLE))
         return SESSION_RETRY;
     int sfd = db_socket(s->repl), tfd = apply_socket(s->apply), nfd = db_socket(s->notice);
     if (sfd < 0 || tfd < 0 || nfd < 0)
@@ -454,7 +471,7 @@ static session_end stream_loop(session *s)
             if (e == SESSION_CONTINUE && ++since_poll >= 256) {
                 since_poll = 0;
                 e = from_apply(s, apply_poll(s->apply, false));
-                if (e == SESSION_CONTINUE && !feedback_if_due(s))
+                if (e == SESSION_CONTINUE && !feedback_if_due(s, FEEDBACK_BUSY))
                     e = SESSION_RETRY;
             }
         } else if (n == DB_COPY_WAIT) {
@@ -580,7 +597,7 @@ int stream_follow(const stream_ctx *ctx)
             break;
         }
         if (e == SESSION_FATAL) {
-            record_fatal_event(ctx, s.fatal ? s.fatal : "streaming stopped on an error");
+            record_fatal(ctx, s.fatal ? s.fatal : "streaming stopped on an error");
             rc = EXIT_FAILURE_RUNTIME;
             break;
         }

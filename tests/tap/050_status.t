@@ -1,6 +1,8 @@
-# status: during the copy, after a copy that failed, while streaming (with
-# statistics still to gather, then gathered), after `start` was killed (its
-# heartbeat goes stale: shown as stopped, exit 1), in JSON, and without any
+# status: during the copy (COPY bytes sent and size on disk shown as two
+# measures, never above 100 %), after a copy that failed (and when start
+# stopped), while streaming (with statistics still to gather, then
+# gathered), after `start` was killed (no sign of life since its last one:
+# shown as stopped once that is 6 s old, exit 1), in JSON, and without any
 # migration. The real `pgbaton start` runs in the background (--jobs 1).
 #
 # To look at a copy in the middle, it is held where the test wants it: the
@@ -70,9 +72,10 @@ sub held_copy
 }
 
 # 1. during the copy. status calls start alive while its alive_at is at
-# most 15 s old; start refreshes it every 2 s through the whole copy (a
-# thread of its own: nothing else writes it before streaming), so a copy
-# held longer than that is still "copying (start alive)", not "stopped".
+# most 6 s old (three keepalive periods); start refreshes it every 2 s
+# through the whole copy (a thread of its own: nothing else writes it
+# before streaming), so a copy held longer than that is still "copying
+# (start alive)", not "stopped".
 my $p = held_copy();
 my $alive0 = $tgt->safe_psql('app', 'SELECT alive_at FROM pgbaton.migration');
 ok( wait_query(
@@ -106,8 +109,12 @@ is($text->{rc}, 0, 'status is healthy while the copy runs');
 like($text->{stdout}, qr/phase:\s+copying/, 'phase copying shown');
 like($text->{stdout}, qr/1 of 3 copied, $rows rows/, 'tables and rows copied shown');
 my $pct = sprintf('%.1f', 100.0 * $done / $size);
-like($text->{stdout}, qr/\(\Q$pct\E%\)/, 'total percentage shown');
-like($text->{stdout}, qr/big\s+copying\s+$t{big}{rows} rows/, 'per-table progress shown');
+like($text->{stdout}, qr/\Q$pct\E% done \(weighed by the tables' size on disk\)/,
+	'total percentage shown, and what it weighs');
+like($text->{stdout}, qr/data:\s+[\d.]+ \w+ sent as COPY data; the tables take [\d.]+ \w+ on disk on the source/,
+	'COPY bytes sent and size on disk shown as two measures');
+like($text->{stdout}, qr/big\s+copying\s+$t{big}{rows} rows  [\d.]+ \w+ sent, [\d.]+ \w+ on disk/,
+	'per-table progress shown');
 like($text->{stdout}, qr/todo\s+pending\s+0 rows/, 'a table still to copy shown');
 
 my $j = decode_json($json->{stdout});
@@ -132,6 +139,10 @@ $j = decode_json($r->{stdout});
 is($j->{phase}, 'failed', 'json: phase failed');
 like($last_error, qr/--restart/, 'the state records why, and what to do');
 is($j->{last_error}, $last_error, 'json: last_error shown');
+like($j->{hint}, qr/--restart/, 'json: the hint says --restart (the copy cannot resume)');
+$r = run_pgbaton([ 'status', @conn ]);
+like($r->{stdout}, qr/phase:\s+failed \(start stopped at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, [\d.]+ s ago\)/,
+	'human: failed, and when start stopped');
 
 # 3. streaming: the copy started over, held again until huge is locked
 # against ANALYZE
@@ -180,10 +191,22 @@ like($r->{stdout}, qr/phase:\s+streaming \(start alive/, 'human: streaming, star
 like($r->{stdout}, qr/lag:\s+\S+ \w+, [\d.]+ s \(source clock\)/, 'human: lag in bytes and seconds');
 like($r->{stdout}, qr/retains .* of WAL/, 'human: WAL retained');
 like($r->{stdout}, qr/ETA to zero lag:/, 'human: ETA');
+# the copy is over: every table counts whole, never more than 100 %
+# whichever of COPY bytes and size on disk is larger
+like($r->{stdout}, qr/tables:\s+3 of 3 copied, \d+ rows, 100\.0% done/, 'human: 100.0% once all are copied');
+my @pcts = $r->{stdout} =~ /([\d.]+)%/g;
+ok(@pcts && !grep({ $_ > 100 } @pcts), 'human: no percentage above 100');
+cmp_ok($j->{copy_percent}, '==', 100, 'json: copy_percent 100');
 
-# 4. a killed start: the heartbeat goes stale, status says stopped, exits 1
+# 4. a killed start: it writes nothing more; status says when its last
+# sign of life was, calls it alive until that is 6 s old, then stopped
+# with "no sign of life since", and exits 1
 $fin = finish_pgbaton($p, signal => 'KILL');
 is($fin->{signal}, 9, 'start was running until killed');
+$r = run_pgbaton([ 'status', @conn ]);
+like($r->{stdout},
+	qr/phase:\s+(streaming \(start alive, last sign of life [\d.]+ s ago\)|stopped \(recorded as streaming; no sign of life from start since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, [\d.]+ s ago\))/,
+	'human, right after the kill: when start was last seen');
 ok( poll_until(
 		sub {
 			my $x = run_pgbaton([ 'status', '--json', @conn ]);
@@ -192,8 +215,13 @@ ok( poll_until(
 		40),
 	'after start is killed, status shows stopped and exits 1');
 $r = run_pgbaton([ 'status', @conn ]);
-like($r->{stdout}, qr/phase:\s+stopped \(recorded as streaming/, 'human: stopped, not streaming');
+like($r->{stdout}, qr/phase:\s+stopped \(recorded as streaming; no sign of life from start since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, [\d.]+ s ago\)/,
+	'human: stopped, not streaming, with no sign of life since when');
 like($r->{stdout}, qr/is not running/, 'human: says start is not running');
+like($r->{stdout}, qr/apply rate:\s+0\.0 changes\/s \(start is not running\)/, 'human: nothing applies');
+$j = decode_json(run_pgbaton([ 'status', '--json', @conn ])->{stdout});
+cmp_ok($j->{heartbeat_age_seconds}, '>', 6, 'json: stopped once the last sign of life is 6 s old');
+is($j->{start_exited_at}, undef, 'json: a killed start recorded no exit');
 $gate->quit;
 
 # --watch refreshes until interrupted (not a terminal: one frame per refresh)

@@ -30,7 +30,8 @@ like($r->{stdout} . $r->{stderr}, qr/run pgbaton start again/, 'and how to resum
 unlike($r->{stdout} . $r->{stderr}, qr/after --timeout/, 'without waiting for --timeout');
 is($src->safe_psql('app', "SELECT setting FROM pg_settings WHERE name = 'default_transaction_read_only'"),
 	'off', 'the source was not frozen');
-is($dst->safe_psql('app', 'SELECT phase FROM pgbaton.migration'), 'streaming', 'phase unchanged');
+is($dst->safe_psql('app', 'SELECT phase FROM pgbaton.migration'), 'failed',
+	'phase failed (as start recorded it), unchanged by the cutover');
 
 # fixed on the target, start resumes (the stored error is cleared), cutover works
 $dst->safe_psql('app', 'DELETE FROM t WHERE id = 7');
@@ -38,6 +39,7 @@ $p = spawn_start($src, $dst);
 ok(wait_applied($src, $dst, 60), 'resumed start applied the change');
 is($dst->safe_psql('app', 'SELECT last_error IS NULL FROM pgbaton.migration'), 't',
 	'the stored error is cleared once start runs again');
+is($dst->safe_psql('app', 'SELECT phase FROM pgbaton.migration'), 'streaming', 'and it streams again');
 $r = run_pgbaton([ 'cutover', @conns, '--max-lag', '5s', '--timeout', '60s' ]);
 is($r->{rc}, 0, 'cutover after the resume') or diag($r->{stdout}, $r->{stderr});
 is(stop_pgbaton($p), 0, 'start exits after the cutover');

@@ -105,6 +105,7 @@ is($rc, 1, 'rejected change: exit 1');
 like(${ $p->{err} }, qr/INSERT on "public"\."acct" with key \(id\)=\(500\)/, 'names the operation, table and key');
 unlike(${ $p->{err} }, qr/987654321|s3cr3t-value/, 'no other column value in the message');
 like($dst->safe_psql('app', "SELECT last_error FROM pgbaton.migration"), qr/acct/, 'last_error recorded');
+is($dst->safe_psql('app', "SELECT phase FROM pgbaton.migration"), 'failed', 'phase failed, at once');
 is($dst->safe_psql('app', "SELECT applied_lsn < '$insert_end' FROM pgbaton.migration"), 't',
 	'position not advanced past the rejected change');
 is($dst->safe_psql('app', "SELECT count(*) FROM acct WHERE id = 500 AND secret = 'target-only'"), '1',
@@ -112,6 +113,7 @@ is($dst->safe_psql('app', "SELECT count(*) FROM acct WHERE id = 500 AND secret =
 $dst->safe_psql('app', "DELETE FROM acct WHERE id = 500");
 $p = spawn_start($src, $dst);
 ok(wait_applied($src, $dst, 60), 'resumed after the row was fixed');
+is($dst->safe_psql('app', "SELECT phase FROM pgbaton.migration"), 'streaming', 'streaming again');
 compare_tables($src, $dst, qw(acct hist));
 is(stop_pgbaton($p, 'TERM'), 0, 'exit 0');
 
@@ -122,6 +124,7 @@ ok(wait_exited($p, 60), 'start stops by itself on the schema change');
 is(stop_pgbaton($p, 'TERM'), 1, 'DDL: exit 1');
 like(${ $p->{err} }, qr/schema change detected.*"public"\."acct".*column "note" \(text\) is not on the target.*ALTER TABLE/,
 	'names the table, the difference and the fix');
+is($dst->safe_psql('app', "SELECT phase FROM pgbaton.migration"), 'failed', 'DDL: phase failed, at once');
 isnt($dst->safe_psql('app', "SELECT bal FROM acct WHERE id = 1"),
 	$src->safe_psql('app', "SELECT bal FROM acct WHERE id = 1"), 'nothing applied wrongly');
 $dst->safe_psql('app', "ALTER TABLE acct ADD COLUMN note text");

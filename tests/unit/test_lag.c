@@ -45,12 +45,26 @@ static void test_eta(void **state)
     assert_true(isnan(lag_eta(5, 1000, 5, 1000, 1000)));
 }
 
+static void test_in_step(void **state)
+{
+    (void)state;
+    assert_true(lag_in_step(0, NAN));
+    assert_true(lag_in_step(0, 0));
+    /* a few bytes (the heartbeat's own WAL), everything older than 2 s applied */
+    assert_true(lag_in_step(120, 0.0));
+    assert_true(lag_in_step(120, 2.0));
+    assert_false(lag_in_step(120, 2.5));
+    assert_false(lag_in_step(120, NAN));
+    assert_false(lag_in_step(-1, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lag_zero_when_caught_up),
         cmocka_unit_test(test_lag_from_newest_source_time),
         cmocka_unit_test(test_eta),
+        cmocka_unit_test(test_in_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,11 +34,15 @@ static void test_transitions(void **state)
     assert_true(state_phase_transition_ok(PHASE_CUTOVER, PHASE_STREAMING));
     assert_true(state_phase_transition_ok(PHASE_CUTOVER, PHASE_DONE));
     assert_true(state_phase_transition_ok(PHASE_STREAMING, PHASE_STOPPED));
+    /* the stream gives up at once; a new start resumes after the copy */
+    assert_true(state_phase_transition_ok(PHASE_STREAMING, PHASE_FAILED));
+    assert_true(state_phase_transition_ok(PHASE_FAILED, PHASE_STREAMING));
     /* never */
     assert_false(state_phase_transition_ok(PHASE_DONE, PHASE_STREAMING));
     assert_false(state_phase_transition_ok(PHASE_STOPPED, PHASE_COPYING));
     assert_false(state_phase_transition_ok(PHASE_COPYING, PHASE_STREAMING));
     assert_false(state_phase_transition_ok(PHASE_STREAMING, PHASE_DONE));
+    assert_false(state_phase_transition_ok(PHASE_CUTOVER, PHASE_FAILED));
     assert_false(state_phase_transition_ok(PHASE_UNKNOWN, PHASE_DONE));
     assert_false(state_phase_transition_ok(PHASE_STREAMING, PHASE_UNKNOWN));
 }
@@ -51,6 +55,9 @@ static void test_sources(void **state)
     free(s);
     s = state_phase_sources(PHASE_DONE);
     assert_string_equal(s, "{cutover}");
+    free(s);
+    s = state_phase_sources(PHASE_FAILED);
+    assert_string_equal(s, "{copying,indexing,streaming,failed}");
     free(s);
     s = state_phase_sources(PHASE_COPYING);
     assert_string_equal(s, "{}");

@@ -415,10 +415,12 @@ sub signal_pgbaton
 
 # Wait until `start` P (start_pgbaton or spawn_start) streams migration NAME
 # (default 'pgbaton') from SRC to DST, has applied the source up to its
-# current position and has given a sign of life (alive_at, which a
-# migration made by setup_streaming lacks until start's first commit: a
-# cutover waits for it). True on success; false with a diag. The result
-# must be checked.
+# current position, has given a sign of life (alive_at, which a migration
+# made by setup_streaming lacks until start runs: a cutover waits for it)
+# and has applied a heartbeat (heartbeat_source_ts: until then lag in
+# seconds is unknown, and a cutover waits for it too; start's keepalive
+# writes alive_at before the applier's first commit). True on success;
+# false with a diag. The result must be checked.
 sub wait_streaming
 {
 	my ($src, $dst, $p, %o) = @_;
@@ -427,8 +429,9 @@ sub wait_streaming
 	return wait_phase($dst, $name, 'streaming', process => $p, timeout => $o{timeout})
 	  && wait_applied($src, $dst, $o{timeout} // 60, $name)
 	  && wait_query($dst,
-		"SELECT now() - alive_at < interval '10 s' FROM pgbaton.migration WHERE name = '$name'",
-		't', "start's sign of life in migration $name", $o{timeout});
+		"SELECT now() - alive_at < interval '10 s' AND heartbeat_source_ts IS NOT NULL "
+		  . "FROM pgbaton.migration WHERE name = '$name'",
+		't', "start's sign of life and an applied heartbeat in migration $name", $o{timeout});
 }
 
 # Poll SQL on NODE (database app) until it returns WANT (a string, or a
