@@ -65,9 +65,10 @@ typedef struct status_snapshot {
     char *freeze_prev_readonly;  /* owned or NULL */
     bool alive;                  /* start's heartbeat is fresh */
     double alive_age;            /* seconds since alive_at; NAN when never */
-    bool frozen;                 /* pgbaton froze (or is freezing) the source */
+    bool frozen;                 /* pgbaton froze the source (recorded, and in effect
+                                  * there when the source was read) */
     bool cutover_running;        /* a cutover session is connected to the source */
-    bool cutover_interrupted;    /* phase cutover, frozen, no cutover running */
+    bool cutover_interrupted;    /* phase cutover, no cutover running */
     double write_unavailable_ms; /* NAN unless done */
     int64_t post_fence_changes;
     double target_now;    /* epoch seconds */

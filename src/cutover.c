@@ -51,6 +51,7 @@
 #include "analyze.h"
 #include "cli.h"
 #include "db_async.h"
+#include "failpoint.h"
 #include "filter.h"
 #include "freeze.h"
 #include "log.h"
@@ -252,6 +253,7 @@ static bool record_and_freeze(cutover_ctx *c)
     /* recorded: from here on a failure unfreezes, whatever got done */
     c->source = SOURCE_FROZEN;
     c->deadline = mono_now() + c->o->timeout;
+    failpoint("cutover.freeze-recorded");
     log_info("step 2/7: freezing source database %s (read-only for every role)", c->database);
     if (!freeze_apply(c->src, c->database, c->deadline - mono_now(), &why))
         return fail_freeze(c, "freeze", why);
@@ -878,6 +880,7 @@ static bool mark_done(cutover_ctx *c)
         abandon_txn(c);
         return false;
     }
+    failpoint("cutover.before-done");
     if (!db_command(c->tgt, "COMMIT"))
         return fail_db(c, "mark done", c->tgt, "committing the migration's end");
     /* start stops on it at once (else at its next commit) */
@@ -1150,11 +1153,21 @@ static bool check_published(cutover_ctx *c)
 
 static bool after_freeze(cutover_ctx *c)
 {
-    return write_fence(c) && wait_fence(c) && check_published(c) &&
-           !past_deadline(c, "unlogged tables") && recopy_unlogged(c) &&
-           !past_deadline(c, "sequences") && copy_sequences(c) && refresh_matviews(c) &&
-           !past_deadline(c, "row counts") && compare_counts(c) && !past_deadline(c, "mark done") &&
-           mark_done(c);
+    failpoint("cutover.freeze");
+    if (!write_fence(c))
+        return false;
+    failpoint("cutover.fence-written");
+    if (!wait_fence(c))
+        return false;
+    failpoint("cutover.fence-applied");
+    if (!check_published(c) || past_deadline(c, "unlogged tables") || !recopy_unlogged(c) ||
+        past_deadline(c, "sequences") || !copy_sequences(c))
+        return false;
+    failpoint("cutover.sequences");
+    if (!refresh_matviews(c) || past_deadline(c, "row counts") || !compare_counts(c))
+        return false;
+    failpoint("cutover.counts");
+    return !past_deadline(c, "mark done") && mark_done(c);
 }
 
 static int finish(cutover_ctx *c)
@@ -1279,6 +1292,18 @@ static int check_state(cutover_ctx *c, bool *resume)
             c->source = SOURCE_FROZEN;
             c->database = xstrdup(db);
             c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
+        }
+    } else if (s.stored_ephase == PHASE_CUTOVER) {
+        /* an earlier cutover recorded the freeze and was killed before it
+         * took effect (status_read asked the source): nothing to finish,
+         * the cutover starts over from step 1 */
+        log_info("an earlier cutover was interrupted before the source was frozen (it is "
+                 "writable): starting the cutover over");
+        if (!state_cutover_rollback(c->tgt, c->o->name, NULL)) {
+            log_error("target: cannot put migration %s back to phase streaming", c->o->name);
+            rc = EXIT_FAILURE_RUNTIME;
+        } else {
+            c->source = SOURCE_WRITABLE;
         }
     } else if (s.stored_ephase != PHASE_STREAMING) {
         log_error("migration %s is in phase %s: cutover needs phase streaming (`pgbaton start` "
