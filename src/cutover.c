@@ -34,8 +34,12 @@
  * A killed cutover leaves phase 'cutover' with frozen_at set and no cutover
  * session on the source (its session is named STATUS_APPNAME_CUTOVER+name);
  * `status` reports it; a new `cutover` resumes (re-asserts the freeze, then
- * step 3 on) and `abort` unfreezes. A second cutover of a done migration says
- * so and exits 0.
+ * step 3 on) and `abort` unfreezes. Killed between recording the freeze and
+ * applying it, the source is writable: status_read asks the source whether
+ * the freeze is in effect (freeze_in_effect), status says it is not, abort
+ * has nothing to unfreeze, and a new `cutover` puts the state back to
+ * 'streaming' and starts from step 1. A second cutover of a done migration
+ * says so and exits 0.
  *
  * After 'done' the source stays frozen: the target is authoritative. A
  * failing --exec hook then exits 1 (the target is ready nonetheless). The

@@ -26,7 +26,8 @@
 #
 # make check runs the cases marked subset (each decoder, run-tap.sh);
 # PGBATON_FAULTS=all (make check-faults) runs every case, and
-# PGBATON_FAULTS=NAME,NAME... the cases of those names.
+# PGBATON_FAULTS=NAME,NAME... the cases of those names (no name holds a
+# comma).
 use strict;
 use warnings;
 use JSON::PP;
@@ -391,7 +392,7 @@ sub crash_fault
 	ok(wait_applied($src, $dst, 120), "$l: start reconnected and caught up");
 	like(PostgreSQL::Test::Utils::slurp_file("$ctx->{start}{dir}/err"), qr/reconnecting/,
 		"$l: start says it reconnects");
-	my $max0 = $c->{recopy} && $c->{recopy} eq '0';
+	my $max0 = defined $c->{recopy} && $c->{recopy} eq '0';
 	finish_case($l, $ctx,
 		cutover => $max0 ? [ '--unlogged-recopy-max', '0' ] : [],
 		skip_tables => $max0 ? { scratch => 1 } : {},
@@ -501,11 +502,11 @@ my @CASES = (
 	[ 'apply.after-commit=kill', \&apply_fault, { fp => 'apply.after-commit:30' }, 1 ],
 	# the cutover
 	[ 'cutover.freeze-recorded=kill', \&cutover_fault, { fp => 'cutover.freeze-recorded', frozen => 0 }, 1 ],
-	[ 'cutover.freeze-recorded=kill, abort', \&cutover_fault,
+	[ 'cutover.freeze-recorded=kill then abort', \&cutover_fault,
 		{ fp => 'cutover.freeze-recorded', frozen => 0, recover => 'abort' } ],
 	[ 'cutover.freeze-recorded=error-source', \&cutover_fault, { fp => 'cutover.freeze-recorded=error-source' } ],
 	[ 'cutover.freeze=kill', \&cutover_fault, { fp => 'cutover.freeze', frozen => 1 } ],
-	[ 'cutover.freeze=kill, abort', \&cutover_fault, { fp => 'cutover.freeze', frozen => 1, recover => 'abort' } ],
+	[ 'cutover.freeze=kill then abort', \&cutover_fault, { fp => 'cutover.freeze', frozen => 1, recover => 'abort' } ],
 	[ 'cutover.freeze=error-source', \&cutover_fault, { fp => 'cutover.freeze=error-source' } ],
 	[ 'cutover.fence-written=kill', \&cutover_fault, { fp => 'cutover.fence-written', frozen => 1 } ],
 	[ 'cutover.fence-applied=kill', \&cutover_fault, { fp => 'cutover.fence-applied', frozen => 1 } ],
@@ -522,7 +523,7 @@ my @CASES = (
 	# the surroundings
 	[ 'source crash restart', \&crash_fault, { node => 'source' } ],
 	[ 'target crash restart', \&crash_fault, { node => 'target' }, 1 ],
-	[ 'target crash restart, --unlogged-recopy-max 0', \&crash_fault, { node => 'target', recopy => '0' } ],
+	[ 'target crash restart with --unlogged-recopy-max 0', \&crash_fault, { node => 'target', recopy => '0' } ],
 	[ 'walsender terminated', \&terminate_fault, { session => 'walsender' } ],
 	[ 'apply session terminated', \&terminate_fault, { session => 'apply' } ],
 	[ 'start stopped beyond wal_sender_timeout', \&sigstop_fault, {} ],
