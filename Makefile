@@ -4,7 +4,8 @@
 #   make deps       install the Debian packages pgbaton and its tests need
 #   make check      the layer check, unit tests (no server) and integration
 #                   tests (real servers)
-#   make layers     check that only src/db*.c uses libpq
+#   make layers     check that only src/db*.c uses libpq and only the state
+#                   module (src/state*.c) runs SQL on pgbaton.*
 #   make check-faults   the whole fault matrix (docs/testing.md)
 #   make bench      benchmarks (bench/run.sh all; BENCH_ARGS="--quick" for a smoke run)
 #   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
@@ -112,13 +113,13 @@ tap: $(BUILD)/pgbaton $(PLAIN_BIN)
 # The integration tests of the threaded parts: copy workers (030, 031, 034,
 # 035; stopped by the worker runtime, 036), status during a copy (050),
 # verify workers (060, 061), start's heartbeat and ANALYZE threads beside
-# the stream (070, 100). Under
+# the stream (070, 100), the metrics endpoint (072). Under
 # ThreadSanitizer the first report stops the process (halt_on_error), and
 # run-tap.sh fails the run on any report (it collects them with log_path).
 TAP_THREADS := $(addprefix tests/tap/,030_copy_values.t 031_copy_snapshot.t 034_copy_restart.t \
                  035_copy_encoding.t 036_copy_interrupt.t 050_status.t 060_verify.t \
                  061_verify_streaming.t \
-                 070_end_to_end.t 100_stream_apply.t)
+                 070_end_to_end.t 072_metrics.t 100_stream_apply.t)
 TSAN_OPTIONS ?= halt_on_error=1:second_deadlock_stack=1
 ifeq ($(SANITIZE),thread)
 tap-threads: $(BUILD)/pgbaton $(PLAIN_BIN)
@@ -156,7 +157,8 @@ format:
 format-check:
 	clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tools/*.c
 
-# only src/db*.c uses libpq (scripts/check-layers.sh)
+# only src/db*.c uses libpq; only src/state*.c runs pgbaton.* SQL
+# (scripts/check-layers.sh)
 layers:
 	scripts/check-layers.sh
 

@@ -447,6 +447,16 @@ bench_workload() {
   BENCH_WL_DESC[$1]=$2
 }
 
+BENCH_OPTIN=() # workloads run only when named (not part of "all"), in order
+
+# bench_workload_optin NAME DESCRIPTION: register a workload that `run.sh
+# NAME` runs but `run.sh all` (and no workload named) does not: one too long
+# for the default run (SOAK).
+bench_workload_optin() {
+  BENCH_OPTIN+=("$1")
+  BENCH_WL_DESC[$1]=$2
+}
+
 # ---------------------------------------------------------------- rounds
 
 # Results, keyed "WORKLOAD:CONTENDER".
@@ -687,6 +697,11 @@ bench_percentile() {
     END { r = int((p / 100) * NR + 0.999999); if (r < 1) r = 1; if (r > NR) r = NR;
           printf "%.3f\n", v[r] }'
 }
+
+# bench_steal: the machine's CPU time stolen by its hypervisor so far (s, all
+# CPUs; /proc/stat), the figure W3 logs per run: a run during which the host
+# took CPU away is slower for reasons outside this machine.
+bench_steal() { awk '$1 == "cpu" { printf "%.2f\n", $9 / 100 }' /proc/stat; }
 
 # bench_max VALUES...: the largest value.
 bench_max() { printf '%s\n' "$@" | sort -g | tail -n 1; }

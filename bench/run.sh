@@ -2,6 +2,7 @@
 # bench/run.sh — pgbaton's benchmarks: figures and ratios, never pass/fail.
 #
 #   bench/run.sh [W1a|W1b|V1|W2|W3|W4|all ...] [--rounds N] [--scale S] [--quick]
+#   bench/run.sh SOAK [--soak-minutes M] [--plugin P] [--quick]
 #
 # Starts a source and a target PostgreSQL server on 127.0.0.1 (as the user
 # pgbaton-test when run as root), builds each workload's source database,
@@ -29,6 +30,9 @@ Workloads:
 $(for w in "${BENCH_WORKLOADS[@]}"; do printf '  %-6s %s\n' "$w" "${BENCH_WL_DESC[$w]}"; done)
   all    every workload above (the default)
 
+Not part of all (run only when named):
+$(for w in "${BENCH_OPTIN[@]}"; do printf '  %-6s %s\n' "$w" "${BENCH_WL_DESC[$w]}"; done)
+
 Options:
   --rounds N     interleaved rounds per workload (default 3); medians of N runs
                  (W4: cutovers, at least 5; W3: each round is 4 minutes)
@@ -36,7 +40,11 @@ Options:
   --table-mb M   size of each W1b table in MB (default 60)
   --quick        small sizes for a smoke test (W1a/V1 scale 3, W1b tables of
                  5 MB, W2-W4 scale 2, W2 2000 transactions, W3 -T 10,
-                 W4 2 cutovers)
+                 W4 2 cutovers, SOAK 2 minutes at scale 2)
+  --soak-minutes M
+                 length of SOAK's load in minutes (default 30, --quick 2)
+  --plugin P     SOAK's pgbaton start --plugin P: auto (the default,
+                 pgbaton's own choice), wal2json or pgoutput
   --timeout SEC  longest a single contender run may take (default 3600)
   --help         this help
 
@@ -51,6 +59,8 @@ BENCH_ROUNDS=3
 W1A_SCALE=""
 W1B_TABLE_MB=""
 QUICK=0
+SOAK_MINUTES=""
+SOAK_PLUGIN=""
 selected=()
 needs_value() {
   [ "$2" -ge 2 ] || { echo "bench/run.sh: $1 needs a value (see --help)" >&2; exit 2; }
@@ -61,16 +71,18 @@ while [ $# -gt 0 ]; do
     --scale) needs_value "$1" $#; W1A_SCALE=$2; shift 2 ;;
     --table-mb) needs_value "$1" $#; W1B_TABLE_MB=$2; shift 2 ;;
     --timeout) needs_value "$1" $#; BENCH_TIMEOUT=$2; shift 2 ;;
+    --soak-minutes) needs_value "$1" $#; SOAK_MINUTES=$2; shift 2 ;;
+    --plugin) needs_value "$1" $#; SOAK_PLUGIN=$2; shift 2 ;;
     --quick) QUICK=1; shift ;;
     -h | --help) usage; exit 0 ;;
     all | ALL) selected+=("${BENCH_WORKLOADS[@]}"); shift ;;
     -*) echo "bench/run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *)
       w=""
-      for k in "${BENCH_WORKLOADS[@]}"; do
+      for k in "${BENCH_WORKLOADS[@]}" "${BENCH_OPTIN[@]}"; do
         [ "${k,,}" = "${1,,}" ] && w=$k
       done
-      [ -n "$w" ] || { echo "bench/run.sh: unknown workload $1 (known: ${BENCH_WORKLOADS[*]}, all)" >&2; exit 2; }
+      [ -n "$w" ] || { echo "bench/run.sh: unknown workload $1 (known: ${BENCH_WORKLOADS[*]}, all, ${BENCH_OPTIN[*]})" >&2; exit 2; }
       selected+=("$w")
       shift
       ;;
@@ -81,10 +93,17 @@ done
 if [ "$QUICK" = 1 ]; then
   W1A_SCALE=${W1A_SCALE:-3}
   W1B_TABLE_MB=${W1B_TABLE_MB:-5}
+  SOAK_MINUTES=${SOAK_MINUTES:-2}
 fi
 W1A_SCALE=${W1A_SCALE:-30}
 W1B_TABLE_MB=${W1B_TABLE_MB:-60}
-for v in BENCH_ROUNDS W1A_SCALE W1B_TABLE_MB BENCH_TIMEOUT; do
+SOAK_MINUTES=${SOAK_MINUTES:-30}
+SOAK_PLUGIN=${SOAK_PLUGIN:-auto}
+case $SOAK_PLUGIN in
+  auto | wal2json | pgoutput) ;;
+  *) echo "bench/run.sh: --plugin must be auto, wal2json or pgoutput, not '$SOAK_PLUGIN'" >&2; exit 2 ;;
+esac
+for v in BENCH_ROUNDS W1A_SCALE W1B_TABLE_MB BENCH_TIMEOUT SOAK_MINUTES; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: $v must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
 

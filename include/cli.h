@@ -2,27 +2,21 @@
  * include/cli.h — parsed command-line options and the commands' entry points.
  *
  * main.c parses the command line into one pgb_options and calls the
- * command's function, which returns an exit code (exitcodes below). Only
- * main.c exits.
+ * command's function, which returns an exit code (include/exitcode.h).
+ * Only main.c exits. Modules below the commands take their own option
+ * structs, never pgb_options.
  */
 #ifndef PGBATON_CLI_H
 #define PGBATON_CLI_H
 
 #include "conninfo.h"
 #include "db.h"
+#include "exitcode.h"
+#include "filter.h"
 #include "strlist.h"
 
 #include <stdbool.h>
 #include <stdint.h>
-
-/* Exit codes (design.md). */
-enum {
-    EXIT_OK = 0,
-    EXIT_FAILURE_RUNTIME = 1, /* runtime failure (or differences found, for verify) */
-    EXIT_USAGE = 2,           /* bad usage or bad input */
-    EXIT_PREFLIGHT = 3,       /* preflight found blocking problems */
-    EXIT_ROLLED_BACK = 4,     /* cutover rolled back, source writable */
-};
 
 typedef struct pgb_options {
     const char *command;
@@ -37,10 +31,11 @@ typedef struct pgb_options {
     int64_t split_larger_than; /* bytes */
     bool restart;
     bool roles;
-    strlist include_schema, exclude_schema, include_table, exclude_table;
+    filter_set filters; /* --include-schema ... --exclude-table */
     /* check, start */
     const char *plugin;      /* "auto", "wal2json" or "pgoutput" */
     bool accept_nan_as_null; /* --plugin wal2json < 2.6 with NaN-capable columns */
+    const char *metrics;     /* start --metrics [HOST:]PORT, or NULL */
     /* status */
     int watch; /* seconds between refreshes, 0 = once */
     /* cutover */

@@ -14,31 +14,36 @@
 #ifndef PGBATON_FILTER_H
 #define PGBATON_FILTER_H
 
-#include "cli.h"
+#include "strlist.h"
 
 #include <stdbool.h>
+
+/* The four table filter options. A zeroed set selects every user table. */
+typedef struct filter_set {
+    strlist include_schema, exclude_schema, include_table, exclude_table;
+} filter_set;
 
 /* Glob match with * and ?; case-sensitive (PostgreSQL names are). */
 bool filter_match(const char *pattern, const char *text);
 
 /* Is the schema selected (tables aside)? */
-bool filter_schema_selected(const pgb_options *o, const char *schema);
+bool filter_schema_selected(const filter_set *f, const char *schema);
 
 /* Is the table selected? */
-bool filter_table_selected(const pgb_options *o, const char *schema, const char *table);
+bool filter_table_selected(const filter_set *f, const char *schema, const char *table);
 
 /* The same as a selection callback for modules that do not know the
- * options (copy_plan_load, apply_opts.selected): O is a pgb_options. */
-bool filter_selected_cb(const void *o, const char *schema, const char *table);
+ * filters (copy_plan_load, apply_opts.selected): ARG is a filter_set. */
+bool filter_selected_cb(const void *arg, const char *schema, const char *table);
 
 /* True when no filter option was given. */
-bool filter_is_empty(const pgb_options *o);
+bool filter_is_empty(const filter_set *f);
 
-/* Free O's four filter lists (their strings and arrays) and empty them. */
-void filter_lists_free(pgb_options *o);
+/* Free F's four lists (their strings and arrays) and empty them. */
+void filter_set_free(filter_set *f);
 
 /* Add the filters of the first start (STORED: pgbaton.migration.options,
- * {"filters": {"include_schema": [...], ...}}; NULL: none) to O's lists. */
-void filter_adopt_stored(pgb_options *o, const char *stored);
+ * {"filters": {"include_schema": [...], ...}}; NULL: none) to F's lists. */
+void filter_adopt_stored(filter_set *f, const char *stored);
 
 #endif

@@ -241,8 +241,9 @@ bool state_fence_read(db_conn *tgt, const char *name, state_fence *out)
 bool state_hold_set(db_conn *tgt, const char *name, const char *lsn, bool *left_streaming)
     __attribute__((warn_unused_result));
 
-/* Target: lift the hold. */
-bool state_hold_clear(db_conn *tgt, const char *name) __attribute__((warn_unused_result));
+/* Target: lift the hold. A failure is logged with the statement that lifts
+ * it by hand (the applier stays held until then). */
+bool state_hold_clear(db_conn *tgt, const char *name);
 
 /* Where the hold stands: *HELD once the applier reports it holds; *PHASE. */
 bool state_hold_read(db_conn *tgt, const char *name, bool *held, state_phase *phase)
@@ -319,9 +320,18 @@ bool state_read_apply_start(db_conn *db, const char *name, state_apply_start *ou
 bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, lsn_t *hold_lsn)
     __attribute__((warn_unused_result));
 
-/* The tables still to ANALYZE (rows: quoted name, schema, table); a new
- * db_res the caller db_res_free()s, or NULL on error (logged). */
-db_res *state_analyze_pending(db_conn *db, const char *migration);
+/* A table by its parts (never one joined string). */
+typedef struct state_relname {
+    char *schema; /* owned */
+    char *table;  /* owned */
+} state_relname;
+
+void state_relnames_free(state_relname *tables, int n);
+
+/* The tables still to ANALYZE, largest first: *N of them in *TABLES
+ * (state_relnames_free). False on error (logged). */
+bool state_analyze_pending(db_conn *db, const char *migration, state_relname **tables, int *n)
+    __attribute__((warn_unused_result));
 
 /* One table's statistics are gathered. */
 bool state_analyze_mark(db_conn *db, const char *migration, const char *schema, const char *table)

@@ -24,8 +24,9 @@
 #define PGBATON_STATUS_H
 
 #include "db.h"
-#include "state.h"
 #include "lag.h"
+#include "state.h"
+#include "state_read.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -34,14 +35,8 @@
 #define STATUS_STALE_SECONDS   15.0 /* heartbeat older than this: start is not running */
 #define STATUS_APPNAME_CUTOVER "pgbaton cutover " /* + name: the cutover's source session */
 
-typedef struct status_table {
-    char *schema; /* owned */
-    char *table;  /* owned */
-    char *state;  /* pending, copying, copied, indexed, failed; owned */
-    int64_t rows_copied;
-    int64_t bytes_copied;
-    int64_t size_bytes;
-} status_table;
+/* One table's copy progress, as the state module reads it. */
+typedef state_table_progress status_table;
 
 /* Previous reading, for rates computed across --watch refreshes. */
 typedef struct status_prev {

@@ -6,11 +6,16 @@
 #ifndef PGBATON_STREAM_H
 #define PGBATON_STREAM_H
 
-#include "cli.h"
+#include "conninfo.h"
 #include "lsn.h"
 
+#include <stdbool.h>
+
 typedef struct stream_ctx {
-    const pgb_options *o;        /* name, filters */
+    const char *name; /* the migration (--name) */
+    /* Is SCHEMA.TABLE one of the migration's tables? (the table filters) */
+    bool (*selected)(const void *arg, const char *schema, const char *table);
+    const void *selected_arg;
     const conninfo *source;      /* borrowed */
     const conninfo *target;      /* borrowed */
     const char *slot_name;       /* borrowed */
@@ -28,7 +33,8 @@ typedef struct stream_ctx {
  * rejected change, a schema difference, a missing slot): the error is
  * written to pgbaton.migration.last_error and the phase stays 'streaming',
  * so that `pgbaton start` resumes once the cause is fixed (the next
- * successful commit clears last_error). Table filters of ctx->o apply. */
+ * successful commit clears last_error). Only the tables ctx->selected
+ * accepts are applied. */
 int stream_follow(const stream_ctx *ctx);
 
 #endif

@@ -14,7 +14,8 @@
  * A crash at any moment therefore leaves each object either switched off
  * and recorded, or in its source mode; never switched off and forgotten.
  * verify reads the recorded mode in place of the target's while a record
- * exists.
+ * exists. The record and its statements belong to the state module
+ * (include/state_triggers.h).
  *
  * The triggers and rules are created by the post-data restore, after each
  * table's data is copied, so the copy itself never fires them.
@@ -38,10 +39,6 @@ typedef enum triggers_txn {
  * not recorded yet). Logs what it did; false on error (logged). */
 bool triggers_pause(db_conn *tgt, const char *name, triggers_txn txn)
     __attribute__((warn_unused_result));
-
-/* Does the target have pgbaton.paused_trigger (*EXISTS)? False on error
- * (logged). */
-bool triggers_state_exists(db_conn *tgt, bool *exists) __attribute__((warn_unused_result));
 
 /* How many triggers and rules migration NAME has switched off and recorded
  * (0 when there is no state schema); -1 on error (logged). */

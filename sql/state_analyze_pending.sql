@@ -1,7 +1,6 @@
 -- analyze: the migration's tables still without statistics, largest
--- first: quoted name, schema, table. $1 migration.
-SELECT pg_catalog.quote_ident(schema_name) || '.' || pg_catalog.quote_ident(table_name),
-       schema_name, table_name
+-- first: schema, table. $1 migration.
+SELECT schema_name, table_name
   FROM pgbaton.table_state
  WHERE migration = $1 AND analyzed_at IS NULL
  ORDER BY size_bytes DESC NULLS LAST

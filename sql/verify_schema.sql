@@ -32,7 +32,7 @@ WITH ext_owned AS (
     -- target while it writes there (src/triggers.c): verify compares the
     -- recorded mode, not the switched-off one. Empty here; on a target that
     -- has pgbaton.paused_trigger, src/verify_schema.c puts
-    -- sql/verify_schema_paused.sql in place of the next line.
+    -- sql/state_triggers_paused.sql in place of the next line.
     SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::text WHERE false
 ), objects (kind, schema, name, sub, aspect, value, display) AS (
     SELECT 'extension', '', e.extname::text, '', 'schema', quote_ident(n.nspname),

@@ -41,42 +41,43 @@ static bool run_pending(db_conn *db, const char *migration, const worker_slot *s
     /* a large table's ANALYZE may outlast a statement_timeout the role has */
     if (!db_command(db, "SET statement_timeout = 0"))
         return false;
-    db_res *r = state_analyze_pending(db, migration);
-    if (!r)
+    state_relname *tables = NULL;
+    int n = 0;
+    if (!state_analyze_pending(db, migration, &tables, &n))
         return false;
-    int n = db_nrows(r);
     int done = 0;
+    bool marked = true; /* false when the state could not be written */
     double t0 = mono_now();
     if (n > 0)
         log_info("gathering statistics on the target: ANALYZE of %d copied table%s", n,
                  n == 1 ? "" : "s");
-    for (int i = 0; i < n && !stopped(stop); i++) {
-        const char *qname = db_val(r, i, 0);
+    for (int i = 0; i < n && marked && !stopped(stop); i++) {
+        char *qname = db_quote_qualified(tables[i].schema, tables[i].table);
         char *sql = str_printf("ANALYZE %s", qname);
         double t = mono_now();
         db_res *ar = db_exec(db, DB_QUIET, sql, 0, NULL);
         bool ok = ar != NULL;
         db_res_free(ar);
         free(sql);
-        if (stopped(stop))
-            break; /* cancelled: the table stays pending */
-        if (!ok) {
+        if (stopped(stop)) {
+            /* cancelled: the table stays pending */
+        } else if (!ok) {
             log_warn("could not ANALYZE %s on the target: %s; cutover will try again (or run "
                      "ANALYZE on it yourself)",
                      qname, db_errtext(db, "unknown error"));
-            continue;
+        } else if ((marked =
+                        state_analyze_mark(db, migration, tables[i].schema, tables[i].table))) {
+            log_debug("analyzed %s in %.0f ms", qname, (mono_now() - t) * 1000);
+            done++;
         }
-        if (!state_analyze_mark(db, migration, db_val(r, i, 1), db_val(r, i, 2))) {
-            db_res_free(r);
-            return false;
-        }
-        log_debug("analyzed %s in %.0f ms", qname, (mono_now() - t) * 1000);
-        done++;
+        free(qname);
     }
+    state_relnames_free(tables, n);
+    if (!marked)
+        return false;
     if (n > 0 && done == n)
         log_info("statistics gathered on the target (%d table%s, %.1f s)", n, n == 1 ? "" : "s",
                  mono_now() - t0);
-    db_res_free(r);
     return true;
 }
 

@@ -439,7 +439,7 @@ static bool probe_peek(db_conn *p, const char *slot, const char *option)
  * follows its partition tree's root, which is what the filters name. */
 static bool relation_selected(const check_ctx *c, const db_res *res, int row)
 {
-    return filter_table_selected(c->o, db_val(res, row, 3), db_val(res, row, 4));
+    return filter_table_selected(&c->o->filters, db_val(res, row, 3), db_val(res, row, 4));
 }
 
 /* The selected source relations that get a FAIL or a WARN, by kind. */
@@ -759,7 +759,7 @@ static void check_publication(check_ctx *c, const source_rels *rels)
     } else if (exists) {
         add(c, id, CHECK_PASS, NULL, "publication %s belongs to migration %s", c->o->name,
             c->o->name);
-    } else if (c->src_super && filter_is_empty(c->o)) {
+    } else if (c->src_super && filter_is_empty(&c->o->filters)) {
         add(c, id, CHECK_PASS, NULL,
             "start will create publication %s FOR ALL TABLES (role %s is a superuser)", c->o->name,
             role);

@@ -20,8 +20,9 @@
  *      --unlogged-recopy-max again in full from the frozen source (their
  *      changes are not in the WAL; a crash restart empties them), then every
  *      sequence's last_value/is_called, to the target.
- *   6. Compare row counts of every table, source and target in parallel (one
- *      thread per side), unless --skip-count. A difference of an unlogged
+ *   6. Compare row counts of every table, unless --skip-count: one worker
+ *      per side on the worker runtime; the source's counts from the end of
+ *      step 2 on, beside steps 3-5, the target's once step 5 is done. A difference of an unlogged
  *      table left as copied at the start (above --unlogged-recopy-max) is a
  *      WARN, not a rollback.
  *   7. Mark the migration 'done' (only if still nothing after the fence) and,
@@ -64,10 +65,12 @@
 #include "signals.h"
 #include "sqlstate.h"
 #include "state.h"
+#include "state_read.h"
 #include "sql_embed.h"
 #include "status.h"
 #include "strutil.h"
 #include "triggers.h"
+#include "worker.h"
 #include "xalloc.h"
 
 #include <jansson.h>
@@ -107,6 +110,7 @@ typedef struct cutover_ctx {
     int tables_compared;
     double write_unavailable_ms;
     struct unlogged_table *unlogged; /* the migration's unlogged tables; owned */
+    struct count_set *counts;        /* step 6's, from the freeze on; owned */
     int nunlogged;
     int exec_status;    /* -1 when no hook */
     const char *result; /* --json status: "done", "rolled_back", "not_started" */
@@ -684,53 +688,31 @@ static bool refresh_matviews(cutover_ctx *c)
 
 /* --- step 6 -------------------------------------------------------------- */
 
-typedef struct count_job {
-    db_conn *db;       /* borrowed; used by this thread only */
-    db_res *tables;    /* borrowed: (schema, table) rows */
-    long long *counts; /* owned by the caller, one per table */
-    int failed_at;     /* index of the failing table, -1 when none */
-} count_job;
-
-static void *count_worker(void *arg)
+/* The tables to compare: the migration's, else the source's; *N of them
+ * (state_relnames_free()). NULL with c->error set on failure. */
+static state_relname *count_table_list(cutover_ctx *c, int *n)
 {
-    count_job *j = arg;
-    for (int i = 0; i < db_nrows(j->tables); i++) {
-        char *qual = db_quote_qualified(db_val(j->tables, i, 0), db_val(j->tables, i, 1));
-        char *sql = str_printf("SELECT count(*) FROM ONLY %s", qual);
-        char *v = db_scalar(j->db, sql, 0, NULL, NULL);
-        free(sql);
-        free(qual);
-        if (!v) {
-            j->failed_at = i;
-            break;
-        }
-        j->counts[i] = strtoll(v, NULL, 10);
-        free(v);
-    }
-    return NULL;
-}
-
-/* The tables to compare: the migration's, else the source's. NULL with
- * c->error set on failure. */
-static db_res *count_table_list(cutover_ctx *c)
-{
-    const char *params[1] = {c->o->name};
-    db_res *r = db_exec(c->tgt, DB_LOG, sql_cutover_tables, 1, params);
-    if (!r || !db_check_shape(c->tgt, r, 2, 0, "table list")) {
-        db_res_free(r);
+    state_relname *t = NULL;
+    if (!state_read_table_names(c->tgt, c->o->name, &t, n)) {
         fail_db(c, "row counts", c->tgt, "listing the migration's tables");
         return NULL;
     }
-    if (db_nrows(r) > 0)
-        return r;
-    db_res_free(r);
-    r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
+    if (*n > 0)
+        return t;
+    free(t);
+    db_res *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
         db_res_free(r);
         fail_db(c, "row counts", c->src, "listing the tables");
         return NULL;
     }
-    return r;
+    *n = db_nrows(r);
+    t = xcalloc((size_t)*n + 1, sizeof *t);
+    for (int i = 0; i < *n; i++)
+        t[i] =
+            (state_relname){.schema = xstrdup(db_val(r, i, 0)), .table = xstrdup(db_val(r, i, 1))};
+    db_res_free(r);
+    return t;
 }
 
 static bool set_statement_timeout(db_conn *db, double seconds)
@@ -741,95 +723,196 @@ static bool set_statement_timeout(db_conn *db, double seconds)
     return db_command(db, sql);
 }
 
-/* Count on both sides at once, one thread per side. False with c->error set
- * when a thread cannot start or a count fails. */
-static bool run_counts(cutover_ctx *c, db_res *tables, count_job jobs[2])
+/* The row counts run on the worker runtime, one worker per side. The source
+ * is frozen when they start (right after step 2), so its worker counts at
+ * once, on a session of its own, while steps 3-5 run: its counts are the
+ * final ones (a write despite the freeze shows as a difference here or as a
+ * change after the fence). The target's worker waits until step 6, when
+ * the fence is applied and step 5 has written, and counts on c->tgt, which
+ * the main thread leaves alone while it waits for the pool. A failure,
+ * Ctrl-C or a failed step stops the pool: the query in flight is cancelled. */
+typedef struct count_set {
+    cutover_ctx *c;
+    state_relname *tables; /* owned */
+    int ntables;
+    long long *counts[2]; /* per side (0 source, 1 target), one per table; owned */
+    worker_pool *pool;    /* NULL once waited for */
+    pthread_mutex_t lock; /* guards target_go */
+    pthread_cond_t wake;  /* target_go set, or the pool stopped */
+    bool target_go;       /* step 6 began: the target may be counted */
+} count_set;
+
+static void counts_wake(void *arg)
 {
-    pthread_t th[2];
-    int started = 0;
-    bool ok = true;
-    for (; started < 2; started++) {
-        int err = pthread_create(&th[started], NULL, count_worker, &jobs[started]);
-        if (err != 0) {
-            ok = fail(c, "row counts",
-                      "cannot start the thread that counts rows on the %s: %s (the system is "
-                      "out of threads or memory; --skip-count skips the row counts)",
-                      db_side_name(jobs[started].db->side), strerror(err));
-            break;
+    count_set *cs = arg;
+    pthread_mutex_lock(&cs->lock);
+    pthread_cond_broadcast(&cs->wake);
+    pthread_mutex_unlock(&cs->lock);
+}
+
+/* The target's worker: until step 6 begins; false when the pool stopped. */
+static bool counts_wait_target(worker_slot *w, count_set *cs)
+{
+    pthread_mutex_lock(&cs->lock);
+    while (!cs->target_go && !worker_stopping(w))
+        pthread_cond_wait(&cs->wake, &cs->lock);
+    bool go = cs->target_go && !worker_stopping(w);
+    pthread_mutex_unlock(&cs->lock);
+    return go;
+}
+
+/* Count every table on DB into COUNTS; false after failing the pool. */
+static bool count_tables(worker_slot *w, count_set *cs, db_conn *db, long long *counts)
+{
+    cutover_ctx *c = cs->c;
+    for (int i = 0; i < cs->ntables && !worker_stopping(w); i++) {
+        const char *schema = cs->tables[i].schema, *table = cs->tables[i].table;
+        char *qual = db_quote_qualified(schema, table);
+        char *sql = str_printf("SELECT count(*) FROM ONLY %s", qual);
+        char *v = db_scalar(db, sql, 0, NULL, NULL);
+        free(sql);
+        free(qual);
+        if (!v) {
+            if (db_sqlstate_is(db, SQLSTATE_QUERY_CANCELED) && !worker_stopping(w))
+                worker_pool_fail(worker_pool_of(w),
+                                 "counting %s.%s on the %s did not finish before --timeout "
+                                 "(%.0f s); give the cutover a longer --timeout, or use "
+                                 "--skip-count",
+                                 schema, table, db_side_name(db->side), c->o->timeout);
+            else
+                worker_pool_fail(worker_pool_of(w), "counting %s.%s on the %s failed: %s", schema,
+                                 table, db_side_name(db->side),
+                                 db_errtext(db, "unexpected answer"));
+            return false;
         }
+        counts[i] = strtoll(v, NULL, 10);
+        free(v);
     }
-    for (int k = 0; k < started; k++) {
-        int err = pthread_join(th[k], NULL);
-        if (err != 0 && ok)
-            ok = fail(c, "row counts", "cannot wait for the thread counting rows on the %s: %s",
-                      db_side_name(jobs[k].db->side), strerror(err));
+    return true;
+}
+
+/* One side's counts, under a statement timeout that ends at the deadline. */
+static bool count_side(worker_slot *w, count_set *cs, db_conn *db, long long *counts)
+{
+    if (!worker_watch(w, db))
+        log_debug("%s: the row counts cannot be cancelled", db_side_name(db->side));
+    bool ok = set_statement_timeout(db, cs->c->deadline - mono_now());
+    if (!ok)
+        worker_pool_fail(worker_pool_of(w), "%s: setting statement_timeout for the counts: %s",
+                         db_side_name(db->side), db_errtext(db, "unexpected answer"));
+    ok = ok && count_tables(w, cs, db, counts);
+    /* a failed count leaves the session usable: give it its own timeout back */
+    if (!db_command(db, "RESET statement_timeout") && ok) {
+        worker_pool_fail(worker_pool_of(w), "%s: resetting statement_timeout: %s",
+                         db_side_name(db->side), db_errtext(db, "unexpected answer"));
+        ok = false;
     }
-    for (int k = 0; ok && k < started; k++) {
-        count_job *j = &jobs[k];
-        if (j->failed_at < 0)
-            continue;
-        const char *schema = db_val(tables, j->failed_at, 0);
-        const char *table = db_val(tables, j->failed_at, 1);
-        if (db_sqlstate_is(j->db, SQLSTATE_QUERY_CANCELED))
-            ok = fail(c, "row counts",
-                      "counting %s.%s on the %s did not finish before --timeout (%.0f s); give "
-                      "the cutover a longer --timeout, or use --skip-count",
-                      schema, table, db_side_name(j->db->side), c->o->timeout);
-        else
-            ok = fail(c, "row counts", "counting %s.%s on the %s failed: %s", schema, table,
-                      db_side_name(j->db->side), db_errtext(j->db, "unexpected answer"));
-    }
+    worker_unwatch(w, db);
     return ok;
 }
 
+static bool count_worker(worker_slot *w, void *arg)
+{
+    count_set *cs = arg;
+    if (worker_index(w) == 1)
+        return !counts_wait_target(w, cs) || count_side(w, cs, cs->c->tgt, cs->counts[1]);
+    db_connect_opts co = {.application_name = "pgbaton cutover counts", .errmode = DB_QUIET};
+    char *err = NULL;
+    db_conn *src = db_connect(cs->c->sci, DB_SOURCE, &co, NULL, &err);
+    if (!src) {
+        worker_pool_fail(worker_pool_of(w), "cannot open a source session for the row counts: %s",
+                         err ? err : "unknown error");
+        free(err);
+        return false;
+    }
+    bool ok = count_side(w, cs, src, cs->counts[0]);
+    db_close(src);
+    return ok;
+}
+
+/* Right after the freeze: list the tables and start counting the source.
+ * False with c->error set when the tables cannot be listed. */
+static bool counts_start(cutover_ctx *c)
+{
+    if (c->o->skip_count)
+        return true;
+    count_set *cs = xcalloc(1, sizeof *cs);
+    cs->c = c;
+    pthread_mutex_init(&cs->lock, NULL);
+    pthread_cond_init(&cs->wake, NULL);
+    c->counts = cs;
+    cs->tables = count_table_list(c, &cs->ntables);
+    if (!cs->tables)
+        return false;
+    int n = cs->ntables;
+    for (int k = 0; k < 2; k++)
+        cs->counts[k] = xcalloc((size_t)n + 1, sizeof(long long));
+    worker_pool_opts po = {.name = "row count",
+                           .nworkers = 2,
+                           .run = count_worker,
+                           .arg = cs,
+                           .on_stop = counts_wake,
+                           .signal_message = "interrupted by a signal"};
+    cs->pool = worker_pool_start(&po);
+    return true;
+}
+
+/* Stop the counts (a step failed before step 6), cancel them, free them. */
+static void counts_end(cutover_ctx *c)
+{
+    count_set *cs = c->counts;
+    if (!cs)
+        return;
+    if (cs->pool) {
+        worker_pool_stop(cs->pool);
+        char *err = NULL;
+        if (!worker_pool_wait(cs->pool, &err))
+            log_debug("row counts stopped: %s", err ? err : "no message");
+        free(err);
+    }
+    state_relnames_free(cs->tables, cs->ntables);
+    free(cs->counts[0]);
+    free(cs->counts[1]);
+    pthread_mutex_destroy(&cs->lock);
+    pthread_cond_destroy(&cs->wake);
+    free(cs);
+    c->counts = NULL;
+}
+
+/* Step 6: let the target be counted, wait for both sides, compare. */
 static bool compare_counts(cutover_ctx *c)
 {
     if (c->o->skip_count) {
         log_info("step 6/7: row counts skipped (--skip-count)");
         return true;
     }
+    count_set *cs = c->counts;
     double t0 = mono_now();
-    db_res *tables = count_table_list(c);
-    if (!tables)
-        return false;
-    int n = db_nrows(tables);
-    count_job jobs[2] = {
-        {.db = c->src,
-         .tables = tables,
-         .counts = xcalloc((size_t)n + 1, sizeof(long long)),
-         .failed_at = -1},
-        {.db = c->tgt,
-         .tables = tables,
-         .counts = xcalloc((size_t)n + 1, sizeof(long long)),
-         .failed_at = -1},
-    };
-    /* the counts must not outlast the deadline: a statement timeout on both */
-    bool ok = true;
-    for (int k = 0; ok && k < 2; k++)
-        if (!set_statement_timeout(jobs[k].db, c->deadline - mono_now()))
-            ok = fail_db(c, "row counts", jobs[k].db, "setting statement_timeout for the counts");
-    ok = ok && run_counts(c, tables, jobs);
+    pthread_mutex_lock(&cs->lock);
+    cs->target_go = true;
+    pthread_cond_broadcast(&cs->wake);
+    pthread_mutex_unlock(&cs->lock);
+    char *err = NULL;
+    bool ok = worker_pool_wait(cs->pool, &err);
+    cs->pool = NULL;
+    if (!ok)
+        fail(c, "row counts", "%s", err ? err : "a row count failed");
+    free(err);
+    int n = cs->ntables;
+    const long long *src = cs->counts[0], *tgt = cs->counts[1];
     for (int i = 0; ok && i < n; i++)
-        if (!unlogged_counted(c, db_val(tables, i, 0), db_val(tables, i, 1), jobs[0].counts[i],
-                              jobs[1].counts[i]) &&
-            jobs[0].counts[i] != jobs[1].counts[i])
+        if (!unlogged_counted(c, cs->tables[i].schema, cs->tables[i].table, src[i], tgt[i]) &&
+            src[i] != tgt[i])
             ok = fail(c, "row counts",
                       "table %s.%s has %lld rows on the source, %lld on the target (see `pgbaton "
                       "verify` for the difference)",
-                      db_val(tables, i, 0), db_val(tables, i, 1), jobs[0].counts[i],
-                      jobs[1].counts[i]);
-    /* a failed count leaves the session usable: give it its own timeout back */
-    for (int k = 0; k < 2; k++)
-        if (!db_command(jobs[k].db, "RESET statement_timeout") && ok)
-            ok = fail_db(c, "row counts", jobs[k].db, "resetting statement_timeout");
+                      cs->tables[i].schema, cs->tables[i].table, src[i], tgt[i]);
     c->count_ms = (mono_now() - t0) * 1000;
     c->tables_compared = n;
     if (ok)
-        log_info("step 6/7: row counts of %d table(s) equal on both sides (%.0f ms)", n,
-                 c->count_ms);
-    free(jobs[0].counts);
-    free(jobs[1].counts);
-    db_res_free(tables);
+        log_info("step 6/7: row counts of %d table(s) equal on both sides (%.0f ms of the "
+                 "write-unavailable time; the source's began at the freeze)",
+                 n, c->count_ms);
     return ok;
 }
 
@@ -1112,13 +1195,13 @@ static bool check_published(cutover_ctx *c)
     char *stored = NULL;
     if (!state_read_options(c->tgt, c->o->name, &stored))
         return fail_db(c, step, c->tgt, "reading the migration's table filters");
-    pgb_options fo = {0};
+    filter_set fo = {0};
     filter_adopt_stored(&fo, stored);
     free(stored);
     db_res *r = db_exec(c->src, DB_LOG, sql_cutover_source_tables, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "table list")) {
         db_res_free(r);
-        filter_lists_free(&fo);
+        filter_set_free(&fo);
         return fail_db(c, step, c->src, "listing the tables");
     }
     int n = db_nrows(r), k = 0;
@@ -1151,13 +1234,14 @@ static bool check_published(cutover_ctx *c)
     free(at);
     free(schemas);
     free(tables);
-    filter_lists_free(&fo);
+    filter_set_free(&fo);
     return ok;
 }
 
-static bool after_freeze(cutover_ctx *c)
+/* Steps 3 to 6, beside the row counts of step 6 (started at the freeze);
+ * the failpoints (include/failpoint.h) come after each step. */
+static bool fence_to_counts(cutover_ctx *c)
 {
-    failpoint("cutover.freeze");
     if (!write_fence(c))
         return false;
     failpoint("cutover.fence-written");
@@ -1168,7 +1252,15 @@ static bool after_freeze(cutover_ctx *c)
         past_deadline(c, "sequences") || !copy_sequences(c))
         return false;
     failpoint("cutover.sequences");
-    if (!refresh_matviews(c) || past_deadline(c, "row counts") || !compare_counts(c))
+    return refresh_matviews(c) && !past_deadline(c, "row counts") && compare_counts(c);
+}
+
+static bool after_freeze(cutover_ctx *c)
+{
+    failpoint("cutover.freeze");
+    bool ok = counts_start(c) && fence_to_counts(c);
+    counts_end(c);
+    if (!ok)
         return false;
     failpoint("cutover.counts");
     return !past_deadline(c, "mark done") && mark_done(c);

@@ -47,13 +47,13 @@ static bool is_system_schema(const char *schema)
            strncmp(schema, "pg_temp", 7) == 0;
 }
 
-bool filter_schema_selected(const pgb_options *o, const char *schema)
+bool filter_schema_selected(const filter_set *f, const char *schema)
 {
     if (is_system_schema(schema))
         return false;
-    if (o->include_schema.n > 0 && !any_match(&o->include_schema, schema))
+    if (f->include_schema.n > 0 && !any_match(&f->include_schema, schema))
         return false;
-    return !any_match(&o->exclude_schema, schema);
+    return !any_match(&f->exclude_schema, schema);
 }
 
 /* Does table pattern list L match this table? */
@@ -67,29 +67,29 @@ static bool table_matches(const strlist *l, const char *qualified, const char *t
     return false;
 }
 
-bool filter_table_selected(const pgb_options *o, const char *schema, const char *table)
+bool filter_table_selected(const filter_set *f, const char *schema, const char *table)
 {
-    if (!filter_schema_selected(o, schema))
+    if (!filter_schema_selected(f, schema))
         return false;
     size_t n = strlen(schema) + strlen(table) + 2;
     char *qualified = xmalloc(n);
     snprintf(qualified, n, "%s.%s", schema, table);
-    bool ok = (o->include_table.n == 0 || table_matches(&o->include_table, qualified, table)) &&
-              !table_matches(&o->exclude_table, qualified, table);
+    bool ok = (f->include_table.n == 0 || table_matches(&f->include_table, qualified, table)) &&
+              !table_matches(&f->exclude_table, qualified, table);
     free(qualified);
     return ok;
 }
 
-bool filter_is_empty(const pgb_options *o)
+bool filter_is_empty(const filter_set *f)
 {
-    return o->include_schema.n == 0 && o->exclude_schema.n == 0 && o->include_table.n == 0 &&
-           o->exclude_table.n == 0;
+    return f->include_schema.n == 0 && f->exclude_schema.n == 0 && f->include_table.n == 0 &&
+           f->exclude_table.n == 0;
 }
 
-void filter_lists_free(pgb_options *o)
+void filter_set_free(filter_set *f)
 {
-    strlist *lists[] = {&o->include_schema, &o->exclude_schema, &o->include_table,
-                        &o->exclude_table};
+    strlist *lists[] = {&f->include_schema, &f->exclude_schema, &f->include_table,
+                        &f->exclude_table};
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         for (int j = 0; j < lists[i]->n; j++)
             free(lists[i]->items[j]);
@@ -107,25 +107,24 @@ static void strlist_from_json(strlist *l, json_t *a)
     {
         if (!json_is_string(v))
             continue;
-        l->items = xrealloc(l->items, (size_t)(l->n + 1) * sizeof(char *));
-        l->items[l->n++] = xstrdup(json_string_value(v));
+        strlist_add(l, json_string_value(v));
     }
 }
 
-void filter_adopt_stored(pgb_options *o, const char *stored)
+void filter_adopt_stored(filter_set *f, const char *stored)
 {
     json_t *root = stored ? json_loads(stored, 0, NULL) : NULL; /* new reference */
-    json_t *f = root ? json_object_get(root, "filters") : NULL; /* borrowed */
-    if (f) {
-        strlist_from_json(&o->include_schema, json_object_get(f, "include_schema"));
-        strlist_from_json(&o->exclude_schema, json_object_get(f, "exclude_schema"));
-        strlist_from_json(&o->include_table, json_object_get(f, "include_table"));
-        strlist_from_json(&o->exclude_table, json_object_get(f, "exclude_table"));
+    json_t *j = root ? json_object_get(root, "filters") : NULL; /* borrowed */
+    if (j) {
+        strlist_from_json(&f->include_schema, json_object_get(j, "include_schema"));
+        strlist_from_json(&f->exclude_schema, json_object_get(j, "exclude_schema"));
+        strlist_from_json(&f->include_table, json_object_get(j, "include_table"));
+        strlist_from_json(&f->exclude_table, json_object_get(j, "exclude_table"));
     }
     json_decref(root);
 }
 
-bool filter_selected_cb(const void *o, const char *schema, const char *table)
+bool filter_selected_cb(const void *arg, const char *schema, const char *table)
 {
-    return filter_table_selected(o, schema, table);
+    return filter_table_selected(arg, schema, table);
 }

@@ -11,6 +11,7 @@
 #include "failpoint.h"
 #include "filter.h"
 #include "log.h"
+#include "metrics.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ enum opt_id {
     OPT_EXCLUDE_TABLE,
     OPT_PLUGIN,
     OPT_ACCEPT_NAN_AS_NULL,
+    OPT_METRICS,
     OPT_WATCH,
     OPT_MAX_LAG,
     OPT_TIMEOUT,
@@ -102,6 +104,9 @@ static const opt_def opt_defs[OPT_COUNT] = {
     [OPT_ACCEPT_NAN_AS_NULL] = {"accept-nan-as-null", 0, no_argument, NULL,
                                 "with --plugin wal2json before 2.6: accept that NaN and "
                                 "+/-Infinity written while streaming arrive as NULL"},
+    [OPT_METRICS] = {"metrics", 0, required_argument, "[HOST:]PORT",
+                     "serve Prometheus metrics at http://HOST:PORT/metrics (HOST default "
+                     "127.0.0.1)"},
     /* status */
     [OPT_WATCH] = {"watch", 'w', required_argument, "N", "refresh every N seconds"},
     /* cutover */
@@ -166,7 +171,8 @@ static const command_def commands[] = {
      "problems.",
      CONNS | BIT(OPT_JOBS) | BIT(OPT_SPLIT) | BIT(OPT_RESTART) | BIT(OPT_ROLES) |
          BIT(OPT_INCLUDE_SCHEMA) | BIT(OPT_EXCLUDE_SCHEMA) | BIT(OPT_INCLUDE_TABLE) |
-         BIT(OPT_EXCLUDE_TABLE) | BIT(OPT_PLUGIN) | BIT(OPT_ACCEPT_NAN_AS_NULL) | COMMON,
+         BIT(OPT_EXCLUDE_TABLE) | BIT(OPT_PLUGIN) | BIT(OPT_ACCEPT_NAN_AS_NULL) | BIT(OPT_METRICS) |
+         COMMON,
      cmd_start},
     {"status", "where the migration stands: phase, copy progress, lag, ETA",
      "-s SRC -t DST [--json] [--watch N]",
@@ -384,16 +390,16 @@ static bool apply_option(pgb_options *o, int id, char *arg)
         o->roles = true;
         return true;
     case OPT_INCLUDE_SCHEMA:
-        strlist_add(&o->include_schema, arg);
+        strlist_add(&o->filters.include_schema, arg);
         return true;
     case OPT_EXCLUDE_SCHEMA:
-        strlist_add(&o->exclude_schema, arg);
+        strlist_add(&o->filters.exclude_schema, arg);
         return true;
     case OPT_INCLUDE_TABLE:
-        strlist_add(&o->include_table, arg);
+        strlist_add(&o->filters.include_table, arg);
         return true;
     case OPT_EXCLUDE_TABLE:
-        strlist_add(&o->exclude_table, arg);
+        strlist_add(&o->filters.exclude_table, arg);
         return true;
     case OPT_PLUGIN:
         if (strcmp(arg, "auto") != 0 && strcmp(arg, "wal2json") != 0 &&
@@ -403,6 +409,18 @@ static bool apply_option(pgb_options *o, int id, char *arg)
         }
         o->plugin = arg;
         return true;
+    case OPT_METRICS: {
+        char *host, *port, *why;
+        if (!metrics_parse(arg, &host, &port, &why)) {
+            log_error("invalid --metrics \"%s\": %s", arg, why);
+            free(why);
+            return false;
+        }
+        free(host);
+        free(port);
+        o->metrics = arg;
+        return true;
+    }
     case OPT_ACCEPT_NAN_AS_NULL:
         o->accept_nan_as_null = true;
         return true;
@@ -555,7 +573,7 @@ int main(int argc, char **argv)
 out:
     free(o.source);
     free(o.target);
-    filter_lists_free(&o);
+    filter_set_free(&o.filters);
     log_close();
     return rc;
 }

@@ -20,11 +20,13 @@
 #include "log.h"
 #include "sql_embed.h"
 #include "state.h"
+#include "state_read.h"
 #include "verify.h"
 #include "xalloc.h"
 
 #include <jansson.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,15 +40,9 @@ static const char *const kind_plurals[NKINDS] = {"tables",   "indexes",   "const
                                                  "triggers", "functions", "sequences",
                                                  "views",    "extensions"};
 
+/* the state's order of phase durations (include/state_read.h) */
 static const char *const phase_names[] = {"schema", "copy", "indexes", "catch-up", "cutover"};
-#define NPHASES 5
-
-typedef struct lag_point {
-    double epoch;    /* seconds since 1970 */
-    char *at;        /* ISO text; owned */
-    double lag_s;    /* seconds */
-    long long lag_b; /* bytes */
-} lag_point;
+#define NPHASES STATE_REPORT_NPHASES
 
 /* One table's row counts (from verify, or counted directly). */
 typedef struct report_table {
@@ -70,20 +66,58 @@ typedef struct report {
     int ntables;
     verify_result vr;
     bool verify_ran;
-    char *verify_note; /* why verify did not run; owned */
-    lag_point *lag;    /* owned */
+    char *verify_note;    /* why verify did not run; owned */
+    state_lag_point *lag; /* owned */
     int nlag;
     strlist warnings; /* "at level message" */
     strlist unlogged; /* what the cutover did with each unlogged table: "at message" */
 } report;
 
-static char *dupv(const db_res *res, int row, int col)
-{
-    return db_isnull(res, row, col) ? NULL : xstrdup(db_val(res, row, col));
-}
-
 /* ------------------------------------------------------------------ */
 /* gathering */
+
+/* The row's fields into RP, which takes over its strings. */
+static void take_migration(report *rp, state_report_row *m)
+{
+    rp->phase = m->phase;
+    if (m->source_masked) {
+        free(rp->src_masked);
+        rp->src_masked = m->source_masked;
+    }
+    if (m->target_masked) {
+        free(rp->dst_masked);
+        rp->dst_masked = m->target_masked;
+    }
+    rp->started_at = m->started_at;
+    rp->done_at = m->done_at;
+    for (int i = 0; i < NPHASES; i++) {
+        rp->timing_set[i] = !isnan(m->phase_seconds[i]);
+        rp->timing[i] = rp->timing_set[i] ? m->phase_seconds[i] : 0;
+    }
+    rp->write_unavailable_set = !isnan(m->write_unavailable_ms);
+    rp->write_unavailable_ms = rp->write_unavailable_set ? m->write_unavailable_ms : 0;
+    rp->plugin = m->plugin;
+    memset(m, 0, sizeof *m);
+}
+
+/* The events of the run: the warnings and errors, and what the cutover did
+ * with each unlogged table. */
+static bool read_events(report *rp, db_conn *dst)
+{
+    state_event_row *ev = NULL;
+    int n = 0;
+    if (!state_read_problems(dst, rp->o->name, &ev, &n))
+        return false;
+    for (int i = 0; i < n; i++)
+        strlist_addf(&rp->warnings, "%s %s: %s", ev[i].at, ev[i].level, ev[i].message);
+    state_events_free(ev, n);
+    if (!state_read_unlogged_events(dst, rp->o->name, &ev, &n))
+        return false;
+    for (int i = 0; i < n; i++)
+        strlist_addf(&rp->unlogged, "%s %s", ev[i].at, ev[i].message);
+    state_events_free(ev, n);
+    return true;
+}
 
 static bool read_migration(report *rp, db_conn *dst)
 {
@@ -92,70 +126,15 @@ static bool read_migration(report *rp, db_conn *dst)
         return false;
     if (!exists)
         return true;
-    const char *params[1] = {rp->o->name};
-    db_res *res = db_exec(dst, DB_LOG, sql_report_migration, 1, params);
-    if (!res || !db_check_shape(dst, res, 13, 0, "migration row")) {
-        db_res_free(res);
+    state_report_row m;
+    int found = state_read_report(dst, rp->o->name, &m);
+    if (found < 0)
         return false;
-    }
-    if (db_nrows(res) == 1) {
-        rp->phase = dupv(res, 0, 1);
-        if (!db_isnull(res, 0, 2)) {
-            free(rp->src_masked);
-            rp->src_masked = dupv(res, 0, 2);
-        }
-        if (!db_isnull(res, 0, 3)) {
-            free(rp->dst_masked);
-            rp->dst_masked = dupv(res, 0, 3);
-        }
-        rp->started_at = dupv(res, 0, 4);
-        rp->done_at = dupv(res, 0, 5);
-        for (int i = 0; i < NPHASES; i++) {
-            rp->timing_set[i] = !db_isnull(res, 0, 6 + i);
-            rp->timing[i] = rp->timing_set[i] ? atof(db_val(res, 0, 6 + i)) : 0;
-        }
-        rp->write_unavailable_set = !db_isnull(res, 0, 11);
-        rp->write_unavailable_ms = rp->write_unavailable_set ? atof(db_val(res, 0, 11)) : 0;
-        rp->plugin = dupv(res, 0, 12);
-    }
-    db_res_free(res);
+    if (found)
+        take_migration(rp, &m);
     if (!rp->phase)
         return true;
-
-    res = db_exec(dst, DB_LOG, sql_report_lag, 1, params);
-    if (!res || !db_check_shape(dst, res, 4, 0, "lag samples")) {
-        db_res_free(res);
-        return false;
-    }
-    rp->nlag = db_nrows(res);
-    rp->lag = xcalloc((size_t)rp->nlag + 1, sizeof *rp->lag);
-    for (int i = 0; i < rp->nlag; i++)
-        rp->lag[i] = (lag_point){.epoch = atof(db_val(res, i, 0)),
-                                 .at = xstrdup(db_val(res, i, 1)),
-                                 .lag_s = atof(db_val(res, i, 2)),
-                                 .lag_b = atoll(db_val(res, i, 3))};
-    db_res_free(res);
-
-    res = db_exec(dst, DB_LOG, sql_report_events, 1, params);
-    if (!res || !db_check_shape(dst, res, 3, 0, "events")) {
-        db_res_free(res);
-        return false;
-    }
-    for (int i = 0; i < db_nrows(res); i++)
-        strlist_addf(&rp->warnings, "%s %s: %s", db_val(res, i, 0), db_val(res, i, 1),
-                     db_val(res, i, 2));
-    db_res_free(res);
-
-    /* the cutover's events about unlogged tables (src/cutover.c, step 5) */
-    res = db_exec(dst, DB_LOG, sql_report_unlogged_events, 1, params);
-    if (!res || !db_check_shape(dst, res, 2, 0, "unlogged table events")) {
-        db_res_free(res);
-        return false;
-    }
-    for (int i = 0; i < db_nrows(res); i++)
-        strlist_addf(&rp->unlogged, "%s %s", db_val(res, i, 0), db_val(res, i, 1));
-    db_res_free(res);
-    return true;
+    return state_read_lag_history(dst, rp->o->name, &rp->lag, &rp->nlag) && read_events(rp, dst);
 }
 
 /* Rows I and J of RES describe the same object: the same (kind, schema,
@@ -447,34 +426,26 @@ static json_t *json_or_null_num(bool set, double v)
     return set ? json_real(v) : json_null();
 }
 
-static json_t *json_strlist(const strlist *l)
-{
-    json_t *a = json_array();
-    for (int i = 0; i < l->n; i++)
-        json_array_append_new(a, json_string(l->items[i]));
-    return a;
-}
-
 static json_t *json_verify(const report *rp)
 {
     if (!rp->verify_ran)
         return json_pack("{s:b, s:s?}", "ran", 0, "note", rp->verify_note);
     json_t *v =
         json_pack("{s:b, s:b, s:s?, s:o}", "ran", 1, "equal", rp->vr.equal, "consistency",
-                  rp->vr.consistency, "schema_differences", json_strlist(&rp->vr.schema_diffs));
+                  rp->vr.consistency, "schema_differences", strlist_json(&rp->vr.schema_diffs));
     json_t *tables = json_array(), *crud = json_array(), *seqs = json_array();
     for (int i = 0; i < rp->vr.ntables; i++) {
         const verify_table *t = &rp->vr.tables[i];
-        json_t *diffs = json_strlist(&t->notes);
-        json_t *sample = json_strlist(&t->sample); /* new reference: extend does not steal it */
+        json_t *diffs = strlist_json(&t->notes);
+        json_t *sample = strlist_json(&t->sample); /* new reference: extend does not steal it */
         json_array_extend(diffs, sample);
         json_decref(sample);
         json_array_append_new(
             tables,
             json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "table", t->display, "status",
                       t->status == VERIFY_EQUAL ? "equal" : "different", "differences", diffs,
-                      "missing_on_target", json_strlist(&t->missing), "extra_on_target",
-                      json_strlist(&t->extra), "changed", json_strlist(&t->changed)));
+                      "missing_on_target", strlist_json(&t->missing), "extra_on_target",
+                      strlist_json(&t->extra), "changed", strlist_json(&t->changed)));
         json_array_append_new(crud, json_pack("{s:s, s:s, s:s?}", "table", t->display, "status",
                                               t->crud_status ? t->crud_status : "not run", "reason",
                                               t->crud_reason));
@@ -533,8 +504,8 @@ static json_t *build_json(const report *rp)
                                              rp->lag[i].lag_s, "lag_bytes",
                                              (json_int_t)rp->lag[i].lag_b));
     json_object_set_new(root, "lag", lag);
-    json_object_set_new(root, "warnings", json_strlist(&rp->warnings));
-    json_object_set_new(root, "unlogged_tables", json_strlist(&rp->unlogged));
+    json_object_set_new(root, "warnings", strlist_json(&rp->warnings));
+    json_object_set_new(root, "unlogged_tables", strlist_json(&rp->unlogged));
     return root;
 }
 
@@ -593,9 +564,7 @@ static void report_free(report *rp)
     free(rp->tables);
     verify_result_free(&rp->vr);
     free(rp->verify_note);
-    for (int i = 0; i < rp->nlag; i++)
-        free(rp->lag[i].at);
-    free(rp->lag);
+    state_lag_points_free(rp->lag, rp->nlag);
     strlist_free(&rp->warnings);
     strlist_free(&rp->unlogged);
 }

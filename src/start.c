@@ -45,6 +45,7 @@
 #include "failpoint.h"
 #include "filter.h"
 #include "log.h"
+#include "metrics.h"
 #include "schema.h"
 #include "signals.h"
 #include "slot.h"
@@ -83,10 +84,10 @@ typedef struct start_ctx {
 static json_t *filters_json(const pgb_options *o)
 {
     json_t *f = json_object();
-    json_object_set_new(f, "include_schema", strlist_json(&o->include_schema));
-    json_object_set_new(f, "exclude_schema", strlist_json(&o->exclude_schema));
-    json_object_set_new(f, "include_table", strlist_json(&o->include_table));
-    json_object_set_new(f, "exclude_table", strlist_json(&o->exclude_table));
+    json_object_set_new(f, "include_schema", strlist_json(&o->filters.include_schema));
+    json_object_set_new(f, "exclude_schema", strlist_json(&o->filters.exclude_schema));
+    json_object_set_new(f, "include_table", strlist_json(&o->filters.include_table));
+    json_object_set_new(f, "exclude_table", strlist_json(&o->filters.exclude_table));
     return f;
 }
 
@@ -107,12 +108,12 @@ static char *options_text(const pgb_options *o)
  * no filter options given, the stored filters are adopted (and match). */
 static bool filters_match(pgb_options *o, const char *stored)
 {
-    if (filter_is_empty(o))
-        filter_adopt_stored(o, stored);
+    if (filter_is_empty(&o->filters))
+        filter_adopt_stored(&o->filters, stored);
     json_t *root = stored ? json_loads(stored, 0, NULL) : NULL;     /* new reference */
     json_t *saved = root ? json_object_get(root, "filters") : NULL; /* borrowed */
     json_t *now = filters_json(o);
-    bool same = saved ? json_equal(saved, now) : filter_is_empty(o);
+    bool same = saved ? json_equal(saved, now) : filter_is_empty(&o->filters);
     if (!same) {
         char *s = saved ? json_dumps(saved, JSON_COMPACT | JSON_SORT_KEYS) : xstrdup("{}");
         log_error("migration %s was started with other table filters (%s): give the same "
@@ -252,7 +253,7 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
     bool ok = db_check_shape(c->state, res, 1, 0, "schema list") && db_command(c->state, "BEGIN");
     for (int i = 0; ok && i < db_nrows(res); i++) {
         const char *nsp = db_val(res, i, 0);
-        if (!filter_schema_selected(&c->o, nsp))
+        if (!filter_schema_selected(&c->o.filters, nsp))
             continue;
         char *q = db_quote_ident(nsp);
         char sql[1024];
@@ -300,11 +301,12 @@ static bool exclusions(start_ctx *c, const copy_plan *plan, strlist *schemas, st
     if (!res)
         return false;
     for (int i = 0; i < db_nrows(res); i++)
-        if (!filter_schema_selected(&c->o, db_val(res, i, 0)))
+        if (!filter_schema_selected(&c->o.filters, db_val(res, i, 0)))
             strlist_add(schemas, db_val(res, i, 0));
     db_res_free(res);
     for (int i = 0; i < plan->ntables; i++)
-        if (!plan->tables[i].selected && filter_schema_selected(&c->o, plan->tables[i].schema))
+        if (!plan->tables[i].selected &&
+            filter_schema_selected(&c->o.filters, plan->tables[i].schema))
             strlist_add(tables, plan->tables[i].qname);
     return true;
 }
@@ -417,7 +419,7 @@ static bool create_publication(start_ctx *c)
         return false;
     bool all = strcmp(super, "t") == 0;
     free(super);
-    if (all && filter_is_empty(&c->o))
+    if (all && filter_is_empty(&c->o.filters))
         return slot_publication_create(c->src_db, c->o.name, true, NULL, NULL, 0);
     db_res *res = db_exec(c->src_db, DB_LOG, sql_publication_tables, 0, NULL);
     if (!res || !db_check_shape(c->src_db, res, 2, 0, "table list")) {
@@ -428,7 +430,7 @@ static bool create_publication(start_ctx *c)
     const char **schemas = xcalloc((size_t)n + 1, sizeof *schemas);
     const char **tables = xcalloc((size_t)n + 1, sizeof *tables);
     for (int i = 0; i < n; i++) {
-        if (!filter_table_selected(&c->o, db_val(res, i, 0), db_val(res, i, 1)))
+        if (!filter_table_selected(&c->o.filters, db_val(res, i, 0), db_val(res, i, 1)))
             continue;
         schemas[k] = db_val(res, i, 0);
         tables[k++] = db_val(res, i, 1);
@@ -501,7 +503,8 @@ static int run_copy(start_ctx *c)
                  "text format)",
                  c->source_encoding, dst_enc ? dst_enc : "unknown");
     copy_plan plan;
-    if (!copy_plan_load(c->snap, filter_selected_cb, &c->o, same_major && same_encoding, &plan))
+    if (!copy_plan_load(c->snap, filter_selected_cb, &c->o.filters, same_major && same_encoding,
+                        &plan))
         return copy_failed(c, "could not read the source's tables at the snapshot");
     if (pgoutput && !publication_covers(c, &plan)) {
         copy_plan_free(&plan);
@@ -537,7 +540,8 @@ static int run_copy(start_ctx *c)
                         .target = c->dst,
                         .snapshot = c->slot.snapshot_name,
                         .state = c->state,
-                        .large_objects = filter_is_empty(&c->o) || c->o.include_schema.n == 0,
+                        .large_objects =
+                            filter_is_empty(&c->o.filters) || c->o.filters.include_schema.n == 0,
                         .lo_owners = owners == SCHEMA_WITH_OWNERS,
                         .source_encoding = c->source_encoding,
                         .before_data = copy_pre_data,
@@ -595,7 +599,9 @@ static int follow(start_ctx *c, const state_migration *m)
     /* the copy's sessions are no longer needed */
     db_close(c->src_db);
     c->src_db = NULL;
-    stream_ctx sc = {.o = &c->o,
+    stream_ctx sc = {.name = c->o.name,
+                     .selected = filter_selected_cb,
+                     .selected_arg = &c->o.filters,
                      .source = c->src,
                      .target = c->dst,
                      .slot_name = m->slot_name,
@@ -719,8 +725,17 @@ int cmd_start(const pgb_options *o)
     }
     signals_install();
     int rc = EXIT_USAGE;
+    metrics_server *metrics = NULL;
     if (!(c.src = cli_conninfo(o, DB_SOURCE)) || !(c.dst = cli_conninfo(o, DB_TARGET)))
         goto out;
+    if (o->metrics) {
+        char *err = NULL;
+        if (!(metrics = metrics_start(o->metrics, c.src, c.dst, c.o.name, &err))) {
+            log_error("%s; nothing was changed", err);
+            free(err);
+            goto out;
+        }
+    }
     rc = EXIT_FAILURE_RUNTIME;
     db_pending *src_db = db_connect_start(c.src, DB_SOURCE, &start_conn_opts);
     c.state = connect_side(c.dst, DB_TARGET);
@@ -742,10 +757,11 @@ int cmd_start(const pgb_options *o)
         rc = fresh_start(&c);
     }
 out:
+    metrics_stop(metrics);
     /* with no filter options, c.o's lists are its own: empty, or adopted
      * from the first start (filter_adopt_stored); otherwise they are O's */
-    if (filter_is_empty(o))
-        filter_lists_free(&c.o);
+    if (filter_is_empty(&o->filters))
+        filter_set_free(&c.o.filters);
     start_ctx_free(&c);
     return rc;
 }

@@ -4,7 +4,13 @@
  * `start`, `cutover`, `verify` and `status` is told. The rows live here;
  * the phase's names and its table of transitions in src/state_phase.c; the
  * protocol's operations (fence, hold, wake-up, waiting) in
- * src/state_proto.c. Every pgbaton.* query is one of their functions.
+ * src/state_proto.c; the applier's and the analyzer's statements in
+ * src/state_apply.c; the reads of `status`, `report` and `cutover` in
+ * src/state_read.c; the record of the switched-off user triggers
+ * (pgbaton.paused_trigger) in src/state_triggers.c. Every pgbaton.* query
+ * is one of their functions, its text a file sql/state_*.sql, and the
+ * other modules get typed values, never a result of one
+ * (scripts/check-layers.sh checks it).
  *
  * THE PROTOCOL
  *

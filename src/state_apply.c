@@ -157,17 +157,6 @@ bool state_read_apply_hold(db_conn *db, const char *name, state_phase *phase, ls
     return ok;
 }
 
-db_res *state_analyze_pending(db_conn *db, const char *migration)
-{
-    const char *params[1] = {migration};
-    db_res *r = db_exec(db, DB_LOG, sql_state_analyze_pending, 1, params);
-    if (r && !db_check_shape(db, r, 3, 0, "tables to analyze")) {
-        db_res_free(r);
-        return NULL;
-    }
-    return r;
-}
-
 bool state_analyze_mark(db_conn *db, const char *migration, const char *schema, const char *table)
 {
     const char *params[3] = {migration, schema, table};

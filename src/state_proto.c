@@ -147,8 +147,13 @@ bool state_hold_set(db_conn *tgt, const char *name, const char *lsn, bool *left_
 bool state_hold_clear(db_conn *tgt, const char *name)
 {
     const char *params[1] = {name};
-    if (!db_commandp(tgt, sql_state_hold_clear, 1, params))
+    if (!db_commandp(tgt, sql_state_hold_clear, 1, params)) {
+        /* the held applier waits for this: the user must be able to do it */
+        log_error("could not clear the hold on migration \"%s\": streaming stays paused until "
+                  "you run: UPDATE pgbaton.migration SET hold_lsn = NULL WHERE name = '%s'",
+                  name, name);
         return false;
+    }
     if (!state_notify(tgt, name))
         log_debug("target: could not notify the applier that the hold is lifted");
     return true;

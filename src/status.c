@@ -15,6 +15,7 @@
 #include "log.h"
 #include "signals.h"
 #include "sql_embed.h"
+#include "state_read.h"
 #include "xalloc.h"
 
 #include <math.h>
@@ -71,11 +72,6 @@ const char *status_hint(const status_snapshot *s)
 
 /* --- reading ------------------------------------------------------------- */
 
-static char *dup_or_null(const db_res *r, int row, int col)
-{
-    return db_isnull(r, row, col) ? NULL : xstrdup(db_val(r, row, col));
-}
-
 static double num_or_nan(const db_res *r, int row, int col)
 {
     return db_isnull(r, row, col) ? NAN : strtod(db_val(r, row, col), NULL);
@@ -91,63 +87,51 @@ static bool is_true(const db_res *r, int row, int col)
     return !db_isnull(r, row, col) && db_val(r, row, col)[0] == 't';
 }
 
+/* The row's fields into S, which takes over its strings. */
+static void take_migration(status_snapshot *s, state_status_row *m)
+{
+    s->found = true;
+    s->stored_phase = m->phase;
+    s->slot_name = m->slot_name;
+    s->plugin = m->plugin;
+    s->publication = m->publication;
+    memcpy(s->applied_lsn, m->applied_lsn, sizeof s->applied_lsn);
+    s->heartbeat_epoch = m->heartbeat_epoch;
+    s->applied_epoch = m->applied_epoch;
+    s->changes_applied = m->changes_applied;
+    s->alive_age = m->alive_age;
+    s->frozen = m->frozen;
+    s->fence_lsn = m->fence_lsn;
+    s->last_error = m->last_error;
+    s->write_unavailable_ms = m->write_unavailable_ms;
+    s->freeze_database = m->freeze_database;
+    s->freeze_prev_readonly = m->freeze_prev_readonly;
+    s->post_fence_changes = m->post_fence_changes;
+    s->target_now = m->target_now;
+    s->streaming_for = m->streaming_for;
+    memset(m, 0, sizeof *m);
+}
+
 static bool read_migration(db_conn *tgt, const char *name, status_snapshot *s)
 {
-    const char *params[1] = {name};
-    db_res *r = db_exec(tgt, DB_LOG, sql_status_migration, 1, params);
-    if (!r || !db_check_shape(tgt, r, 18, 0, "migration state")) {
-        db_res_free(r);
-        return false;
-    }
-    if (db_nrows(r) == 1) {
-        s->found = true;
-        s->stored_phase = xstrdup(db_val(r, 0, 0));
-        s->slot_name = xstrdup(db_val(r, 0, 1));
-        s->plugin = xstrdup(db_val(r, 0, 16));
-        s->publication = db_isnull(r, 0, 17) ? NULL : xstrdup(db_val(r, 0, 17));
-        snprintf(s->applied_lsn, sizeof s->applied_lsn, "%s",
-                 db_isnull(r, 0, 2) ? "" : db_val(r, 0, 2));
-        s->heartbeat_epoch = num_or_nan(r, 0, 3);
-        s->applied_epoch = num_or_nan(r, 0, 4);
-        s->changes_applied = int_or(r, 0, 5, 0);
-        s->alive_age = num_or_nan(r, 0, 6);
-        s->frozen = is_true(r, 0, 7);
-        s->fence_lsn = dup_or_null(r, 0, 8);
-        s->last_error = dup_or_null(r, 0, 9);
-        s->write_unavailable_ms = num_or_nan(r, 0, 10);
-        s->freeze_database = dup_or_null(r, 0, 11);
-        s->freeze_prev_readonly = dup_or_null(r, 0, 12);
-        s->post_fence_changes = int_or(r, 0, 13, 0);
-        s->target_now = num_or_nan(r, 0, 14);
-        s->streaming_for = num_or_nan(r, 0, 15);
-    }
-    db_res_free(r);
-    return true;
+    state_status_row m;
+    int found = state_read_status(tgt, name, &m);
+    if (found == 1)
+        take_migration(s, &m);
+    return found >= 0;
 }
 
 static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
 {
-    const char *params[1] = {name};
-    db_res *r = db_exec(tgt, DB_LOG, sql_status_tables, 1, params);
-    if (!r || !db_check_shape(tgt, r, 8, 0, "table progress")) {
-        db_res_free(r);
+    if (!state_read_table_progress(tgt, name, &s->tables, &s->ntables))
         return false;
-    }
-    int n = db_nrows(r);
-    s->tables = xcalloc((size_t)(n > 0 ? n : 1), sizeof *s->tables);
-    s->ntables = n;
+    int n = s->ntables;
     double done_bytes = 0;
     for (int i = 0; i < n; i++) {
-        status_table *t = &s->tables[i];
-        t->schema = xstrdup(db_val(r, i, 0));
-        t->table = xstrdup(db_val(r, i, 1));
-        t->state = xstrdup(db_val(r, i, 2));
-        t->rows_copied = int_or(r, i, 3, 0);
-        t->bytes_copied = int_or(r, i, 4, 0);
-        t->size_bytes = int_or(r, i, 5, 0);
+        const status_table *t = &s->tables[i];
         bool copied = strcmp(t->state, "copied") == 0 || strcmp(t->state, "indexed") == 0;
         s->tables_copied += copied;
-        s->tables_analyzed += strcmp(db_val(r, i, 7), "t") == 0;
+        s->tables_analyzed += t->analyzed;
         s->rows_copied += t->rows_copied;
         s->bytes_copied += t->bytes_copied;
         s->bytes_total += t->size_bytes;
@@ -159,7 +143,6 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
     if (n > 0)
         s->copy_percent = s->bytes_total > 0 ? 100.0 * done_bytes / (double)s->bytes_total
                                              : 100.0 * s->tables_copied / n;
-    db_res_free(r);
     return true;
 }
 
@@ -167,21 +150,18 @@ static bool read_tables(db_conn *tgt, const char *name, status_snapshot *s)
  * newest of the last five minutes. */
 static bool read_lag_samples(db_conn *tgt, const char *name, status_snapshot *s)
 {
-    const char *params[1] = {name};
-    db_res *r = db_exec(tgt, DB_LOG, sql_status_lag_samples, 1, params);
-    if (!r || !db_check_shape(tgt, r, 4, 0, "lag samples")) {
-        db_res_free(r);
+    state_lag_sample *l = NULL;
+    int n = 0;
+    if (!state_read_recent_lag(tgt, name, &l, &n))
         return false;
-    }
-    int n = db_nrows(r);
-    if (n > 0 && num_or_nan(r, n - 1, 3) <= 60)
-        s->apply_rate = num_or_nan(r, n - 1, 2);
-    if (s->lag_bytes >= 0 && n >= 2 && !db_isnull(r, 0, 1) && !db_isnull(r, n - 1, 1))
-        s->eta_seconds = lag_eta(num_or_nan(r, 0, 0), int_or(r, 0, 1, 0), num_or_nan(r, n - 1, 0),
-                                 int_or(r, n - 1, 1, 0), s->lag_bytes);
+    if (n > 0 && l[n - 1].age_seconds <= 60)
+        s->apply_rate = l[n - 1].apply_rate;
+    if (s->lag_bytes >= 0 && n >= 2 && l[0].lag_known && l[n - 1].lag_known)
+        s->eta_seconds =
+            lag_eta(l[0].epoch, l[0].lag_bytes, l[n - 1].epoch, l[n - 1].lag_bytes, s->lag_bytes);
     else if (s->lag_bytes == 0)
         s->eta_seconds = 0;
-    db_res_free(r);
+    free(l);
     return true;
 }
 
@@ -273,12 +253,7 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
 
 void status_free(status_snapshot *s)
 {
-    for (int i = 0; i < s->ntables; i++) {
-        free(s->tables[i].schema);
-        free(s->tables[i].table);
-        free(s->tables[i].state);
-    }
-    free(s->tables);
+    state_table_progress_free(s->tables, s->ntables);
     free(s->stored_phase);
     free(s->slot_name);
     free(s->plugin);

@@ -52,7 +52,7 @@
 #include "apply.h"
 #include "db.h"
 #include "db_async.h"
-#include "filter.h"
+#include "exitcode.h"
 #include "heartbeat.h"
 #include "log.h"
 #include "mono.h"
@@ -128,7 +128,7 @@ static void record_fatal_event(const stream_ctx *ctx, const char *text)
         log_warn("could not record an event in the target's pgbaton.event (see above)");
         return;
     }
-    state_event(db, ctx->o->name, "error", text);
+    state_event(db, ctx->name, "error", text);
     db_close(db);
 }
 
@@ -324,7 +324,7 @@ static session_end hold(session *s, const pgb_change *c)
         if (signals_stop_requested())
             return wind_down(s, SESSION_STOP);
         /* woken by verify's change of the hold (or the phase) */
-        if (state_wait(s->notice, s->ctx->o->name, HOLD_RECHECK_S) < 0)
+        if (state_wait(s->notice, s->ctx->name, HOLD_RECHECK_S) < 0)
             return SESSION_RETRY;
         if ((e = from_apply(s, apply_refresh_hold(s->apply))) != SESSION_CONTINUE)
             return e;
@@ -410,7 +410,7 @@ static session_end idle_wait(session *s)
     if (FD_ISSET(nfd, &rfds)) {
         /* the phase or the hold changed (cutover done, abort, verify):
          * learn it now rather than at the next commit */
-        int got = state_wait(s->notice, s->ctx->o->name, 0);
+        int got = state_wait(s->notice, s->ctx->name, 0);
         if (got < 0)
             return SESSION_RETRY;
         if (got > 0 && (e = from_apply(s, apply_refresh_hold(s->apply))) != SESSION_CONTINUE)
@@ -484,9 +484,9 @@ static bool open_notice(session *s)
 
 static session_end run_session(session *s)
 {
-    apply_opts ao = {.migration = s->ctx->o->name,
-                     .selected = filter_selected_cb,
-                     .selected_arg = s->ctx->o,
+    apply_opts ao = {.migration = s->ctx->name,
+                     .selected = s->ctx->selected,
+                     .selected_arg = s->ctx->selected_arg,
                      .target = s->ctx->target,
                      .source_encoding = s->ctx->source_encoding,
                      .ungrouped_until = &s->ungrouped_until};
@@ -558,7 +558,7 @@ int stream_follow(const stream_ctx *ctx)
     session s = {.ctx = ctx, .numeric = &numeric};
     if (ctx->plugin && strcmp(ctx->plugin, "pgoutput") == 0)
         s.pgo = pgo_new();
-    s.hb = heartbeat_start(ctx->source, ctx->o->name);
+    s.hb = heartbeat_start(ctx->source, ctx->name);
     double backoff = BACKOFF_FIRST_S;
     lsn_t last = LSN_INVALID;
     int rc = EXIT_OK;

@@ -1,40 +1,22 @@
 /*
  * src/triggers.c — user triggers and rules switched off on the target while
- * pgbaton writes, and put back (see include/triggers.h for the story).
+ * pgbaton writes, and put back (see include/triggers.h for the story). The
+ * record of their modes and the statements are the state module's
+ * (src/state_triggers.c); here: the transaction, and what the user is told.
  */
 #include "triggers.h"
 
 #include "log.h"
-#include "sql_embed.h"
+#include "state_triggers.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* Count the records of migration NAME: *TRIGGERS, *RULES. */
-static bool count_records(db_conn *tgt, const char *name, int *triggers, int *rules)
+/* Run OP (switch off or put back) for migration NAME; in a transaction of
+ * its own when TXN says so. */
+static bool in_txn(db_conn *tgt, const char *name, triggers_txn txn,
+                   bool (*op)(db_conn *, const char *))
 {
-    const char *params[1] = {name};
-    db_res *r = db_exec(tgt, DB_LOG, sql_triggers_count, 1, params);
-    if (!r)
-        return false;
-    bool ok = db_check_shape(tgt, r, 2, 1, "paused trigger count");
-    if (ok) {
-        *triggers = atoi(db_val(r, 0, 0));
-        *rules = atoi(db_val(r, 0, 1));
-    }
-    db_res_free(r);
-    return ok;
-}
-
-/* Run SQL (one of the DO blocks) with pgbaton.migration = NAME for the
- * transaction; in a transaction of its own when TXN says so. */
-static bool run_for_migration(db_conn *tgt, const char *name, triggers_txn txn, const char *sql)
-{
-    const char *params[1] = {name};
     if (txn == TRIGGERS_OWN_TXN && !db_command(tgt, "BEGIN"))
         return false;
-    bool ok = db_commandp(tgt, sql_triggers_set_migration, 1, params) && db_command(tgt, sql);
+    bool ok = op(tgt, name);
     if (txn == TRIGGERS_OWN_TXN) {
         if (ok)
             ok = db_command(tgt, "COMMIT");
@@ -46,7 +28,7 @@ static bool run_for_migration(db_conn *tgt, const char *name, triggers_txn txn, 
 
 bool triggers_pause(db_conn *tgt, const char *name, triggers_txn txn)
 {
-    if (!run_for_migration(tgt, name, txn, sql_triggers_pause)) {
+    if (!in_txn(tgt, name, txn, state_triggers_pause)) {
         log_error("target: could not switch off the user triggers and rules of migration %s "
                   "(see above); nothing was changed. pgbaton must own the target's tables: "
                   "fix the cause and run pgbaton start again",
@@ -54,7 +36,7 @@ bool triggers_pause(db_conn *tgt, const char *name, triggers_txn txn)
         return false;
     }
     int triggers = 0, rules = 0;
-    if (!count_records(tgt, name, &triggers, &rules))
+    if (!state_triggers_count(tgt, name, &triggers, &rules))
         return false;
     if (triggers + rules > 0)
         log_info("%d user trigger%s and %d rule%s switched off on the target while pgbaton writes "
@@ -64,26 +46,15 @@ bool triggers_pause(db_conn *tgt, const char *name, triggers_txn txn)
     return true;
 }
 
-bool triggers_state_exists(db_conn *tgt, bool *exists)
-{
-    bool isnull = false;
-    char *v = db_scalar(tgt, sql_triggers_state_exists, 0, NULL, &isnull);
-    if (!v && !isnull)
-        return false;
-    free(v);
-    *exists = !isnull;
-    return true;
-}
-
 /* Like triggers_recorded, split into *TRIGGERS and *RULES. */
 static bool recorded(db_conn *tgt, const char *name, int *triggers, int *rules)
 {
     *triggers = *rules = 0;
     bool exists = false;
-    if (!triggers_state_exists(tgt, &exists))
+    if (!state_triggers_exists(tgt, &exists))
         return false;
     /* no table: no state, or a state from before it: nothing switched off */
-    return !exists || count_records(tgt, name, triggers, rules);
+    return !exists || state_triggers_count(tgt, name, triggers, rules);
 }
 
 int triggers_recorded(db_conn *tgt, const char *name)
@@ -101,7 +72,7 @@ bool triggers_restore(db_conn *tgt, const char *name, triggers_txn txn, int *res
         return false;
     if (triggers + rules == 0)
         return true;
-    if (!run_for_migration(tgt, name, txn, sql_triggers_restore)) {
+    if (!in_txn(tgt, name, txn, state_triggers_restore)) {
         log_error("target: could not put back the modes of the %d user trigger%s and %d rule%s "
                   "that pgbaton switched off (see above); they stay switched off and recorded "
                   "in pgbaton.paused_trigger: fix the cause and run the command again",

@@ -14,8 +14,8 @@
 
 #include "log.h"
 #include "sql_embed.h"
+#include "state_triggers.h"
 #include "strutil.h"
-#include "triggers.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -119,19 +119,19 @@ static const char empty_paused[] =
  * (logged) on error; a new string otherwise. */
 static char *target_schema_sql(db_conn *dst)
 {
-    bool exists = false;
-    if (!triggers_state_exists(dst, &exists))
+    const char *paused = NULL;
+    if (!state_triggers_paused_sql(dst, &paused))
         return NULL;
-    if (!exists)
+    if (!paused)
         return xstrdup(sql_verify_schema);
     const char *at = strstr(sql_verify_schema, empty_paused);
     if (!at) {
         log_error("internal error: sql/verify_schema.sql has lost the line that "
-                  "sql/verify_schema_paused.sql replaces");
+                  "sql/state_triggers_paused.sql replaces");
         return NULL;
     }
-    return str_printf("%.*s%s%s", (int)(at - sql_verify_schema), sql_verify_schema,
-                      sql_verify_schema_paused, at + strlen(empty_paused));
+    return str_printf("%.*s%s%s", (int)(at - sql_verify_schema), sql_verify_schema, paused,
+                      at + strlen(empty_paused));
 }
 
 bool verify_schema(verify_ctx *ctx, verify_result *r)

@@ -173,6 +173,33 @@ ok(carol_can_write(), 'source writable again');
 ok(wait_applied($src, $tgt, 60), 'scenario 3: start goes on');
 $src->safe_psql('app', 'ALTER DATABASE app RESET default_transaction_read_only');
 
+# 3b. interrupted (SIGINT) while the row counts run: a session on the
+# target holds table t, so the target's count of it waits. The count in
+# flight is cancelled, the cutover rolls back at once (not at --timeout)
+# and the source is writable again.
+$locker = $tgt->background_psql('app');
+$locker->query_safe('BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE');
+$c = start_pgbaton([ 'cutover', @conn, '--max-lag', '5s', '--timeout', '600s' ]);
+ok( wait_query(
+		$tgt,
+		"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM ONLY %' "
+		  . "AND wait_event_type = 'Lock'",
+		'1', "the target's count of t to wait for the lock"),
+	'scenario 3b: the target count waits for the locked table');
+signal_pgbaton($c, 'INT');
+$r = finish_pgbaton($c, timeout => 60);
+is($r->{rc}, 4, 'interrupted during the counts: exit 4 (rolled back), long before --timeout');
+like($r->{stderr}, qr/row counts.*interrupted by a signal/, 'says the counts were interrupted');
+is($tgt->safe_psql('app',
+		"SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM ONLY %' "
+		  . "AND state = 'active'"),
+	'0', 'the count in flight on the target was cancelled');
+ok(carol_can_write(), 'scenario 3b: source writable again');
+is(phase(), 'streaming', 'scenario 3b: state back to streaming');
+$locker->query_safe('COMMIT');
+$locker->quit;
+ok(wait_applied($src, $tgt, 60), 'scenario 3b: start goes on');
+
 # 4. killed after the freeze, recovered by abort
 killed_after_freeze('scenario 4');
 ok(carol_refused_read_only(), 'the killed cutover left the source frozen');

@@ -67,7 +67,7 @@ static void globs(void **state)
 static void selection(void **state)
 {
     (void)state;
-    pgb_options o = {0};
+    filter_set o = {0};
     assert_true(filter_is_empty(&o));
     assert_true(filter_table_selected(&o, "public", "t"));
     assert_false(filter_table_selected(&o, "pgbaton", "migration"));
@@ -86,7 +86,7 @@ static void selection(void **state)
     assert_false(filter_table_selected(&o, "sales", "secret"));
     assert_true(filter_table_selected(&o, "sales data", "secret"));
 
-    pgb_options p = {0};
+    filter_set p = {0};
     char *inc_table[] = {"public.a*", "b"};
     p.include_table = (strlist){inc_table, 2};
     assert_true(filter_table_selected(&p, "public", "abc"));

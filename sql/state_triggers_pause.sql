@@ -1,5 +1,5 @@
 -- Switch off every user trigger and rule on the tables migration
--- current_setting('pgbaton.migration') writes (src/triggers.c): the tables
+-- current_setting('pgbaton.migration') writes (src/state_triggers.c): the tables
 -- it copied, their partition ancestors and their partitions. Each one's mode
 -- is recorded first (a mode already recorded is kept: it is the source's,
 -- the present one is pgbaton's), then ALTER TABLE ONLY ... DISABLE; both in

@@ -1,5 +1,5 @@
 -- Put back the recorded mode of every trigger and rule that migration
--- current_setting('pgbaton.migration') switched off (src/triggers.c), parents
+-- current_setting('pgbaton.migration') switched off (src/state_triggers.c), parents
 -- before their partitions, and delete the records, in the caller's
 -- transaction. The present mode is read just before each one (an ALTER of a
 -- parent may have reached its partitions): an object already in its

@@ -1,7 +1,7 @@
 -- status: the migration's row on the target, with ages measured on the
 -- target's clock and source-clock timestamps as epoch seconds (so that they
 -- can be handed back to the source without any DateStyle/TimeZone concern).
--- $1 = migration name. Columns are read by position in src/status.c.
+-- $1 = migration name. Columns are read by position in src/state_read.c.
 SELECT m.phase,
        m.slot_name,
        m.applied_lsn::text,

@@ -1,3 +1,0 @@
--- The migration the trigger DO blocks (triggers_pause.sql,
--- triggers_restore.sql) work on, for this transaction. $1 name.
-SELECT pg_catalog.set_config('pgbaton.migration', $1, true)
