@@ -11,12 +11,17 @@
 #   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
 #   make SANITIZE=thread tap-threads   the threaded parts' integration tests
 #                   under ThreadSanitizer (in build-tsan/)
+#   make fuzz       the libFuzzer targets (fuzz/), built with clang, ASan and
+#                   UBSan (in build-fuzz/): each replays its regression inputs,
+#                   then fuzzes FUZZ_SECONDS (60) on a copy of its corpus
+#   make fuzz-build the same targets, only built
 #   make install PREFIX=/usr/local
 
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 CC       ?= cc
+FUZZ_CC  ?= clang
 VERSION  := $(shell cat VERSION)
 
 ifeq ($(SANITIZE),1)
@@ -25,6 +30,12 @@ SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 else ifeq ($(SANITIZE),thread)
 BUILD    ?= build-tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else ifeq ($(SANITIZE),fuzz)
+# make fuzz's build: libFuzzer's coverage instrumentation needs clang
+BUILD    ?= build-fuzz
+override CC := $(FUZZ_CC)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
 else ifeq ($(SANITIZE),)
 BUILD    ?= build
 SANFLAGS :=
@@ -54,7 +65,8 @@ SQL      := $(sort $(wildcard sql/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit tap tap-threads install clean format format-check layers bench demo FORCE
+.PHONY: all deps check unit tap tap-threads fuzz fuzz-build install clean format format-check \
+        layers bench demo FORCE
 
 all: $(BUILD)/pgbaton
 
@@ -130,6 +142,34 @@ tap-threads:
 	$(MAKE) SANITIZE=thread BUILD=build-tsan tap-threads
 endif
 
+# The fuzz targets (docs/architecture.md, "Fuzzing"): each links the
+# project's objects (libpgbaton.a, not main.c) with libFuzzer.
+# scripts/run-fuzz.sh replays fuzz/regressions/<name>/, then fuzzes on
+# build-fuzz/corpus/<name>/, a copy of fuzz/corpus/<name>/, and names the
+# target and the input of any failure.
+FUZZ_TARGETS := wal2json pgoutput conninfo quote
+FUZZ_SECONDS ?= 60
+ifeq ($(SANITIZE),fuzz)
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+FUZZ_HDR := $(wildcard include/*.h fuzz/*.h)
+
+$(BUILD)/fuzz/change_check.o: fuzz/change_check.c $(FUZZ_HDR) | $(BUILD)
+	mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(BUILD)/fuzz/change_check.o $(BUILD)/libpgbaton.a $(FUZZ_HDR)
+	$(CC) $(ALLCFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	scripts/run-fuzz.sh $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+else
+fuzz fuzz-build:
+	$(MAKE) SANITIZE=fuzz BUILD=build-fuzz $@
+endif
+
 # deps first: `make check` alone works on a fresh machine
 check: deps
 	$(MAKE) layers unit tap
@@ -151,11 +191,13 @@ install: $(BUILD)/pgbaton
 	install -m 755 $(BUILD)/pgbaton $(DESTDIR)$(BINDIR)/pgbaton
 	if [ -f docs/pgbaton.1 ]; then install -m 644 docs/pgbaton.1 $(DESTDIR)$(MANDIR)/man1/pgbaton.1; fi
 
+FORMAT_FILES = src/*.c include/*.h tests/unit/*.c tools/*.c fuzz/*.c fuzz/*.h
+
 format:
-	clang-format -i src/*.c include/*.h tests/unit/*.c tools/*.c
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror src/*.c include/*.h tests/unit/*.c tools/*.c
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 # only src/db*.c uses libpq; only src/state*.c runs pgbaton.* SQL
 # (scripts/check-layers.sh)
@@ -163,4 +205,4 @@ layers:
 	scripts/check-layers.sh
 
 clean:
-	rm -rf build build-san build-tsan tests/tap/tmp_check
+	rm -rf build build-san build-tsan build-fuzz tests/tap/tmp_check

@@ -28,6 +28,7 @@
 #define DESC_LEN      240
 #define TABLE_BUCKETS 1024
 #define ALIVE_MS      2000 /* alive_at refreshed at least this often */
+#define RATE_WINDOW   10   /* lag samples over which the apply rate is measured */
 
 typedef struct apply_stmt {
     apply_op op;
@@ -107,8 +108,17 @@ struct apply_ctx {
     lsn_t committed_lsn;     /* durable on the target */
     double last_commit;      /* monotonic seconds */
     double last_alive;       /* monotonic seconds: alive_at last written */
-    double last_sample;      /* monotonic seconds */
+    double last_sample;      /* monotonic seconds: the last lag sample */
     long changes_since_sample;
+    bool sampled;               /* a lag sample was written since the applier opened */
+    bool sample_due;            /* the next commit writes one (the phase changed) */
+    bool phase_known;           /* phase_seen holds the phase the last commit read */
+    int phase_seen;             /* a state_phase */
+    int samples_since_thin;     /* lag samples since the old ones were last thinned */
+    double rate_t[RATE_WINDOW]; /* the apply rate's window: the last samples' times */
+    long rate_c[RATE_WINDOW];   /* and the changes counted up to each */
+    int rate_n;                 /* entries in use */
+    long changes_counted;       /* changes counted into samples so far */
     lsn_t source_lsn;
 
     /* tables holding grouped changes */

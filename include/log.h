@@ -33,6 +33,10 @@ void log_close(void);
  * stand alone, not inside longer words (see log.c). The string is copied. */
 void log_add_secret(const char *secret);
 
+/* Forget every registered secret (the fuzz target starts each input with
+ * none, so that a crash replays from its input alone). */
+void log_forget_secrets(void);
+
 /* Replace every registered secret in TEXT; returns a new malloc'd string. */
 char *log_redact(const char *text);
 

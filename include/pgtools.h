@@ -77,6 +77,9 @@ typedef struct pgtool_proc {
     pid_t pid;
     int errfd;        /* temporary file holding the child's stderr */
     const char *what; /* label for log lines, e.g. "pg_dump (source)" */
+    char error[512];  /* after pgtool_wait: the first line of its messages that
+                       * says "error:", without the program's prefix and
+                       * redacted; "" when none */
 } pgtool_proc;
 
 /* Start ARGV (argv[0] is the program's path) with the password of CI (may be

@@ -121,9 +121,12 @@ bool state_set_phase(db_conn *db, const char *name, state_phase to, state_stamp 
  * array literal for the guard of an UPDATE that enters TO (owned). */
 char *state_phase_sources(state_phase to);
 
-/* Record the slot's consistent point. */
+/* Record the slot's consistent point (and slot_created_at = now()). */
 bool state_set_consistent_lsn(db_conn *db, const char *name, lsn_t lsn)
     __attribute__((warn_unused_result));
+
+/* The pre-data schema is restored: schema_done_at = now(). */
+bool state_schema_done(db_conn *db, const char *name) __attribute__((warn_unused_result));
 
 /* Copy finished: phase 'streaming', applied_lsn = consistent_lsn,
  * streaming_at = now(). */
@@ -287,6 +290,11 @@ bool state_send_position(db_conn *db, const state_position *p) __attribute__((wa
 /* Send a lag sample likewise (LAG_BYTES < 0: unknown). */
 bool state_send_lag_sample(db_conn *db, const char *name, long long lag_bytes, double rate)
     __attribute__((warn_unused_result));
+
+/* Send, likewise, the thinning of migration NAME's old lag samples
+ * (sql/state_lag_thin.sql: every sample of the last hour is kept, fewer
+ * before), which keeps pgbaton.lag_sample bounded on a long migration. */
+bool state_send_lag_thin(db_conn *db, const char *name) __attribute__((warn_unused_result));
 
 /* start's sign of life, never waiting for a locked row; errors are not
  * logged (the next touch tries again). */

@@ -1,8 +1,8 @@
 /*
  * include/state_read.h — the state's reads for the commands that show or
  * check it (src/state_read.c): `status` (the migration row, each table's
- * progress, the recent lag samples), `report` (the row with its phase
- * durations, the lag over the run, the events) and `cutover` (the tables
+ * progress, the recent lag samples), `report` (the row with the instants
+ * its steps ended, the lag over the run, the events) and `cutover` (the tables
  * whose rows it counts). The callers get typed values, never a result of a
  * pgbaton.* query.
  *
@@ -67,7 +67,8 @@ bool state_read_table_progress(db_conn *tgt, const char *name, state_table_progr
                                int *n) __attribute__((warn_unused_result));
 void state_table_progress_free(state_table_progress *tables, int n);
 
-/* One lag sample (the applier writes one every 10 s). */
+/* One lag sample (the applier writes one every second, and at phase
+ * changes). */
 typedef struct state_lag_sample {
     double epoch;       /* when, epoch seconds (target clock) */
     bool lag_known;     /* lag_bytes was recorded */
@@ -83,20 +84,31 @@ bool state_read_recent_lag(db_conn *tgt, const char *name, state_lag_sample **sa
 
 /* --- report ------------------------------------------------------------- */
 
-/* The phases timed in the report's row: schema, copy, indexes, catch-up,
- * cutover. */
-#define STATE_REPORT_NPHASES 5
+/* The instants of a migration's steps, epoch seconds on the target's clock;
+ * NAN: not reached, or not recorded by the pgbaton that ran the step. */
+typedef struct state_report_times {
+    double started;      /* start created the row (started_at) */
+    double slot;         /* the slot and its snapshot exist (slot_created_at) */
+    double schema_done;  /* the pre-data schema is restored (schema_done_at) */
+    double copy_done;    /* every table's rows are copied (copy_done_at) */
+    double indexes_done; /* the rest of post-data is restored (indexes_done_at) */
+    double streaming;    /* streaming began (streaming_at) */
+    double caught_up;    /* the first lag sample since then below one second */
+    double cutover;      /* the cutover under way or completed began */
+    double done;         /* the cutover completed (done_at) */
+    double now;          /* the target's now() */
+} state_report_times;
 
 /* The migration row as `report` shows it. */
 typedef struct state_report_row {
-    char *phase;                                /* owned, or NULL */
-    char *source_masked;                        /* owned, or NULL */
-    char *target_masked;                        /* owned, or NULL */
-    char *started_at;                           /* owned text, or NULL */
-    char *done_at;                              /* owned text, or NULL */
-    double phase_seconds[STATE_REPORT_NPHASES]; /* NAN: not both started and ended */
-    double write_unavailable_ms;                /* NAN when not recorded */
-    char *plugin;                               /* owned, or NULL */
+    char *phase;                 /* owned, or NULL */
+    char *source_masked;         /* owned, or NULL */
+    char *target_masked;         /* owned, or NULL */
+    char *started_at;            /* owned text, or NULL */
+    char *done_at;               /* owned text, or NULL */
+    state_report_times times;    /* when each step ended */
+    double write_unavailable_ms; /* NAN when not recorded */
+    char *plugin;                /* owned, or NULL */
 } state_report_row;
 
 /* Migration NAME's row into *OUT: 1 when found, 0 when there is no such
@@ -107,7 +119,7 @@ int state_read_report(db_conn *tgt, const char *name, state_report_row *out);
 typedef struct state_lag_point {
     double epoch;    /* seconds since 1970 */
     char *at;        /* ISO text, UTC; owned */
-    double lag_s;    /* seconds (0 when not recorded) */
+    double lag_s;    /* seconds; NAN when not known */
     long long lag_b; /* bytes (0 when not recorded) */
 } state_lag_point;
 

@@ -8,7 +8,8 @@
  *   - src/verify_data.c:   per-table row counts and content checksums by key
  *                          ranges in parallel workers, narrowing to keys; the
  *                          first rows compared value by value; sequences;
- *   - src/verify_crud.c:   the CRUD smoke test on the target (rolled back).
+ *   - src/verify_crud.c:   the CRUD smoke test on the target (rolled back)
+ *                          and the backup check (pg_dump of the target).
  * Results are collected in the structs below and printed by verify.c as
  * human lines or one JSON object. No column value of a user table is ever
  * printed: only keys, column names, counts and checksums.
@@ -19,6 +20,7 @@
 #include "db.h"
 #include "cli.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -121,6 +123,16 @@ typedef struct verify_sequence {
     bool behind;           /* the target would hand out a value the source already did */
 } verify_sequence;
 
+/* The backup check (with the CRUD test): a pg_dump of the target, schema
+ * and data, as the target connection's role, to /dev/null. */
+typedef struct verify_backup {
+    const char *status; /* "ok", "failed", "skipped"; NULL when not run; static */
+    char *role;         /* the role pg_dump logged in as; owned */
+    char *tool;         /* "pg_dump 15.20"; owned, NULL when none was found */
+    double seconds;     /* how long pg_dump ran */
+    char *reason;       /* why it failed or was skipped; owned, NULL when ok */
+} verify_backup;
+
 /* Everything one verify run found. */
 typedef struct verify_result {
     strlist schema_diffs; /* one sentence per difference */
@@ -129,10 +141,14 @@ typedef struct verify_result {
     strlist target_only_tables; /* display names of tables on the target only */
     verify_sequence *seqs;      /* owned */
     int nseqs;
-    bool seqs_checked; /* false while streaming: sequences are copied at cutover */
-    char *consistency; /* how both sides were made comparable; owned */
-    bool crud_run;     /* the CRUD smoke test ran */
-    bool equal;        /* everything equal (set when the comparison completed) */
+    bool seqs_checked;    /* false while streaming: sequences are copied at cutover */
+    char *consistency;    /* how both sides were made comparable; owned */
+    bool crud_run;        /* the CRUD smoke test ran */
+    verify_backup backup; /* run with the CRUD test */
+    bool same;            /* schema, tables and sequences equal (set when the
+                           * comparison completed) */
+    bool equal;           /* that, and neither the CRUD test nor the backup
+                           * check failed */
 } verify_result;
 
 typedef enum verify_print {
@@ -208,6 +224,18 @@ bool verify_sequences(verify_ctx *ctx, verify_result *r) __attribute__((warn_unu
 /* verify_crud.c: the CRUD smoke test on the target, on its own connection
  * (not in the snapshot), every table's work rolled back. */
 bool verify_crud(db_conn *target, verify_result *r) __attribute__((warn_unused_result));
+
+/* verify_crud.c: the backup check. pg_dump (of the target's major version
+ * or later) of the whole target database but pgbaton's own schema, custom
+ * format to /dev/null, connecting with CI (the password in its
+ * environment only); TARGET says the server's version and the role. The
+ * outcome, its time and its reason go to *B; a stop signal terminates
+ * pg_dump (then "failed"). */
+void verify_backup_check(db_conn *target, const conninfo *ci, verify_backup *b);
+
+/* B as a JSON object (status, role, tool, seconds, reason): a new
+ * reference (verify --json, report --format json). */
+json_t *verify_backup_json(const verify_backup *b);
 
 void verify_result_free(verify_result *r);
 

@@ -4,7 +4,8 @@
 # `make check`). Two checks:
 #   1. libpq belongs to the protocol layer: no file under src/ or include/
 #      but the layer itself (src/db*.c, include/db*.h) may include
-#      libpq-fe.h, name libpq's types or call a PQ function.
+#      libpq-fe.h, name libpq's types or call a PQ function; nor may the
+#      fuzz targets (fuzz/), which link libpq through db.c.
 #   2. the pgbaton schema belongs to the state module (src/state*.c): every
 #      sql/*.sql file whose SQL (comments left out) names pgbaton.* is
 #      called state_*.sql and used, as sql_<name>, only from src/state*.c;
@@ -37,7 +38,7 @@ violation() {
 }
 
 # --- 1. libpq ---------------------------------------------------------------
-files=$(ls src/*.c include/*.h | grep -vE '^(src/db[a-z_]*\.c|include/db[a-z_]*\.h)$')
+files=$(ls src/*.c include/*.h fuzz/*.c fuzz/*.h | grep -vE '^(src/db[a-z_]*\.c|include/db[a-z_]*\.h)$')
 pattern='->pg\b|libpq-fe\.h|\bPQ[a-zA-Z]+[[:space:]]*\(|\bPG(conn|result|notify|cancel)\b|\bPGRES_|\bPQTRANS_|\bCONNECTION_(OK|BAD)\b'
 # comments count too: a comment that names a libpq call is a sign the
 # call moved without its explanation
@@ -49,7 +50,7 @@ fi
 
 # --- 2. the pgbaton schema --------------------------------------------------
 # every C file of the project but the state module's sources
-others=$(find src include tests/unit tools bench -name '*.[ch]' | grep -vE '^src/state[a-z_]*\.c$' | sort)
+others=$(find src include tests/unit tools bench fuzz -name '*.[ch]' | grep -vE '^src/state[a-z_]*\.c$' | sort)
 state_ok=1
 for f in sql/*.sql; do
   name=$(basename "$f" .sql)

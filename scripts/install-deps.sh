@@ -9,6 +9,7 @@ PKGS=(
   libpq-dev libjansson-dev          # build
   postgresql-15 postgresql-client-15 postgresql-15-wal2json   # servers, pg_dump, wal2json
   postgresql-server-dev-15 libipc-run-perl libcmocka-dev      # tests
+  clang libclang-rt-14-dev          # tests: make fuzz (libFuzzer's runtime is libclang-rt-14-dev)
   sudo util-linux                   # run test servers as an unprivileged user
   clang-format                      # .ci/run checks the formatting
   iproute2                          # ss: free ports for the demo and benchmark servers

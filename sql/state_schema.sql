@@ -61,6 +61,22 @@ CREATE TABLE IF NOT EXISTS pgbaton.event (
     message   text NOT NULL
 );
 
+-- The audit trail: every action pgbaton took on either server, with its
+-- time, server and outcome (src/state_audit.c; listed by `report` and
+-- `status --events`). No foreign key to migration: the record of what was
+-- done outlives a migration row that `start --restart` replaces.
+CREATE TABLE IF NOT EXISTS pgbaton.action (
+    migration   text NOT NULL,
+    at          timestamptz NOT NULL, -- on the clock of the machine that ran pgbaton
+    server      text NOT NULL,    -- source, target
+    action      text NOT NULL,    -- what was done: "slot created", "table copied", ...
+    object      text,             -- what it was done to: a slot, a table, a database
+    outcome     text NOT NULL,    -- ok, failed
+    duration_ms double precision, -- NULL when not timed
+    detail      text              -- rows, bytes, sessions ended, the error (redacted)
+);
+CREATE INDEX IF NOT EXISTS action_migration_at ON pgbaton.action (migration, at);
+
 -- Lag over time (for status ETA and the report's chart).
 CREATE TABLE IF NOT EXISTS pgbaton.lag_sample (
     migration   text NOT NULL REFERENCES pgbaton.migration (name) ON DELETE CASCADE,
@@ -103,6 +119,9 @@ CREATE TABLE IF NOT EXISTS pgbaton.paused_trigger (
 --   publication: pgoutput's publication on the source (start creates it,
 --     abort and clean drop it); NULL with wal2json.
 --   hold_lsn / held_at: verify's hold (docs/verify.md);
+--   slot_created_at: the slot and its snapshot exist (with consistent_lsn);
+--   schema_done_at: the pre-data schema is restored on the target (the
+--     report times the schema copy and the data copy from it);
 --   table_state.analyzed_at: ANALYZE after the copy (src/analyze.c).
 -- A column is added only when missing: ALTER TABLE takes an ACCESS EXCLUSIVE
 -- lock even when IF NOT EXISTS finds the column, and every command runs this
@@ -121,6 +140,8 @@ BEGIN
         ('migration', 'count_ms', 'double precision'),
         ('migration', 'plugin', 'text'),
         ('migration', 'publication', 'text'),
+        ('migration', 'slot_created_at', 'timestamptz'),
+        ('migration', 'schema_done_at', 'timestamptz'),
         ('table_state', 'analyzed_at', 'timestamptz')) AS v (tbl, col, def)
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute

@@ -18,7 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LAG_SAMPLE_MS 10000
+/* A lag sample (pgbaton.lag_sample, for status's rate and ETA and the
+ * report's chart) goes with a commit at least this often, and with the
+ * first commit, the fence's and the first after a phase change: every
+ * migration, however short its streaming, gets a chart. It is one more
+ * statement in the batch's pipeline, before its COMMIT: no round trip of
+ * its own. Every LAG_THIN_EVERY samples (a minute) the old samples are
+ * thinned likewise (sql/state_lag_thin.sql), so the table stays bounded. */
+#define LAG_SAMPLE_MS  1000
+#define LAG_THIN_EVERY 60
 
 /* ---------------------------------------------------------------------- */
 /* phase and hold point                                                    */
@@ -29,6 +37,10 @@ static void note_phase(apply_ctx *a, state_phase phase)
 {
     if (!state_phase_streams(phase))
         a->phase_done = true;
+    if (a->phase_known && a->phase_seen != (int)phase)
+        a->sample_due = true; /* a point where the phase changed (cutover, rollback) */
+    a->phase_known = true;
+    a->phase_seen = (int)phase;
 }
 
 void apply_position_result(apply_ctx *a, const db_res *r)
@@ -94,10 +106,36 @@ apply_status apply_ensure_txn(apply_ctx *a)
     return APPLY_OK;
 }
 
+/* Changes per second over the last RATE_WINDOW samples (about ten seconds:
+ * one second alone would make status's rate jump), then NOW and the changes
+ * counted so far join the window. */
+static double sample_rate(apply_ctx *a, double now)
+{
+    long total = a->changes_counted + a->changes_since_sample;
+    double t0 = a->rate_n ? a->rate_t[0] : a->last_sample;
+    long c0 = a->rate_n ? a->rate_c[0] : 0;
+    double rate = now - t0 > 0.001 ? (double)(total - c0) / (now - t0) : 0;
+    if (a->rate_n == RATE_WINDOW) {
+        memmove(a->rate_t, a->rate_t + 1, (RATE_WINDOW - 1) * sizeof a->rate_t[0]);
+        memmove(a->rate_c, a->rate_c + 1, (RATE_WINDOW - 1) * sizeof a->rate_c[0]);
+        a->rate_n--;
+    }
+    a->rate_t[a->rate_n] = now;
+    a->rate_c[a->rate_n++] = total;
+    a->changes_counted = total;
+    return rate;
+}
+
+static bool sample_wanted(const apply_ctx *a)
+{
+    return !a->sampled || a->sample_due || a->pending_fence ||
+           mono_now() - a->last_sample >= LAG_SAMPLE_MS / 1000.0;
+}
+
 static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
 {
     double now = mono_now();
-    double rate = (double)a->changes_since_sample / (now - a->last_sample);
+    double rate = sample_rate(a, now);
     if (!state_send_lag_sample(a->db, a->opts.migration,
                                a->source_lsn ? (long long)lsn_diff(a->source_lsn, pos) : -1, rate))
         return apply_conn_lost(a, "sending a lag sample");
@@ -105,6 +143,15 @@ static apply_status send_lag_sample(apply_ctx *a, lsn_t pos)
     snprintf(p->desc, sizeof p->desc, "the lag sample");
     a->last_sample = now;
     a->changes_since_sample = 0;
+    a->sampled = true;
+    a->sample_due = false;
+    if (++a->samples_since_thin >= LAG_THIN_EVERY) {
+        a->samples_since_thin = 0;
+        if (!state_send_lag_thin(a->db, a->opts.migration))
+            return apply_conn_lost(a, "thinning the lag samples");
+        p = apply_queue_push(a, PEND_CMD);
+        snprintf(p->desc, sizeof p->desc, "the thinning of old lag samples");
+    }
     return APPLY_OK;
 }
 
@@ -156,8 +203,7 @@ apply_status apply_commit_batch(apply_ctx *a)
         p = apply_queue_push(a, PEND_CMD);
         snprintf(p->desc, sizeof p->desc, "the notification");
     }
-    if (mono_now() - a->last_sample >= LAG_SAMPLE_MS / 1000.0 &&
-        (st = send_lag_sample(a, pos)) != APPLY_OK)
+    if (sample_wanted(a) && (st = send_lag_sample(a, pos)) != APPLY_OK)
         return st;
     failpoint("apply.before-commit");
     if ((st = apply_send_cmd(a, "COMMIT", "COMMIT")) != APPLY_OK)

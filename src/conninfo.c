@@ -3,7 +3,11 @@
  *
  * Parsing is libpq's (PQconninfoParse), so pgbaton accepts exactly what psql
  * accepts. Masking is textual, on the string as the user wrote it, so the
- * masked form looks like the input with only the password replaced.
+ * masked form looks like the input with only the password replaced. It reads
+ * the string as libpq does (its whitespace, where a URI's userinfo and query
+ * end, percent-decoded query keywords), so that what libpq takes for the
+ * password is what is masked; fuzz/fuzz_conninfo.c checks that the masked
+ * string parses to the same options with the password ****.
  */
 #include "conninfo.h"
 
@@ -12,6 +16,7 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +32,35 @@ bool conninfo_is_uri(const char *raw)
     return strncmp(raw, "postgresql://", 13) == 0 || strncmp(raw, "postgres://", 11) == 0;
 }
 
+/* Is the URI query parameter Q (N bytes) password=...? libpq percent-decodes
+ * the keyword, so pass%77ord= is one too. */
+static bool uri_param_is_password(const char *q, size_t n)
+{
+    static const char want[] = "password";
+    size_t k = 0;
+    for (size_t i = 0; i < n && q[i] != '='; k++) {
+        char c = q[i++];
+        if (c == '%' && i + 1 < n && isxdigit((unsigned char)q[i]) &&
+            isxdigit((unsigned char)q[i + 1])) {
+            char hex[3] = {q[i], q[i + 1], '\0'};
+            c = (char)strtol(hex, NULL, 16);
+            i += 2;
+        }
+        if (k >= sizeof want - 1 || c != want[k])
+            return false;
+    }
+    return k == sizeof want - 1 && memchr(q, '=', n);
+}
+
 /* Mask ?password=... and &password=... in a URI query string starting at Q. */
 static void mask_uri_query(strbuf *b, const char *q)
 {
     while (*q) {
         const char *amp = strchr(q, '&');
         size_t n = amp ? (size_t)(amp - q) : strlen(q);
-        if (n >= 9 && strncmp(q, "password=", 9) == 0) {
-            strbuf_append(b, q, 9);
+        if (uri_param_is_password(q, n)) {
+            const char *eq = memchr(q, '=', n);
+            strbuf_append(b, q, (size_t)(eq - q) + 1);
             strbuf_puts(b, mask_token);
         } else {
             strbuf_append(b, q, n);
@@ -47,20 +73,40 @@ static void mask_uri_query(strbuf *b, const char *q)
     }
 }
 
+/* The '@' that ends the userinfo of a URI whose text after "://" is REST, or
+ * NULL: libpq's rule, the first '@' before any '/' (a '?' does not end it). */
+static const char *uri_userinfo_end(const char *rest)
+{
+    const char *p = rest + strcspn(rest, "@/");
+    return *p == '@' ? p : NULL;
+}
+
+/* The '?' that starts the query of a URI whose host list starts at P, or
+ * NULL: libpq's rule, the first '?' after the hosts and ports, where a host
+ * may be an IPv6 address in brackets, which may hold a '?'. */
+static const char *uri_query(const char *p)
+{
+    for (;;) {
+        if (*p == '[') {
+            const char *close = strchr(p, ']');
+            if (!close)
+                return strchr(p, '?'); /* malformed: mask what may be a query */
+            p = close + 1;
+        }
+        p += strcspn(p, ",/?");
+        if (*p != ',')
+            return *p ? strchr(p, '?') : NULL;
+        p++;
+    }
+}
+
 static char *mask_uri(const char *raw)
 {
     strbuf b = {0};
     const char *rest = strstr(raw, "://") + 3;
     strbuf_append(&b, raw, (size_t)(rest - raw));
 
-    /* userinfo ends at the first '@' before any '/' or '?' (libpq's rule) */
-    const char *at = NULL;
-    for (const char *p = rest; *p && *p != '/' && *p != '?'; p++) {
-        if (*p == '@') {
-            at = p;
-            break;
-        }
-    }
+    const char *at = uri_userinfo_end(rest);
     const char *hostpart = rest;
     if (at) {
         const char *colon = memchr(rest, ':', (size_t)(at - rest));
@@ -73,7 +119,7 @@ static char *mask_uri(const char *raw)
         strbuf_append(&b, "@", 1);
         hostpart = at + 1;
     }
-    const char *q = strchr(hostpart, '?');
+    const char *q = uri_query(hostpart);
     if (!q) {
         strbuf_puts(&b, hostpart);
     } else {
@@ -83,8 +129,15 @@ static char *mask_uri(const char *raw)
     return b.data;
 }
 
-/* key=value masking following libpq's tokenizer: values may be single-quoted
- * with backslash escapes, or bare up to whitespace. */
+/* libpq's whitespace in key=value strings: isspace() in the C locale. */
+static bool kv_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+/* key=value masking following libpq's tokenizer: keys end at '=' or
+ * whitespace; values may be single-quoted with backslash escapes, or bare
+ * up to whitespace. */
 static char *mask_kv(const char *raw)
 {
     strbuf b = {0};
@@ -92,18 +145,17 @@ static char *mask_kv(const char *raw)
     strbuf_puts(&b, "");
     while (*p) {
         const char *ws = p;
-        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        while (kv_space(*p))
             p++;
         strbuf_append(&b, ws, (size_t)(p - ws));
         if (!*p)
             break;
         const char *key = p;
-        while (*p && *p != '=' && *p != ' ' && *p != '\t' && *p != '\n')
+        while (*p && *p != '=' && !kv_space(*p))
             p++;
         size_t keylen = (size_t)(p - key);
         bool is_pw = keylen == 8 && strncmp(key, "password", 8) == 0;
-        const char *eq = p;
-        while (*p == ' ' || *p == '\t')
+        while (kv_space(*p))
             p++;
         if (*p != '=') {
             /* malformed: keep the key, mask everything after a "password" key */
@@ -116,10 +168,9 @@ static char *mask_kv(const char *raw)
             continue;
         }
         p++;
-        while (*p == ' ' || *p == '\t')
+        while (kv_space(*p))
             p++;
         strbuf_append(&b, key, (size_t)(p - key));
-        (void)eq;
         const char *val = p;
         if (*p == '\'') {
             p++;
@@ -131,16 +182,21 @@ static char *mask_kv(const char *raw)
             if (*p == '\'')
                 p++;
         } else {
-            while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            while (*p && !kv_space(*p)) {
                 if (*p == '\\' && p[1])
                     p++;
                 p++;
             }
         }
-        if (is_pw)
+        if (is_pw) {
             strbuf_puts(&b, mask_token);
-        else
+            /* a quoted value may be followed by the next key at once
+             * (password='x'host=h): the bare mask must not run into it */
+            if (*p && !kv_space(*p))
+                strbuf_putc(&b, ' ');
+        } else {
             strbuf_append(&b, val, (size_t)(p - val));
+        }
     }
     return b.data;
 }
@@ -180,12 +236,7 @@ static void register_raw_password(const char *raw)
     if (!conninfo_is_uri(raw))
         return;
     const char *rest = strstr(raw, "://") + 3;
-    const char *at = NULL;
-    for (const char *p = rest; *p && *p != '/' && *p != '?'; p++)
-        if (*p == '@') {
-            at = p;
-            break;
-        }
+    const char *at = uri_userinfo_end(rest);
     if (!at)
         return;
     const char *colon = memchr(rest, ':', (size_t)(at - rest));

@@ -74,6 +74,13 @@ void log_add_secret(const char *secret)
     pthread_mutex_unlock(&log_lock);
 }
 
+void log_forget_secrets(void)
+{
+    pthread_mutex_lock(&log_lock);
+    strlist_free(&secrets);
+    pthread_mutex_unlock(&log_lock);
+}
+
 static bool is_word_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';

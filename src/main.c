@@ -125,7 +125,8 @@ static const opt_def opt_defs[OPT_COUNT] = {
     /* verify */
     [OPT_SAMPLE] = {"sample", 0, required_argument, "N",
                     "compare the first N rows of each table value by value (default 10)"},
-    [OPT_CRUD] = {"crud", 0, no_argument, NULL, "also run the CRUD smoke test on the target"},
+    [OPT_CRUD] = {"crud", 0, no_argument, NULL,
+                  "also run the CRUD smoke test and the backup check on the target"},
     /* report */
     [OPT_FORMAT] = {"format", 'f', required_argument, "md|json", "report format (default md)"},
     [OPT_OUTPUT] = {"output", 'o', required_argument, "FILE", "write the report to FILE"},
@@ -211,14 +212,16 @@ static const command_def commands[] = {
      "in parallel; a differing one narrowed down by key ranges), the first --sample\n"
      "rows value by value and the sequences, at one consistent point even while\n"
      "streaming. Names each difference (keys only, never other values). --crud also\n"
-     "runs a rolled-back INSERT/SELECT/UPDATE/DELETE on every target table. Exit 0\n"
-     "when all is equal, 1 when anything differs.",
+     "runs a rolled-back INSERT/SELECT/UPDATE/DELETE on every target table, and the\n"
+     "backup check: a pg_dump of the target by the target's role, to /dev/null. Exit 0\n"
+     "when all is equal, 1 when anything differs or a check fails.",
      CONNS | BIT(OPT_JOBS) | BIT(OPT_SAMPLE) | BIT(OPT_CRUD) | BIT(OPT_JSON) | COMMON, cmd_verify},
     {"report", "final report for the change ticket (Markdown or JSON)",
      "-s SRC -t DST [--format md|json] [-o FILE]",
      "Writes the migration's report: source and target (masked) and versions, the structure\n"
-     "migrated, rows per table, verify and CRUD smoke-test results, phase timings and the\n"
-     "write unavailability, lag over the run (an SVG chart beside -o FILE), warnings.\n"
+     "migrated, rows per table, verify, CRUD smoke-test and backup-check results, the time\n"
+     "of each step and the write unavailability, lag over the run (an SVG chart beside\n"
+     "-o FILE, named after it), warnings.\n"
      "Works during the migration too (marked in progress). Never a password or a value.",
      CONNS | BIT(OPT_FORMAT) | BIT(OPT_OUTPUT) | COMMON, cmd_report},
 };

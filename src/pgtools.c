@@ -372,6 +372,7 @@ bool pgtool_spawn(const char *const *argv, const conninfo *ci, int in_fd, int ou
 {
     p->pid = -1;
     p->what = what;
+    p->error[0] = '\0';
     FILE *errf = tmpfile();
     if (!errf) {
         log_error("cannot start %s: no temporary file for its messages: %m", what);
@@ -405,7 +406,16 @@ bool pgtool_spawn(const char *const *argv, const conninfo *ci, int in_fd, int ou
     return true;
 }
 
-/* Log the child's collected stderr, at WARN when it failed. Closes P->errfd. */
+/* LINE (a message of P's child) as P->error: one line, redacted. */
+static void keep_error(pgtool_proc *p, const char *line)
+{
+    char *clean = log_redact(line);
+    snprintf(p->error, sizeof p->error, "%.*s", (int)strcspn(clean, "\r\n"), clean);
+    free(clean);
+}
+
+/* Log the child's collected stderr, at WARN when it failed; its first error
+ * line into P->error. Closes P->errfd. */
 static void log_child_messages(pgtool_proc *p, bool failed)
 {
     FILE *f = fdopen(p->errfd, "r");
@@ -418,6 +428,9 @@ static void log_child_messages(pgtool_proc *p, bool failed)
     rewind(f);
     char line[4096];
     while (fgets(line, sizeof line, f)) {
+        const char *e = strstr(line, "error: ");
+        if (e && !p->error[0])
+            keep_error(p, e + strlen("error: "));
         if (failed)
             log_warn("%s: %s", p->what, line);
         else

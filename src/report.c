@@ -4,20 +4,31 @@
  * Everything comes from the state on the target (pgbaton.migration, event,
  * lag_sample) and from the two servers: versions, the structure migrated
  * (counted from the same catalog description verify compares), rows per
- * table, the verify and CRUD results (verify_run with the CRUD test, when
- * the phase allows a comparison: none, streaming or done; during a copy or
- * a cutover, rows are counted without comparing), phase timings and the
- * write-unavailability, lag over the run, warnings.
+ * table, the verify, CRUD and backup-check results (verify_run with the
+ * CRUD test, when the phase allows a comparison: none, streaming or done;
+ * during a copy or a cutover, rows are counted without comparing), the time
+ * of each step and the write-unavailability, lag over the run, warnings.
+ * Names are printed as PostgreSQL quotes them (quote_ident, each part:
+ * public."dot.ted", "dot.ted".name), as verify prints them.
+ *
+ * Each timing is named for what it measures, from the instants the state
+ * records (sql/state_report_migration.sql): slot (start until the slot and
+ * its snapshot exist), schema (until the pre-data schema is restored), copy
+ * (the rows), indexes (the rest of post-data), catch-up (end of the copy
+ * until the lag first fell below 1 s, from the lag samples), streaming
+ * (end of the copy until the cutover began), cutover, total. A step under
+ * way shows its time so far.
  *
  * Markdown (default) or JSON (--format json), on stdout or into -o FILE.
- * With Markdown into a file, the lag chart is written beside it as
- * NAME-lag.svg (a hand-written SVG line chart) and linked; JSON carries the
- * series itself. The whole text is passed through log_redact() before it is
- * written; it holds names, counts, keys and timings — never a password and
- * never a column value of a user table.
+ * With Markdown into a file, the lag chart (src/report_chart.c) is written
+ * beside it, named after it (report.md: report-lag.svg), and linked; JSON
+ * carries the series and the phases' spans. The whole text is passed
+ * through log_redact() before it is written; it holds names, counts, keys
+ * and timings — never a password and never a column value of a user table.
  */
 #include "cli.h"
 #include "log.h"
+#include "report_chart.h"
 #include "sql_embed.h"
 #include "state.h"
 #include "state_read.h"
@@ -25,7 +36,6 @@
 #include "xalloc.h"
 
 #include <jansson.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +50,47 @@ static const char *const kind_plurals[NKINDS] = {"tables",   "indexes",   "const
                                                  "triggers", "functions", "sequences",
                                                  "views",    "extensions"};
 
-/* the state's order of phase durations (include/state_read.h) */
-static const char *const phase_names[] = {"schema", "copy", "indexes", "catch-up", "cutover"};
-#define NPHASES STATE_REPORT_NPHASES
+/* The timed steps: each from one recorded instant to another
+ * (state_report_times, as an array by the T_* index), and the phases in
+ * which it is under way (its time so far is shown then). */
+enum {
+    T_STARTED,
+    T_SLOT,
+    T_SCHEMA,
+    T_COPY,
+    T_INDEXES,
+    T_STREAMING,
+    T_CAUGHT_UP,
+    T_CUTOVER,
+    T_DONE,
+    NTIMES
+};
+
+static const struct step {
+    const char *key;      /* JSON key and the table's first column */
+    const char *measures; /* what it times */
+    int from, to;         /* T_* */
+    unsigned running;     /* PHASE_BIT()s of the phases it is under way in */
+} steps[] = {
+#define PB(p) (1u << (p))
+    {"slot", "start until the slot and its snapshot existed", T_STARTED, T_SLOT, PB(PHASE_COPYING)},
+    {"schema",
+     "then until the pre-data schema was restored (roles, table list, pg_dump, pg_restore)", T_SLOT,
+     T_SCHEMA, PB(PHASE_COPYING)},
+    {"copy", "then until every table's rows were copied (with each table's indexes and keys)",
+     T_SCHEMA, T_COPY, PB(PHASE_COPYING)},
+    {"indexes", "then until the rest of post-data was restored (foreign keys, triggers, ...)",
+     T_COPY, T_INDEXES, PB(PHASE_INDEXING)},
+    {"catch-up", "end of the copy until the lag first fell below 1 s", T_STREAMING, T_CAUGHT_UP,
+     PB(PHASE_STREAMING)},
+    {"streaming", "end of the copy until the cutover began (catch-up included)", T_STREAMING,
+     T_CUTOVER, PB(PHASE_STREAMING)},
+    {"cutover", "the cutover, from its start until done", T_CUTOVER, T_DONE, PB(PHASE_CUTOVER)},
+    {"total", "start until the cutover completed", T_STARTED, T_DONE,
+     PB(PHASE_COPYING) | PB(PHASE_INDEXING) | PB(PHASE_STREAMING) | PB(PHASE_CUTOVER)},
+#undef PB
+};
+#define NSTEPS ((int)(sizeof steps / sizeof steps[0]))
 
 /* One table's row counts (from verify, or counted directly). */
 typedef struct report_table {
@@ -55,10 +103,14 @@ typedef struct report {
     const pgb_options *o;
     char *phase;                                               /* NULL: no migration state */
     char *src_masked, *dst_masked, *src_version, *dst_version; /* owned */
-    char *plugin;               /* the slot's decoder; owned, NULL without state */
-    char *started_at, *done_at; /* owned or NULL */
-    double timing[NPHASES];
-    bool timing_set[NPHASES];
+    char *plugin;                     /* the slot's decoder; owned, NULL without state */
+    char *started_at, *done_at;       /* owned or NULL */
+    state_report_times times;         /* NAN throughout without state */
+    double timing[NSTEPS];            /* seconds; NAN: not both ends recorded */
+    double so_far[NSTEPS];            /* seconds of a step under way; NAN otherwise */
+    report_span spans[REPORT_NSPANS]; /* the chart's phases */
+    int nspans;
+    double chart_t0, chart_t1; /* the chart's time axis, epoch seconds */
     double write_unavailable_ms;
     bool write_unavailable_set;
     int counts[NKINDS];
@@ -90,10 +142,7 @@ static void take_migration(report *rp, state_report_row *m)
     }
     rp->started_at = m->started_at;
     rp->done_at = m->done_at;
-    for (int i = 0; i < NPHASES; i++) {
-        rp->timing_set[i] = !isnan(m->phase_seconds[i]);
-        rp->timing[i] = rp->timing_set[i] ? m->phase_seconds[i] : 0;
-    }
+    rp->times = m->times;
     rp->write_unavailable_set = !isnan(m->write_unavailable_ms);
     rp->write_unavailable_ms = rp->write_unavailable_set ? m->write_unavailable_ms : 0;
     rp->plugin = m->plugin;
@@ -119,6 +168,47 @@ static bool read_events(report *rp, db_conn *dst)
     return true;
 }
 
+static void times_array(const state_report_times *t, double out[NTIMES])
+{
+    out[T_STARTED] = t->started;
+    out[T_SLOT] = t->slot;
+    out[T_SCHEMA] = t->schema_done;
+    out[T_COPY] = t->copy_done;
+    out[T_INDEXES] = t->indexes_done;
+    out[T_STREAMING] = t->streaming;
+    out[T_CAUGHT_UP] = t->caught_up;
+    out[T_CUTOVER] = t->cutover;
+    out[T_DONE] = t->done;
+}
+
+/* Each step's time (or time so far), and the chart's axis and phases. */
+static void derive_timings(report *rp)
+{
+    double tv[NTIMES];
+    times_array(&rp->times, tv);
+    state_phase phase = state_phase_parse(rp->phase);
+    bool running = state_phase_streams(phase) || phase == PHASE_COPYING || phase == PHASE_INDEXING;
+    for (int i = 0; i < NSTEPS; i++) {
+        double from = tv[steps[i].from], to = tv[steps[i].to];
+        rp->timing[i] = !isnan(from) && !isnan(to) ? to - from : NAN;
+        bool under_way = !isnan(from) && isnan(to) && phase < PHASE_UNKNOWN &&
+                         (steps[i].running & (1u << phase));
+        rp->so_far[i] = under_way ? rp->times.now - from : NAN;
+    }
+    /* the time axis: the whole migration, to now while it runs */
+    double t1 = rp->times.done;
+    if (isnan(t1)) {
+        t1 = running ? rp->times.now : rp->times.started;
+        for (int i = 0; i < NTIMES; i++)
+            t1 = !isnan(tv[i]) && tv[i] > t1 ? tv[i] : t1;
+        if (rp->nlag > 0 && rp->lag[rp->nlag - 1].epoch > t1)
+            t1 = rp->lag[rp->nlag - 1].epoch;
+    }
+    rp->chart_t0 = rp->times.started;
+    rp->chart_t1 = t1;
+    rp->nspans = report_phase_spans(&rp->times, t1, rp->spans);
+}
+
 static bool read_migration(report *rp, db_conn *dst)
 {
     bool exists = false;
@@ -134,7 +224,10 @@ static bool read_migration(report *rp, db_conn *dst)
         take_migration(rp, &m);
     if (!rp->phase)
         return true;
-    return state_read_lag_history(dst, rp->o->name, &rp->lag, &rp->nlag) && read_events(rp, dst);
+    if (!state_read_lag_history(dst, rp->o->name, &rp->lag, &rp->nlag) || !read_events(rp, dst))
+        return false;
+    derive_timings(rp);
+    return true;
 }
 
 /* Rows I and J of RES describe the same object: the same (kind, schema,
@@ -264,58 +357,80 @@ static bool gather(report *rp, const conninfo *src_ci, const conninfo *dst_ci)
 
 static bool write_svg(const report *rp, const char *path)
 {
+    double *t = xcalloc((size_t)rp->nlag + 1, sizeof *t);
+    double *lag = xcalloc((size_t)rp->nlag + 1, sizeof *lag);
+    for (int i = 0; i < rp->nlag; i++) {
+        t[i] = rp->lag[i].epoch;
+        lag[i] = rp->lag[i].lag_s;
+    }
+    report_chart c = {.title = rp->o->name,
+                      .t0 = rp->chart_t0,
+                      .t1 = rp->chart_t1,
+                      .t = t,
+                      .lag = lag,
+                      .n = rp->nlag,
+                      .spans = rp->spans,
+                      .nspans = rp->nspans};
+    char *svg = report_chart_svg(&c);
+    free(t);
+    free(lag);
     FILE *f = fopen(path, "w");
-    if (!f) {
+    bool ok = f && fputs(svg, f) >= 0;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    if (!ok)
         log_error("cannot write the lag chart %s: %m; choose another -o directory", path);
-        return false;
+    free(svg);
+    return ok;
+}
+
+/* The highest and the last known lag, and how many samples know it. */
+static int lag_summary(const report *rp, double *max, double *last)
+{
+    int known = 0;
+    *max = *last = 0;
+    for (int i = 0; i < rp->nlag; i++) {
+        double v = rp->lag[i].lag_s;
+        if (isnan(v))
+            continue;
+        v = v < 0 ? 0 : v;
+        known++;
+        *max = v > *max ? v : *max;
+        *last = v;
     }
-    const double W = 800, H = 300, L = 60, R = 20, T = 30, B = 40;
-    fprintf(f,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
-            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-            "<text x=\"%.0f\" y=\"18\">Replication lag (seconds) over the run</text>\n",
-            W, H, W, H, L);
-    double tmin = rp->nlag ? rp->lag[0].epoch : 0,
-           tmax = rp->nlag ? rp->lag[rp->nlag - 1].epoch : 1;
-    double lmax = 0;
-    for (int i = 0; i < rp->nlag; i++)
-        lmax = rp->lag[i].lag_s > lmax ? rp->lag[i].lag_s : lmax;
-    if (lmax <= 0)
-        lmax = 1;
-    if (tmax <= tmin)
-        tmax = tmin + 1;
-    fprintf(f,
-            "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n"
-            "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"black\"/>\n"
-            "<text x=\"5\" y=\"%.0f\">%.1f s</text><text x=\"5\" y=\"%.0f\">0 s</text>\n",
-            L, H - B, W - R, H - B, L, T, L, H - B, T + 4, lmax, H - B);
-    if (rp->nlag == 0) {
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">no lag samples recorded</text>\n", L + 20, H / 2);
-    } else {
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n", L, H - 10, rp->lag[0].at);
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n", W - R, H - 10,
-                rp->lag[rp->nlag - 1].at);
-        fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
-        for (int i = 0; i < rp->nlag; i++)
-            fprintf(f, "%s%.1f,%.1f", i ? " " : "",
-                    L + (rp->lag[i].epoch - tmin) / (tmax - tmin) * (W - L - R),
-                    (H - B) - rp->lag[i].lag_s / lmax * (H - B - T));
-        fprintf(f, "\"/>\n");
-    }
-    fprintf(f, "</svg>\n");
-    return fclose(f) == 0;
+    return known;
 }
 
 /* ------------------------------------------------------------------ */
 /* Markdown */
 
-static void md_duration(FILE *f, const char *label, bool set, double s)
+/* "12.3 s", "—", "12.3 s so far". */
+static void md_step(FILE *f, const report *rp, int i)
 {
-    if (set)
-        fprintf(f, "| %s | %.1f s |\n", label, s);
+    if (!isnan(rp->timing[i]))
+        fprintf(f, "| %s | %s | %.1f s |\n", steps[i].key, steps[i].measures, rp->timing[i]);
+    else if (!isnan(rp->so_far[i]))
+        fprintf(f, "| %s | %s | %.1f s so far |\n", steps[i].key, steps[i].measures, rp->so_far[i]);
     else
-        fprintf(f, "| %s | — |\n", label);
+        fprintf(f, "| %s | %s | — |\n", steps[i].key, steps[i].measures);
+}
+
+/* The backup check's line. */
+static void md_backup(FILE *f, const report *rp)
+{
+    const verify_backup *b = &rp->vr.backup;
+    fprintf(f, "## Backup check\n\n");
+    if (!rp->verify_ran || !b->status)
+        fprintf(f, "Not run (it runs with verify).\n\n");
+    else if (strcmp(b->status, "ok") == 0)
+        fprintf(f,
+                "Backup by the target's role: **ok**: `%s` of the target as role `%s` completed "
+                "in %.1f s (schema and data, to /dev/null).\n\n",
+                b->tool, b->role, b->seconds);
+    else
+        fprintf(f, "Backup by the target's role: **%s** (role `%s`, after %.1f s): %s.\n\n",
+                strcmp(b->status, "failed") == 0 ? "FAILED" : b->status, b->role, b->seconds,
+                b->reason ? b->reason : "");
 }
 
 static void md_verify(FILE *f, const report *rp)
@@ -323,9 +438,10 @@ static void md_verify(FILE *f, const report *rp)
     fprintf(f, "## Verify\n\n");
     if (!rp->verify_ran) {
         fprintf(f, "%s\n\n", rp->verify_note ? rp->verify_note : "not run");
+        md_backup(f, rp);
         return;
     }
-    fprintf(f, "Result: **%s**. Consistency: %s.\n\n", rp->vr.equal ? "equal" : "DIFFERENCES",
+    fprintf(f, "Result: **%s**. Consistency: %s.\n\n", rp->vr.same ? "equal" : "DIFFERENCES",
             rp->vr.consistency ? rp->vr.consistency : "");
     fprintf(f, "Schema: %s\n\n", rp->vr.schema_diffs.n ? "differs" : "equal");
     for (int i = 0; i < rp->vr.schema_diffs.n; i++)
@@ -343,6 +459,7 @@ static void md_verify(FILE *f, const report *rp)
                 t->crud_reason ? t->crud_reason : "");
     }
     fprintf(f, "\n");
+    md_backup(f, rp);
 }
 
 static void md_rows(FILE *f, const report *rp)
@@ -366,13 +483,72 @@ static void md_rows(FILE *f, const report *rp)
     fprintf(f, "\n");
 }
 
+/* What the report says of the migration as a whole. */
+static const char *status_word(const report *rp)
+{
+    if (!rp->phase)
+        return "no migration";
+    switch (state_phase_parse(rp->phase)) {
+    case PHASE_DONE:
+        return "complete";
+    case PHASE_FAILED:
+        return "FAILED";
+    case PHASE_STOPPED:
+        return "STOPPED";
+    default:
+        return "IN PROGRESS";
+    }
+}
+
+static void md_timings(FILE *f, const report *rp)
+{
+    fprintf(f, "## Timings\n\n");
+    if (!rp->phase) {
+        fprintf(f, "No migration: nothing was timed.\n\n");
+        return;
+    }
+    fprintf(f, "| step | measures | duration |\n| --- | --- | ---: |\n");
+    for (int i = 0; i < NSTEPS; i++)
+        md_step(f, rp, i);
+    if (rp->write_unavailable_set)
+        fprintf(f,
+                "| write unavailability | the source refused writes (freeze to done) | %.0f ms "
+                "|\n",
+                rp->write_unavailable_ms);
+    else
+        fprintf(f, "| write unavailability | the source refused writes (freeze to done) | — |\n");
+    fprintf(f, "\n");
+}
+
+static void md_lag(FILE *f, const report *rp, const char *svg_name)
+{
+    fprintf(f, "## Lag over the run\n\n");
+    if (!rp->phase) {
+        fprintf(f, "No migration: no lag was sampled.\n\n");
+        return;
+    }
+    double mx, last;
+    lag_summary(rp, &mx, &last);
+    fprintf(f, "%d samples, maximum %.1f s, last %.1f s.", rp->nlag, mx, last);
+    for (int i = 0; i < rp->nspans; i++)
+        fprintf(f, "%s %s %.1f–%.1f s",
+                i ? "," : " Phases (seconds since the start):", rp->spans[i].name,
+                rp->spans[i].from - rp->chart_t0, rp->spans[i].to - rp->chart_t0);
+    fprintf(f, "%s\n\n", rp->nspans ? "." : "");
+    if (svg_name)
+        fprintf(f, "![lag over the run](%s)\n\n", svg_name);
+}
+
 static void write_md(FILE *f, const report *rp, const char *svg_name)
 {
-    bool done = rp->phase && state_phase_parse(rp->phase) == PHASE_DONE;
     fprintf(f, "# pgbaton migration report: %s\n\n", rp->o->name);
-    fprintf(f, "Status: **%s**%s%s%s\n\n", done ? "complete" : "IN PROGRESS",
-            rp->phase ? " (phase " : " (no migration state on the target)",
-            rp->phase ? rp->phase : "", rp->phase ? ")" : "");
+    if (rp->phase)
+        fprintf(f, "Status: **%s** (phase %s)\n\n", status_word(rp), rp->phase);
+    else
+        fprintf(f,
+                "Status: **no migration**: the target holds no state of a migration named "
+                "\"%s\" (none was started there, or `pgbaton clean` removed it)\n\n",
+                rp->o->name);
     fprintf(f, "## Migration\n\n| | connection | version |\n| --- | --- | --- |\n");
     fprintf(f, "| source | `%s` | %s |\n| target | `%s` | %s |\n\n", rp->src_masked,
             rp->src_version, rp->dst_masked, rp->dst_version);
@@ -390,21 +566,8 @@ static void write_md(FILE *f, const report *rp, const char *svg_name)
     fprintf(f, "\n\n");
     md_rows(f, rp);
     md_verify(f, rp);
-    fprintf(f, "## Timings\n\n| phase | duration |\n| --- | ---: |\n");
-    for (int i = 0; i < NPHASES; i++)
-        md_duration(f, phase_names[i], rp->timing_set[i], rp->timing[i]);
-    if (rp->write_unavailable_set)
-        fprintf(f, "| write unavailability | %.0f ms |\n", rp->write_unavailable_ms);
-    else
-        fprintf(f, "| write unavailability | — |\n");
-    fprintf(f, "\n## Lag over the run\n\n");
-    double mx = 0;
-    for (int i = 0; i < rp->nlag; i++)
-        mx = rp->lag[i].lag_s > mx ? rp->lag[i].lag_s : mx;
-    fprintf(f, "%d samples, maximum %.1f s, last %.1f s.\n\n", rp->nlag, mx,
-            rp->nlag ? rp->lag[rp->nlag - 1].lag_s : 0.0);
-    if (svg_name)
-        fprintf(f, "![lag over the run](%s)\n\n", svg_name);
+    md_timings(f, rp);
+    md_lag(f, rp, svg_name);
     if (rp->unlogged.n > 0) {
         fprintf(f, "## Unlogged tables\n\n");
         for (int i = 0; i < rp->unlogged.n; i++)
@@ -454,10 +617,36 @@ static json_t *json_verify(const report *rp)
         json_array_append_new(seqs, json_pack("{s:s, s:b, s:b}", "name", rp->vr.seqs[i].name,
                                               "behind", rp->vr.seqs[i].behind, "on_target",
                                               rp->vr.seqs[i].target != NULL));
+    json_object_set_new(v, "compared_equal", json_boolean(rp->vr.same));
     json_object_set_new(v, "tables", tables);
     json_object_set_new(v, "sequences", seqs);
     json_object_set_new(v, "crud", crud);
+    json_object_set_new(v, "backup",
+                        rp->vr.backup.status ? verify_backup_json(&rp->vr.backup) : json_null());
     return v;
+}
+
+/* The timings, the times so far of the steps under way, the phases'
+ * spans. */
+static void json_timings(json_t *root, const report *rp)
+{
+    json_t *tm = json_object(), *sofar = json_object(), *spans = json_array();
+    for (int i = 0; rp->phase && i < NSTEPS; i++) {
+        json_object_set_new(tm, steps[i].key,
+                            json_or_null_num(!isnan(rp->timing[i]), rp->timing[i]));
+        if (!isnan(rp->so_far[i]))
+            json_object_set_new(sofar, steps[i].key, json_real(rp->so_far[i]));
+    }
+    json_object_set_new(tm, "write_unavailable_ms",
+                        json_or_null_num(rp->write_unavailable_set, rp->write_unavailable_ms));
+    for (int i = 0; i < rp->nspans; i++)
+        json_array_append_new(spans, json_pack("{s:s, s:s, s:f, s:f}", "phase", rp->spans[i].name,
+                                               "covers", rp->spans[i].about, "from_seconds",
+                                               rp->spans[i].from - rp->chart_t0, "to_seconds",
+                                               rp->spans[i].to - rp->chart_t0));
+    json_object_set_new(root, "timings_seconds", tm);
+    json_object_set_new(root, "timings_so_far_seconds", sofar);
+    json_object_set_new(root, "phases", spans);
 }
 
 static json_t *build_json(const report *rp)
@@ -466,8 +655,16 @@ static json_t *build_json(const report *rp)
     json_object_set_new(root, "name", json_string(rp->o->name));
     json_object_set_new(root, "phase", rp->phase ? json_string(rp->phase) : json_null());
     json_object_set_new(root, "plugin", rp->plugin ? json_string(rp->plugin) : json_null());
+    state_phase phase = state_phase_parse(rp->phase);
+    json_object_set_new(root, "status",
+                        json_string(!rp->phase               ? "none"
+                                    : phase == PHASE_DONE    ? "complete"
+                                    : phase == PHASE_FAILED  ? "failed"
+                                    : phase == PHASE_STOPPED ? "stopped"
+                                                             : "in progress"));
     json_object_set_new(root, "in_progress",
-                        json_boolean(!rp->phase || state_phase_parse(rp->phase) != PHASE_DONE));
+                        json_boolean(rp->phase && phase != PHASE_DONE && phase != PHASE_FAILED &&
+                                     phase != PHASE_STOPPED));
     json_object_set_new(
         root, "source",
         json_pack("{s:s, s:s?}", "connection", rp->src_masked, "version", rp->src_version));
@@ -492,17 +689,14 @@ static json_t *build_json(const report *rp)
     json_object_set_new(root, "structure", st);
     json_object_set_new(root, "rows", rows);
     json_object_set_new(root, "verify", json_verify(rp));
-    json_t *tm = json_object();
-    for (int i = 0; i < NPHASES; i++)
-        json_object_set_new(tm, phase_names[i], json_or_null_num(rp->timing_set[i], rp->timing[i]));
-    json_object_set_new(tm, "write_unavailable_ms",
-                        json_or_null_num(rp->write_unavailable_set, rp->write_unavailable_ms));
-    json_object_set_new(root, "timings_seconds", tm);
+    json_timings(root, rp);
     json_t *lag = json_array();
-    for (int i = 0; i < rp->nlag; i++)
-        json_array_append_new(lag, json_pack("{s:s, s:f, s:I}", "at", rp->lag[i].at, "lag_seconds",
-                                             rp->lag[i].lag_s, "lag_bytes",
+    for (int i = 0; i < rp->nlag; i++) {
+        double v = rp->lag[i].lag_s < 0 ? 0 : rp->lag[i].lag_s;
+        json_array_append_new(lag, json_pack("{s:s, s:o, s:I}", "at", rp->lag[i].at, "lag_seconds",
+                                             json_or_null_num(!isnan(v), v), "lag_bytes",
                                              (json_int_t)rp->lag[i].lag_b));
+    }
     json_object_set_new(root, "lag", lag);
     json_object_set_new(root, "warnings", strlist_json(&rp->warnings));
     json_object_set_new(root, "unlogged_tables", strlist_json(&rp->unlogged));
@@ -530,20 +724,6 @@ static bool emit(const report *rp, const char *text)
     if (ok && rp->o->output)
         log_info("report written to %s", rp->o->output);
     return ok;
-}
-
-/* The chart's path beside -o FILE (malloc'd) and its name for the link. */
-static char *svg_path(const report *rp, const char **name_out)
-{
-    static char name[128];
-    snprintf(name, sizeof name, "%s-lag.svg", rp->o->name);
-    char *copy = xstrdup(rp->o->output);
-    char *path = NULL;
-    if (asprintf(&path, "%s/%s", dirname(copy), name) < 0)
-        path = NULL;
-    free(copy);
-    *name_out = name;
-    return path;
 }
 
 static void report_free(report *rp)
@@ -588,9 +768,10 @@ int cmd_report(const pgb_options *o)
             fputc('\n', stdout);
         free(text);
     } else if (ok) {
-        const char *svg_name = NULL;
-        char *svg = o->output ? svg_path(&rp, &svg_name) : NULL;
-        ok = !o->output || (svg && write_svg(&rp, svg));
+        /* the chart beside the report file, named after it */
+        char *svg_name = NULL;
+        char *svg = o->output && rp.phase ? report_chart_path(o->output, &svg_name) : NULL;
+        ok = !svg || write_svg(&rp, svg);
         char *text = NULL;
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);
@@ -603,6 +784,7 @@ int cmd_report(const pgb_options *o)
         }
         free(text);
         free(svg);
+        free(svg_name);
     }
     report_free(&rp);
     conninfo_free(src_ci);

@@ -404,7 +404,7 @@ static bool copy_pre_data(void *arg)
         return false;
     }
     failpoint("start.pre-data");
-    if (!record_tables(p->c, p->plan))
+    if (!record_tables(p->c, p->plan) || !state_schema_done(p->c->state, p->c->o.name))
         p->failure = "could not record the tables in the target's state";
     return p->failure == NULL;
 }

@@ -33,8 +33,9 @@
  *
  * Who writes which column, when:
  *   start (main)   INSERT (phase copying, copy_started_at); consistent_lsn
- *                  once the slot exists; phase indexing + copy_done_at,
- *                  indexes_done_at; phase streaming + applied_lsn =
+ *                  + slot_created_at once the slot exists; schema_done_at
+ *                  once the pre-data schema is restored; phase indexing +
+ *                  copy_done_at, indexes_done_at; phase streaming + applied_lsn =
  *                  consistent_lsn + streaming_at (state_start_streaming);
  *                  last_error: set with phase failed, or alone when the
  *                  stream stops on an error (the phase stays, so that a new
@@ -47,7 +48,10 @@
  *                  when it reaches verify's hold. That UPDATE RETURNs phase
  *                  and hold_lsn: how the applier reads both without a query
  *                  of its own. alive_at alone every ALIVE_MS inside a long
- *                  batch (SKIP LOCKED: never waits).
+ *                  batch (SKIP LOCKED: never waits). In the same
+ *                  transaction: a row of pgbaton.lag_sample every second
+ *                  and at phase changes, and once a minute the thinning of
+ *                  the samples older than an hour (src/apply_control.c).
  *   cutover        step 2, before it freezes the source: phase cutover,
  *                  cutover_started_at, frozen_at, freeze_database,
  *                  freeze_prev_readonly, fence columns reset (only from
@@ -289,6 +293,12 @@ bool state_set_consistent_lsn(db_conn *db, const char *name, lsn_t lsn)
     char buf[LSN_STRLEN];
     const char *params[] = {name, lsn_format(lsn, buf, sizeof buf)};
     return db_commandp(db, sql_state_set_consistent_lsn, 2, params);
+}
+
+bool state_schema_done(db_conn *db, const char *name)
+{
+    const char *params[] = {name};
+    return db_commandp(db, sql_state_schema_done, 1, params);
 }
 
 bool state_start_streaming(db_conn *db, const char *name)

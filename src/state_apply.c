@@ -52,6 +52,12 @@ bool state_send_lag_sample(db_conn *db, const char *name, long long lag_bytes, d
     return db_send(db, sql_state_lag_sample, 3, params);
 }
 
+bool state_send_lag_thin(db_conn *db, const char *name)
+{
+    const char *params[1] = {name};
+    return db_send(db, sql_state_lag_thin, 1, params);
+}
+
 bool state_touch_alive(db_conn *db, const char *name)
 {
     const char *params[1] = {name};

@@ -176,16 +176,20 @@ static void read_report_row(const db_res *r, int row, void *elem)
     m->target_masked = dup_or_null(r, row, 3);
     m->started_at = dup_or_null(r, row, 4);
     m->done_at = dup_or_null(r, row, 5);
-    for (int i = 0; i < STATE_REPORT_NPHASES; i++)
-        m->phase_seconds[i] = num_or_nan(r, row, 6 + i);
-    m->write_unavailable_ms = num_or_nan(r, row, 11);
-    m->plugin = dup_or_null(r, row, 12);
+    state_report_times *t = &m->times;
+    double *cols[] = {&t->started,      &t->slot,      &t->schema_done, &t->copy_done,
+                      &t->indexes_done, &t->streaming, &t->caught_up,   &t->cutover,
+                      &t->done,         &t->now};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        *cols[i] = num_or_nan(r, row, 6 + (int)i);
+    m->write_unavailable_ms = num_or_nan(r, row, 16);
+    m->plugin = dup_or_null(r, row, 17);
 }
 
 int state_read_report(db_conn *tgt, const char *name, state_report_row *out)
 {
     memset(out, 0, sizeof *out);
-    return read_one(tgt, sql_state_report_migration, name, 13, "migration row", read_report_row,
+    return read_one(tgt, sql_state_report_migration, name, 18, "migration row", read_report_row,
                     out);
 }
 
@@ -194,7 +198,7 @@ static void read_lag_point(const db_res *r, int row, void *elem)
     state_lag_point *p = elem;
     p->epoch = atof(db_val(r, row, 0));
     p->at = xstrdup(db_val(r, row, 1));
-    p->lag_s = atof(db_val(r, row, 2));
+    p->lag_s = num_or_nan(r, row, 2);
     p->lag_b = atoll(db_val(r, row, 3));
 }
 

@@ -3,7 +3,8 @@
  *
  * Compares schema, rows (counts and content checksums, see verify_data.c),
  * the first rows value by value, sequences, and optionally runs the CRUD
- * smoke test on the target (verify_crud.c). Prints one line per table and
+ * smoke test and the backup check (a pg_dump of the target by its role) on
+ * the target (verify_crud.c). Prints one line per table and
  * the summary "verify: N tables equal, M differ; schema equal" (or --json),
  * exit 0 when all is equal, 1 when anything differs or fails, 2 on bad usage
  * or when the migration is in a phase where comparing makes no sense.
@@ -184,6 +185,9 @@ void verify_result_free(verify_result *r)
     }
     free(r->seqs);
     free(r->consistency);
+    free(r->backup.role);
+    free(r->backup.tool);
+    free(r->backup.reason);
 }
 
 /* ------------------------------------------------------------------ */
@@ -399,6 +403,11 @@ static verify_counts count_results(const verify_result *r)
     return n;
 }
 
+static bool backup_failed(const verify_result *r)
+{
+    return r->backup.status && strcmp(r->backup.status, "failed") == 0;
+}
+
 static char *summary_line(const verify_result *r, const verify_counts *n, bool crud)
 {
     char *s = NULL;
@@ -415,7 +424,10 @@ static char *summary_line(const verify_result *r, const verify_counts *n, bool c
         free(s);
         s = more;
     }
-    (void)r;
+    if (backup_failed(r) && asprintf(&more, "%s; backup failed", s) >= 0) {
+        free(s);
+        s = more;
+    }
     return s;
 }
 
@@ -474,6 +486,12 @@ static void print_human(const verify_result *r, const verify_counts *n, bool cru
         printf("crud %s: %s%s%s\n", t->display, t->crud_status ? t->crud_status : "not run",
                t->crud_reason ? ": " : "", t->crud_reason ? t->crud_reason : "");
     }
+    const verify_backup *b = &r->backup;
+    if (b->status && strcmp(b->status, "ok") == 0)
+        printf("backup: ok: %s of the target as role %s, schema and data, in %.1f s\n", b->tool,
+               b->role, b->seconds);
+    else if (b->status)
+        printf("backup: %s: %s\n", b->status, b->reason ? b->reason : "");
     char *line = summary_line(r, n, crud);
     printf("%s\n", line ? line : "verify: summary unavailable");
     free(line);
@@ -511,6 +529,12 @@ static json_t *json_table(const verify_table *t, bool crud)
     return o;
 }
 
+json_t *verify_backup_json(const verify_backup *b)
+{
+    return json_pack("{s:s, s:s?, s:s?, s:f, s:s?}", "status", b->status, "role", b->role, "tool",
+                     b->tool, "seconds", b->seconds, "reason", b->reason);
+}
+
 static void print_json(const verify_result *r, const verify_counts *n, bool crud)
 {
     json_t *root = json_object();
@@ -536,6 +560,8 @@ static void print_json(const verify_result *r, const verify_counts *n, bool crud
     }
     json_object_set_new(root, "sequences", seqs);
     json_object_set_new(root, "sequences_checked", json_boolean(r->seqs_checked));
+    if (r->backup.status)
+        json_object_set_new(root, "backup", verify_backup_json(&r->backup));
     json_t *sum = json_object();
     char *line = summary_line(r, n, crud);
     json_object_set_new(sum, "line", json_string(line ? line : ""));
@@ -551,7 +577,7 @@ static void print_json(const verify_result *r, const verify_counts *n, bool crud
     }
     json_object_set_new(sum, "equal",
                         json_boolean(n->differ == 0 && n->schema_equal && n->seqs_behind == 0 &&
-                                     n->crud_failed == 0));
+                                     n->crud_failed == 0 && !backup_failed(r)));
     json_object_set_new(root, "summary", sum);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     printf("%s\n", text ? text : "{}");
@@ -602,6 +628,8 @@ static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const ver
         return EXIT_FAILURE_RUNTIME;
     }
     r->crud_run = ro->crud;
+    if (ro->crud)
+        verify_backup_check(c->admin, ctx->dst_ci, &r->backup);
     verify_counts n = count_results(r);
     if (ro->output == VERIFY_PRINT_JSON)
         print_json(r, &n, ro->crud);
@@ -610,8 +638,8 @@ static int compare(verify_conns *c, verify_ctx *ctx, verify_result *r, const ver
     bool missing_seq = false;
     for (int i = 0; i < r->nseqs; i++)
         missing_seq = missing_seq || !r->seqs[i].target;
-    r->equal =
-        n.differ == 0 && n.schema_equal && n.seqs_behind == 0 && !missing_seq && n.crud_failed == 0;
+    r->same = n.differ == 0 && n.schema_equal && n.seqs_behind == 0 && !missing_seq;
+    r->equal = r->same && n.crud_failed == 0 && !backup_failed(r);
     return r->equal ? EXIT_OK : EXIT_FAILURE_RUNTIME;
 }
 

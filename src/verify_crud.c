@@ -19,10 +19,25 @@
  * (an empty table, a key type without a fresh value, a copied value that
  * collides with a unique index or a foreign key) makes the table "skipped"
  * with the reason; any other failure makes it "failed".
+ *
+ * The backup check, run with it: can the target's role back the target up?
+ * pg_dump, of the target's major version or later, dumps the whole
+ * database (schema and data, large objects included; pgbaton's own schema
+ * left out: `clean` drops it) in custom format, uncompressed, to
+ * /dev/null, connecting as the target connection does. The password goes
+ * to pg_dump in its environment only (src/pgtools.c), never on its command
+ * line; --no-password: it never prompts. "ok" with its time, "failed" with
+ * pg_dump's first error line (a name, never a row value: pg_dump reads
+ * every row but reports none), "skipped" when no pg_dump recent enough is
+ * installed. pg_dump holds ACCESS SHARE locks on the tables while it runs,
+ * as any backup does: the applier's writes go on; a TRUNCATE it applies
+ * waits for the end of the dump.
  */
 #include "verify.h"
 
 #include "log.h"
+#include "mono.h"
+#include "pgtools.h"
 #include "sqlstate.h"
 #include "strbuf.h"
 #include "strutil.h"
@@ -279,4 +294,46 @@ bool verify_crud(db_conn *target, verify_result *r)
         if (!crud_table(target, &r->tables[i]))
             return false;
     return true;
+}
+
+void verify_backup_check(db_conn *target, const conninfo *ci, verify_backup *b)
+{
+    int major = db_server_version(target) / 10000;
+    const char *user = db_user(target);
+    b->role = xstrdup(user ? user : "");
+    pgtool tool;
+    if (!pgtool_find("pg_dump", major, &tool)) {
+        b->status = "skipped";
+        b->reason = str_printf("no pg_dump of PostgreSQL %d or later is installed here (the "
+                               "target's version): install postgresql-client-%d",
+                               major, major);
+        pgtool_free(&tool);
+        return;
+    }
+    b->tool = str_printf("pg_dump %d.%d", tool.major, tool.version_num % 10000);
+    char *conn = pgtool_connstr(ci);
+    strlist a = {0};
+    strlist_add(&a, tool.path);
+    strlist_addf(&a, "--dbname=%s", conn);
+    strlist_add(&a, "--format=custom");
+    strlist_add(&a, "--compress=0");
+    strlist_add(&a, "--file=/dev/null");
+    strlist_add(&a, "--exclude-schema=pgbaton");
+    strlist_add(&a, "--no-password");
+    strlist_add(&a, "--no-sync"); /* pg_dump would fsync its output: /dev/null refuses */
+    log_info("backup check: %s of the target as role %s, to /dev/null", b->tool, b->role);
+    double t0 = mono_now();
+    pgtool_proc p;
+    bool ok = pgtool_spawn((const char *const *)a.items, ci, -1, -1, "pg_dump (target)", &p) &&
+              pgtool_wait(&p);
+    b->seconds = mono_now() - t0;
+    if (ok) {
+        b->status = "ok";
+    } else {
+        b->status = "failed";
+        b->reason = str_printf("pg_dump failed%s%s", p.error[0] ? ": " : " (see the log)", p.error);
+    }
+    strlist_free(&a);
+    free(conn);
+    pgtool_free(&tool);
 }

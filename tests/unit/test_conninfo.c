@@ -53,6 +53,42 @@ static void mask_kv(void **state)
     check_mask("host=x password", "host=x password ****");
 }
 
+/* Found by fuzz/fuzz_conninfo.c (inputs in fuzz/regressions/conninfo/):
+ * masking read these strings differently from libpq, which found a
+ * password that masking left in place. */
+static void mask_follows_libpq(void **state)
+{
+    (void)state;
+    /* key=value whitespace is isspace(): \v and \f too, and \r ends a key */
+    check_mask("host=x\vpassword=s3cret", "host=x\vpassword=****");
+    check_mask("host=x\fpassword=s3cret", "host=x\fpassword=****");
+    check_mask("password\r=s3cret host=x", "password\r=**** host=x");
+    /* whitespace after '=' is skipped, newlines included */
+    check_mask("password=\ns3cret", "password=\n****");
+    /* the next key may follow a quoted value at once: the mask must not
+     * run into it (password=****dbname=x would be one password) */
+    check_mask("password='i\\'s 'dbname=shp", "password=**** dbname=shp");
+    /* a URI's userinfo ends at the first '@' before any '/', even after a '?' */
+    check_mask("postgresql://app:s1sohp?sslmode@rgquire", "postgresql://app:****@rgquire");
+    /* query keywords are percent-decoded */
+    check_mask("postgres://h/db?pass%77ord=s3cret", "postgres://h/db?pass%77ord=****");
+    /* a '?' inside a bracketed IPv6 host does not start the query */
+    check_mask("postgres://[::1?]/db?password=s3cret", "postgres://[::1?]/db?password=****");
+
+    char *err = NULL;
+    conninfo *ci = conninfo_parse("postgresql://app:s1sohp?sslmode@rgquire", &err);
+    assert_non_null(ci);
+    assert_string_equal(conninfo_get(ci, "password"), "s1sohp?sslmode");
+    assert_string_equal(conninfo_get(ci, "host"), "rgquire");
+    assert_string_equal(ci->masked, "postgresql://app:****@rgquire");
+    conninfo_free(ci);
+    ci = conninfo_parse("host=x\vpassword=s3cret", &err);
+    assert_non_null(ci);
+    assert_string_equal(conninfo_get(ci, "host"), "x");
+    assert_string_equal(conninfo_get(ci, "password"), "s3cret");
+    conninfo_free(ci);
+}
+
 static void parse_registers_password(void **state)
 {
     (void)state;
@@ -147,6 +183,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mask_uri),
         cmocka_unit_test(mask_kv),
+        cmocka_unit_test(mask_follows_libpq),
         cmocka_unit_test(parse_registers_password),
         cmocka_unit_test(parse_error_does_not_echo),
         cmocka_unit_test(scrub_arg_in_place),

@@ -112,6 +112,10 @@ static void redaction(void **state)
     r = log_redact(NULL);
     assert_string_equal(r, "");
     free(r);
+    log_forget_secrets();
+    r = log_redact("hunter2-long pw");
+    assert_string_equal(r, "hunter2-long pw");
+    free(r);
 }
 
 int main(void)
