@@ -6,6 +6,7 @@
 #                   tests (real servers)
 #   make layers     check that only src/db*.c uses libpq and only the state
 #                   module (src/state*.c) runs SQL on pgbaton.*
+#   make check-faults   the whole fault matrix (docs/testing.md)
 #   make bench      benchmarks (bench/run.sh all; BENCH_ARGS="--quick" for a smoke run)
 #   make SANITIZE=1 ...   the same with AddressSanitizer + UBSan (in build-san/)
 #   make SANITIZE=thread tap-threads   the threaded parts' integration tests
@@ -172,6 +173,14 @@ endif
 # deps first: `make check` alone works on a fresh machine
 check: deps
 	$(MAKE) layers unit tap
+
+# The whole fault matrix (docs/testing.md): tests/tap/110_fault_matrix.t with
+# every case (PGBATON_FAULTS=all), once with each decoder; make check runs
+# its representative subset.
+.PHONY: check-faults
+check-faults: $(BUILD)/pgbaton
+	PGBATON_FAULTS=all PGBATON_BIN=$(CURDIR)/$(BUILD)/pgbaton \
+	  scripts/run-tap.sh tests/tap/110_fault_matrix.t
 
 # Benchmarks print figures and ratios; they are not tests (see bench/README.md).
 bench: $(BUILD)/pgbaton

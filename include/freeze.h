@@ -39,6 +39,13 @@ bool freeze_read_prev(db_conn *src, char **database, char **prev, char **why)
 bool freeze_apply(db_conn *src, const char *database, double timeout, char **why)
     __attribute__((warn_unused_result));
 
+/* Is DATABASE read-only for the sessions that start now (its database-level
+ * default_transaction_read_only on)? *ON; false when that cannot be read
+ * (logged). A recorded freeze may not be applied yet (a cutover killed in
+ * between): this is what the source says. */
+bool freeze_in_effect(db_conn *src, const char *database, bool *on)
+    __attribute__((warn_unused_result));
+
 /* Restore PREV (NULL: RESET) as DATABASE's default_transaction_read_only. */
 bool freeze_undo(db_conn *src, const char *database, const char *prev, char **why)
     __attribute__((warn_unused_result));

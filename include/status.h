@@ -70,9 +70,10 @@ typedef struct status_snapshot {
     char *exited_at;             /* that exit (same form), or NULL; owned */
     double exited_age;           /* seconds since exited_at; NAN when none */
     bool copy_done;              /* the copy is done: streaming began (applied_lsn) */
-    bool frozen;                 /* pgbaton froze (or is freezing) the source */
+    bool frozen;                 /* pgbaton froze the source (recorded, and in effect
+                                  * there when the source was read) */
     bool cutover_running;        /* a cutover session is connected to the source */
-    bool cutover_interrupted;    /* phase cutover, frozen, no cutover running */
+    bool cutover_interrupted;    /* phase cutover, no cutover running */
     double write_unavailable_ms; /* NAN unless done */
     int64_t post_fence_changes;
     double target_now;    /* epoch seconds */

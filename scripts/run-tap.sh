@@ -7,10 +7,11 @@
 # tree in a temporary directory that user owns.
 #
 #   scripts/run-tap.sh [tests/tap/010_foo.t ...]
-# The stream and apply tests (tests/tap/1xx_stream_*.t) run twice, once with
-# each decoder (PGBATON_TEST_PLUGIN=wal2json, then pgoutput: see
-# tests/tap/lib/PgbatonTest.pm); PGBATON_TEST_PLUGIN given runs every test
-# named once with that decoder.
+# The stream, apply and fault tests (tests/tap/1xx_stream_*.t,
+# 1xx_fault_*.t) run twice, once with each decoder (PGBATON_TEST_PLUGIN=
+# wal2json, then pgoutput: see tests/tap/lib/PgbatonTest.pm);
+# PGBATON_TEST_PLUGIN given runs every test named once with that decoder.
+# PGBATON_FAULTS is passed on (the fault matrix's cases: docs/testing.md).
 # Environment: PGBATON_BIN (the binary under test), PGBATON_PLAIN_BIN (a
 # build without sanitizers, for the tests that measure memory; optional),
 # PROVE_FLAGS (extra flags for prove, for example "-j2" or "-v"),
@@ -104,6 +105,7 @@ run_prove() {
     PGBATON_ROOT="$work" \
     PGBATON_TEST_PLUGIN="$plugin" \
     PGBATON_TEST_VERBOSE="${PGBATON_TEST_VERBOSE:-}" \
+    PGBATON_FAULTS="${PGBATON_FAULTS:-}" \
     TESTDIR="$work/tmp" \
     HOME="$work/tmp" \
     prove ${PROVE_FLAGS:-} -I "$PERLDIR" -I "$work/tests/tap/lib" "$@" || status=$?
@@ -112,12 +114,12 @@ run_prove() {
 if [ -n "${PGBATON_TEST_PLUGIN:-}" ]; then
   run_prove "$PGBATON_TEST_PLUGIN" "${tests[@]}"
 else
-  # the stream and apply tests (1xx_stream_*) run once with each decoder,
-  # the others once with the decoder start chooses
+  # the stream, apply and fault tests (1xx_stream_*, 1xx_fault_*) run once
+  # with each decoder, the others once with the decoder start chooses
   stream=() other=()
   for t in "${tests[@]}"; do
     case "${t##*/}" in
-      1[0-9][0-9]_stream_*) stream+=("$t") ;;
+      1[0-9][0-9]_stream_* | 1[0-9][0-9]_fault_*) stream+=("$t") ;;
       *) other+=("$t") ;;
     esac
   done

@@ -19,6 +19,7 @@
  * there was nothing to do.
  */
 #include "cli.h"
+#include "failpoint.h"
 #include "freeze.h"
 #include "log.h"
 #include "slot.h"
@@ -419,11 +420,17 @@ static int teardown_run(teardown *t)
     if (!t->st.found)
         printf("no state for migration %s on the target\n", t->o->name);
     find_gaps(t);
-    if (!unfreeze(t) || !mark_stopped(t) || !drop_slots(t) || !drop_publication(t) ||
-        !restore_triggers(t))
+    if (!unfreeze(t) || !mark_stopped(t))
         goto out;
-    if (t->kind == TEARDOWN_CLEAN && !drop_state(t))
+    if (t->kind == TEARDOWN_ABORT)
+        failpoint("abort.middle");
+    if (!drop_slots(t) || !drop_publication(t) || !restore_triggers(t))
         goto out;
+    if (t->kind == TEARDOWN_CLEAN) {
+        failpoint("clean.middle");
+        if (!drop_state(t))
+            goto out;
+    }
     if (t->actions == 0)
         printf("nothing to %s: %s\n", t->kind == TEARDOWN_ABORT ? "abort" : "clean",
                t->kind == TEARDOWN_ABORT ? "not frozen by pgbaton, already stopped, no slot"

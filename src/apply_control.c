@@ -8,6 +8,7 @@
 #include "apply_internal.h"
 
 #include "db_async.h"
+#include "failpoint.h"
 #include "log.h"
 #include "mono.h"
 #include "state.h"
@@ -204,6 +205,7 @@ apply_status apply_commit_batch(apply_ctx *a)
     }
     if (sample_wanted(a) && (st = send_lag_sample(a, pos)) != APPLY_OK)
         return st;
+    failpoint("apply.before-commit");
     if ((st = apply_send_cmd(a, "COMMIT", "COMMIT")) != APPLY_OK)
         return st;
     if (!db_pipeline_sync(a->db))
@@ -217,6 +219,7 @@ apply_status apply_commit_batch(apply_ctx *a)
     st = apply_read_results(a, true);
     if (st != APPLY_OK)
         return st;
+    failpoint("apply.after-commit");
     log_debug("committed %ld changes of %ld source transactions up to %s", a->batch_changes,
               a->batch_txns, lsn);
     a->batch_changes = a->batch_txns = 0;

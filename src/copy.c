@@ -47,6 +47,7 @@
 #include "copy.h"
 
 #include "db_async.h"
+#include "failpoint.h"
 #include "largeobj.h"
 #include "log.h"
 #include "mono.h"
@@ -385,6 +386,15 @@ static void publish(copy_shared *sh, copy_table *t, int64_t delta, int64_t msgs)
     pthread_mutex_unlock(&sh->lock);
 }
 
+/* Send one batch of COPY rows to the target (failpoint copy.rows). */
+static bool put_batch(worker *w, const char *buf, int len)
+{
+    if (!db_copy_put(w->dst, buf, len))
+        return false;
+    failpoint("copy.rows");
+    return true;
+}
+
 /* Stream COPY data from w->src to w->dst until the end of the COPY. */
 static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
 {
@@ -402,12 +412,12 @@ static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
             return false;
         }
         if (used + (size_t)n > COPY_BUFSZ && used > 0) {
-            if (!db_copy_put(w->dst, w->buf, (int)used))
+            if (!put_batch(w, w->buf, (int)used))
                 goto put_failed;
             used = 0;
         }
         if ((size_t)n > COPY_BUFSZ) {
-            if (!db_copy_put(w->dst, row, n))
+            if (!put_batch(w, row, n))
                 goto put_failed;
         } else {
             memcpy(w->buf + used, row, (size_t)n);
@@ -428,7 +438,7 @@ static bool pump(worker *w, copy_table *t, int64_t *msgs_out)
         db_report(w->dst, DB_LOG, NULL, t->qname);
         return false;
     }
-    if (used > 0 && !db_copy_put(w->dst, w->buf, (int)used)) {
+    if (used > 0 && !put_batch(w, w->buf, (int)used)) {
         db_report(w->dst, DB_LOG, NULL, t->qname);
         return false;
     }
@@ -537,11 +547,12 @@ static bool run_item(worker *w, const work_item *it)
         const copy_index *ix = &sh->plan->tables[it->table].indexes[it->index];
         log_debug("building %s on the target", ix->name);
         double t0 = mono_now();
-        bool ok = timed_command(w->dst, ix->sql, "built", ix->name);
-        if (ok)
-            (void)state_auditf(w->dst, sh->opts->migration, DB_TARGET, "index built", ix->name,
-                               true, (mono_now() - t0) * 1000, NULL);
-        return ok;
+        if (!timed_command(w->dst, ix->sql, "built", ix->name))
+            return false;
+        (void)state_auditf(w->dst, sh->opts->migration, DB_TARGET, "index built", ix->name, true,
+                           (mono_now() - t0) * 1000, NULL);
+        failpoint("copy.index");
+        return true;
     }
     case ITEM_LARGEOBJ: {
         int64_t count = 0;

@@ -35,8 +35,12 @@
  * A killed cutover leaves phase 'cutover' with frozen_at set and no cutover
  * session on the source (its session is named STATUS_APPNAME_CUTOVER+name);
  * `status` reports it; a new `cutover` resumes (re-asserts the freeze, then
- * step 3 on) and `abort` unfreezes. A second cutover of a done migration says
- * so and exits 0.
+ * step 3 on) and `abort` unfreezes. Killed between recording the freeze and
+ * applying it, the source is writable: status_read asks the source whether
+ * the freeze is in effect (freeze_in_effect), status says it is not, abort
+ * has nothing to unfreeze, and a new `cutover` puts the state back to
+ * 'streaming' and starts from step 1. A second cutover of a done migration
+ * says so and exits 0.
  *
  * After 'done' the source stays frozen: the target is authoritative. A
  * failing --exec hook then exits 1 (the target is ready nonetheless). The
@@ -52,6 +56,7 @@
 #include "analyze.h"
 #include "cli.h"
 #include "db_async.h"
+#include "failpoint.h"
 #include "filter.h"
 #include "freeze.h"
 #include "log.h"
@@ -256,6 +261,7 @@ static bool record_and_freeze(cutover_ctx *c)
     /* recorded: from here on a failure unfreezes, whatever got done */
     c->source = SOURCE_FROZEN;
     c->deadline = mono_now() + c->o->timeout;
+    failpoint("cutover.freeze-recorded");
     log_info("step 2/7: freezing source database %s (read-only for every role)", c->database);
     if (!freeze_apply(c->src, c->database, c->deadline - mono_now(), &why))
         return fail_freeze(c, "freeze", why);
@@ -961,6 +967,7 @@ static bool mark_done(cutover_ctx *c)
         abandon_txn(c);
         return false;
     }
+    failpoint("cutover.before-done");
     if (!db_command(c->tgt, "COMMIT"))
         return fail_db(c, "mark done", c->tgt, "committing the migration's end");
     /* start stops on it at once (else at its next commit) */
@@ -1231,14 +1238,32 @@ static bool check_published(cutover_ctx *c)
     return ok;
 }
 
+/* Steps 3 to 6, beside the row counts of step 6 (started at the freeze);
+ * the failpoints (include/failpoint.h) come after each step. */
+static bool fence_to_counts(cutover_ctx *c)
+{
+    if (!write_fence(c))
+        return false;
+    failpoint("cutover.fence-written");
+    if (!wait_fence(c))
+        return false;
+    failpoint("cutover.fence-applied");
+    if (!check_published(c) || past_deadline(c, "unlogged tables") || !recopy_unlogged(c) ||
+        past_deadline(c, "sequences") || !copy_sequences(c))
+        return false;
+    failpoint("cutover.sequences");
+    return refresh_matviews(c) && !past_deadline(c, "row counts") && compare_counts(c);
+}
+
 static bool after_freeze(cutover_ctx *c)
 {
-    bool ok = counts_start(c) && write_fence(c) && wait_fence(c) && check_published(c) &&
-              !past_deadline(c, "unlogged tables") && recopy_unlogged(c) &&
-              !past_deadline(c, "sequences") && copy_sequences(c) && refresh_matviews(c) &&
-              !past_deadline(c, "row counts") && compare_counts(c);
+    failpoint("cutover.freeze");
+    bool ok = counts_start(c) && fence_to_counts(c);
     counts_end(c);
-    return ok && !past_deadline(c, "mark done") && mark_done(c);
+    if (!ok)
+        return false;
+    failpoint("cutover.counts");
+    return !past_deadline(c, "mark done") && mark_done(c);
 }
 
 static int finish(cutover_ctx *c)
@@ -1363,6 +1388,18 @@ static int check_state(cutover_ctx *c, bool *resume)
             c->source = SOURCE_FROZEN;
             c->database = xstrdup(db);
             c->prev = s.freeze_prev_readonly ? xstrdup(s.freeze_prev_readonly) : NULL;
+        }
+    } else if (s.stored_ephase == PHASE_CUTOVER) {
+        /* an earlier cutover recorded the freeze and was killed before it
+         * took effect (status_read asked the source): nothing to finish,
+         * the cutover starts over from step 1 */
+        log_info("an earlier cutover was interrupted before the source was frozen (it is "
+                 "writable): starting the cutover over");
+        if (!state_cutover_rollback(c->tgt, c->o->name, NULL)) {
+            log_error("target: cannot put migration %s back to phase streaming", c->o->name);
+            rc = EXIT_FAILURE_RUNTIME;
+        } else {
+            c->source = SOURCE_WRITABLE;
         }
     } else if (s.stored_ephase != PHASE_STREAMING && s.stored_ephase != PHASE_FAILED) {
         /* (failed: step 1 says the error start stopped on, exit 4) */

@@ -7,6 +7,7 @@
  */
 #include "db.h"
 
+#include "failpoint.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -348,8 +349,11 @@ void db_report(db_conn *db, db_errmode em, const db_res *res, const char *contex
 db_res *db_exec(db_conn *db, db_errmode em, const char *sql, int nparams, const char *const *params)
 {
     db_clear_error(db);
-    PGresult *res = nparams > 0 ? PQexecParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0)
-                                : PQexec(db->pg, sql);
+    char fp[FAILPOINT_SQL_MAX];
+    const char *fail = failpoint_error_sql(db->side == DB_SOURCE, fp, sizeof fp);
+    PGresult *res = fail          ? PQexec(db->pg, fail)
+                    : nparams > 0 ? PQexecParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0)
+                                  : PQexec(db->pg, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;

@@ -3,19 +3,33 @@
  */
 #include "db_async.h"
 
+#include "failpoint.h"
 #include "xalloc.h"
 
 #include <libpq-fe.h>
 #include <stdlib.h>
 
+/* The statement a failpoint's error-SIDE sends instead of the next one on
+ * DB (include/failpoint.h), in BUF; NULL when none is armed. */
+static const char *failing(const db_conn *db, char *buf, size_t n)
+{
+    return failpoint_error_sql(db->side == DB_SOURCE, buf, n);
+}
+
 bool db_send(db_conn *db, const char *sql, int nparams, const char *const *params)
 {
+    char fp[FAILPOINT_SQL_MAX];
+    const char *fail = failing(db, fp, sizeof fp);
+    if (fail)
+        return PQsendQueryParams(db->pg, fail, 0, NULL, NULL, NULL, NULL, 0) == 1;
     return PQsendQueryParams(db->pg, sql, nparams, NULL, params, NULL, NULL, 0) == 1;
 }
 
 bool db_send_script(db_conn *db, const char *sql)
 {
-    return PQsendQuery(db->pg, sql) == 1;
+    char fp[FAILPOINT_SQL_MAX];
+    const char *fail = failing(db, fp, sizeof fp);
+    return PQsendQuery(db->pg, fail ? fail : sql) == 1;
 }
 
 bool db_send_prepare(db_conn *db, const char *name, const char *sql, int nparams)
@@ -25,6 +39,10 @@ bool db_send_prepare(db_conn *db, const char *name, const char *sql, int nparams
 
 bool db_send_prepared(db_conn *db, const char *name, int nparams, const char *const *params)
 {
+    char fp[FAILPOINT_SQL_MAX];
+    const char *fail = failing(db, fp, sizeof fp);
+    if (fail)
+        return PQsendQueryParams(db->pg, fail, 0, NULL, NULL, NULL, NULL, 0) == 1;
     return PQsendQueryPrepared(db->pg, name, nparams, params, NULL, NULL, 0) == 1;
 }
 
@@ -96,7 +114,9 @@ bool db_next_notification(db_conn *db, char **channel, char **payload)
 bool db_copy_start(db_conn *db, db_errmode em, const char *sql, db_res_state want, const char *what)
 {
     db_clear_error(db);
-    PGresult *res = PQexec(db->pg, sql);
+    char fp[FAILPOINT_SQL_MAX];
+    const char *fail = failing(db, fp, sizeof fp);
+    PGresult *res = PQexec(db->pg, fail ? fail : sql);
     bool ok = res && db_res_status(res) == want;
     if (!ok)
         db_report(db, em, res, what);

@@ -154,6 +154,17 @@ bool freeze_apply(db_conn *src, const char *database, double timeout, char **why
     return ok;
 }
 
+bool freeze_in_effect(db_conn *src, const char *database, bool *on)
+{
+    const char *params[1] = {database};
+    char *v = db_scalar(src, sql_freeze_in_effect, 1, params, NULL);
+    if (!v)
+        return false;
+    *on = strcmp(v, "true") == 0;
+    free(v);
+    return true;
+}
+
 bool freeze_undo(db_conn *src, const char *database, const char *prev, char **why)
 {
     clear_why(why);

@@ -8,6 +8,7 @@
  * `ps` shows them masked.
  */
 #include "cli.h"
+#include "failpoint.h"
 #include "filter.h"
 #include "log.h"
 #include "metrics.h"
@@ -492,6 +493,9 @@ int main(int argc, char **argv)
                   argv[1]);
         return EXIT_USAGE;
     }
+    /* the fault tests' failpoints (a testing facility): refused when unknown */
+    if (!failpoint_init())
+        return EXIT_USAGE;
 
     /* getopt_long table from the command's accepted options */
     struct option longopts[OPT_COUNT + 1];

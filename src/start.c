@@ -42,6 +42,7 @@
 #include "conninfo.h"
 #include "copy.h"
 #include "db.h"
+#include "failpoint.h"
 #include "filter.h"
 #include "log.h"
 #include "metrics.h"
@@ -398,9 +399,12 @@ static bool copy_pre_data(void *arg)
 {
     pre_data *p = arg;
     log_info("copying the schema (pre-data) at the snapshot");
-    if (!schema_dump(p->dump) || !schema_restore_pre(p->c->dst, p->dump->path, p->owners))
+    if (!schema_dump(p->dump) || !schema_restore_pre(p->c->dst, p->dump->path, p->owners)) {
         p->failure = "the schema copy failed";
-    else if (!record_tables(p->c, p->plan) || !state_schema_done(p->c->state, p->c->o.name))
+        return false;
+    }
+    failpoint("start.pre-data");
+    if (!record_tables(p->c, p->plan) || !state_schema_done(p->c->state, p->c->o.name))
         p->failure = "could not record the tables in the target's state";
     return p->failure == NULL;
 }
@@ -483,6 +487,7 @@ static int run_copy(start_ctx *c)
     c->snap = db_connect_finish(snap, NULL, NULL);
     if (!slot_made)
         return copy_failed(c, "could not create the replication slot on the source");
+    failpoint("start.slot-created");
     if (!state_set_consistent_lsn(c->state, c->o.name, c->slot.consistent_lsn))
         return copy_failed(c, "could not record the slot's consistent point");
     if (!open_snapshot_session(c))

@@ -11,6 +11,7 @@
 #include "status.h"
 
 #include "cli.h"
+#include "freeze.h"
 #include "log.h"
 #include "signals.h"
 #include "sql_embed.h"
@@ -52,13 +53,16 @@ const char *status_hint(const status_snapshot *s)
 {
     if (!s->found)
         return "no such migration on the target: run `pgbaton start` first (or check --name)";
-    if (s->cutover_interrupted)
+    if (s->cutover_interrupted && s->frozen)
         return "cutover interrupted, source frozen: run `pgbaton cutover` to finish or "
                "`pgbaton abort` to unfreeze";
     bool copying = s->stored_ephase == PHASE_COPYING || s->stored_ephase == PHASE_INDEXING;
     if (phase_is(s, PHASE_STOPPED) && copying)
         return "`pgbaton start` stopped during the copy, which cannot resume (its snapshot is "
                "gone): run `pgbaton start --restart` to copy again";
+    if (s->cutover_interrupted)
+        return "cutover interrupted before the source was frozen (it is writable): run `pgbaton "
+               "cutover` to start it again or `pgbaton abort` to stop the migration";
     if (phase_is(s, PHASE_STOPPED) && s->stored_ephase != PHASE_STOPPED)
         return "`pgbaton start` is not running: run it again to resume";
     if (phase_is(s, PHASE_STOPPED))
@@ -222,7 +226,7 @@ static void effective_phase(status_snapshot *s)
     s->ephase = running_phase && !s->alive ? PHASE_STOPPED : p;
     snprintf(s->phase, sizeof s->phase, "%s",
              s->ephase != p ? state_phase_name(s->ephase) : s->stored_phase);
-    s->cutover_interrupted = p == PHASE_CUTOVER && s->frozen && s->source_ok && !s->cutover_running;
+    s->cutover_interrupted = p == PHASE_CUTOVER && s->source_ok && !s->cutover_running;
 }
 
 bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev,
@@ -249,6 +253,11 @@ bool status_read(db_conn *src, db_conn *tgt, const char *name, status_prev *prev
         return false;
     if (src)
         read_source(src, name, s);
+    /* a cutover records the freeze before applying it: ask the source */
+    const char *fdb = s->freeze_database ? s->freeze_database : s->source_database;
+    bool on = true;
+    if (s->frozen && s->source_ok && fdb && freeze_in_effect(src, fdb, &on) && !on)
+        s->frozen = false;
     effective_phase(s);
     s->in_step = s->source_ok && s->alive && lag_in_step(s->lag_bytes, s->lag_seconds);
     if (!read_lag_samples(tgt, name, s))
@@ -476,7 +485,8 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
     print_liveness(f, s);
     fprintf(f, ")\n");
     if (s->cutover_interrupted)
-        fprintf(f, "cutover:         INTERRUPTED, source frozen\n");
+        fprintf(f, "cutover:         INTERRUPTED, source %s\n",
+                s->frozen ? "frozen" : "not frozen (writable)");
     else if (s->cutover_running)
         fprintf(f, "cutover:         running\n");
     if (s->ntables > 0)

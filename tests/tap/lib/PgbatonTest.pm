@@ -27,7 +27,8 @@ use Time::HiRes qw(time usleep);
 our @EXPORT = qw(new_source new_target connstr run_pgbaton poll_until $PASSWORD $BIN
   set_password start_pgbaton finish_pgbaton wait_phase table_hash
   setup_streaming spawn_start stop_pgbaton wait_applied wait_exited compare_tables $PLUGIN
-  signal_pgbaton wait_streaming wait_query);
+  signal_pgbaton wait_streaming wait_query ledger_setup ledger_load_start ledger_load_stop
+  compare_ledger trigger_modes);
 
 our $PASSWORD = 'Tr0ub4dor&3-x9Q';   # must never be printed by pgbaton
 our $BIN      = $ENV{PGBATON_BIN} or die "PGBATON_BIN is not set (run through scripts/run-tap.sh)";
@@ -454,6 +455,110 @@ sub wait_query
 		$what // $sql);
 	diag("last answer: '$got'");
 	return 0;
+}
+
+# --- a workload that keeps a ledger (the fault matrix, 110_fault_matrix.t) ---
+
+# The pgbench custom script of ledger_load_start: a TPC-B-like transaction
+# that also appends one row to the ledger (the client and the transaction's
+# id): the ledger lists every transaction the source committed.
+my $LEDGER_SCRIPT = <<'PGBENCH';
+\set aid random(1, 100000 * :scale)
+\set bid random(1, 1 * :scale)
+\set tid random(1, 10 * :scale)
+\set delta random(-5000, 5000)
+BEGIN;
+UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
+UPDATE pgbench_tellers SET tbalance = tbalance + :delta WHERE tid = :tid;
+UPDATE pgbench_branches SET bbalance = bbalance + :delta WHERE bid = :bid;
+INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (:tid, :bid, :aid, :delta, CURRENT_TIMESTAMP);
+INSERT INTO ledger (client, txid) VALUES (:client_id, txid_current());
+END;
+PGBENCH
+
+# ledger_setup(node, scale => S (default 1), dbname => 'app'): pgbench's
+# tables (pgbench -i; pgbench_history, which has no key, REPLICA IDENTITY
+# FULL) and the ledger: no key either (REPLICA IDENTITY FULL), so that a
+# transaction applied twice shows as a duplicate row instead of an error.
+sub ledger_setup
+{
+	my ($node, %o) = @_;
+	my $db = $o{dbname} // 'app';
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'pgbench', '-i', '-q', '-s', $o{scale} // 1, '-h', $node->host, '-p',
+			$node->port, $db ], '>', \$out, '2>', \$err)
+	  or die "pgbench -i failed: $err";
+	$node->safe_psql($db, q{
+		ALTER TABLE pgbench_history REPLICA IDENTITY FULL;
+		CREATE TABLE ledger (client int NOT NULL, txid bigint NOT NULL,
+		                     at timestamptz NOT NULL DEFAULT clock_timestamp());
+		ALTER TABLE ledger REPLICA IDENTITY FULL;
+	});
+}
+
+# Run the ledger workload on NODE in the background: pgbench with CLIENTS
+# (default 2) clients at RATE (default 30) transactions per second, until
+# ledger_load_stop (or until its sessions are ended: a cutover's freeze
+# does that). Returns a handle.
+sub ledger_load_start
+{
+	my ($node, %o) = @_;
+	my $script = "$PostgreSQL::Test::Utils::tmp_check/ledger.pgbench";
+	if (!-e $script)
+	{
+		open(my $fh, '>', $script) or die "$script: $!";
+		print $fh $LEDGER_SCRIPT;
+		close $fh;
+	}
+	my $clients = $o{clients} // 2;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'pgbench', '-n', '-c', $clients, '-j', $clients, '-R', $o{rate} // 30, '-T', 3600,
+			'-f', $script, '-h', $node->host, '-p', $node->port, $o{dbname} // 'app' ],
+		'<', '/dev/null', '>', \$out, '2>', \$err);
+	return { h => $h, out => \$out, err => \$err };
+}
+
+# Stop the workload L (whether it still runs or its sessions were ended);
+# returns what pgbench printed.
+sub ledger_load_stop
+{
+	my ($l) = @_;
+	$l->{h}->signal('TERM') if $l->{h}->pumpable;
+	eval { $l->{h}->finish };
+	return ${ $l->{out} } . ${ $l->{err} };
+}
+
+# The ledger: every transaction the source committed is on the target, and
+# only once (is() of the count and of a hash of the transaction ids, and
+# no duplicate on the target). LABEL prefixes the assertions.
+sub compare_ledger
+{
+	my ($src, $dst, $label) = @_;
+	my $q = "SELECT count(*) || ' ' || coalesce(md5(string_agg(client || ':' || txid, ',' "
+	  . "ORDER BY txid, client)), '-') FROM ledger";
+	my $s = $src->safe_psql('app', $q);
+	is($dst->safe_psql('app', $q), $s, "$label: ledger: every source transaction on the target");
+	is($dst->safe_psql('app',
+			'SELECT count(*) FROM (SELECT txid FROM ledger GROUP BY txid HAVING count(*) > 1) d'),
+		'0', "$label: ledger: no transaction applied twice");
+	cmp_ok((split / /, $s)[0], '>', 0, "$label: ledger: the workload committed transactions");
+}
+
+# The modes of NODE's user triggers (pg_trigger.tgenabled) and rules
+# (pg_rewrite.ev_enabled), as one string, for comparing the two sides.
+sub trigger_modes
+{
+	my ($node) = @_;
+	return $node->safe_psql('app', q{
+		SELECT coalesce(string_agg(x, ', ' ORDER BY x), '')
+		  FROM (SELECT 'trigger ' || tgrelid::regclass || '.' || tgname || '=' || tgenabled::text AS x
+		          FROM pg_trigger WHERE NOT tgisinternal
+		        UNION ALL
+		        SELECT 'rule ' || ev_class::regclass || '.' || rulename || '=' || ev_enabled::text
+		          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+		         WHERE r.rulename <> '_RETURN' AND c.relnamespace <> 'pg_catalog'::regnamespace
+		           AND c.relnamespace <> 'information_schema'::regnamespace) m});
 }
 
 # is() the table_hash of each table on both sides.
