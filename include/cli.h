@@ -37,7 +37,8 @@ typedef struct pgb_options {
     bool accept_nan_as_null; /* --plugin wal2json < 2.6 with NaN-capable columns */
     const char *metrics;     /* start --metrics [HOST:]PORT, or NULL */
     /* status */
-    int watch; /* seconds between refreshes, 0 = once */
+    int watch;   /* seconds between refreshes, 0 = once */
+    bool events; /* status --events: also the audit trail */
     /* cutover */
     double max_lag; /* seconds */
     double timeout; /* seconds */

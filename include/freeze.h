@@ -35,8 +35,8 @@ bool freeze_read_prev(db_conn *src, char **database, char **prev, char **why)
     __attribute__((warn_unused_result));
 
 /* Freeze DATABASE (SRC must be connected to it) and end the other client
- * sessions; gives up after TIMEOUT seconds. */
-bool freeze_apply(db_conn *src, const char *database, double timeout, char **why)
+ * sessions (*ENDED, may be NULL: how many); gives up after TIMEOUT seconds. */
+bool freeze_apply(db_conn *src, const char *database, double timeout, long *ended, char **why)
     __attribute__((warn_unused_result));
 
 /* Is DATABASE read-only for the sessions that start now (its database-level

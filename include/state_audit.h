@@ -74,6 +74,9 @@ bool state_read_actions(db_conn *tgt, const char *name, state_action_row **rows,
     __attribute__((warn_unused_result));
 void state_actions_free(state_action_row *rows, int n);
 
+/* clean: remove migration NAME's records. */
+bool state_audit_forget(db_conn *tgt, const char *name) __attribute__((warn_unused_result));
+
 /* ROWS as a JSON array of objects {at, server, action, object, outcome,
  * duration_ms, detail} (new reference), for `report` and `status --events`. */
 json_t *state_actions_json(const state_action_row *rows, int n);

@@ -26,11 +26,13 @@
 #include "sql_embed.h"
 #include "mono.h"
 #include "sqlstate.h"
+#include "state_audit.h"
 #include "status.h"
 #include "strbuf.h"
 #include "triggers.h"
 #include "xalloc.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +60,20 @@ typedef struct teardown {
     status_snapshot st; /* the state as found (st.found false when none) */
     target_gaps gaps;   /* read before the source is unfrozen */
     int actions;        /* things done, for "nothing to do" */
+    bool unrecorded;    /* the state is gone (clean): actions are not recorded */
 } teardown;
 
-static void did(teardown *t, const char *fmt, const char *a, const char *b)
+/* Say what was done (FMT with A and B) and record it in the audit trail as
+ * ACTION on SERVER, on OBJECT (may be NULL). */
+static void did(teardown *t, db_side server, const char *action, const char *object,
+                const char *fmt, const char *a, const char *b)
 {
-    printf(fmt, a, b);
-    printf("\n");
+    char line[1024];
+    snprintf(line, sizeof line, fmt, a, b);
+    printf("%s\n", line);
     t->actions++;
+    if (t->st.found && !t->unrecorded)
+        (void)state_auditf(t->tgt, t->o->name, server, action, object, true, NAN, "%s", line);
 }
 
 /* Unfreeze if pgbaton froze the source and the migration is not done. */
@@ -87,7 +96,8 @@ static bool unfreeze(teardown *t)
         free(why);
         return false;
     }
-    did(t, "unfroze source database %s: sessions can write again%s", db, "");
+    did(t, DB_SOURCE, "source unfrozen", db,
+        "unfroze source database %s: sessions can write again%s", db, "");
     if (state_clear_frozen(t->tgt, t->o->name))
         return true;
     log_error("target: cannot record that the source is no longer frozen (the source is writable "
@@ -139,7 +149,7 @@ static bool drop_slot(teardown *t, const char *slot, const char *active_pid)
         return false;
     }
     db_res_free(r);
-    did(t, "dropped replication slot %s on the source%s", slot,
+    did(t, DB_SOURCE, "slot dropped", slot, "dropped replication slot %s on the source%s", slot,
         active_pid && *active_pid ? " (ended the session that was using it)" : "");
     return true;
 }
@@ -167,7 +177,8 @@ static bool drop_publication(teardown *t)
     if (!slot_publication_drop_if_exists(t->src, t->o->name, &dropped))
         return false;
     if (dropped)
-        did(t, "dropped publication %s on the source%s", t->o->name, "");
+        did(t, DB_SOURCE, "publication dropped", t->o->name,
+            "dropped publication %s on the source%s", t->o->name, "");
     return true;
 }
 
@@ -297,7 +308,8 @@ static bool mark_stopped(teardown *t)
                   t->o->name, t->st.stored_phase);
         return false;
     }
-    did(t, "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
+    did(t, DB_TARGET, "migration stopped", t->o->name,
+        "migration %s stopped (was %s); target data kept", t->o->name, t->st.stored_phase);
     print_gaps(t);
     return true;
 }
@@ -347,8 +359,9 @@ static bool restore_triggers(teardown *t)
     if (ok) {
         char count[32];
         snprintf(count, sizeof count, "%d", restored);
-        did(t, "put back the source's modes of %s user trigger(s) and rule(s) on the target%s",
-            count, "");
+        did(t, DB_TARGET, "triggers and rules put back", NULL,
+            "put back the source's modes of %s user trigger(s) and rule(s) on the target%s", count,
+            "");
     }
     return ok;
 }
@@ -371,14 +384,18 @@ static bool drop_state(teardown *t)
         if (present) {
             if (!db_command(t->tgt, "DROP SCHEMA pgbaton CASCADE"))
                 return false;
-            did(t, "dropped schema pgbaton on the target%s%s", "", "");
+            t->unrecorded = true;
+            did(t, DB_TARGET, "state dropped", "pgbaton",
+                "dropped schema pgbaton on the target%s%s", "", "");
         }
         return true;
     }
     if (t->st.found) {
-        if (!state_migration_delete(t->tgt, t->o->name))
+        if (!state_migration_delete(t->tgt, t->o->name) || !state_audit_forget(t->tgt, t->o->name))
             return false;
-        did(t, "removed the state of migration %s from the target%s", t->o->name, "");
+        t->unrecorded = true;
+        did(t, DB_TARGET, "state removed", t->o->name,
+            "removed the state of migration %s from the target%s", t->o->name, "");
     }
     long others = 0;
     if (!state_migration_count(t->tgt, &others))
@@ -389,7 +406,9 @@ static bool drop_state(teardown *t)
     if (alone) {
         if (!db_command(t->tgt, "DROP SCHEMA pgbaton CASCADE"))
             return false;
-        did(t, "dropped schema pgbaton on the target%s%s", "", "");
+        t->unrecorded = true;
+        did(t, DB_TARGET, "state dropped", "pgbaton", "dropped schema pgbaton on the target%s%s",
+            "", "");
     }
     return true;
 }

@@ -65,6 +65,7 @@
 #include "signals.h"
 #include "sqlstate.h"
 #include "state.h"
+#include "state_audit.h"
 #include "state_read.h"
 #include "sql_embed.h"
 #include "status.h"
@@ -111,6 +112,8 @@ typedef struct cutover_ctx {
     double write_unavailable_ms;
     struct unlogged_table *unlogged; /* the migration's unlogged tables; owned */
     struct count_set *counts;        /* step 6's, from the freeze on; owned */
+    state_audit_queue audit;         /* actions taken, written after the window */
+    double fence_written_at;         /* mono_now() */
     int nunlogged;
     int exec_status;    /* -1 when no hook */
     const char *result; /* --json status: "done", "rolled_back", "not_started" */
@@ -263,8 +266,17 @@ static bool record_and_freeze(cutover_ctx *c)
     c->deadline = mono_now() + c->o->timeout;
     failpoint("cutover.freeze-recorded");
     log_info("step 2/7: freezing source database %s (read-only for every role)", c->database);
-    if (!freeze_apply(c->src, c->database, c->deadline - mono_now(), &why))
+    double t0 = mono_now();
+    long ended = 0;
+    bool ok = freeze_apply(c->src, c->database, c->deadline - mono_now(), &ended, &why);
+    double ms = (mono_now() - t0) * 1000;
+    if (!ok) {
+        state_audit_queuef(&c->audit, DB_SOURCE, "source frozen", c->database, false, ms, "%s",
+                           why ? why : "the freeze failed");
         return fail_freeze(c, "freeze", why);
+    }
+    state_audit_queuef(&c->audit, DB_SOURCE, "source frozen", c->database, true, ms,
+                       "read-only for every role; %ld session(s) that could write ended", ended);
     return true;
 }
 
@@ -290,6 +302,9 @@ static bool write_fence(cutover_ctx *c)
     char lsn[LSN_STRLEN];
     log_info("step 3/7: fence written at %s; waiting for start to apply it",
              lsn_format(fence, lsn, sizeof lsn));
+    state_audit_queuef(&c->audit, DB_SOURCE, "fence written", NULL, true, NAN,
+                       "logical message at %s", lsn);
+    c->fence_written_at = mono_now();
     return true;
 }
 
@@ -309,6 +324,9 @@ static bool wait_fence(cutover_ctx *c)
                             "(a session wrote despite the freeze)",
                             f.changes_after);
             log_info("step 4/7: fence applied; no change after it");
+            state_audit_queuef(&c->audit, DB_TARGET, "fence applied", NULL, true,
+                               (mono_now() - c->fence_written_at) * 1000,
+                               "by start's applier; no change after it");
             return true;
         }
         if (past_deadline(c, "fence")) {
@@ -479,6 +497,13 @@ static bool recopy_one(cutover_ctx *c, unlogged_table *u)
                               qual, (long long)rows, mbytes(bytes), ms);
         u->event_level = "info";
     }
+    if (ok)
+        state_audit_queuef(&c->audit, DB_TARGET, "unlogged table copied again", qual, true,
+                           (mono_now() - t0) * 1000, "%lld rows, %.1f MB from the frozen source",
+                           (long long)rows, mbytes(bytes));
+    else
+        state_audit_queuef(&c->audit, DB_TARGET, "unlogged table copied again", qual, false,
+                           (mono_now() - t0) * 1000, "%s", c->error);
     free(ssql);
     free(tsql);
     free(qual);
@@ -628,6 +653,7 @@ out:
 
 static bool copy_sequences(cutover_ctx *c)
 {
+    double t0 = mono_now();
     db_res *r = db_exec(c->src, DB_LOG, sql_cutover_sequences, 0, NULL);
     if (!r || !db_check_shape(c->src, r, 2, 0, "sequence list")) {
         db_res_free(r);
@@ -647,6 +673,13 @@ static bool copy_sequences(cutover_ctx *c)
                  "reconnects)");
     if (ok)
         log_info("step 5/7: copied %d sequence value(s)", c->sequences);
+    if (ok)
+        state_audit_queuef(&c->audit, DB_TARGET, "sequences set", NULL, true,
+                           (mono_now() - t0) * 1000, "%d sequence value(s) from the source",
+                           c->sequences);
+    else
+        state_audit_queuef(&c->audit, DB_TARGET, "sequences set", NULL, false,
+                           (mono_now() - t0) * 1000, "%s", c->error);
     return ok;
 }
 
@@ -668,10 +701,13 @@ static bool refresh_matviews(cutover_ctx *c)
         bool missing = false;
         char *exists = db_scalar(c->tgt, "SELECT to_regclass($1)::text", 1, params, &missing);
         if (exists) {
+            double t0 = mono_now();
             ok = !past_deadline(c, "materialized views") &&
                  (db_command(c->tgt, sql) ||
                   fail(c, "materialized views", "target: REFRESH MATERIALIZED VIEW %s failed: %s",
                        qual, db_errtext(c->tgt, "?")));
+            state_audit_queuef(&c->audit, DB_TARGET, "materialized view refreshed", qual, ok,
+                               (mono_now() - t0) * 1000, ok ? NULL : "%s", c->error);
             refreshed += ok;
         } else if (!missing) {
             ok = fail_db(c, "materialized views", c->tgt, "looking up a materialized view");
@@ -910,6 +946,12 @@ static bool compare_counts(cutover_ctx *c)
     c->count_ms = (mono_now() - t0) * 1000;
     c->tables_compared = n;
     if (ok)
+        state_audit_queuef(&c->audit, DB_TARGET, "row counts compared", NULL, true, c->count_ms,
+                           "%d table(s), equal on the source and the target", n);
+    else
+        state_audit_queuef(&c->audit, DB_TARGET, "row counts compared", NULL, false, c->count_ms,
+                           "%s", c->error);
+    if (ok)
         log_info("step 6/7: row counts of %d table(s) equal on both sides (%.0f ms of the "
                  "write-unavailable time; the source's began at the freeze)",
                  n, c->count_ms);
@@ -977,6 +1019,14 @@ static bool mark_done(cutover_ctx *c)
         log_info("step 7/7: put back the source's modes of %d user trigger(s) and rule(s) on the "
                  "target",
                  restored);
+    if (restored > 0)
+        state_audit_queuef(&c->audit, DB_TARGET, "triggers and rules put back", NULL, true, NAN,
+                           "the source's modes of %d user trigger(s) and rule(s)", restored);
+    state_audit_queuef(&c->audit, DB_TARGET, "migration done", c->o->name, true,
+                       c->write_unavailable_ms,
+                       "the target is ready; write-unavailable %.0f ms; the source stays "
+                       "read-only",
+                       c->write_unavailable_ms);
     return true;
 }
 
@@ -1117,8 +1167,14 @@ static int roll_back(cutover_ctx *c)
     }
     log_error("cutover failed at step \"%s\": %s", c->step ? c->step : "?", c->error);
     c->result = "rolled_back";
-    if (!unfreeze_source(c)) {
+    bool unfrozen = unfreeze_source(c);
+    state_audit_queuef(&c->audit, DB_SOURCE, "source unfrozen", c->database, unfrozen, NAN,
+                       unfrozen ? "the read-only default put back as it was"
+                                : "could not: the source is still read-only");
+    if (!unfrozen) {
         log_error("THE SOURCE IS STILL READ-ONLY: run `pgbaton abort` to unfreeze it");
+        if (usable_session(&c->tgt, c->tci, DB_TARGET))
+            state_audit_flush(&c->audit, c->tgt, c->o->name);
         return EXIT_FAILURE_RUNTIME;
     }
     char *reason =
@@ -1127,6 +1183,10 @@ static int roll_back(cutover_ctx *c)
         !state_cutover_rollback(c->tgt, c->o->name, reason))
         log_warn("target: could not put the migration back to phase streaming (the source is "
                  "writable all the same): run `pgbaton cutover` again, or `pgbaton abort`");
+    state_audit_queuef(&c->audit, DB_TARGET, "cutover rolled back", c->o->name, true, NAN, "%s",
+                       reason);
+    if (c->tgt)
+        state_audit_flush(&c->audit, c->tgt, c->o->name);
     free(reason);
     log_error("cutover rolled back: the source is writable again (database %s unfrozen); fix the "
               "problem above and run `pgbaton cutover` again",
@@ -1269,6 +1329,7 @@ static bool after_freeze(cutover_ctx *c)
 static int finish(cutover_ctx *c)
 {
     c->result = "done";
+    state_audit_flush(&c->audit, c->tgt, c->o->name);
     wait_start_stopped(c);
     const char *params[1] = {c->o->name};
     bool notified = db_commandp(c->tgt, "SELECT pg_notify('pgbaton_cutover', $1)", 1, params);
@@ -1431,7 +1492,7 @@ static int cutover_run(cutover_ctx *c)
         c->deadline = mono_now() + c->o->timeout;
         log_info("step 2/7: re-asserting the freeze of source database %s", c->database);
         char *why = NULL;
-        if (!freeze_apply(c->src, c->database, c->o->timeout, &why)) {
+        if (!freeze_apply(c->src, c->database, c->o->timeout, NULL, &why)) {
             fail_freeze(c, "freeze", why);
             return roll_back(c);
         }
@@ -1466,6 +1527,9 @@ int cmd_cutover(const pgb_options *o)
     }
     int rc = cutover_run(&c);
     print_result(&c, rc);
+    if (c.tgt && c.audit.n > 0)
+        state_audit_flush(&c.audit, c.tgt, c.o->name); /* a path that did not write them */
+    state_audit_queue_free(&c.audit);
     db_close(c.src);
     db_close(c.tgt);
     conninfo_free(c.sci);

@@ -89,10 +89,12 @@ static bool alter_database(db_conn *src, const char *database, const char *claus
 
 /* End the other client sessions that started before FROZEN_EPOCH; repeat
  * until none is left or the deadline passes. */
-static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline, char **why)
+static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline, long *ended,
+                         char **why)
 {
     const char *params[1] = {frozen_epoch};
     long total = 0;
+    *ended = 0;
     for (;;) {
         db_res *r = db_exec(src, DB_LOG, sql_freeze_terminate, 1, params);
         if (!r || !db_check_shape(src, r, 2, 1, "ending sessions")) {
@@ -108,6 +110,7 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
         }
         long remaining = strtol(db_val(r, 0, 0), NULL, 10);
         total += strtol(db_val(r, 0, 1), NULL, 10);
+        *ended = total;
         db_res_free(r);
         if (remaining == 0)
             break;
@@ -129,8 +132,12 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
     return true;
 }
 
-bool freeze_apply(db_conn *src, const char *database, double timeout, char **why)
+bool freeze_apply(db_conn *src, const char *database, double timeout, long *ended, char **why)
 {
+    long ignored;
+    if (!ended)
+        ended = &ignored;
+    *ended = 0;
     clear_why(why);
     double deadline = mono_now() + timeout;
     if (!freeze_session_writable(src, why))
@@ -149,7 +156,7 @@ bool freeze_apply(db_conn *src, const char *database, double timeout, char **why
     if (!epoch)
         return set_why(why, "source: cannot read the server's clock to end older sessions: %s",
                        db_errtext(src, NO_ERROR_TEXT));
-    bool ok = end_sessions(src, epoch, deadline, why);
+    bool ok = end_sessions(src, epoch, deadline, ended, why);
     free(epoch);
     return ok;
 }

@@ -40,6 +40,7 @@ enum opt_id {
     OPT_ACCEPT_NAN_AS_NULL,
     OPT_METRICS,
     OPT_WATCH,
+    OPT_EVENTS,
     OPT_MAX_LAG,
     OPT_TIMEOUT,
     OPT_EXEC,
@@ -109,6 +110,8 @@ static const opt_def opt_defs[OPT_COUNT] = {
                      "127.0.0.1)"},
     /* status */
     [OPT_WATCH] = {"watch", 'w', required_argument, "N", "refresh every N seconds"},
+    [OPT_EVENTS] = {"events", 0, no_argument, NULL,
+                    "also list every action pgbaton took on either server (the audit trail)"},
     /* cutover */
     [OPT_MAX_LAG] = {"max-lag", 0, required_argument, "DURATION",
                      "freeze only once lag is below DURATION (default 1s; units ms, s, min, "
@@ -183,7 +186,7 @@ static const command_def commands[] = {
      "since the last applied change and the last error. A `start` that is not running\n"
      "shows as stopped, with since when. Exit 0 when healthy, 1 when failed, stopped or\n"
      "stalled.",
-     CONNS | BIT(OPT_JSON) | BIT(OPT_WATCH) | COMMON, cmd_status},
+     CONNS | BIT(OPT_JSON) | BIT(OPT_WATCH) | BIT(OPT_EVENTS) | COMMON, cmd_status},
     {"cutover", "freeze the source, drain, copy sequences, check, hand over to the target",
      "-s SRC -t DST [--max-lag DURATION] [--timeout DURATION] [--exec CMD] [--json]",
      "Waits until lag is below --max-lag (exit 4, nothing changed, if it never is), makes the\n"
@@ -427,6 +430,9 @@ static bool apply_option(pgb_options *o, int id, char *arg)
     }
     case OPT_ACCEPT_NAN_AS_NULL:
         o->accept_nan_as_null = true;
+        return true;
+    case OPT_EVENTS:
+        o->events = true;
         return true;
     case OPT_WATCH:
         return parse_int_opt(nm, arg, 1, 3600, &o->watch);

@@ -46,16 +46,19 @@
 #include "filter.h"
 #include "log.h"
 #include "metrics.h"
+#include "mono.h"
 #include "schema.h"
 #include "signals.h"
 #include "slot.h"
 #include "sql_embed.h"
 #include "state.h"
+#include "state_audit.h"
 #include "stream.h"
 #include "triggers.h"
 #include "xalloc.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,18 +241,25 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
     bool dropped = false;
     if (!slot_drop_if_exists(c->src_db, m->slot_name, &dropped))
         return false;
-    if (dropped)
+    if (dropped) {
         log_info("dropped slot %s on the source", m->slot_name);
+        (void)state_auditf(c->state, c->o.name, DB_SOURCE, "slot dropped (--restart)", m->slot_name,
+                           true, NAN, NULL);
+    }
     if (m->publication && !slot_publication_drop_if_exists(c->src_db, m->publication, &dropped))
         return false;
-    if (m->publication && dropped)
+    if (m->publication && dropped) {
         log_info("dropped publication %s on the source", m->publication);
+        (void)state_auditf(c->state, c->o.name, DB_SOURCE, "publication dropped (--restart)",
+                           m->publication, true, NAN, NULL);
+    }
     db_res *res = db_exec(c->state, DB_LOG,
                           "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
                           "AND nspname NOT IN ('information_schema', 'pgbaton') ORDER BY 1",
                           0, NULL);
     if (!res)
         return false;
+    strlist dropped_schemas = {0};
     bool ok = db_check_shape(c->state, res, 1, 0, "schema list") && db_command(c->state, "BEGIN");
     for (int i = 0; ok && i < db_nrows(res); i++) {
         const char *nsp = db_val(res, i, 0);
@@ -268,11 +278,20 @@ static bool restart_cleanup(start_ctx *c, const state_migration *m)
                                 : "CREATE SCHEMA public; GRANT ALL ON SCHEMA public TO PUBLIC; "
                                   "COMMENT ON SCHEMA public IS 'standard public schema'");
         log_info("dropped schema %s on the target", q);
+        if (ok)
+            strlist_add(&dropped_schemas, q);
         free(q);
     }
     db_res_free(res);
     ok = ok && db_command(c->state, "SELECT lo_unlink(oid) FROM pg_largeobject_metadata") &&
          state_migration_delete(c->state, c->o.name) && db_command(c->state, "COMMIT");
+    if (ok) {
+        char *names = strlist_join(&dropped_schemas, ", ", 0);
+        (void)state_auditf(c->state, c->o.name, DB_TARGET, "interrupted copy dropped (--restart)",
+                           NULL, true, NAN, "schemas %s and every large object", names);
+        free(names);
+    }
+    strlist_free(&dropped_schemas);
     if (!ok) {
         db_res *rb = db_exec(c->state, DB_QUIET, "ROLLBACK", 0, NULL);
         db_res_free(rb);
@@ -316,8 +335,14 @@ static bool settle_roles(start_ctx *c, schema_owners *owners)
 {
     strlist used = {0}, missing = {0}, nopw = {0};
     bool ok = schema_roles_used(c->snap, &used);
-    if (ok && c->o.roles && used.n > 0)
+    if (ok && c->o.roles && used.n > 0) {
         ok = schema_copy_roles(c->src_db, c->state, &used, &nopw);
+        char *names = strlist_join(&used, ", ", 0);
+        (void)state_auditf(c->state, c->o.name, DB_TARGET, "roles created (--roles)", NULL, ok, NAN,
+                           "the roles the source database uses that the target lacked, of %s",
+                           names);
+        free(names);
+    }
     if (ok && nopw.n > 0) {
         char *names = strlist_join(&nopw, ", ", 0);
         char msg[2048];
@@ -399,10 +424,15 @@ static bool copy_pre_data(void *arg)
 {
     pre_data *p = arg;
     log_info("copying the schema (pre-data) at the snapshot");
+    double t0 = mono_now();
     if (!schema_dump(p->dump) || !schema_restore_pre(p->c->dst, p->dump->path, p->owners)) {
         p->failure = "the schema copy failed";
+        (void)state_auditf(p->c->state, p->c->o.name, DB_TARGET, "schema restored (pre-data)", NULL,
+                           false, (mono_now() - t0) * 1000, "%s", p->failure);
         return false;
     }
+    (void)state_auditf(p->c->state, p->c->o.name, DB_TARGET, "schema restored (pre-data)", NULL,
+                       true, (mono_now() - t0) * 1000, "pg_dump --schema-only at the snapshot");
     failpoint("start.pre-data");
     if (!record_tables(p->c, p->plan) || !state_schema_done(p->c->state, p->c->o.name))
         p->failure = "could not record the tables in the target's state";
@@ -481,12 +511,19 @@ static int run_copy(start_ctx *c)
     bool pgoutput = strcmp(c->plugin, "pgoutput") == 0;
     if (pgoutput && !create_publication(c))
         return copy_failed(c, "could not create the publication on the source");
+    if (pgoutput)
+        (void)state_auditf(c->state, c->o.name, DB_SOURCE, "publication created", c->o.name, true,
+                           NAN, NULL);
     /* the snapshot session connects while the slot is created */
     db_pending *snap = db_connect_start(c->src, DB_SOURCE, &start_conn_opts);
     bool slot_made = slot_create_exported(c->src, c->o.name, c->plugin, &c->slot);
     c->snap = db_connect_finish(snap, NULL, NULL);
     if (!slot_made)
         return copy_failed(c, "could not create the replication slot on the source");
+    char clsn[LSN_STRLEN];
+    (void)state_auditf(c->state, c->o.name, DB_SOURCE, "slot created", c->o.name, true, NAN,
+                       "%s, consistent at %s, snapshot exported", c->plugin,
+                       lsn_format(c->slot.consistent_lsn, clsn, sizeof clsn));
     failpoint("start.slot-created");
     if (!state_set_consistent_lsn(c->state, c->o.name, c->slot.consistent_lsn))
         return copy_failed(c, "could not record the slot's consistent point");
@@ -563,10 +600,16 @@ static int run_copy(start_ctx *c)
         goto out;
     }
     log_info("data copied; creating the remaining post-data objects (foreign keys, triggers, ...)");
+    double t0 = mono_now();
     if (!schema_restore_post(c->dst, dump, c->tmpdir, &plan, c->o.jobs, owners)) {
+        (void)state_auditf(c->state, c->o.name, DB_TARGET, "schema restored (post-data)", NULL,
+                           false, (mono_now() - t0) * 1000,
+                           "pg_restore --section=post-data failed");
         rc = post_data_failed(c);
         goto out;
     }
+    (void)state_auditf(c->state, c->o.name, DB_TARGET, "schema restored (post-data)", NULL, true,
+                       (mono_now() - t0) * 1000, "foreign keys, triggers and the other objects");
     if (!state_set_phase(c->state, c->o.name, PHASE_INDEXING, STAMP_INDEXES_DONE) ||
         !state_start_streaming(c->state, c->o.name)) {
         rc = copy_failed(c, "could not record the end of the copy");

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "sql_embed.h"
+#include "sqlstate.h"
 #include "strutil.h"
 #include "xalloc.h"
 
@@ -122,7 +123,11 @@ bool state_read_actions(db_conn *tgt, const char *name, state_action_row **rows,
     *rows = NULL;
     *n = 0;
     const char *params[1] = {name};
-    db_res *r = db_exec(tgt, DB_LOG, sql_state_actions_list, 1, params);
+    db_res *r = db_exec(tgt, DB_QUIET, sql_state_actions_list, 1, params);
+    if (!r && db_sqlstate_is(tgt, SQLSTATE_UNDEFINED_TABLE))
+        return true; /* a state from before the audit trail: nothing recorded */
+    if (!r)
+        log_error("target: reading the audit trail: %s", db_errtext(tgt, "no message"));
     if (!r || !db_check_shape(tgt, r, 7, 0, "audit trail")) {
         db_res_free(r);
         return false;
@@ -160,6 +165,12 @@ json_t *state_actions_json(const state_action_row *rows, int n)
                          "detail", str_or_null(r->detail)));
     }
     return a;
+}
+
+bool state_audit_forget(db_conn *tgt, const char *name)
+{
+    const char *params[1] = {name};
+    return db_commandp(tgt, sql_state_actions_delete, 1, params);
 }
 
 void state_actions_free(state_action_row *rows, int n)

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "signals.h"
 #include "sql_embed.h"
+#include "state_audit.h"
 #include "state_read.h"
 #include "xalloc.h"
 
@@ -535,6 +536,21 @@ static void print_human(FILE *f, const char *name, const status_snapshot *s)
 
 /* --- the command --------------------------------------------------------- */
 
+/* status --events: the audit trail, one action a line. */
+static void print_actions(FILE *f, const state_action_row *a, int n)
+{
+    fprintf(f, "\nactions (%d):\n", n);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "  %s  %-6s %s%s%s: %s", a[i].at, a[i].server, a[i].action,
+                a[i].object ? " " : "", a[i].object ? a[i].object : "", a[i].outcome);
+        if (!isnan(a[i].ms))
+            fprintf(f, " (%.0f ms)", a[i].ms);
+        if (a[i].detail)
+            fprintf(f, "; %s", a[i].detail);
+        fprintf(f, "\n");
+    }
+}
+
 /* One refresh; returns the exit code for it. */
 static int status_once(const pgb_options *o, const conninfo *sci, db_conn *tgt, status_prev *prev)
 {
@@ -555,8 +571,14 @@ static int status_once(const pgb_options *o, const conninfo *sci, db_conn *tgt, 
     free(err);
     db_close(src);
     int rc = status_health(&s);
+    state_action_row *actions = NULL;
+    int nactions = 0;
+    if (o->events && s.found && !state_read_actions(tgt, o->name, &actions, &nactions))
+        rc = EXIT_FAILURE_RUNTIME;
     if (o->json) {
         json_t *j = status_to_json(o->name, &s);
+        if (o->events)
+            json_object_set_new(j, "actions", state_actions_json(actions, nactions));
         char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(6));
         printf("%s\n", text);
         free(text);
@@ -565,10 +587,13 @@ static int status_once(const pgb_options *o, const conninfo *sci, db_conn *tgt, 
         if (o->watch && isatty(STDOUT_FILENO))
             printf("\033[H\033[2J");
         print_human(stdout, o->name, &s);
+        if (o->events)
+            print_actions(stdout, actions, nactions);
         if (o->watch)
             printf("\n(refreshing every %d s; Ctrl-C to stop)\n", o->watch);
     }
     fflush(stdout);
+    state_actions_free(actions, nactions);
     status_free(&s);
     return rc;
 }

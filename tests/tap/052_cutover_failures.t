@@ -215,6 +215,16 @@ like($r->{stdout}, qr/unfroze source database app/, 'abort says it unfroze the s
 like($r->{stdout}, qr/dropped replication slot pgbaton/, 'abort says it dropped the slot');
 ok(carol_can_write(), 'source writable after abort');
 is(setting(), 'none', 'source setting restored by abort');
+{
+	my @acts = map { "$_->{server} $_->{action} $_->{outcome}" }
+	  @{ decode_json(run_pgbaton([ 'status', '--json', '--events', @conn ])->{stdout})->{actions} };
+	for my $w ('source source frozen ok', 'source fence written ok', 'target cutover rolled back ok',
+		'source source unfrozen ok', 'target migration stopped ok', 'source slot dropped ok')
+	{
+		ok((grep { $_ eq $w } @acts), "audit trail after the failures and the abort: $w")
+		  or diag(join("\n", @acts));
+	}
+}
 is(phase(), 'stopped', 'migration stopped');
 ok(wait_exited($start, 30), 'start stops when the migration is aborted');
 is(stop_pgbaton($start), 0, 'start exits 0 once the migration is stopped');

@@ -116,11 +116,40 @@ is($r->{rc}, 0, 'verify after cutover: equal') or diag($r->{stdout});
 $r = run_pgbaton([ 'status', @conns, '--json' ]);
 is(decode_json($r->{stdout})->{phase}, 'done', 'status: done');
 
+# the audit trail: every action, in order, on the server it touched
+$r = run_pgbaton([ 'status', @conns, '--json', '--events' ]);
+my @acts = @{ decode_json($r->{stdout})->{actions} // [] };
+my @order = map { "$_->{server} $_->{action}" } @acts;
+my @want = ('source slot created', 'target schema restored (pre-data)', 'target table copied',
+	'target schema restored (post-data)', 'source source frozen', 'source fence written',
+	'target fence applied', 'target sequences set', 'target materialized view refreshed',
+	'target row counts compared', 'target migration done');
+my $at = -1;
+for my $w (@want)
+{
+	my ($i) = grep { $order[$_] eq $w && $_ > $at } 0 .. $#order;
+	ok(defined $i, "audit trail: '$w', after the actions before it") or diag(join("\n", @order));
+	$at = $i if defined $i;
+}
+is(scalar(grep { $_->{outcome} ne 'ok' } @acts), 0, 'audit trail: every action succeeded');
+my @copied = grep { $_->{action} eq 'table copied' } @acts;
+my @untimed = grep { !defined $_->{duration_ms} || ($_->{detail} // '') !~ /^\d+ rows, \d+ bytes/ }
+  @copied;
+ok(@copied >= 2 && !@untimed, 'audit trail: each table copied, with its rows, bytes and time');
+my ($frozen) = grep { $_->{action} eq 'source frozen' } @acts;
+like($frozen->{detail} // '', qr/\d+ session\(s\) that could write ended/,
+	'audit trail: the freeze says how many sessions it ended');
+like(run_pgbaton([ 'status', @conns, '--events' ])->{stdout},
+	qr/^actions \(\d+\):\n(  \S+Z  (source|target) .*\n)+/m, 'status --events lists them');
+
 my $dir = PostgreSQL::Test::Utils::tempdir();
 $r = run_pgbaton([ 'report', @conns, '-o', "$dir/report.md" ]);
 is($r->{rc}, 0, 'report written');
 my $md = PostgreSQL::Test::Utils::slurp_file("$dir/report.md");
 like($md, qr/write.unavailab/i, 'report: write-unavailability');
+like($md, qr/^## Actions\n\n\| time \(UTC\) \| server \| action .*\n.*\n(\| .* \|\n){11,}/m,
+	'report: the Actions section lists the audit trail');
+like($md, qr/^\| \S+ \| source \| source frozen \| app \| ok \|/m, 'report: the freeze is an action');
 unlike($md, qr/\Q$PASSWORD\E/, 'report: no password');
 
 for my $i (1, 2)
