@@ -129,6 +129,10 @@
  *     the applier goes on applying (cutover counts as streaming for it); a
  *     new cutover resumes (re-freezes, writes a new fence: an older
  *     fence_applied_lsn below fence_lsn does not count), or abort unfreezes.
+ *     Killed between recording the freeze and applying it (the source
+ *     still writable, which status asks the source: freeze_in_effect), a
+ *     new cutover puts the phase back to streaming and starts over from
+ *     step 1; abort has nothing to unfreeze.
  *   - verify killed while holding: hold_lsn stays set and the applier stays
  *     held (the stream keeps its slot alive with feedback); clearing
  *     hold_lsn (the next verify does it, or the UPDATE verify's error
