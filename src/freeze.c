@@ -124,7 +124,7 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
                            "and end them, or give the cutover a longer --timeout",
                            remaining);
         }
-        /* some did not exit within a second of their signal: ask again */
+        /* the sessions were signalled; their backends exit on their own */
         struct timespec ts = {.tv_nsec = 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
