@@ -124,8 +124,10 @@ static bool end_sessions(db_conn *src, const char *frozen_epoch, double deadline
                            "and end them, or give the cutover a longer --timeout",
                            remaining);
         }
-        /* the sessions were signalled; their backends exit on their own */
-        struct timespec ts = {.tv_nsec = 20 * 1000 * 1000};
+        /* the sessions were signalled; their backends exit on their own,
+         * within a few ms (this wait is part of the write-unavailable
+         * window; pg_terminate_backend's own wait polls every 100 ms) */
+        struct timespec ts = {.tv_nsec = 5 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     log_info("source: ended %ld client session(s) that could still write", total);
