@@ -22,7 +22,6 @@
 #define SQLSTATE_DEADLOCK_DETECTED       "40P01" /* deadlock_detected */
 #define SQLSTATE_INSUFFICIENT_PRIVILEGE  "42501" /* insufficient_privilege */
 #define SQLSTATE_UNDEFINED_OBJECT        "42704" /* undefined_object */
-#define SQLSTATE_UNDEFINED_TABLE         "42P01" /* undefined_table */
 #define SQLSTATE_LOCK_NOT_AVAILABLE      "55P03" /* lock_not_available */
 #define SQLSTATE_QUERY_CANCELED          "57014" /* query_canceled (statement_timeout) */
 #define SQLSTATE_ADMIN_SHUTDOWN          "57P01" /* admin_shutdown */

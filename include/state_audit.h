@@ -2,7 +2,8 @@
  * include/state_audit.h — the audit trail: every action pgbaton takes on
  * either server (a slot created, a table copied, the freeze, ...), recorded
  * with its time, server and outcome in pgbaton.action on the target, and
- * read back for `report` ("Actions") and `status --events`.
+ * read back for `report` ("Actions") and `status --events` (state_read.h:
+ * state_read_actions).
  *
  * A record is written on a target session the caller holds, in its own
  * statement (autocommit) unless the caller is inside a transaction, where
@@ -17,7 +18,6 @@
 
 #include "db.h"
 
-#include <jansson.h>
 #include <stdbool.h>
 
 /* One action as it is recorded. */
@@ -57,28 +57,7 @@ void state_audit_flush(state_audit_queue *q, db_conn *tgt, const char *name);
 /* Empty Q without writing. */
 void state_audit_queue_free(state_audit_queue *q);
 
-/* One recorded action, as read back. */
-typedef struct state_action_row {
-    char *at;     /* ISO 8601, UTC, ms */
-    char *server; /* source, target */
-    char *action;
-    char *object;  /* NULL when none */
-    char *outcome; /* ok, failed */
-    double ms;     /* NAN when not timed */
-    char *detail;  /* NULL when none */
-} state_action_row;
-
-/* Migration NAME's actions in order: *N rows in *ROWS (state_actions_free).
- * False on error (logged). */
-bool state_read_actions(db_conn *tgt, const char *name, state_action_row **rows, int *n)
-    __attribute__((warn_unused_result));
-void state_actions_free(state_action_row *rows, int n);
-
 /* clean: remove migration NAME's records. */
 bool state_audit_forget(db_conn *tgt, const char *name) __attribute__((warn_unused_result));
-
-/* ROWS as a JSON array of objects {at, server, action, object, outcome,
- * duration_ms, detail} (new reference), for `report` and `status --events`. */
-json_t *state_actions_json(const state_action_row *rows, int n);
 
 #endif

@@ -18,6 +18,7 @@
 #include "db.h"
 #include "state.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -157,5 +158,28 @@ void state_events_free(state_event_row *events, int n);
  * table rows are gone). */
 bool state_read_table_names(db_conn *tgt, const char *name, state_relname **tables, int *n)
     __attribute__((warn_unused_result));
+
+/* --- the audit trail (src/state_audit.c writes it) ---------------------- */
+
+/* One recorded action, as read back. */
+typedef struct state_action_row {
+    char *at;     /* ISO 8601, UTC, ms */
+    char *server; /* source, target */
+    char *action;
+    char *object;  /* NULL when none */
+    char *outcome; /* ok, failed */
+    double ms;     /* NAN when not timed */
+    char *detail;  /* NULL when none */
+} state_action_row;
+
+/* Migration NAME's actions in order: *N rows in *ROWS (state_actions_free).
+ * False on error (logged). */
+bool state_read_actions(db_conn *tgt, const char *name, state_action_row **rows, int *n)
+    __attribute__((warn_unused_result));
+void state_actions_free(state_action_row *rows, int n);
+
+/* ROWS as a JSON array of objects {at, server, action, object, outcome,
+ * duration_ms, detail} (new reference), for `report` and `status --events`. */
+json_t *state_actions_json(const state_action_row *rows, int n);
 
 #endif

@@ -706,8 +706,12 @@ static bool refresh_matviews(cutover_ctx *c)
                  (db_command(c->tgt, sql) ||
                   fail(c, "materialized views", "target: REFRESH MATERIALIZED VIEW %s failed: %s",
                        qual, db_errtext(c->tgt, "?")));
-            state_audit_queuef(&c->audit, DB_TARGET, "materialized view refreshed", qual, ok,
-                               (mono_now() - t0) * 1000, ok ? NULL : "%s", c->error);
+            if (ok)
+                state_audit_queuef(&c->audit, DB_TARGET, "materialized view refreshed", qual, true,
+                                   (mono_now() - t0) * 1000, NULL);
+            else
+                state_audit_queuef(&c->audit, DB_TARGET, "materialized view refreshed", qual, false,
+                                   (mono_now() - t0) * 1000, "%s", c->error);
             refreshed += ok;
         } else if (!missing) {
             ok = fail_db(c, "materialized views", c->tgt, "looking up a materialized view");

@@ -31,7 +31,6 @@
 #include "report_chart.h"
 #include "sql_embed.h"
 #include "state.h"
-#include "state_audit.h"
 #include "state_read.h"
 #include "verify.h"
 #include "xalloc.h"
@@ -124,7 +123,7 @@ typedef struct report {
     int nlag;
     strlist warnings;          /* "at level message" */
     strlist unlogged;          /* what the cutover did with each unlogged table: "at message" */
-    state_action_row *actions; /* the audit trail (src/state_audit.c); owned */
+    state_action_row *actions; /* the audit trail (state_read_actions); owned */
     int nactions;
 } report;
 

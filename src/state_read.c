@@ -288,3 +288,56 @@ void state_relnames_free(state_relname *tables, int n)
     }
     free(tables);
 }
+
+/* --- the audit trail ------------------------------------------------------ */
+
+static void read_action(const db_res *r, int row, void *elem)
+{
+    state_action_row *a = elem;
+    a->at = xstrdup(db_val(r, row, 0));
+    a->server = xstrdup(db_val(r, row, 1));
+    a->action = xstrdup(db_val(r, row, 2));
+    a->object = dup_or_null(r, row, 3);
+    a->outcome = xstrdup(db_val(r, row, 4));
+    a->ms = num_or_nan(r, row, 5);
+    a->detail = dup_or_null(r, row, 6);
+}
+
+bool state_read_actions(db_conn *tgt, const char *name, state_action_row **rows, int *n)
+{
+    *rows = read_rows(tgt, sql_state_actions_list, name, 7, "audit trail", sizeof **rows,
+                      read_action, n);
+    return *rows != NULL;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *state_actions_json(const state_action_row *rows, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) {
+        const state_action_row *r = &rows[i];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "at", r->at, "server", r->server,
+                         "action", r->action, "object", str_or_null(r->object), "outcome",
+                         r->outcome, "duration_ms", isnan(r->ms) ? json_null() : json_real(r->ms),
+                         "detail", str_or_null(r->detail)));
+    }
+    return a;
+}
+
+void state_actions_free(state_action_row *rows, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(rows[i].at);
+        free(rows[i].server);
+        free(rows[i].action);
+        free(rows[i].object);
+        free(rows[i].outcome);
+        free(rows[i].detail);
+    }
+    free(rows);
+}

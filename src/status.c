@@ -15,7 +15,6 @@
 #include "log.h"
 #include "signals.h"
 #include "sql_embed.h"
-#include "state_audit.h"
 #include "state_read.h"
 #include "xalloc.h"
 
